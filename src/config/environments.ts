@@ -1,0 +1,194 @@
+/**
+ * The environment table: the one place where per-environment sizing is written.
+ *
+ * The RDS module emits this table into `modules/rds` as `local.instance_configs` (selected by
+ * `var.environment`, as the original HCL did), and the TypeScript stacks read it directly.
+ */
+
+export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENTS)[number];
+
+export type StorageType = 'gp3' | 'io1';
+
+/** Database sizing and protection for one environment. */
+export interface DatabaseSizing {
+  /** RDS instance class of the primary and of every replica. */
+  readonly instanceClass: string;
+  /** Initial storage in GiB. */
+  readonly allocatedStorage: number;
+  /** Storage autoscaling ceiling in GiB. */
+  readonly maxAllocatedStorage: number;
+  readonly storageType: StorageType;
+  /** Provisioned IOPS (io1 only; null lets gp3 use its baseline). */
+  readonly iops: number | null;
+  readonly multiAz: boolean;
+  /** Automated backup retention in days (also the point-in-time recovery window). */
+  readonly backupRetentionDays: number;
+  /** Read replicas next to the primary, spread over the other availability zones. */
+  readonly replicaCount: number;
+  /** Enhanced Monitoring interval in seconds; 0 disables it (and the IAM role). */
+  readonly monitoringIntervalSeconds: 0 | 1 | 5 | 10 | 15 | 30 | 60;
+  /** Performance Insights retention in days; null disables Performance Insights. */
+  readonly performanceInsightsRetentionDays: number | null;
+  /** Deletion protection on, and a final snapshot taken, when the primary is destroyed. */
+  readonly protectFromDeletion: boolean;
+  /** PostgreSQL max_connections. */
+  readonly maxConnections: number;
+  /** Days Secrets Manager keeps a deleted secret recoverable (0 deletes at once). */
+  readonly secretRecoveryWindowDays: number;
+  /** Rotate the application and read-only credentials every 30 days. */
+  readonly rotateCredentials: boolean;
+  /** CPUUtilization alarm threshold (percent). */
+  readonly cpuAlarmThreshold: number;
+  /** DatabaseConnections alarm threshold. */
+  readonly connectionsAlarmThreshold: number;
+}
+
+/** Network shape of one environment's VPC. */
+export interface NetworkSizing {
+  /** VPC CIDR; the subnets are carved from it. */
+  readonly vpcCidr: string;
+  /** Availability zones used for subnets (the database subnet group needs at least two). */
+  readonly azCount: number;
+  /** 'single' shares one NAT gateway; 'per-az' gives each AZ its own (no cross-AZ egress dependency). */
+  readonly natGateways: 'single' | 'per-az';
+}
+
+/** One Fargate service of the application tier. */
+export interface ServiceSizing {
+  readonly desiredCount: number;
+  /** Fargate CPU units (256 = 0.25 vCPU). */
+  readonly cpu: number;
+  /** Fargate memory in MiB. */
+  readonly memory: number;
+}
+
+export interface EnvironmentConfig {
+  readonly name: EnvironmentName;
+  readonly database: DatabaseSizing;
+  readonly network: NetworkSizing;
+  readonly services: {
+    readonly apiGateway: ServiceSizing;
+    readonly authService: ServiceSizing;
+    readonly pdpService: ServiceSizing;
+  };
+  /** CloudWatch Logs retention in days for the application's log groups. */
+  readonly logRetentionDays: number;
+}
+
+export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
+  dev: {
+    name: 'dev',
+    database: {
+      instanceClass: 'db.t3.micro',
+      allocatedStorage: 20,
+      maxAllocatedStorage: 100,
+      storageType: 'gp3',
+      iops: null,
+      multiAz: false,
+      backupRetentionDays: 1,
+      replicaCount: 0,
+      monitoringIntervalSeconds: 0,
+      performanceInsightsRetentionDays: null,
+      protectFromDeletion: false,
+      maxConnections: 100,
+      secretRecoveryWindowDays: 0,
+      rotateCredentials: false,
+      cpuAlarmThreshold: 90,
+      connectionsAlarmThreshold: 80,
+    },
+    network: { vpcCidr: '10.10.0.0/16', azCount: 3, natGateways: 'single' },
+    services: {
+      apiGateway: { desiredCount: 1, cpu: 256, memory: 512 },
+      authService: { desiredCount: 1, cpu: 256, memory: 512 },
+      pdpService: { desiredCount: 1, cpu: 256, memory: 512 },
+    },
+    logRetentionDays: 7,
+  },
+  staging: {
+    name: 'staging',
+    database: {
+      instanceClass: 'db.t3.small',
+      allocatedStorage: 100,
+      maxAllocatedStorage: 500,
+      storageType: 'gp3',
+      iops: null,
+      multiAz: true,
+      backupRetentionDays: 7,
+      replicaCount: 1,
+      monitoringIntervalSeconds: 60,
+      performanceInsightsRetentionDays: 7,
+      protectFromDeletion: false,
+      maxConnections: 100,
+      secretRecoveryWindowDays: 0,
+      rotateCredentials: false,
+      cpuAlarmThreshold: 90,
+      connectionsAlarmThreshold: 80,
+    },
+    network: { vpcCidr: '10.20.0.0/16', azCount: 3, natGateways: 'single' },
+    services: {
+      apiGateway: { desiredCount: 2, cpu: 512, memory: 1024 },
+      authService: { desiredCount: 2, cpu: 512, memory: 1024 },
+      pdpService: { desiredCount: 2, cpu: 512, memory: 1024 },
+    },
+    logRetentionDays: 30,
+  },
+  prod: {
+    name: 'prod',
+    database: {
+      instanceClass: 'db.r6g.large',
+      allocatedStorage: 500,
+      maxAllocatedStorage: 2000,
+      storageType: 'io1',
+      iops: 3000,
+      multiAz: true,
+      backupRetentionDays: 30,
+      replicaCount: 2,
+      monitoringIntervalSeconds: 60,
+      performanceInsightsRetentionDays: 731,
+      protectFromDeletion: true,
+      maxConnections: 200,
+      secretRecoveryWindowDays: 30,
+      rotateCredentials: true,
+      cpuAlarmThreshold: 80,
+      connectionsAlarmThreshold: 150,
+    },
+    network: { vpcCidr: '10.30.0.0/16', azCount: 3, natGateways: 'per-az' },
+    services: {
+      apiGateway: { desiredCount: 3, cpu: 1024, memory: 2048 },
+      authService: { desiredCount: 3, cpu: 1024, memory: 2048 },
+      pdpService: { desiredCount: 3, cpu: 1024, memory: 2048 },
+    },
+    logRetentionDays: 365,
+  },
+};
+
+export function isEnvironmentName(value: string): value is EnvironmentName {
+  return (ENVIRONMENTS as readonly string[]).includes(value);
+}
+
+/** The seed's message for an unknown environment, kept so callers see the same error in HCL and TypeScript. */
+export const UNKNOWN_ENVIRONMENT_MESSAGE = 'Environment must be dev, staging, or prod.';
+
+export function environmentConfig(name: string): EnvironmentConfig {
+  if (!isEnvironmentName(name)) {
+    throw new Error(`${UNKNOWN_ENVIRONMENT_MESSAGE} Got '${name}'.`);
+  }
+  return ENVIRONMENT_CONFIGS[name];
+}
+
+/** Names shared by the module, the stacks and the operations CLI. */
+export const naming = {
+  primaryIdentifier: (project: string, env: string) => `${project}-${env}-primary`,
+  replicaIdentifier: (project: string, env: string, index: number) => `${project}-${env}-replica-${index + 1}`,
+  subnetGroupName: (project: string, env: string) => `${project}-${env}-db-subnet-group`,
+  appSecretName: (project: string, env: string) => `${project}-${env}-app-db-credentials`,
+  readonlySecretName: (project: string, env: string) => `${project}-${env}-readonly-db-credentials`,
+} as const;
+
+export const DEFAULT_PROJECT_NAME = 'accessweaver';
+export const DATABASE_NAME = 'accessweaver';
+export const DATABASE_PORT = 5432;
+export const MASTER_USERNAME = 'accessweaver_admin';
+export const APP_LOGIN = 'accessweaver_app';
+export const READONLY_LOGIN = 'accessweaver_readonly';
