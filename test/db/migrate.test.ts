@@ -1,0 +1,107 @@
+import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { MIGRATIONS_DIRECTORY, MigrationChecksumError, migrate } from '../../src/db/migrate';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { withConnection } from './fixtures';
+
+const migrationFiles = readdirSync(MIGRATIONS_DIRECTORY)
+  .filter((name) => name.endsWith('.sql'))
+  .sort();
+
+function copyOfMigrations(): string {
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'aw-migrations-'));
+  for (const name of migrationFiles) copyFileSync(path.join(MIGRATIONS_DIRECTORY, name), path.join(directory, name));
+  return directory;
+}
+
+async function tableExists(url: string, qualifiedName: string): Promise<boolean> {
+  return withConnection(url, async (client) => {
+    const { rows } = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [qualifiedName]);
+    return rows[0].found !== null;
+  });
+}
+
+describe('migrate()', () => {
+  let database: TestDatabase;
+  const scratch: string[] = [];
+
+  beforeEach(async () => {
+    database = await createTestDatabase('aw_migrate');
+  });
+  afterEach(async () => {
+    await database.drop();
+    for (const directory of scratch.splice(0)) rmSync(directory, { recursive: true, force: true });
+  });
+
+  test('applies every file of sql/ in order on an empty database', async () => {
+    const result = await migrate(database.url);
+    expect(result).toEqual({ applied: migrationFiles, alreadyApplied: [] });
+  });
+
+  test('a second run applies nothing and reports every file as already applied', async () => {
+    await migrate(database.url);
+    const second = await migrate(database.url);
+    expect(second).toEqual({ applied: [], alreadyApplied: migrationFiles });
+  });
+
+  test('refuses to run when an applied file was edited, naming the file', async () => {
+    const directory = copyOfMigrations();
+    scratch.push(directory);
+    await migrate(database.url, { directory });
+    appendFileSync(path.join(directory, migrationFiles[1]), '\n-- an innocent-looking edit\n');
+
+    const attempt = migrate(database.url, { directory });
+    await expect(attempt).rejects.toBeInstanceOf(MigrationChecksumError);
+    await expect(migrate(database.url, { directory })).rejects.toThrow(
+      new RegExp(`${migrationFiles[1]} was changed after being applied`),
+    );
+  });
+
+  test('applies only the files added since the last run', async () => {
+    const directory = copyOfMigrations();
+    scratch.push(directory);
+    await migrate(database.url, { directory });
+    const next = `${String(migrationFiles.length + 1).padStart(4, '0')}_audit_marker.sql`;
+    writeFileSync(path.join(directory, next), 'CREATE TABLE accessweaver.audit_marker (id int);\n');
+
+    const result = await migrate(database.url, { directory });
+    expect(result).toEqual({ applied: [next], alreadyApplied: migrationFiles });
+  });
+
+  test('a failing file is rolled back whole and the files before it stay applied', async () => {
+    const directory = copyOfMigrations();
+    scratch.push(directory);
+    const broken = `${String(migrationFiles.length + 1).padStart(4, '0')}_half_done.sql`;
+    writeFileSync(
+      path.join(directory, broken),
+      'CREATE TABLE accessweaver.half_done (id int);\nSELECT 1 / 0;\n',
+    );
+
+    await expect(migrate(database.url, { directory })).rejects.toThrow(/half_done.*division by zero/s);
+    expect(await tableExists(database.url, 'accessweaver.half_done')).toBe(false);
+    expect(await tableExists(database.url, 'accessweaver.user_roles')).toBe(true);
+  });
+
+  test('two concurrent runs apply each file exactly once', async () => {
+    const [first, second] = await Promise.all([migrate(database.url), migrate(database.url)]);
+    expect([...first.applied, ...second.applied].sort()).toEqual(migrationFiles);
+  });
+});
+
+describe('sql/ files', () => {
+  // The seed ended its setup script with COMMIT outside any transaction, so a failure half-way left
+  // a half-built schema. Each file here is wrapped in a transaction by the runner and must not end it.
+  test.each(migrationFiles)('%s leaves transaction control to the runner', (name) => {
+    const code = readFileSync(path.join(MIGRATIONS_DIRECTORY, name), 'utf8')
+      .replace(/\$\$[\s\S]*?\$\$/g, '') // function and DO bodies: their BEGIN/END are PL/pgSQL blocks
+      .replace(/--.*$/gm, '');
+    expect(code).not.toMatch(/\b(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|SAVEPOINT)\s*;/i);
+  });
+
+  // The seed created its logins WITH PASSWORD 'CHANGE_ME_IN_PRODUCTION'.
+  test.each(migrationFiles)('%s sets no password', (name) => {
+    const code = readFileSync(path.join(MIGRATIONS_DIRECTORY, name), 'utf8').replace(/--.*$/gm, '');
+    expect(code).not.toMatch(/\bPASSWORD\b/i);
+  });
+});
