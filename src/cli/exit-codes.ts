@@ -1,0 +1,33 @@
+/**
+ * Exit codes of `accessweaver-rds`. Scripts and on-call runbooks branch on these, so they are part
+ * of the interface: change them only with the runbook (docs/runbook.md).
+ */
+export const ExitCode = {
+  /** The operation completed (or, for health-check, every check passed). */
+  Ok: 0,
+  /** The operation ran and failed: an AWS or SQL error, a failed wait, an unhealthy check. */
+  Failed: 1,
+  /** Bad input: unknown option or environment, malformed time or instance class, missing CA bundle. */
+  Usage: 2,
+  /** A destructive operation was refused: no `--yes` and no interactive confirmation. */
+  Refused: 3,
+  /** The target does not exist or cannot be reached: instance, secret, or database connection. */
+  Unavailable: 4,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** An error whose message is meant for the operator as is, with the exit code it maps to. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCodeValue,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export const usageError = (message: string): CliError => new CliError(message, ExitCode.Usage);
+export const unavailableError = (message: string): CliError => new CliError(message, ExitCode.Unavailable);
+export const failedError = (message: string): CliError => new CliError(message, ExitCode.Failed);

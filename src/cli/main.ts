@@ -1,0 +1,80 @@
+import { Command, CommanderError } from 'commander';
+import { DEFAULT_PROJECT_NAME, ENVIRONMENTS } from '../config/environments';
+import { setLoginPasswords } from '../db/logins';
+import { migrate } from '../db/migrate';
+import type { Action, GlobalOptions, Runner } from './command';
+import { defaultAwsClients, processTerminal, systemClock, type CliDeps, type DatabaseTools } from './context';
+import { CliError, ExitCode, type ExitCodeValue } from './exit-codes';
+import { registerHealthCheck } from './health-check';
+import { registerMaintenance } from './maintenance';
+import { Reporter } from './output';
+
+/** Builds the `accessweaver-rds` program; `onExit` receives the exit code the chosen command decided. */
+export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => void): Command {
+  const program = new Command('accessweaver-rds');
+  // Settings made before .command() are inherited by every subcommand.
+  program
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => deps.terminal.stdout(text), writeErr: (text) => deps.terminal.stderr(text) })
+    .showHelpAfterError('(run with --help for usage)')
+    .description('Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, scaling, setup, monitoring.')
+    .option('--env <env>', `environment (${ENVIRONMENTS.join(', ')})`)
+    .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)
+    .option('--region <region>', 'AWS region (default: AWS_REGION / profile)')
+    .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 ok, 1 operation failed or unhealthy, 2 usage error, 3 refused (no confirmation), 4 not found or unreachable.\nRunbook: docs/runbook.md',
+    );
+
+  const run: Runner =
+    <O>(action: Action<O>) =>
+    async (...args: unknown[]) => {
+      const command = args[args.length - 1] as Command;
+      const options = command.optsWithGlobals<O & GlobalOptions>();
+      onExit(await action(options, new Reporter(deps.terminal, Boolean(options.json))));
+    };
+
+  registerHealthCheck(program, deps, run);
+  registerMaintenance(program, deps, run);
+  return program;
+}
+
+/** Runs one invocation (argv without node and script) and returns the process exit code. */
+export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitCodeValue> {
+  let code: ExitCodeValue = ExitCode.Ok;
+  const program = buildProgram(deps, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; every other parse failure is a usage error (commander printed it).
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+    }
+    if (error instanceof CliError) {
+      deps.terminal.stderr(`error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    deps.terminal.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.Failed;
+  }
+}
+
+export function defaultDeps(database: DatabaseTools): CliDeps {
+  return {
+    aws: defaultAwsClients,
+    clock: systemClock,
+    terminal: processTerminal(),
+    env: process.env,
+    database,
+    pollIntervalMs: 15_000,
+  };
+}
+
+/** Entry point of bin/accessweaver-rds.js. */
+export async function main(argv: readonly string[]): Promise<ExitCodeValue> {
+  return run(argv, defaultDeps({ migrate, setLoginPasswords }));
+}

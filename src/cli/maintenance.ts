@@ -1,0 +1,158 @@
+import { Command, Option } from 'commander';
+import { positiveInteger, type GlobalOptions, type Runner } from './command';
+import { LOGINS, resolveConnection, withDatabase, type Login, type ResolvedConnection } from './connection';
+import type { CliDeps } from './context';
+import { ExitCode, usageError } from './exit-codes';
+import { renderTable, type Reporter } from './output';
+import {
+  connections,
+  reindexConcurrently,
+  slowQueries,
+  tableStats,
+  vacuumAnalyze,
+  type Connection,
+  type SlowQuery,
+  type TableRun,
+  type TableStats,
+} from './sql-reports';
+import { formatElapsed } from './wait';
+
+interface SqlOptions extends GlobalOptions {
+  readonly databaseUrl?: string;
+  readonly caBundle?: string;
+  readonly login: Login;
+}
+
+function sqlOptions(command: Command): Command {
+  return command
+    .option('--database-url <url>', 'connect to this URL (also DATABASE_URL) instead of resolving through the secrets')
+    .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
+    .addOption(new Option('--login <login>', 'login resolved from the secrets').choices(LOGINS).default('master'));
+}
+
+async function connect(options: SqlOptions, deps: CliDeps, reporter: Reporter): Promise<ResolvedConnection> {
+  const connection = await resolveConnection(options, options.login, deps);
+  reporter.info(`Connecting to ${connection.display}`);
+  return connection;
+}
+
+const runColumns = [
+  { header: 'TABLE', value: (r: TableRun) => r.table },
+  { header: 'DURATION', value: (r: TableRun) => formatElapsed(r.durationMs), align: 'right' as const },
+];
+
+/**
+ * The seed's rds-maintenance.sh. Every operation defaults to the master login: VACUUM and REINDEX
+ * need the tables' owner, and the reports only show other sessions' query text to a member of
+ * pg_read_all_stats (rds_superuser is). `--login readonly` suits the reports when less is enough.
+ */
+export function registerMaintenance(program: Command, deps: CliDeps, run: Runner): void {
+  const maintenance = program
+    .command('maintenance')
+    .description('VACUUM, REINDEX and database reports (vacuum | reindex | stats | connections | slow-queries)');
+
+  const ownerOnly = (options: SqlOptions, operation: string) => {
+    if (options.login !== 'master' && options.databaseUrl === undefined) {
+      throw usageError(`${operation} needs the tables' owner: use --login master (the default).`);
+    }
+  };
+
+  sqlOptions(maintenance.command('vacuum').description('VACUUM (ANALYZE) every table of schema accessweaver, one statement per table')).action(
+    run<SqlOptions>(async (options, reporter) => {
+      ownerOnly(options, 'vacuum');
+      const connection = await connect(options, deps, reporter);
+      const clock = () => deps.clock.now().getTime();
+      const runs = await withDatabase(connection, (client) =>
+        vacuumAnalyze(client, { now: clock, onTable: (r) => reporter.progress(`  vacuumed ${r.table} in ${formatElapsed(r.durationMs)}`) }),
+      );
+      reporter.result({ operation: 'vacuum', tables: runs }, () => renderTable(runColumns, runs) + `VACUUM (ANALYZE) done on ${runs.length} tables.\n`);
+      return ExitCode.Ok;
+    }),
+  );
+
+  sqlOptions(
+    maintenance.command('reindex').description('REINDEX TABLE CONCURRENTLY every table of schema accessweaver (no write blocking)'),
+  ).action(
+    run<SqlOptions>(async (options, reporter) => {
+      ownerOnly(options, 'reindex');
+      const connection = await connect(options, deps, reporter);
+      const clock = () => deps.clock.now().getTime();
+      const runs = await withDatabase(connection, (client) =>
+        reindexConcurrently(client, { now: clock, onTable: (r) => reporter.progress(`  reindexed ${r.table} in ${formatElapsed(r.durationMs)}`) }),
+      );
+      reporter.result({ operation: 'reindex', tables: runs }, () => renderTable(runColumns, runs) + `REINDEX CONCURRENTLY done on ${runs.length} tables.\n`);
+      return ExitCode.Ok;
+    }),
+  );
+
+  sqlOptions(maintenance.command('stats').description('per-table activity, live/dead rows and vacuum/analyze times')).action(
+    run<SqlOptions>(async (options, reporter) => {
+      const connection = await connect(options, deps, reporter);
+      const rows = await withDatabase(connection, (client) => tableStats(client));
+      reporter.result({ operation: 'stats', tables: rows }, () =>
+        renderTable<TableStats>(
+          [
+            { header: 'TABLE', value: (r) => `${r.schema}.${r.table}` },
+            { header: 'INSERTS', value: (r) => r.inserts, align: 'right' },
+            { header: 'UPDATES', value: (r) => r.updates, align: 'right' },
+            { header: 'DELETES', value: (r) => r.deletes, align: 'right' },
+            { header: 'LIVE', value: (r) => r.liveRows, align: 'right' },
+            { header: 'DEAD', value: (r) => r.deadRows, align: 'right' },
+            { header: 'LAST VACUUM', value: (r) => r.lastVacuum },
+            { header: 'LAST AUTOVACUUM', value: (r) => r.lastAutovacuum },
+            { header: 'LAST ANALYZE', value: (r) => r.lastAnalyze },
+            { header: 'LAST AUTOANALYZE', value: (r) => r.lastAutoanalyze },
+          ],
+          rows,
+        ),
+      );
+      return ExitCode.Ok;
+    }),
+  );
+
+  sqlOptions(maintenance.command('connections').description('sessions on the database (pg_stat_activity)')).action(
+    run<SqlOptions>(async (options, reporter) => {
+      const connection = await connect(options, deps, reporter);
+      const rows = await withDatabase(connection, (client) => connections(client));
+      reporter.result({ operation: 'connections', connections: rows }, () =>
+        renderTable<Connection>(
+          [
+            { header: 'PID', value: (r) => r.pid, align: 'right' },
+            { header: 'USER', value: (r) => r.user },
+            { header: 'APPLICATION', value: (r) => r.applicationName, maxWidth: 24 },
+            { header: 'CLIENT', value: (r) => r.clientAddr },
+            { header: 'STATE', value: (r) => r.state },
+            { header: 'WAIT', value: (r) => r.waitEvent },
+            { header: 'QUERY START', value: (r) => r.queryStart },
+            { header: 'CURRENT QUERY', value: (r) => r.currentQuery, maxWidth: 60 },
+          ],
+          rows,
+        ) + `${rows.length} other sessions.\n`,
+      );
+      return ExitCode.Ok;
+    }),
+  );
+
+  sqlOptions(maintenance.command('slow-queries').description('statements by total execution time (pg_stat_statements)'))
+    .option('--limit <n>', 'how many statements', positiveInteger, 10)
+    .action(
+      run<SqlOptions & { readonly limit: number }>(async (options, reporter) => {
+        const connection = await connect(options, deps, reporter);
+        const rows = await withDatabase(connection, (client) => slowQueries(client, options.limit));
+        reporter.result({ operation: 'slow-queries', queries: rows }, () =>
+          renderTable<SlowQuery>(
+            [
+              { header: 'CALLS', value: (r) => r.calls, align: 'right' },
+              { header: 'TOTAL MS', value: (r) => r.totalExecTimeMs, align: 'right' },
+              { header: 'MEAN MS', value: (r) => r.meanExecTimeMs, align: 'right' },
+              { header: 'ROWS', value: (r) => r.rows, align: 'right' },
+              { header: 'HIT %', value: (r) => r.hitPercent, align: 'right' },
+              { header: 'QUERY', value: (r) => r.query, maxWidth: 80 },
+            ],
+            rows,
+          ),
+        );
+        return ExitCode.Ok;
+      }),
+    );
+}
