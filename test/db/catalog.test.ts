@@ -1,0 +1,127 @@
+/**
+ * Properties of the migrated schema that keep isolation true for tables, roles and plans to come:
+ * forced row-level security and tenant policies on every table, privileges of future tables, the
+ * shape of current_tenant_id(), and a policy the planner can serve from an index.
+ */
+import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
+import { createMigratedDatabase, seedTenants, withConnection, type MigratedDatabase } from './fixtures';
+
+let database: MigratedDatabase;
+
+beforeAll(async () => {
+  database = await createMigratedDatabase();
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+async function query<T extends object>(text: string, values: unknown[] = [], url = database.url): Promise<T[]> {
+  return withConnection(url, async (client) => (await client.query<T>(text, values)).rows);
+}
+
+async function schemaTables(): Promise<string[]> {
+  const rows = await query<{ name: string }>(
+    "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'accessweaver' ORDER BY tablename",
+  );
+  return rows.map((row) => row.name);
+}
+
+test('the schema holds the tables the application uses', async () => {
+  expect(await schemaTables()).toEqual(['roles', 'tenants', 'user_roles', 'users']);
+});
+
+// Owners bypass row-level security unless it is forced, and a table without it is open to every tenant.
+test('every table of the schema has row-level security enabled and forced', async () => {
+  const rows = await query<{ name: string; enabled: boolean; forced: boolean }>(
+    `SELECT c.relname AS name, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'accessweaver' AND c.relkind IN ('r', 'p')`,
+  );
+  expect(rows.filter((row) => !row.enabled || !row.forced)).toEqual([]);
+  expect(rows.length).toBeGreaterThan(0);
+});
+
+test.each(['application_role', 'readonly_role'])(
+  'every table of the schema has a tenant policy for %s that reads the tenant once per query',
+  async (role) => {
+    const rows = await query<{ name: string; qual: string | null }>(
+      `SELECT t.tablename AS name, p.qual
+         FROM pg_tables t
+         LEFT JOIN pg_policies p
+           ON p.schemaname = t.schemaname AND p.tablename = t.tablename AND $1 = ANY (p.roles)
+        WHERE t.schemaname = 'accessweaver'`,
+      [role],
+    );
+    for (const row of rows) {
+      // "(SELECT accessweaver.current_tenant_id() AS current_tenant_id)": an initPlan, not a per-row call.
+      expect({ table: row.name, qual: row.qual }).toEqual({
+        table: row.name,
+        qual: expect.stringMatching(/= \( SELECT (accessweaver\.)?current_tenant_id\(\) AS current_tenant_id\)/),
+      });
+    }
+  },
+);
+
+// The seed's plpgsql function could be neither inlined nor cached.
+test('current_tenant_id() is an inlinable STABLE SQL function', async () => {
+  const [definition] = await query<{ language: string; volatility: string; config: string[] | null; security_definer: boolean }>(
+    `SELECT l.lanname AS language, p.provolatile AS volatility, p.proconfig AS config, p.prosecdef AS security_definer
+       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+      WHERE p.oid = 'accessweaver.current_tenant_id()'::regprocedure`,
+  );
+  expect(definition).toEqual({ language: 'sql', volatility: 's', config: null, security_definer: false });
+});
+
+// The seed's user_roles policy ran an EXISTS against users for every row of every tenant.
+test("one tenant's grants are read through the primary key, with the tenant as an initPlan", async () => {
+  const tenants = await seedTenants(database.url, 2);
+  const plan = await withConnection(database.appUrl, async (client) => {
+    await client.query('BEGIN');
+    try {
+      await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [tenants[0].id]);
+      await client.query('SET LOCAL enable_seqscan = off'); // a few rows would otherwise be scanned whole
+      const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+        'EXPLAIN (COSTS OFF) SELECT user_id, role_id FROM accessweaver.user_roles WHERE expires_at IS NULL OR expires_at > now()',
+      );
+      return rows.map((row) => row['QUERY PLAN']).join('\n');
+    } finally {
+      await client.query('ROLLBACK');
+    }
+  });
+  expect(plan).toMatch(/InitPlan 1 \(returns \$0\)/);
+  expect(plan).toMatch(/Index Cond: \(tenant_id = \$0\)/);
+  expect(plan).not.toMatch(/SubPlan/);
+});
+
+test.each([APP_LOGIN, READONLY_LOGIN])('login %s can neither bypass row-level security nor administer roles', async (login) => {
+  const [attributes] = await query<{ rolsuper: boolean; rolbypassrls: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>(
+    'SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1',
+    [login],
+  );
+  expect(attributes).toEqual({ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false });
+});
+
+test.each([APP_LOGIN, READONLY_LOGIN])('login %s owns no object of the schema', async (login) => {
+  const owned = await query<{ name: string }>(
+    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = 'accessweaver' AND pg_get_userbyid(c.relowner) = $1`,
+    [login],
+  );
+  expect(owned).toEqual([]);
+});
+
+// GRANT ... ON ALL TABLES (the seed) covers only the tables that exist when it runs.
+test('a table added by a later migration gets the logins’ privileges without a new GRANT', async () => {
+  await query('CREATE TABLE accessweaver.added_later (tenant_id uuid NOT NULL)');
+  try {
+    const [privileges] = await query<{ app_write: boolean; readonly_read: boolean; readonly_write: boolean }>(
+      `SELECT has_table_privilege($1, 'accessweaver.added_later', 'INSERT') AS app_write,
+              has_table_privilege($2, 'accessweaver.added_later', 'SELECT') AS readonly_read,
+              has_table_privilege($2, 'accessweaver.added_later', 'INSERT') AS readonly_write`,
+      [APP_LOGIN, READONLY_LOGIN],
+    );
+    expect(privileges).toEqual({ app_write: true, readonly_read: true, readonly_write: false });
+  } finally {
+    await query('DROP TABLE accessweaver.added_later');
+  }
+});
