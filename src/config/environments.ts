@@ -14,6 +14,8 @@ export type StorageType = 'gp3' | 'io1';
 export interface DatabaseSizing {
   /** RDS instance class of the primary and of every replica. */
   readonly instanceClass: string;
+  /** Memory of instanceClass in GiB (for the freeable-memory alarm; parameters use RDS's own DBInstanceClassMemory). */
+  readonly instanceMemoryGiB: number;
   /** Initial storage in GiB. */
   readonly allocatedStorage: number;
   /** Storage autoscaling ceiling in GiB. */
@@ -81,6 +83,7 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
     name: 'dev',
     database: {
       instanceClass: 'db.t3.micro',
+      instanceMemoryGiB: 1,
       allocatedStorage: 20,
       maxAllocatedStorage: 100,
       storageType: 'gp3',
@@ -109,6 +112,7 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
     name: 'staging',
     database: {
       instanceClass: 'db.t3.small',
+      instanceMemoryGiB: 2,
       allocatedStorage: 100,
       maxAllocatedStorage: 500,
       storageType: 'gp3',
@@ -137,6 +141,7 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
     name: 'prod',
     database: {
       instanceClass: 'db.r6g.large',
+      instanceMemoryGiB: 16,
       allocatedStorage: 500,
       maxAllocatedStorage: 2000,
       storageType: 'io1',

@@ -1,0 +1,42 @@
+# Example: the AccessWeaver database for prod, called as an existing Terraform pipeline would.
+# The IDs stand for the outputs of your VPC and ECS modules (module.vpc.vpc_id, module.ecs.service_security_group_id).
+
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    aws    = { source = "hashicorp/aws", version = "~> 5.0" }
+    random = { source = "hashicorp/random", version = "~> 3.6" }
+  }
+}
+
+provider "aws" {
+  region = "eu-west-3"
+}
+
+module "rds" {
+  source = "../.."
+
+  project_name = "accessweaver"
+  environment  = "prod"
+
+  vpc_id             = "vpc-03000000000000000"
+  private_subnet_ids = ["subnet-030a0000000000000", "subnet-030b0000000000000", "subnet-030c0000000000000"]
+
+  allowed_security_groups = ["sg-030e0000000000000"]
+
+  backup_window      = "02:00-03:00"
+  maintenance_window = "Sun:03:00-Sun:04:00"
+
+  tags = {
+    Backup     = "critical"
+    Monitoring = "enhanced"
+  }
+}
+
+output "primary_endpoint" {
+  value = module.rds.primary_endpoint
+}
+
+output "app_secret_arn" {
+  value = module.rds.app_secret_arn
+}

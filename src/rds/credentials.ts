@@ -1,0 +1,185 @@
+import { Construct } from 'constructs';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
+import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { ServerlessapplicationrepositoryCloudformationStack } from '@cdktf/provider-aws/lib/serverlessapplicationrepository-cloudformation-stack';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { Password } from '@cdktf/provider-random/lib/password';
+import { APP_LOGIN, DATABASE_PORT, READONLY_LOGIN } from '../config/environments';
+import { tf } from './expressions';
+import { address, nameTags, prefixed } from './naming';
+
+/** AWS's published single-user rotation function for RDS PostgreSQL (Serverless Application Repository). */
+export const POSTGRES_ROTATION_APPLICATION_ID =
+  'arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser';
+export const ROTATION_DAYS = 30;
+/** Characters RDS and connection URLs handle badly are kept out of generated passwords. */
+export const PASSWORD_SPECIALS = '!#$%&*()-_=+[]{}<>:?';
+
+export interface DatabaseCredentialsProps {
+  readonly key: KmsKey;
+  readonly databaseSecurityGroup: SecurityGroup;
+}
+
+/**
+ * Credentials of the two application logins (the master password is RDS-managed, see instances.ts).
+ *
+ * Each secret holds what a client needs to connect (username, password, host, port, dbname, engine; the read-only
+ * one also every reader host), is encrypted with the module's key, and in environments that rotate is rotated
+ * every 30 days by AWS's PostgreSQL single-user rotation function, deployed into the private subnets.
+ *
+ * The secret values are seeded once by Terraform; afterwards the rotation function (and `accessweaver-rds
+ * setup-database`, which sets the logins' passwords from them) own them, so Terraform ignores later changes.
+ * Rotation is not triggered at creation: the logins only exist once setup-database has run.
+ */
+export class DatabaseCredentials extends Construct {
+  public readonly appSecret: SecretsmanagerSecret;
+  public readonly readonlySecret: SecretsmanagerSecret;
+
+  constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
+    super(scope, id);
+
+    const secretString = (username: string, passwordRef: string, extra = '') =>
+      tf.string(
+        `jsonencode({ username = ${JSON.stringify(username)}, password = ${passwordRef}, ` +
+          `host = aws_db_instance.main.address, port = aws_db_instance.main.port, dbname = aws_db_instance.main.db_name, ` +
+          `engine = "postgres"${extra} })`,
+      );
+
+    const passwordArgs = { length: 32, special: true, overrideSpecial: PASSWORD_SPECIALS, minLower: 1, minUpper: 1, minNumeric: 1 };
+    address(new Password(this, 'app-password', passwordArgs), 'app_password');
+    address(new Password(this, 'readonly-password', passwordArgs), 'readonly_password');
+
+    const secret = (name: string, logicalId: string, description: string) =>
+      address(
+        new SecretsmanagerSecret(this, logicalId, {
+          name: prefixed(name),
+          description,
+          kmsKeyId: props.key.arn,
+          recoveryWindowInDays: tf.number('local.config.secret_recovery_window_days'),
+          tags: nameTags(name),
+        }),
+        logicalId,
+      );
+
+    this.appSecret = secret('app-db-credentials', 'app_credentials', `Credentials of ${APP_LOGIN} (application_role)`);
+    this.readonlySecret = secret(
+      'readonly-db-credentials',
+      'readonly_credentials',
+      `Credentials of ${READONLY_LOGIN} (readonly_role), with every reader host`,
+    );
+
+    address(
+      new SecretsmanagerSecretVersion(this, 'app-version', {
+        secretId: this.appSecret.id,
+        secretString: secretString(APP_LOGIN, 'random_password.app_password.result'),
+        lifecycle: { ignoreChanges: ['secret_string'] },
+      }),
+      'app_credentials',
+    );
+    address(
+      new SecretsmanagerSecretVersion(this, 'readonly-version', {
+        secretId: this.readonlySecret.id,
+        secretString: secretString(
+          READONLY_LOGIN,
+          'random_password.readonly_password.result',
+          ', hosts = concat([aws_db_instance.main.address], aws_db_instance.replica[*].address)',
+        ),
+        lifecycle: { ignoreChanges: ['secret_string'] },
+      }),
+      'readonly_credentials',
+    );
+
+    this.addRotation(props);
+  }
+
+  private addRotation(props: DatabaseCredentialsProps): void {
+    const whenRotating = tf.number('local.config.rotate_credentials ? 1 : 0');
+
+    // The rotation function talks to the database and to the Secrets Manager endpoint, nothing else.
+    address(
+      new SecurityGroup(this, 'rotation-group', {
+        count: whenRotating,
+        namePrefix: prefixed('rds-rotation-'),
+        description: 'Secrets Manager rotation function of the AccessWeaver database',
+        vpcId: tf.string('local.vpc_id'),
+        tags: nameTags('rds-rotation-sg'),
+      }),
+      'rotation',
+    );
+    address(
+      new VpcSecurityGroupEgressRule(this, 'rotation-to-database', {
+        count: whenRotating,
+        securityGroupId: tf.string('aws_security_group.rotation[0].id'),
+        referencedSecurityGroupId: props.databaseSecurityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: DATABASE_PORT,
+        toPort: DATABASE_PORT,
+        description: 'PostgreSQL to the database',
+      }),
+      'rotation_to_rds',
+    );
+    address(
+      new VpcSecurityGroupEgressRule(this, 'rotation-to-secrets-manager', {
+        count: whenRotating,
+        securityGroupId: tf.string('aws_security_group.rotation[0].id'),
+        cidrIpv4: '0.0.0.0/0',
+        ipProtocol: 'tcp',
+        fromPort: 443,
+        toPort: 443,
+        description: 'HTTPS to the Secrets Manager endpoint (VPC endpoint or NAT)',
+      }),
+      'rotation_to_secrets_manager',
+    );
+    address(
+      new VpcSecurityGroupIngressRule(this, 'database-from-rotation', {
+        count: whenRotating,
+        securityGroupId: props.databaseSecurityGroup.id,
+        referencedSecurityGroupId: tf.string('aws_security_group.rotation[0].id'),
+        ipProtocol: 'tcp',
+        fromPort: DATABASE_PORT,
+        toPort: DATABASE_PORT,
+        description: 'PostgreSQL from the credential rotation function',
+      }),
+      'rds_from_rotation',
+    );
+
+    address(
+      new ServerlessapplicationrepositoryCloudformationStack(this, 'rotation-function', {
+        count: whenRotating,
+        name: prefixed('rds-rotation'),
+        applicationId: POSTGRES_ROTATION_APPLICATION_ID,
+        capabilities: ['CAPABILITY_IAM', 'CAPABILITY_RESOURCE_POLICY'],
+        parameters: {
+          functionName: prefixed('rds-rotation'),
+          endpoint: 'https://secretsmanager.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}',
+          vpcSubnetIds: tf.string('join(",", local.private_subnet_ids)'),
+          vpcSecurityGroupIds: tf.string('aws_security_group.rotation[0].id'),
+          kmsKeyArn: props.key.arn,
+          excludeCharacters: '/@"\'\\ ',
+        },
+        tags: nameTags('rds-rotation'),
+      }),
+      'rotation',
+    );
+
+    for (const [logicalId, secret] of [
+      ['app_credentials', this.appSecret],
+      ['readonly_credentials', this.readonlySecret],
+    ] as const) {
+      address(
+        new SecretsmanagerSecretRotation(this, `${logicalId}-rotation`, {
+          count: whenRotating,
+          secretId: secret.id,
+          rotationLambdaArn: tf.string('aws_serverlessapplicationrepository_cloudformation_stack.rotation[0].outputs.RotationLambdaARN'),
+          rotateImmediately: false,
+          rotationRules: { automaticallyAfterDays: ROTATION_DAYS },
+        }),
+        logicalId,
+      );
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App } from 'cdktf';
+import { ENVIRONMENTS, ENVIRONMENT_CONFIGS } from '../config/environments';
+import { MODULE_OUTPUTS, MODULE_VARIABLES, RdsModuleStack } from './module-stack';
+
+export const MODULE_STACK_ID = 'rds-module';
+
+/** Synthesizes the module stack and returns its Terraform JSON document. */
+export function synthesizeModuleDocument(): Record<string, any> {
+  const outdir = mkdtempSync(path.join(os.tmpdir(), 'rds-module-'));
+  try {
+    const app = new App({ outdir });
+    new RdsModuleStack(app, MODULE_STACK_ID);
+    app.synth();
+    return JSON.parse(readFileSync(path.join(outdir, 'stacks', MODULE_STACK_ID, 'cdk.tf.json'), 'utf8'));
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The files of `modules/rds`, split as a hand-written module would be (versions, variables, main, outputs), plus
+ * its README and one example caller per environment. Keys are relative paths.
+ */
+export function moduleFiles(document = synthesizeModuleDocument()): Record<string, string> {
+  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
+  const { terraform, variable, output, ...main } = document;
+  const files: Record<string, string> = {
+    'versions.tf.json': json({ terraform }),
+    'variables.tf.json': json({ variable }),
+    'main.tf.json': json(main),
+    'outputs.tf.json': json({ output }),
+    'README.md': moduleReadme(),
+  };
+  for (const environment of ENVIRONMENTS) {
+    files[`examples/${environment}/main.tf`] = exampleCaller(environment);
+  }
+  return files;
+}
+
+/** Writes the module into `directory`, replacing what was there. */
+export function writeModule(directory: string, files = moduleFiles()): void {
+  rmSync(directory, { recursive: true, force: true });
+  for (const [relative, content] of Object.entries(files)) {
+    const target = path.join(directory, relative);
+    mkdirSync(path.dirname(target), { recursive: true });
+    writeFileSync(target, content);
+  }
+}
+
+/** An HCL caller written like the original design's `environments/<env>/main.tf`, with literal network IDs. */
+export function exampleCaller(environment: string): string {
+  const octet = { dev: 10, staging: 20, prod: 30 }[environment] ?? 0;
+  return `# Example: the AccessWeaver database for ${environment}, called as an existing Terraform pipeline would.
+# The IDs stand for the outputs of your VPC and ECS modules (module.vpc.vpc_id, module.ecs.service_security_group_id).
+
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    aws    = { source = "hashicorp/aws", version = "~> 5.0" }
+    random = { source = "hashicorp/random", version = "~> 3.6" }
+  }
+}
+
+provider "aws" {
+  region = "eu-west-3"
+}
+
+module "rds" {
+  source = "../.."
+
+  project_name = "accessweaver"
+  environment  = "${environment}"
+
+  vpc_id             = "vpc-0${octet}00000000000000"
+  private_subnet_ids = ["subnet-0${octet}a0000000000000", "subnet-0${octet}b0000000000000", "subnet-0${octet}c0000000000000"]
+
+  allowed_security_groups = ["sg-0${octet}e0000000000000"]
+
+  backup_window      = "02:00-03:00"
+  maintenance_window = "Sun:03:00-Sun:04:00"
+
+  tags = {
+    Backup     = "${environment === 'prod' ? 'critical' : 'standard'}"
+    Monitoring = "${environment === 'dev' ? 'basic' : 'enhanced'}"
+  }
+}
+
+output "primary_endpoint" {
+  value = module.rds.primary_endpoint
+}
+
+output "app_secret_arn" {
+  value = module.rds.app_secret_arn
+}
+`;
+}
+
+function moduleReadme(): string {
+  const cell = (value: unknown) => (value === undefined ? 'required' : `\`${JSON.stringify(value)}\``);
+  const inputs = MODULE_VARIABLES.map((v) => `| \`${v.name}\` | ${v.description} | \`${v.type}\` | ${cell(v.default)} |`).join('\n');
+  const outputs = MODULE_OUTPUTS.map((o) => `| \`${o.name}\` | ${o.description} |`).join('\n');
+  const sizing = ENVIRONMENTS.map((name) => {
+    const d = ENVIRONMENT_CONFIGS[name].database;
+    const storage = `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ${d.maxAllocatedStorage})`;
+    const insights = d.performanceInsightsRetentionDays === null ? 'off' : `${d.performanceInsightsRetentionDays} d`;
+    return `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d | ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} |`;
+  }).join('\n');
+  return `# modules/rds
+
+The AccessWeaver database on Amazon RDS for PostgreSQL 15, as a plain Terraform module.
+
+**Generated file: do not edit.** This folder is synthesized from the TypeScript constructs in \`src/rds/\` by
+\`npm run modules\`; a test fails when it differs from what they produce.
+
+\`\`\`hcl
+module "rds" {
+  source = "../../modules/rds"
+
+  project_name       = var.project_name
+  environment        = "prod"
+  vpc_id             = module.vpc.vpc_id
+  private_subnet_ids = module.vpc.private_subnet_ids
+
+  allowed_security_groups = [module.ecs.service_security_group_id]
+  backup_window           = "02:00-03:00"
+  maintenance_window      = "Sun:03:00-Sun:04:00"
+  tags                    = { Backup = "critical" }
+}
+\`\`\`
+
+Runnable callers for each environment are in [examples/](examples/).
+
+## Sizing
+
+Selected by \`environment\` from \`local.instance_configs\`:
+
+| environment | class | storage | Multi-AZ | backups | replicas | enhanced monitoring (s) | Performance Insights | deletion protection + final snapshot | credential rotation |
+|---|---|---|---|---|---|---|---|---|---|
+${sizing}
+
+## Inputs
+
+| name | description | type | default |
+|---|---|---|---|
+${inputs}
+
+## Outputs
+
+| name | description |
+|---|---|
+${outputs}
+
+## Requirements
+
+Terraform >= 1.5, hashicorp/aws ~> 5.0, hashicorp/random ~> 3.6. The module configures no provider and no backend.
+`;
+}

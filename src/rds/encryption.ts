@@ -1,0 +1,90 @@
+import { Construct } from 'constructs';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { tf } from './expressions';
+import { address, nameTags } from './naming';
+
+/**
+ * The customer-managed key that encrypts the instances' storage, Performance Insights, the master and
+ * credential secrets, and the alarm topic.
+ *
+ * The policy is explicit (the original design passed it as `key_policy`, an argument the provider does not have):
+ * the account administers the key through IAM, RDS and Secrets Manager use it on the account's behalf only through
+ * their own service endpoints, and CloudWatch alarms and RDS events may encrypt messages for the alarm topic.
+ */
+export class DatabaseEncryption extends Construct {
+  public readonly key: KmsKey;
+  public readonly alias: KmsAlias;
+  public readonly accountId: string;
+  public readonly partition: string;
+  public readonly region: string;
+  public readonly dnsSuffix: string;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    const caller = address(new DataAwsCallerIdentity(this, 'caller'), 'current');
+    const partition = address(new DataAwsPartition(this, 'partition'), 'current');
+    const region = address(new DataAwsRegion(this, 'region'), 'current');
+    this.accountId = caller.accountId;
+    this.partition = partition.partition;
+    this.dnsSuffix = partition.dnsSuffix;
+    this.region = region.name;
+
+    const sameAccount = [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [caller.accountId] }];
+    const policy = address(
+      new DataAwsIamPolicyDocument(this, 'policy', {
+        statement: [
+          {
+            sid: 'AccountAdministersKeyThroughIam',
+            principals: [{ type: 'AWS', identifiers: [`arn:${partition.partition}:iam::${caller.accountId}:root`] }],
+            actions: ['kms:*'],
+            resources: ['*'],
+          },
+          {
+            sid: 'UseThroughRdsAndSecretsManagerOnly',
+            principals: [{ type: 'AWS', identifiers: ['*'] }],
+            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:DescribeKey'],
+            resources: ['*'],
+            condition: [
+              { test: 'StringEquals', variable: 'kms:CallerAccount', values: [caller.accountId] },
+              {
+                test: 'StringEquals',
+                variable: 'kms:ViaService',
+                values: [`rds.${region.name}.${partition.dnsSuffix}`, `secretsmanager.${region.name}.${partition.dnsSuffix}`],
+              },
+            ],
+          },
+          {
+            sid: 'AlarmsAndEventsPublishToEncryptedTopic',
+            principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] }],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            resources: ['*'],
+            condition: sameAccount,
+          },
+        ],
+      }),
+      'rds_key_policy',
+    );
+
+    this.key = address(
+      new KmsKey(this, 'key', {
+        description: 'RDS encryption key for ${local.name_prefix}',
+        enableKeyRotation: true,
+        deletionWindowInDays: tf.number("local.config.deletion_protection ? 30 : 7"),
+        policy: policy.json,
+        tags: nameTags('rds-key'),
+      }),
+      'rds',
+    );
+
+    this.alias = address(
+      new KmsAlias(this, 'alias', { name: 'alias/${local.name_prefix}-rds', targetKeyId: this.key.keyId }),
+      'rds',
+    );
+  }
+}

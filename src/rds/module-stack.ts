@@ -1,0 +1,231 @@
+import { Construct } from 'constructs';
+import { TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
+import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
+import { tf } from './expressions';
+import { hclChecks } from './validation';
+
+/** Provider requirements of the emitted module: ranges, so callers pick the exact versions. */
+export const MODULE_REQUIRED_PROVIDERS = {
+  aws: { source: 'hashicorp/aws', version: '~> 5.0' },
+  random: { source: 'hashicorp/random', version: '~> 3.6' },
+} as const;
+/** Preconditions and cross-variable checks need Terraform 1.5. */
+export const MODULE_REQUIRED_TERRAFORM = '>= 1.5.0';
+
+export interface ModuleVariableSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly description: string;
+  /** Absent for required inputs. */
+  readonly default?: unknown;
+  readonly validation?: ReadonlyArray<{ readonly condition: string; readonly errorMessage: string }>;
+}
+
+/** The module's inputs: the original module's eight, then additions, each with a default. */
+export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
+  {
+    name: 'project_name',
+    type: 'string',
+    description: 'Project name, the first part of every resource name (<project>-<environment>-...).',
+    validation: [
+      {
+        condition: 'can(regex("^[a-z][a-z0-9-]{1,29}$", var.project_name))',
+        errorMessage: 'project_name must be 2 to 30 lowercase letters, digits or hyphens, starting with a letter (RDS identifier rules).',
+      },
+    ],
+  },
+  {
+    name: 'environment',
+    type: 'string',
+    description: 'Environment: dev, staging or prod. Selects the sizing row of local.instance_configs.',
+    validation: [{ condition: hclChecks.environment, errorMessage: UNKNOWN_ENVIRONMENT_MESSAGE }],
+  },
+  {
+    name: 'vpc_id',
+    type: 'string',
+    description: 'ID of the VPC that holds the database.',
+    validation: [{ condition: 'can(regex("^vpc-[0-9a-f]+$", var.vpc_id))', errorMessage: 'vpc_id must look like vpc-0123456789abcdef0.' }],
+  },
+  {
+    name: 'private_subnet_ids',
+    type: 'list(string)',
+    description: 'Private subnets for the DB subnet group: at least two, in different availability zones.',
+    validation: [
+      {
+        condition: hclChecks.subnetCount,
+        errorMessage: 'private_subnet_ids needs at least two distinct subnets (the DB subnet group spans two availability zones).',
+      },
+    ],
+  },
+  {
+    name: 'allowed_security_groups',
+    type: 'list(string)',
+    description: 'Security groups allowed to connect on 5432, besides the module\'s client group (security_group_client_id).',
+    default: [],
+    validation: [
+      {
+        condition: 'alltrue([for id in var.allowed_security_groups : can(regex("^sg-[0-9a-f]+$", id))])',
+        errorMessage: 'allowed_security_groups must hold security group IDs (sg-...).',
+      },
+    ],
+  },
+  {
+    name: 'backup_window',
+    type: 'string',
+    description: 'Daily backup window, hh24:mi-hh24:mi in UTC, at least 30 minutes, disjoint from maintenance_window.',
+    default: DEFAULT_BACKUP_WINDOW,
+    validation: [{ condition: hclChecks.backupWindowFormat, errorMessage: 'backup_window must be hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00.' }],
+  },
+  {
+    name: 'maintenance_window',
+    type: 'string',
+    description: 'Weekly maintenance window, ddd:hh24:mi-ddd:hh24:mi in UTC, at least 30 minutes.',
+    default: DEFAULT_MAINTENANCE_WINDOW,
+    validation: [
+      {
+        condition: hclChecks.maintenanceWindowFormat,
+        errorMessage: 'maintenance_window must be ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. Sun:04:00-Sun:05:00.',
+      },
+    ],
+  },
+  { name: 'tags', type: 'map(string)', description: 'Tags added to every resource.', default: {} },
+  {
+    name: 'enable_network_acl',
+    type: 'bool',
+    description:
+      'Attach a network ACL to private_subnet_ids admitting only PostgreSQL and return traffic from vpc_cidr. ' +
+      'Only for subnets dedicated to the database: it blocks every other flow on them.',
+    default: false,
+  },
+  {
+    name: 'vpc_cidr',
+    type: 'string',
+    description: 'VPC CIDR admitted by the network ACL (required when enable_network_acl is true).',
+    default: null,
+    validation: [{ condition: 'var.vpc_cidr == null ? true : can(cidrhost(var.vpc_cidr, 0))', errorMessage: 'vpc_cidr must be a CIDR block.' }],
+  },
+  {
+    name: 'alarm_sns_topic_arn',
+    type: 'string',
+    description: 'SNS topic for alarms and RDS events. When null the module creates one, encrypted with its key.',
+    default: null,
+  },
+];
+
+export interface ModuleOutputSpec {
+  readonly name: string;
+  readonly description: string;
+  /** HCL expression. */
+  readonly value: string;
+  readonly sensitive?: boolean;
+}
+
+/** The original module's eleven outputs, then additions. */
+export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
+  { name: 'primary_endpoint', description: 'Endpoint (host:port) of the primary.', value: 'aws_db_instance.main.endpoint' },
+  { name: 'primary_address', description: 'Host name of the primary.', value: 'aws_db_instance.main.address' },
+  { name: 'replica_endpoints', description: 'Endpoints (host:port) of the read replicas.', value: 'aws_db_instance.replica[*].endpoint' },
+  { name: 'database_name', description: 'Name of the database.', value: 'aws_db_instance.main.db_name' },
+  { name: 'database_port', description: 'Port of the database.', value: 'aws_db_instance.main.port' },
+  { name: 'security_group_id', description: 'ID of the database security group.', value: 'aws_security_group.rds.id' },
+  {
+    name: 'security_group_client_id',
+    description: 'ID of the client security group: attach it to anything that connects to the database.',
+    value: 'aws_security_group.rds_client.id',
+  },
+  {
+    name: 'secret_arn',
+    description: 'ARN of the RDS-managed secret holding the master credentials (username, password).',
+    value: 'aws_db_instance.main.master_user_secret[0].secret_arn',
+  },
+  { name: 'kms_key_id', description: 'ID of the KMS key encrypting storage, secrets and alerts.', value: 'aws_kms_key.rds.key_id' },
+  {
+    name: 'instance_id',
+    description: 'Identifier of the primary (<project>-<environment>-primary), as CloudWatch and the RDS API name it.',
+    value: 'aws_db_instance.main.identifier',
+  },
+  { name: 'instance_resource_id', description: 'RDS resource ID (db-...) of the primary.', value: 'aws_db_instance.main.resource_id' },
+  { name: 'kms_key_arn', description: 'ARN of the KMS key: grant kms:Decrypt on it to readers of the credential secrets.', value: 'aws_kms_key.rds.arn' },
+  {
+    name: 'app_secret_arn',
+    description: 'ARN of the secret with the application login (accessweaver_app) and connection details.',
+    value: 'aws_secretsmanager_secret.app_credentials.arn',
+  },
+  {
+    name: 'readonly_secret_arn',
+    description: 'ARN of the secret with the read-only login (accessweaver_readonly) and every reader host.',
+    value: 'aws_secretsmanager_secret.readonly_credentials.arn',
+  },
+  { name: 'replica_addresses', description: 'Host names of the read replicas.', value: 'aws_db_instance.replica[*].address' },
+  { name: 'alarm_topic_arn', description: 'SNS topic receiving the alarms and RDS events.', value: 'local.alarm_topic_arn' },
+];
+
+/**
+ * Emits the AccessWeaver database as a plain Terraform module: variables, outputs and resources, with provider
+ * requirements as ranges and no provider configuration or backend, so a caller's `module "rds" { source = ... }`
+ * works unchanged.
+ */
+export class RdsModuleStack extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    // Present only for cdktf's provider validation and required_providers; stripped from the output below.
+    new AwsProvider(this, 'aws', {});
+    new RandomProvider(this, 'random', {});
+
+    const vars = Object.fromEntries(
+      MODULE_VARIABLES.map((spec) => [
+        spec.name,
+        new TerraformVariable(this, spec.name, {
+          type: spec.type,
+          description: spec.description,
+          ...('default' in spec ? { default: spec.default === null ? Token.nullValue() : spec.default } : {}),
+          ...(spec.default === null ? { nullable: true } : {}),
+          validation: spec.validation?.map((v) => ({ condition: tf.string(v.condition), errorMessage: v.errorMessage })),
+        }),
+      ]),
+    );
+
+    new AccessWeaverDatabase(this, 'database', {
+      projectName: vars.project_name.stringValue,
+      environment: vars.environment.stringValue,
+      vpcId: vars.vpc_id.stringValue,
+      privateSubnetIds: vars.private_subnet_ids.listValue,
+      allowedSecurityGroupIds: vars.allowed_security_groups.listValue,
+      backupWindow: vars.backup_window.stringValue,
+      maintenanceWindow: vars.maintenance_window.stringValue,
+      tags: vars.tags.value,
+      enableNetworkAcl: vars.enable_network_acl.booleanValue,
+      vpcCidr: vars.vpc_cidr.stringValue,
+      alarmTopicArn: vars.alarm_sns_topic_arn.stringValue,
+    });
+
+    for (const spec of MODULE_OUTPUTS) {
+      new TerraformOutput(this, spec.name, { value: tf.any(spec.value), description: spec.description, sensitive: spec.sensitive });
+    }
+  }
+
+  public toTerraform(): any {
+    const document = super.toTerraform();
+    delete document.provider;
+    delete document['//'];
+    const terraform = document.terraform ?? {};
+    delete terraform.backend;
+    terraform.required_version = MODULE_REQUIRED_TERRAFORM;
+    terraform.required_providers = MODULE_REQUIRED_PROVIDERS;
+    document.terraform = terraform;
+    return stripMetadata(document);
+  }
+}
+
+/** Removes cdktf's "//" metadata entries: the module reads as hand-written Terraform. */
+function stripMetadata(value: any): any {
+  if (Array.isArray(value)) return value.map(stripMetadata);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '//').map(([key, v]) => [key, stripMetadata(v)]));
+  }
+  return value;
+}

@@ -1,0 +1,135 @@
+import { Construct } from 'constructs';
+import { TerraformCount } from 'cdktf';
+import { DataAwsSubnet } from '@cdktf/provider-aws/lib/data-aws-subnet';
+import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
+import { NetworkAcl } from '@cdktf/provider-aws/lib/network-acl';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { DATABASE_PORT } from '../config/environments';
+import { tf } from './expressions';
+import { address, nameTags, prefixed } from './naming';
+
+/**
+ * Where the database lives and who may reach it.
+ *
+ * - The database security group has ingress on 5432 from the client group and from `allowed_security_groups`, and
+ *   no egress at all (RDS needs none; the original design's allow-all egress is dropped).
+ * - The client group, attached to the services, may reach the database group on 5432 and nothing else. Rules are
+ *   separate resources so the two groups can reference each other without a dependency cycle.
+ * - The network ACL is opt-in (`enable_network_acl`): it admits only PostgreSQL and return traffic from the VPC
+ *   CIDR (an input, no longer a hard-coded 10.0.0.0/16), so it belongs on subnets dedicated to the database.
+ */
+export class DatabaseNetwork extends Construct {
+  public readonly subnetGroup: DbSubnetGroup;
+  public readonly databaseSecurityGroup: SecurityGroup;
+  public readonly clientSecurityGroup: SecurityGroup;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+
+    // The subnets' own zones place the primary and spread the replicas: a zone taken from the region's list may
+    // have no subnet in the group.
+    const subnetCount = TerraformCount.of(tf.number('length(local.private_subnet_ids)'));
+    address(
+      new DataAwsSubnet(this, 'private-subnet', { count: subnetCount, id: tf.string(`local.private_subnet_ids[count.index]`) }),
+      'private',
+    );
+
+    this.subnetGroup = address(
+      new DbSubnetGroup(this, 'subnet-group', {
+        name: prefixed('db-subnet-group'),
+        description: 'Private subnets of ${local.name_prefix} RDS',
+        subnetIds: tf.list('local.private_subnet_ids'),
+        tags: nameTags('db-subnet-group'),
+      }),
+      'main',
+    );
+
+    this.databaseSecurityGroup = address(
+      new SecurityGroup(this, 'database', {
+        namePrefix: prefixed('rds-'),
+        description: 'AccessWeaver RDS: PostgreSQL from authorized clients only',
+        vpcId: tf.string('local.vpc_id'),
+        tags: nameTags('rds-sg'),
+        lifecycle: { createBeforeDestroy: true },
+      }),
+      'rds',
+    );
+
+    this.clientSecurityGroup = address(
+      new SecurityGroup(this, 'client', {
+        namePrefix: prefixed('rds-client-'),
+        description: 'Attach to services that connect to the AccessWeaver database',
+        vpcId: tf.string('local.vpc_id'),
+        tags: nameTags('rds-client-sg'),
+        lifecycle: { createBeforeDestroy: true },
+      }),
+      'rds_client',
+    );
+
+    address(
+      new VpcSecurityGroupIngressRule(this, 'from-clients', {
+        securityGroupId: this.databaseSecurityGroup.id,
+        referencedSecurityGroupId: this.clientSecurityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: DATABASE_PORT,
+        toPort: DATABASE_PORT,
+        description: 'PostgreSQL from the client security group',
+      }),
+      'rds_from_clients',
+    );
+
+    const allowedCount = TerraformCount.of(tf.number('length(local.allowed_security_groups)'));
+    address(
+      new VpcSecurityGroupIngressRule(this, 'from-allowed', {
+        count: allowedCount,
+        securityGroupId: this.databaseSecurityGroup.id,
+        referencedSecurityGroupId: tf.string(`local.allowed_security_groups[count.index]`),
+        ipProtocol: 'tcp',
+        fromPort: DATABASE_PORT,
+        toPort: DATABASE_PORT,
+        description: 'PostgreSQL from an allowed security group',
+      }),
+      'rds_from_allowed',
+    );
+
+    address(
+      new VpcSecurityGroupEgressRule(this, 'client-to-database', {
+        securityGroupId: this.clientSecurityGroup.id,
+        referencedSecurityGroupId: this.databaseSecurityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: DATABASE_PORT,
+        toPort: DATABASE_PORT,
+        description: 'PostgreSQL to the AccessWeaver database',
+      }),
+      'rds_client_to_rds',
+    );
+
+    address(
+      new NetworkAcl(this, 'acl', {
+        count: tf.number('local.enable_network_acl ? 1 : 0'),
+        vpcId: tf.string('local.vpc_id'),
+        subnetIds: tf.list('local.private_subnet_ids'),
+        ingress: [
+          { ruleNo: 100, protocol: 'tcp', action: 'allow', fromPort: DATABASE_PORT, toPort: DATABASE_PORT, cidrBlock: tf.string('local.vpc_cidr') },
+          // Replies to connections the instances open themselves (replication between primary and replicas).
+          { ruleNo: 110, protocol: 'tcp', action: 'allow', fromPort: 1024, toPort: 65535, cidrBlock: tf.string('local.vpc_cidr') },
+        ],
+        egress: [
+          { ruleNo: 100, protocol: 'tcp', action: 'allow', fromPort: 1024, toPort: 65535, cidrBlock: tf.string('local.vpc_cidr') },
+        ],
+        tags: nameTags('rds-nacl'),
+        lifecycle: {
+          precondition: [
+            {
+              condition: tf.string('local.vpc_cidr != null'),
+              errorMessage: 'enable_network_acl needs vpc_cidr: the ACL admits PostgreSQL from that CIDR only.',
+            },
+          ],
+        },
+      }),
+      'rds',
+    );
+  }
+}

@@ -1,0 +1,194 @@
+import { Token } from 'cdktf';
+import { DatabaseSizing, ENVIRONMENTS, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
+
+/**
+ * Checks of the module's inputs, written twice on purpose: in TypeScript (so a stack with literal values fails at
+ * synth, naming the bad value, before anything is written) and as HCL (so a Terraform caller gets the same rule
+ * at plan). Each TypeScript check below has its HCL twin next to it; the tests run both.
+ */
+
+const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+const MINUTES_PER_DAY = 24 * 60;
+const MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY;
+/** RDS refuses backup and maintenance windows shorter than 30 minutes. */
+export const MINIMUM_WINDOW_MINUTES = 30;
+
+/** A window as [start, end) minutes; end > start (wrapping windows are unrolled past midnight / Sunday). */
+export interface Window {
+  readonly start: number;
+  readonly end: number;
+}
+
+const TIME = '([01][0-9]|2[0-3]):([0-5][0-9])';
+const BACKUP_WINDOW = new RegExp(`^${TIME}-${TIME}$`);
+const MAINTENANCE_WINDOW = new RegExp(`^(mon|tue|wed|thu|fri|sat|sun):${TIME}-(mon|tue|wed|thu|fri|sat|sun):${TIME}$`, 'i');
+
+/** Parses an RDS backup window `hh24:mi-hh24:mi` (UTC, daily). */
+export function parseBackupWindow(value: string): Window {
+  const match = BACKUP_WINDOW.exec(value);
+  if (!match) {
+    throw new Error(`backup_window '${value}' is malformed: expected hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00`);
+  }
+  const start = Number(match[1]) * 60 + Number(match[2]);
+  let end = Number(match[3]) * 60 + Number(match[4]);
+  if (end <= start) end += MINUTES_PER_DAY;
+  if (end - start < MINIMUM_WINDOW_MINUTES) {
+    throw new Error(`backup_window '${value}' lasts ${end - start} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`);
+  }
+  return { start, end };
+}
+
+/** Parses an RDS maintenance window `ddd:hh24:mi-ddd:hh24:mi` (UTC, weekly). */
+export function parseMaintenanceWindow(value: string): Window {
+  const match = MAINTENANCE_WINDOW.exec(value);
+  if (!match) {
+    throw new Error(
+      `maintenance_window '${value}' is malformed: expected ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. Sun:04:00-Sun:05:00`,
+    );
+  }
+  const minuteOfWeek = (day: string, hours: string, minutes: string) =>
+    DAYS.indexOf(day.toLowerCase() as (typeof DAYS)[number]) * MINUTES_PER_DAY + Number(hours) * 60 + Number(minutes);
+  const start = minuteOfWeek(match[1], match[2], match[3]);
+  let end = minuteOfWeek(match[4], match[5], match[6]);
+  if (end <= start) end += MINUTES_PER_WEEK;
+  if (end - start < MINIMUM_WINDOW_MINUTES) {
+    throw new Error(
+      `maintenance_window '${value}' lasts ${end - start} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`,
+    );
+  }
+  return { start, end };
+}
+
+/** True when the daily backup window meets the weekly maintenance window on any day (RDS rejects that). */
+export function windowsOverlap(backup: Window, maintenance: Window): boolean {
+  // Day -1 and days 7-8 catch a backup window crossing midnight and a maintenance window crossing Sunday night.
+  for (let day = -1; day <= 8; day++) {
+    const start = day * MINUTES_PER_DAY + backup.start;
+    const end = day * MINUTES_PER_DAY + backup.end;
+    if (start < maintenance.end && maintenance.start < end) return true;
+  }
+  return false;
+}
+
+/** Throws when either window is malformed, too short, or when they overlap. Tokens are left to the HCL checks. */
+export function validateWindows(backupWindow: string, maintenanceWindow: string): void {
+  if (Token.isUnresolved(backupWindow) || Token.isUnresolved(maintenanceWindow)) return;
+  const backup = parseBackupWindow(backupWindow);
+  const maintenance = parseMaintenanceWindow(maintenanceWindow);
+  if (windowsOverlap(backup, maintenance)) {
+    throw new Error(
+      `backup_window '${backupWindow}' overlaps maintenance_window '${maintenanceWindow}'; RDS requires them to be disjoint`,
+    );
+  }
+}
+
+export function validateEnvironment(environment: string): void {
+  if (Token.isUnresolved(environment)) return;
+  if (!(ENVIRONMENTS as readonly string[]).includes(environment)) {
+    throw new Error(`${UNKNOWN_ENVIRONMENT_MESSAGE} Got '${environment}'.`);
+  }
+}
+
+/** The DB subnet group needs subnets in at least two availability zones, so at least two subnets. */
+export function validateSubnets(subnetIds: string[]): void {
+  if (Token.isUnresolved(subnetIds)) return;
+  const known = subnetIds.filter((id) => !Token.isUnresolved(id));
+  if (known.length !== subnetIds.length) return;
+  if (subnetIds.length < 2) {
+    throw new Error(
+      `private_subnet_ids [${subnetIds.join(', ')}] has ${subnetIds.length} subnet(s); ` +
+        'the DB subnet group needs at least two, in different availability zones',
+    );
+  }
+  const duplicates = subnetIds.filter((id, i) => subnetIds.indexOf(id) !== i);
+  if (duplicates.length > 0) {
+    throw new Error(`private_subnet_ids lists ${duplicates.join(', ')} more than once`);
+  }
+}
+
+/** io1 accepts 0.5 to 50 provisioned IOPS per GiB. */
+export const IO1_IOPS_PER_GIB = { min: 0.5, max: 50 } as const;
+
+/** Performance Insights keeps 7 days (free tier), a whole number of 31-day months up to 23, or 731 days. */
+export function isValidPerformanceInsightsRetention(days: number): boolean {
+  return days === 7 || days === 731 || (Number.isInteger(days) && days % 31 === 0 && days >= 31 && days <= 713);
+}
+
+/** Validates one environment's sizing; the message names the environment and the bad value. */
+export function validateSizing(environment: string, sizing: DatabaseSizing): void {
+  const where = `environment '${environment}'`;
+  if (!Number.isInteger(sizing.allocatedStorage) || sizing.allocatedStorage < 20) {
+    throw new Error(`${where}: allocatedStorage ${sizing.allocatedStorage} GiB is below the RDS PostgreSQL minimum of 20`);
+  }
+  if (sizing.maxAllocatedStorage < sizing.allocatedStorage) {
+    throw new Error(
+      `${where}: maxAllocatedStorage ${sizing.maxAllocatedStorage} GiB is below allocatedStorage ${sizing.allocatedStorage} GiB`,
+    );
+  }
+  if (sizing.storageType === 'io1') {
+    if (sizing.iops === null) throw new Error(`${where}: io1 storage needs iops`);
+    const ratio = sizing.iops / sizing.allocatedStorage;
+    if (ratio < IO1_IOPS_PER_GIB.min || ratio > IO1_IOPS_PER_GIB.max) {
+      throw new Error(
+        `${where}: io1 iops ${sizing.iops} for ${sizing.allocatedStorage} GiB is ${ratio} IOPS/GiB; ` +
+          `RDS accepts ${IO1_IOPS_PER_GIB.min} to ${IO1_IOPS_PER_GIB.max}`,
+      );
+    }
+  } else if (sizing.iops !== null) {
+    // gp3 below 400 GiB has a fixed 3000 IOPS baseline; setting iops there is rejected, so the table keeps it null.
+    throw new Error(`${where}: iops ${sizing.iops} is only managed for io1 here; leave it null for ${sizing.storageType}`);
+  }
+  if (sizing.performanceInsightsRetentionDays !== null && !isValidPerformanceInsightsRetention(sizing.performanceInsightsRetentionDays)) {
+    throw new Error(
+      `${where}: Performance Insights retention ${sizing.performanceInsightsRetentionDays} days is invalid; ` +
+        'use 7, 731, or a multiple of 31 up to 713',
+    );
+  }
+  if (!Number.isInteger(sizing.replicaCount) || sizing.replicaCount < 0 || sizing.replicaCount > 5) {
+    throw new Error(`${where}: replicaCount ${sizing.replicaCount} must be a whole number from 0 to 5`);
+  }
+  if (sizing.backupRetentionDays < 1 || sizing.backupRetentionDays > 35) {
+    // 0 would disable backups, and read replicas need them.
+    throw new Error(`${where}: backupRetentionDays ${sizing.backupRetentionDays} must be from 1 to 35`);
+  }
+}
+
+/* ----------------------------------------------------------------------------------------------------------------
+ * HCL twins. Each returns an expression (without ${}) over the module's variables and locals.
+ * -------------------------------------------------------------------------------------------------------------- */
+
+const HCL_TIME = '([01][0-9]|2[0-3]):[0-5][0-9]';
+const HCL_DAY = '(mon|tue|wed|thu|fri|sat|sun)';
+
+export const hclChecks = {
+  environment: 'contains(["dev", "staging", "prod"], var.environment)',
+  subnetCount: 'length(var.private_subnet_ids) >= 2 && length(distinct(var.private_subnet_ids)) == length(var.private_subnet_ids)',
+  backupWindowFormat: `can(regex("^${HCL_TIME}-${HCL_TIME}$", var.backup_window))`,
+  maintenanceWindowFormat: `can(regex("^${HCL_DAY}:${HCL_TIME}-${HCL_DAY}:${HCL_TIME}$", lower(var.maintenance_window)))`,
+  /** Locals computing both windows as unrolled [start, end) minutes. */
+  windowLocals: {
+    backup_window_minutes: `[for t in split("-", local.backup_window) : tonumber(split(":", t)[0]) * 60 + tonumber(split(":", t)[1])]`,
+    maintenance_window_minutes:
+      `[for t in split("-", lower(local.maintenance_window)) : ` +
+      `index(${JSON.stringify(DAYS)}, split(":", t)[0]) * ${MINUTES_PER_DAY} + tonumber(split(":", t)[1]) * 60 + tonumber(split(":", t)[2])]`,
+    backup_window_span:
+      `{ start = local.backup_window_minutes[0], end = local.backup_window_minutes[1] > local.backup_window_minutes[0] ` +
+      `? local.backup_window_minutes[1] : local.backup_window_minutes[1] + ${MINUTES_PER_DAY} }`,
+    maintenance_window_span:
+      `{ start = local.maintenance_window_minutes[0], end = local.maintenance_window_minutes[1] > local.maintenance_window_minutes[0] ` +
+      `? local.maintenance_window_minutes[1] : local.maintenance_window_minutes[1] + ${MINUTES_PER_WEEK} }`,
+  },
+  windowDurations:
+    `local.backup_window_span.end - local.backup_window_span.start >= ${MINIMUM_WINDOW_MINUTES} && ` +
+    `local.maintenance_window_span.end - local.maintenance_window_span.start >= ${MINIMUM_WINDOW_MINUTES}`,
+  windowsDisjoint:
+    `!anytrue([for day in range(-1, 9) : day * ${MINUTES_PER_DAY} + local.backup_window_span.start < local.maintenance_window_span.end ` +
+    `&& local.maintenance_window_span.start < day * ${MINUTES_PER_DAY} + local.backup_window_span.end])`,
+  io1Ratio:
+    // HCL's || does not short-circuit, so the null cases are conditionals.
+    `local.config.storage_type != "io1" ? true : (local.config.iops / local.config.allocated_storage >= ${IO1_IOPS_PER_GIB.min} ` +
+    `&& local.config.iops / local.config.allocated_storage <= ${IO1_IOPS_PER_GIB.max})`,
+  performanceInsightsRetention:
+    `local.config.performance_insights_retention == null ? true : contains([7, 731], local.config.performance_insights_retention) || ` +
+    `(local.config.performance_insights_retention % 31 == 0 && local.config.performance_insights_retention >= 31 && local.config.performance_insights_retention <= 713)`,
+};
