@@ -8,6 +8,8 @@ import { CliError, ExitCode, type ExitCodeValue } from './exit-codes';
 import { registerHealthCheck } from './health-check';
 import { registerMaintenance } from './maintenance';
 import { Reporter } from './output';
+import { registerRestore } from './restore';
+import { registerScale } from './scale';
 
 /** Builds the `accessweaver-rds` program; `onExit` receives the exit code the chosen command decided. */
 export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => void): Command {
@@ -37,6 +39,8 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
 
   registerHealthCheck(program, deps, run);
   registerMaintenance(program, deps, run);
+  registerRestore(program, deps, run);
+  registerScale(program, deps, run);
   return program;
 }
 
