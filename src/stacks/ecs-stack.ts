@@ -176,7 +176,7 @@ export class EcsStack extends EnvironmentStack {
         protocol: 'tcp',
         fromPort: port,
         toPort: port,
-        self: true,
+        selfAttribute: true,
       })),
       egress: [
         {

@@ -125,6 +125,6 @@ export abstract class EnvironmentStack extends TerraformStack {
 
   /** Reads the outputs of this environment's `kind` stack from its state. */
   protected readState(kind: StackKind): TerraformRemoteState {
-    return readStackState(this, `${kind}-state`, stackName(kind, this.config.name), this.stateBackend);
+    return readStackState(this, kind, stackName(kind, this.config.name), this.stateBackend);
   }
 }
