@@ -7,9 +7,11 @@ import { defaultAwsClients, processTerminal, systemClock, type CliDeps, type Dat
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes';
 import { registerHealthCheck } from './health-check';
 import { registerMaintenance } from './maintenance';
+import { registerMonitoring } from './monitoring';
 import { Reporter } from './output';
 import { registerRestore } from './restore';
 import { registerScale } from './scale';
+import { registerSetupDatabase } from './setup-database';
 
 /** Builds the `accessweaver-rds` program; `onExit` receives the exit code the chosen command decided. */
 export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => void): Command {
@@ -41,6 +43,8 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
   registerMaintenance(program, deps, run);
   registerRestore(program, deps, run);
   registerScale(program, deps, run);
+  registerSetupDatabase(program, deps, run);
+  registerMonitoring(program, deps, run);
   return program;
 }
 

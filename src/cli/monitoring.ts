@@ -1,0 +1,189 @@
+import { GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { Option, type Command } from 'commander';
+import { awsCall } from './aws';
+import { positiveInteger, type GlobalOptions, type Runner } from './command';
+import { LOGINS, resolveConnection, withDatabase, type Login } from './connection';
+import type { CliDeps } from './context';
+import { CliError, ExitCode } from './exit-codes';
+import { renderRecord, renderTable } from './output';
+import { busiestTables, databaseOverview, type BusyTable, type DatabaseOverview } from './sql-reports';
+import { resolveTarget } from './target';
+
+export interface MonitoringOptions extends GlobalOptions {
+  readonly minutes: number;
+  readonly top: number;
+  readonly sql: boolean;
+  readonly databaseUrl?: string;
+  readonly caBundle?: string;
+  readonly login: Login;
+}
+
+type Unit = 'percent' | 'count' | 'bytes' | 'seconds';
+
+/** The RDS metrics of the report; ids are GetMetricData query ids (lowercase first letter). */
+export const METRICS: readonly { readonly id: string; readonly name: string; readonly unit: Unit }[] = [
+  { id: 'cpu', name: 'CPUUtilization', unit: 'percent' },
+  { id: 'connections', name: 'DatabaseConnections', unit: 'count' },
+  { id: 'freeable_memory', name: 'FreeableMemory', unit: 'bytes' },
+  { id: 'free_storage', name: 'FreeStorageSpace', unit: 'bytes' },
+  { id: 'read_latency', name: 'ReadLatency', unit: 'seconds' },
+  { id: 'write_latency', name: 'WriteLatency', unit: 'seconds' },
+];
+
+// RDS publishes these every minute; one-minute averages make "latest" mean the last minute.
+const PERIOD_SECONDS = 60;
+
+export function formatMetric(value: number, unit: Unit): string {
+  switch (unit) {
+    case 'percent':
+      return `${value.toFixed(2)}%`;
+    case 'count':
+      return value.toFixed(value % 1 === 0 ? 0 : 1);
+    case 'bytes':
+      return value >= 2 ** 30 ? `${(value / 2 ** 30).toFixed(2)} GiB` : `${(value / 2 ** 20).toFixed(1)} MiB`;
+    case 'seconds':
+      return `${(value * 1000).toFixed(2)} ms`;
+  }
+}
+
+export interface MetricFigure {
+  readonly metric: string;
+  readonly unit: Unit;
+  /** Most recent one-minute average, or null when the window has no datapoint. */
+  readonly latest: number | null;
+  readonly latestAt: Date | null;
+  readonly windowAverage: number | null;
+  readonly windowMaximum: number | null;
+}
+
+export function metricDataInput(instance: string, end: Date, minutes: number): GetMetricDataCommandInput {
+  return {
+    StartTime: new Date(end.getTime() - minutes * 60_000),
+    EndTime: end,
+    // Newest first, so the latest value is the first one (the seed read an unordered list's last element).
+    ScanBy: 'TimestampDescending',
+    MetricDataQueries: METRICS.map((m) => ({
+      Id: m.id,
+      MetricStat: {
+        Metric: { Namespace: 'AWS/RDS', MetricName: m.name, Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }] },
+        Period: PERIOD_SECONDS,
+        Stat: 'Average',
+      },
+    })),
+  };
+}
+
+function figures(results: readonly MetricDataResult[]): MetricFigure[] {
+  return METRICS.map((m) => {
+    const result = results.find((r) => r.Id === m.id);
+    const values = result?.Values ?? [];
+    return {
+      metric: m.name,
+      unit: m.unit,
+      latest: values[0] ?? null,
+      latestAt: result?.Timestamps?.[0] ?? null,
+      windowAverage: values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length,
+      windowMaximum: values.length === 0 ? null : Math.max(...values),
+    };
+  });
+}
+
+/**
+ * The seed's rds-monitoring.sh: CloudWatch figures of the primary, then database size, sessions and
+ * busiest tables. The SQL part defaults to the read-only login, which is all it needs. When the
+ * database cannot be reached the CloudWatch figures are still printed, and the exit code is 4.
+ */
+export function registerMonitoring(program: Command, deps: CliDeps, run: Runner): void {
+  program
+    .command('monitoring')
+    .description('CloudWatch figures of the primary, plus database size, connections and busiest tables')
+    .option('--minutes <n>', 'CloudWatch window in minutes', positiveInteger, 10)
+    .option('--top <n>', 'how many tables to list', positiveInteger, 5)
+    .option('--no-sql', 'CloudWatch figures only (no database connection)')
+    .option('--database-url <url>', 'connect to this URL (also DATABASE_URL) instead of resolving through the secrets')
+    .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
+    .addOption(new Option('--login <login>', 'login resolved from the secrets').choices(LOGINS).default('readonly'))
+    .action(
+      run<MonitoringOptions>(async (options, reporter) => {
+        const target = resolveTarget(options);
+        const { cloudwatch } = deps.aws(options.region);
+        const input = metricDataInput(target.primaryIdentifier, deps.clock.now(), options.minutes);
+        const results: MetricDataResult[] = [];
+        let nextToken: string | undefined;
+        do {
+          const output = await awsCall('GetMetricData', () =>
+            cloudwatch.send(new GetMetricDataCommand({ ...input, ...(nextToken === undefined ? {} : { NextToken: nextToken }) })),
+          );
+          for (const result of output.MetricDataResults ?? []) {
+            const seen = results.find((r) => r.Id === result.Id);
+            if (seen === undefined) results.push({ ...result });
+            else {
+              seen.Values = [...(seen.Values ?? []), ...(result.Values ?? [])];
+              seen.Timestamps = [...(seen.Timestamps ?? []), ...(result.Timestamps ?? [])];
+            }
+          }
+          nextToken = output.NextToken;
+        } while (nextToken !== undefined);
+        const metrics = figures(results);
+
+        let database: (DatabaseOverview & { readonly busiestTables: readonly BusyTable[] }) | null = null;
+        let databaseError: CliError | null = null;
+        if (options.sql) {
+          try {
+            const connection = await resolveConnection(options, options.login, deps);
+            database = await withDatabase(connection, async (client) => ({
+              ...(await databaseOverview(client)),
+              busiestTables: await busiestTables(client, options.top),
+            }));
+          } catch (error) {
+            if (!(error instanceof CliError) || error.exitCode === ExitCode.Usage) throw error;
+            databaseError = error;
+          }
+        }
+
+        const show = (value: number | null, unit: Unit) => (value === null ? 'no data' : formatMetric(value, unit));
+        reporter.result(
+          { instance: target.primaryIdentifier, windowMinutes: options.minutes, metrics, database, databaseError: databaseError?.message ?? null },
+          () => {
+            let text =
+              `RDS monitoring for ${target.primaryIdentifier} (last ${options.minutes} min, ${PERIOD_SECONDS}s averages)\n\n` +
+              renderTable<MetricFigure>(
+                [
+                  { header: 'METRIC', value: (f) => f.metric },
+                  { header: 'LATEST', value: (f) => show(f.latest, f.unit), align: 'right' },
+                  { header: 'WINDOW AVG', value: (f) => show(f.windowAverage, f.unit), align: 'right' },
+                  { header: 'WINDOW MAX', value: (f) => show(f.windowMaximum, f.unit), align: 'right' },
+                  { header: 'AT', value: (f) => f.latestAt },
+                ],
+                metrics,
+              );
+            if (database !== null) {
+              text +=
+                '\n' +
+                renderRecord([
+                  ['Database', database.database],
+                  ['Size', database.size],
+                  ['Connections', `${database.connections} (${database.activeConnections} active)`],
+                ]) +
+                `\nTop tables by activity:\n` +
+                renderTable<BusyTable>(
+                  [
+                    { header: 'TABLE', value: (t) => t.table },
+                    { header: 'CHANGES', value: (t) => t.totalChanges, align: 'right' },
+                    { header: 'LIVE ROWS', value: (t) => t.liveRows, align: 'right' },
+                    { header: 'SIZE', value: (t) => t.size, align: 'right' },
+                  ],
+                  database.busiestTables,
+                );
+            }
+            return text;
+          },
+        );
+        if (databaseError !== null) {
+          reporter.warn(`database figures unavailable: ${databaseError.message}`);
+          return databaseError.exitCode;
+        }
+        return ExitCode.Ok;
+      }),
+    );
+}

@@ -1,0 +1,86 @@
+import type { Command } from 'commander';
+import { APP_LOGIN, READONLY_LOGIN } from '../config/environments';
+import { readSecretJson, secretString } from './aws';
+import type { GlobalOptions, Runner } from './command';
+import { resolveConnection, withDatabase } from './connection';
+import type { CliDeps } from './context';
+import { ExitCode, failedError } from './exit-codes';
+import { renderRecord } from './output';
+import { resolveTarget } from './target';
+
+export interface SetupDatabaseOptions extends GlobalOptions {
+  readonly databaseUrl?: string;
+  readonly caBundle?: string;
+  readonly migrationsDir?: string;
+}
+
+/** Reads one login's secret and checks it names the login the migrations create. */
+async function loginPassword(deps: CliDeps, region: string | undefined, secretId: string, login: string): Promise<string> {
+  const secret = await readSecretJson(deps.aws(region).secrets, secretId, `${login} credentials`);
+  const username = secretString(secret, 'username', secretId);
+  if (username !== login) {
+    throw failedError(`Secret ${secretId} is for '${username}', but the migrations create the login '${login}'.`);
+  }
+  return secretString(secret, 'password', secretId);
+}
+
+/**
+ * The seed's setup-database.sh, on the project's own migrations. Every secret is read and the
+ * database reached before anything is written, so a missing secret or an unreachable server leaves
+ * the database untouched. The master connection comes from DescribeDBInstances (endpoint, port,
+ * DBName) and the RDS-managed secret (username, password): the seed read a `dbname` from that
+ * secret, which never holds one, and connected to a database named "null".
+ */
+export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runner): void {
+  program
+    .command('setup-database')
+    .description('apply the migrations as the master login and set the app and read-only login passwords from their secrets')
+    .option('--database-url <url>', 'master connection URL (also DATABASE_URL) instead of the RDS-managed master secret')
+    .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
+    .option('--migrations-dir <dir>', "migrations folder (default: the project's sql/)")
+    .action(
+      run<SetupDatabaseOptions>(async (options, reporter) => {
+        const target = resolveTarget(options);
+        const passwords = {
+          app: await loginPassword(deps, options.region, target.appSecretName, APP_LOGIN),
+          readonly: await loginPassword(deps, options.region, target.readonlySecretName, READONLY_LOGIN),
+        };
+        const connection = await resolveConnection(options, 'master', deps);
+        reporter.info(`Setting up ${connection.display}`);
+        const user = await withDatabase(connection, async (client) => (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0].user);
+
+        let migrations: { applied: string[]; alreadyApplied: string[] };
+        try {
+          migrations = await deps.database.migrate(connection.url, {
+            ...(options.migrationsDir === undefined ? {} : { directory: options.migrationsDir }),
+            log: (line) => reporter.progress(`  ${line}`),
+          });
+        } catch (error) {
+          throw failedError(`Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`);
+        }
+        try {
+          await deps.database.setLoginPasswords(connection.url, passwords);
+        } catch (error) {
+          throw failedError(`Migrations applied, but setting the login passwords failed: ${(error as Error).message}`);
+        }
+        reporter.result(
+          {
+            database: connection.display,
+            user,
+            applied: migrations.applied,
+            alreadyApplied: migrations.alreadyApplied,
+            passwordsSet: [APP_LOGIN, READONLY_LOGIN],
+          },
+          () =>
+            renderRecord([
+              ['Database', connection.display],
+              ['As', user],
+              ['Applied', migrations.applied.join(', ') || 'none (up to date)'],
+              ['Already applied', migrations.alreadyApplied.length],
+              ['Passwords set', `${APP_LOGIN} (${target.appSecretName}), ${READONLY_LOGIN} (${target.readonlySecretName})`],
+            ]) + `Database setup complete for ${target.project}-${target.env}.\n`,
+        );
+        return ExitCode.Ok;
+      }),
+    );
+}

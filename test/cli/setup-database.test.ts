@@ -1,0 +1,152 @@
+import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { DatabaseTools } from '../../src/cli/context';
+import { setLoginPasswords } from '../../src/db/logins';
+import { migrate } from '../../src/db/migrate';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { MASTER_SECRET_ARN, primaryInstance, rdsMock, resetAwsMocks, secretsMock, sent, sentNames } from './support/aws';
+import { runCli } from './support/harness';
+
+const APP_SECRET = 'accessweaver-dev-app-db-credentials';
+const READONLY_SECRET = 'accessweaver-dev-readonly-db-credentials';
+const MIGRATION_FILES = readdirSync(path.resolve(__dirname, '../../sql')).filter((f) => f.endsWith('.sql')).sort();
+
+function secretJson(username: string, password: string): { SecretString: string } {
+  return { SecretString: JSON.stringify({ username, password, host: 'db.internal', port: 5432, dbname: 'accessweaver', engine: 'postgres' }) };
+}
+
+/** The real database tools, recording what setup-database asked of them. */
+function recordingTools(): DatabaseTools & { readonly migrated: string[]; readonly passwordsSet: { url: string; passwords: object }[] } {
+  const migrated: string[] = [];
+  const passwordsSet: { url: string; passwords: object }[] = [];
+  return {
+    migrated,
+    passwordsSet,
+    migrate: (url, options) => {
+      migrated.push(url);
+      return migrate(url, options);
+    },
+    setLoginPasswords: (url, passwords) => {
+      passwordsSet.push({ url, passwords: { ...passwords } });
+      return setLoginPasswords(url, passwords);
+    },
+  };
+}
+
+let db: TestDatabase;
+
+beforeEach(async () => {
+  resetAwsMocks();
+  secretsMock.on(GetSecretValueCommand, { SecretId: APP_SECRET }).resolves(secretJson('accessweaver_app', 'app-secret-pw-1'));
+  secretsMock.on(GetSecretValueCommand, { SecretId: READONLY_SECRET }).resolves(secretJson('accessweaver_readonly', 'ro-secret-pw-2'));
+  db = await createTestDatabase('aw_cli_setup');
+});
+
+afterEach(async () => {
+  await db.drop();
+});
+
+describe('setup-database', () => {
+  test('applies every migration of the project', async () => {
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], { database: recordingTools() });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ applied: MIGRATION_FILES, alreadyApplied: [] });
+  });
+
+  test('sets the app and read-only passwords from their secrets, over the master connection', async () => {
+    const tools = recordingTools();
+    await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
+    expect(tools.passwordsSet).toEqual([{ url: db.url, passwords: { app: 'app-secret-pw-1', readonly: 'ro-secret-pw-2' } }]);
+    expect(sent(secretsMock)).toEqual([
+      ['GetSecretValueCommand', { SecretId: APP_SECRET }],
+      ['GetSecretValueCommand', { SecretId: READONLY_SECRET }],
+    ]);
+  });
+
+  test('is idempotent: a second run applies nothing and still succeeds', async () => {
+    await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: recordingTools() });
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], { database: recordingTools() });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ applied: [], alreadyApplied: MIGRATION_FILES });
+  });
+
+  test('exits 4 naming a missing secret, before touching the database', async () => {
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: READONLY_SECRET })
+      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(`GetSecretValue ${READONLY_SECRET} (accessweaver_readonly credentials): ResourceNotFoundException`);
+    expect(tools.migrated).toEqual([]);
+  });
+
+  test('refuses a secret made for another login', async () => {
+    secretsMock.on(GetSecretValueCommand, { SecretId: APP_SECRET }).resolves(secretJson('someone_else', 'pw'));
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Secret ${APP_SECRET} is for 'someone_else', but the migrations create the login 'accessweaver_app'`);
+    expect(tools.migrated).toEqual([]);
+  });
+
+  test('fails without setting passwords when a migration fails', async () => {
+    const directory = mkdtempSync(path.join(os.tmpdir(), 'aw-cli-migrations-'));
+    writeFileSync(path.join(directory, '0001_broken.sql'), 'SELEC 1;');
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--migrations-dir', directory], { database: tools });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Migrations failed/);
+    expect(tools.passwordsSet).toEqual([]);
+  });
+
+  test('exits 4 when the database is unreachable, before migrating', async () => {
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', 'postgres://postgres:x@127.0.0.1:1/accessweaver'], { database: tools });
+    expect(result.code).toBe(4);
+    expect(tools.migrated).toEqual([]);
+  });
+});
+
+describe('setup-database through the RDS-managed master secret', () => {
+  const caBundle = path.join(mkdtempSync(path.join(os.tmpdir(), 'aw-cli-ca-')), 'global-bundle.pem');
+  writeFileSync(caBundle, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+
+  beforeEach(() => {
+    const server = new URL(db.url);
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'accessweaver-dev-primary' }).resolves({
+      DBInstances: [primaryInstance({ DBInstanceIdentifier: 'accessweaver-dev-primary', DBName: db.name, Endpoint: { Address: server.hostname, Port: Number(server.port) } })],
+    });
+    // What RDS stores: username and password only, no host and no dbname.
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: MASTER_SECRET_ARN })
+      .resolves({ SecretString: JSON.stringify({ username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) }) });
+  });
+
+  test('finds the master secret through DescribeDBInstances', async () => {
+    await runCli(['setup-database', '--env', 'dev', '--ca-bundle', caBundle], { database: recordingTools() });
+    expect(sent(rdsMock)).toEqual([['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'accessweaver-dev-primary' }]]);
+    expect(sentNames(secretsMock)).toHaveLength(3);
+    expect(sent(secretsMock)[2]).toEqual(['GetSecretValueCommand', { SecretId: MASTER_SECRET_ARN }]);
+  });
+
+  test('connects to the instance endpoint and DBName, and only with TLS (the test server has none)', async () => {
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--env', 'dev', '--ca-bundle', caBundle], { database: tools });
+    const server = new URL(db.url);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(`Cannot connect to ${decodeURIComponent(server.username)}@${server.hostname}:${server.port}/${db.name} (sslmode=verify-full)`);
+    expect(result.stderr).toMatch(/does not support SSL/);
+    expect(tools.migrated).toEqual([]);
+  });
+
+  test('exits 2 without a CA bundle, before reading the master secret', async () => {
+    const result = await runCli(['setup-database', '--env', 'dev'], { database: recordingTools() });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--ca-bundle <file> or set PGSSLROOTCERT/);
+    expect(sentNames(rdsMock)).toEqual([]);
+  });
+});
