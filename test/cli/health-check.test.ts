@@ -1,0 +1,132 @@
+import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { DBInstanceNotFoundFault, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+import { cloudwatchMock, primaryInstance, rdsMock, resetAwsMocks, secretsMock, sent } from './support/aws';
+import { runCli } from './support/harness';
+
+const PRIMARY = 'accessweaver-prod-primary';
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase('aw_cli_health');
+});
+
+afterAll(async () => {
+  await db.drop();
+});
+
+function withCpu(datapoints: { Timestamp: Date; Average: number; Maximum: number }[]): void {
+  cloudwatchMock.on(GetMetricStatisticsCommand).resolves({ Label: 'CPUUtilization', Datapoints: datapoints });
+}
+
+beforeEach(() => {
+  resetAwsMocks();
+  rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance()] });
+  withCpu([{ Timestamp: new Date('2026-03-14T02:00:00Z'), Average: 35, Maximum: 61 }]);
+});
+
+type Check = { check: string; status: string; detail: string };
+const checksOf = (stdout: string): Record<string, Check> =>
+  Object.fromEntries((JSON.parse(stdout).checks as Check[]).map((c) => [c.check, c]));
+
+describe('health-check', () => {
+  test('passes, exit 0, when the instance, its security groups, CPU and the connection are fine', async () => {
+    const result = await runCli(['health-check', '--env', 'prod', '--database-url', db.url, '--json']);
+    expect(result.code).toBe(0);
+    expect(Object.values(checksOf(result.stdout)).map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+  });
+
+  test("asks CloudWatch for the last hour's CPU average and maximum of the primary", async () => {
+    await runCli(['health-check', '--env', 'prod', '--no-connect']);
+    expect(sent(cloudwatchMock)).toEqual([
+      [
+        'GetMetricStatisticsCommand',
+        {
+          Namespace: 'AWS/RDS',
+          MetricName: 'CPUUtilization',
+          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: PRIMARY }],
+          StartTime: new Date('2026-03-14T01:30:00.000Z'),
+          EndTime: new Date('2026-03-14T02:30:00.000Z'),
+          Period: 3600,
+          Statistics: ['Average', 'Maximum'],
+        },
+      ],
+    ]);
+  });
+
+  test('judges the latest datapoint, whatever order CloudWatch returns them in', async () => {
+    withCpu([
+      { Timestamp: new Date('2026-03-14T02:00:00Z'), Average: 50, Maximum: 95 },
+      { Timestamp: new Date('2026-03-14T01:00:00Z'), Average: 10, Maximum: 12 },
+    ]);
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(checksOf(result.stdout)['cpu (last hour)'].detail).toBe('average 50.00%, maximum 95.00% (alarm threshold 80%)');
+  });
+
+  test("fails, exit 1, when CPU reached the environment's alarm threshold", async () => {
+    withCpu([{ Timestamp: new Date('2026-03-14T02:00:00Z'), Average: 70, Maximum: 80 }]);
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(result.code).toBe(1);
+    expect(checksOf(result.stdout)['cpu (last hour)'].status).toBe('fail');
+  });
+
+  test('fails when the instance is not available', async () => {
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance({ DBInstanceStatus: 'storage-full' })] });
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(result.code).toBe(1);
+    expect(checksOf(result.stdout)['instance status']).toMatchObject({ status: 'fail', detail: 'storage-full' });
+  });
+
+  test('fails when a security group is not active', async () => {
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({
+      DBInstances: [primaryInstance({ VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-0db0000000000001', Status: 'inactive' }] })],
+    });
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(result.code).toBe(1);
+    expect(checksOf(result.stdout)['security groups']).toMatchObject({ status: 'fail', detail: 'sg-0db0000000000001 inactive' });
+  });
+
+  test('fails, with the reason, when the database cannot be reached', async () => {
+    const result = await runCli(['health-check', '--env', 'prod', '--database-url', 'postgres://accessweaver_app:x@127.0.0.1:1/accessweaver', '--json']);
+    expect(result.code).toBe(1);
+    expect(checksOf(result.stdout).connection.detail).toMatch(/^Cannot connect to accessweaver_app@127\.0\.0\.1:1\/accessweaver/);
+  });
+
+  test('tests the connection as the application login from its secret, over TLS', async () => {
+    const caBundle = path.join(mkdtempSync(path.join(os.tmpdir(), 'aw-cli-ca-')), 'bundle.pem');
+    writeFileSync(caBundle, '');
+    const server = new URL(db.url);
+    secretsMock.on(GetSecretValueCommand, { SecretId: 'accessweaver-prod-app-db-credentials' }).resolves({
+      SecretString: JSON.stringify({ username: 'accessweaver_app', password: 'pw', host: server.hostname, port: Number(server.port), dbname: db.name, engine: 'postgres' }),
+    });
+    const result = await runCli(['health-check', '--env', 'prod', '--ca-bundle', caBundle, '--json']);
+    expect(sent(secretsMock)).toEqual([['GetSecretValueCommand', { SecretId: 'accessweaver-prod-app-db-credentials' }]]);
+    expect(checksOf(result.stdout).connection.detail).toMatch(/accessweaver_app@.*\(sslmode=verify-full\): The server does not support SSL connections/);
+  });
+
+  test('skips the connection test with --no-connect', async () => {
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(result.code).toBe(0);
+    expect(checksOf(result.stdout).connection.status).toBe('skipped');
+  });
+
+  test('exits 4 when the primary does not exist', async () => {
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY })
+      .rejects(new DBInstanceNotFoundFault({ message: `DBInstance ${PRIMARY} not found.`, $metadata: {} }));
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(`DBInstance ${PRIMARY} not found.`);
+  });
+
+  test('prints the instance and a check table for a person', async () => {
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect']);
+    expect(result.stdout).toMatch(/^Class\s+db\.r6g\.large$/m);
+    expect(result.stdout).toMatch(/^security groups\s+ok\s+sg-0db0000000000001 active$/m);
+    expect(result.stdout).toMatch(/^Healthy\.$/m);
+  });
+});
