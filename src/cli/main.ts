@@ -62,12 +62,12 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitC
       // --help and --version exit 0; every other parse failure is a usage error (commander printed it).
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    if (error instanceof CliError) {
-      deps.terminal.stderr(`error: ${error.message}\n`);
-      return error.exitCode;
-    }
-    deps.terminal.stderr(`error: ${error instanceof Error ? error.message : String(error)}\n`);
-    return ExitCode.Failed;
+    const message = error instanceof Error ? error.message : String(error);
+    const exitCode = error instanceof CliError ? error.exitCode : ExitCode.Failed;
+    deps.terminal.stderr(`error: ${message}\n`);
+    // A machine reading --json output gets the failure as JSON too, instead of an empty stdout.
+    if (argv.includes('--json')) deps.terminal.stdout(`${JSON.stringify({ error: message, exitCode }, null, 2)}\n`);
+    return exitCode;
   }
 }
 

@@ -49,3 +49,11 @@ describe('accessweaver-rds program', () => {
     expect(child.stderr).toContain("error: Environment must be dev, staging, or prod. Got 'qa'.");
   });
 });
+
+describe('--json failures', () => {
+  test('a failure under --json is also a JSON document on stdout, with the exit code', async () => {
+    const result = await runCli(['scale', '--env', 'qa', '--instance-class', 'db.r6g.xlarge', '--json']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toEqual({ error: "Environment must be dev, staging, or prod. Got 'qa'.", exitCode: 2 });
+  });
+});

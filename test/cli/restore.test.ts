@@ -32,7 +32,7 @@ const EXPECTED_RESTORE_INPUT = {
   DBInstanceClass: 'db.r6g.large',
   DBSubnetGroupName: 'accessweaver-prod-db-subnet-group',
   VpcSecurityGroupIds: ['sg-0db0000000000001'],
-  DBParameterGroupName: 'accessweaver-prod-postgres15',
+  DBParameterGroupName: 'accessweaver-prod-pg-params',
   MultiAZ: true,
   PubliclyAccessible: false,
   StorageType: 'io1',

@@ -49,7 +49,7 @@ export function primaryInstance(overrides: Partial<DBInstance> = {}): DBInstance
     LatestRestorableTime: new Date('2026-03-14T02:25:00.000Z'),
     DBSubnetGroup: { DBSubnetGroupName: 'accessweaver-prod-db-subnet-group' },
     VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-0db0000000000001', Status: 'active' }],
-    DBParameterGroups: [{ DBParameterGroupName: 'accessweaver-prod-postgres15', ParameterApplyStatus: 'in-sync' }],
+    DBParameterGroups: [{ DBParameterGroupName: 'accessweaver-prod-pg-params', ParameterApplyStatus: 'in-sync' }],
     EnabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
     MasterUserSecret: { SecretArn: MASTER_SECRET_ARN, SecretStatus: 'active', KmsKeyId: KMS_KEY_ARN },
     ReadReplicaDBInstanceIdentifiers: ['accessweaver-prod-replica-1', 'accessweaver-prod-replica-2'],
