@@ -21,6 +21,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .exitOverride()
     .configureOutput({ writeOut: (text) => deps.terminal.stdout(text), writeErr: (text) => deps.terminal.stderr(text) })
     .showHelpAfterError('(run with --help for usage)')
+    .configureHelp({ showGlobalOptions: true })
     .description('Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, scaling, setup, monitoring.')
     .option('--env <env>', `environment (${ENVIRONMENTS.join(', ')})`)
     .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)

@@ -22,7 +22,12 @@ export interface PlannedStep {
 export function renderPlan(title: string, steps: readonly PlannedStep[]): string {
   const lines = steps.map((step, i) => {
     const head = `  ${i + 1}. ${step.operation}${step.note === undefined ? '' : `: ${step.note}`}`;
-    return step.input === undefined ? head : `${head}\n${JSON.stringify(step.input, null, 2).replace(/^/gm, '       ')}`;
+    if (step.input === undefined) return head;
+    // One parameter per line, each value as compact JSON: exact, and short enough to read at a glance.
+    const params = Object.entries(step.input)
+      .filter(([, value]) => value !== undefined)
+      .map(([key, value]) => `       ${key}: ${JSON.stringify(value)}`);
+    return [head, ...params].join('\n');
   });
   return `${title}\n${lines.join('\n')}\n`;
 }

@@ -96,7 +96,7 @@ describe('scale safety', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Dry run, nothing changed\. Scale accessweaver-prod-primary from db\.r6g\.large to db\.r6g\.xlarge/);
     expect(result.stdout).toContain('3. ModifyDBInstance');
-    expect(result.stdout).toContain('"ApplyImmediately": true');
+    expect(result.stdout).toMatch(/^       ApplyImmediately: true$/m);
     expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand']);
   });
 
