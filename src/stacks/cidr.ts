@@ -77,9 +77,10 @@ export function planSubnets(vpcCidr: string, request: SubnetRequest): SubnetPlan
     ['private', request.privatePrefix],
     ['public', request.publicPrefix],
   ] as const) {
-    if (!Number.isInteger(prefix) || prefix < vpc.prefix || prefix > MAX_SUBNET_PREFIX) {
+    // A prefix shorter than the VPC's is caught below as subnets that do not fit.
+    if (!Number.isInteger(prefix) || prefix < MIN_VPC_PREFIX || prefix > MAX_SUBNET_PREFIX) {
       throw new Error(
-        `The ${label} subnet prefix /${prefix} must be an integer between the VPC's /${vpc.prefix} and /${MAX_SUBNET_PREFIX}.`,
+        `The ${label} subnet prefix /${prefix} must be an integer from /${MIN_VPC_PREFIX} to /${MAX_SUBNET_PREFIX}.`,
       );
     }
   }

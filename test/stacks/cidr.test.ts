@@ -54,9 +54,15 @@ describe('planSubnets', () => {
     ).toThrow("VPC CIDR '10.0.0.0/8' has prefix /8; AWS VPCs take /16 to /28.");
   });
 
-  test('rejects a subnet prefix wider than the VPC', () => {
+  test('a subnet wider than the VPC does not fit', () => {
     expect(() =>
       planSubnets('10.0.0.0/24', { privateCount: 1, privatePrefix: 20, publicCount: 0, publicPrefix: 26 }),
-    ).toThrow('The private subnet prefix /20 must be an integer between the VPC\'s /24 and /28.');
+    ).toThrow("VPC CIDR '10.0.0.0/24' is too small for 1 private /20 subnets.");
+  });
+
+  test('rejects a subnet prefix AWS does not accept', () => {
+    expect(() =>
+      planSubnets('10.0.0.0/24', { privateCount: 2, privatePrefix: 29, publicCount: 0, publicPrefix: 26 }),
+    ).toThrow('The private subnet prefix /29 must be an integer from /16 to /28.');
   });
 });
