@@ -1,0 +1,126 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { RdsStack, RdsStackProps } from '../../src/stacks/rds-stack';
+import { RDS_OUTPUTS } from '../../src/stacks/environment-stack';
+import { LOCAL_STATE, PROJECT_ROOT, synthJson, testApp } from './support';
+
+function rdsStack(environment: string, props: Partial<RdsStackProps> = {}): RdsStack {
+  return new RdsStack(testApp(), `rds-${environment}`, { environment, stateBackend: LOCAL_STATE, ...props });
+}
+
+function moduleBlock(stack: RdsStack): Record<string, unknown> {
+  const block = synthJson(stack).module.rds;
+  if (!block) throw new Error('no module "rds" block');
+  return block;
+}
+
+const VPC = (output: string) => `\${data.terraform_remote_state.vpc.outputs.${output}}`;
+
+/** The outputs the emitted module declares (modules/rds/outputs.tf.json). */
+function moduleOutputNames(): string[] {
+  const outputs = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'modules/rds/outputs.tf.json'), 'utf8')) as {
+    output: Record<string, unknown>;
+  };
+  return Object.keys(outputs.output).sort();
+}
+
+describe('rds-<env>', () => {
+  test('calls the emitted module as a module block packaged with the stack', () => {
+    expect(moduleBlock(rdsStack('dev')).source).toMatch(/^\.\/assets\/__cdktf_module_asset_[0-9A-F]+\/[0-9A-F]+$/);
+  });
+
+  test('feeds the module the environment and the outputs of vpc-<env>', () => {
+    expect(moduleBlock(rdsStack('staging'))).toMatchObject({
+      project_name: 'accessweaver',
+      environment: 'staging',
+      vpc_id: VPC('vpc_id'),
+      private_subnet_ids: VPC('private_subnet_ids'),
+      vpc_cidr: VPC('vpc_cidr'),
+    });
+  });
+
+  test('reads vpc-<env> from its state file', () => {
+    expect(synthJson(rdsStack('prod')).data.terraform_remote_state).toEqual({
+      vpc: { backend: 'local', config: { path: '/var/lib/accessweaver-state/terraform.vpc-prod.tfstate' } },
+    });
+  });
+
+  test('tags the database with the environment tags', () => {
+    expect(moduleBlock(rdsStack('dev')).tags).toEqual({
+      Project: 'accessweaver',
+      Environment: 'dev',
+      Stack: 'rds-dev',
+      ManagedBy: 'cdktf',
+    });
+  });
+
+  test("prod takes the seed's windows and Backup/Monitoring tags", () => {
+    expect(moduleBlock(rdsStack('prod'))).toMatchObject({
+      backup_window: '02:00-03:00',
+      maintenance_window: 'Sun:03:00-Sun:04:00',
+      tags: expect.objectContaining({ Backup: 'critical', Monitoring: 'enhanced' }),
+    });
+  });
+
+  test("dev leaves the windows to the module's defaults", () => {
+    const block = moduleBlock(rdsStack('dev'));
+    expect([block.backup_window, block.maintenance_window]).toEqual([undefined, undefined]);
+  });
+
+  test('takes configured windows', () => {
+    expect(moduleBlock(rdsStack('staging', { backupWindow: '01:00-02:00', maintenanceWindow: 'Sat:02:00-Sat:03:00' }))).toMatchObject({
+      backup_window: '01:00-02:00',
+      maintenance_window: 'Sat:02:00-Sat:03:00',
+    });
+  });
+
+  test('lets no security group in by default: clients join the module client group', () => {
+    expect(moduleBlock(rdsStack('prod')).allowed_security_groups).toEqual([]);
+  });
+
+  test('passes the opt-in network ACL switch', () => {
+    expect(moduleBlock(rdsStack('prod', { enableNetworkAcl: true })).enable_network_acl).toBe(true);
+  });
+
+  test("re-exports every output of the module under the module's name", () => {
+    const outputs = synthJson(rdsStack('dev')).output;
+    const reexported = Object.entries(outputs)
+      .filter(([name, output]) => output.value === `\${module.rds.${name}}`)
+      .map(([name]) => name)
+      .sort();
+    expect(reexported).toEqual(moduleOutputNames());
+  });
+
+  test('outputs the reader addresses: the replicas, or the primary without replicas', () => {
+    expect(synthJson(rdsStack('dev')).output[RDS_OUTPUTS.readerAddresses]?.value).toBe(
+      '${coalescelist(module.rds.replica_addresses, [module.rds.primary_address])}',
+    );
+  });
+
+  test('every output the ECS stack reads is an output of this stack', () => {
+    const outputs = Object.keys(synthJson(rdsStack('dev')).output);
+    expect(outputs).toEqual(expect.arrayContaining(Object.values(RDS_OUTPUTS)));
+  });
+});
+
+describe('rds-<env> bad input', () => {
+  test('an unknown environment', () => {
+    expect(() => rdsStack('test')).toThrow("Environment must be dev, staging, or prod. Got 'test'.");
+  });
+
+  test('a backup window that is not hh24:mi-hh24:mi', () => {
+    expect(() => rdsStack('dev', { backupWindow: '3am-4am' })).toThrow("rds-dev: backupWindow '3am-4am' must be hh24:mi-hh24:mi (UTC).");
+  });
+
+  test('a maintenance window without days', () => {
+    expect(() => rdsStack('dev', { maintenanceWindow: '04:00-05:00' })).toThrow(
+      "rds-dev: maintenanceWindow '04:00-05:00' must be ddd:hh24:mi-ddd:hh24:mi (UTC).",
+    );
+  });
+
+  test('an allowed security group that is not a security group id', () => {
+    expect(() => rdsStack('dev', { allowedSecurityGroupIds: ['api-gateway'] })).toThrow(
+      "rds-dev: allowedSecurityGroupIds entry 'api-gateway' is not a security group id.",
+    );
+  });
+});

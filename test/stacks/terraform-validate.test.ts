@@ -1,0 +1,209 @@
+/**
+ * `terraform init -backend=false` + `terraform validate` of every synthesized environment stack,
+ * offline, with providers from a filesystem mirror (TF_PLUGIN_MIRROR, default /opt/tf-plugins).
+ *
+ * A stack whose providers are not all in the mirror cannot be validated (Terraform needs every
+ * provider's schema); such a stack is reported skipped with the missing providers named. For the
+ * rds stacks, whose module needs hashicorp/random, `terraform get` still proves the module source
+ * resolves offline, and the module block is checked against the module's variables and outputs.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ENVIRONMENTS } from '../../src/config/environments';
+import { addEnvironmentStacks } from '../../src/stacks';
+import { StackKind, stackName } from '../../src/stacks/environment-stack';
+import { testApp } from './support';
+
+const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? 'terraform';
+const MIRROR = process.env.TF_PLUGIN_MIRROR ?? '/opt/tf-plugins';
+const hasTerraform = spawnSync(TERRAFORM, ['version'], { encoding: 'utf8' }).status === 0;
+if (!hasTerraform) {
+  console.warn(`terraform ('${TERRAFORM}') is not installed: the terraform validate tests of the stacks are skipped.`);
+}
+
+/** `namespace/name` of every provider in the mirror (registry.terraform.io only). */
+function mirroredProviders(): string[] {
+  const registry = path.join(MIRROR, 'registry.terraform.io');
+  if (!fs.existsSync(registry)) return [];
+  return fs
+    .readdirSync(registry)
+    .flatMap((namespace) => fs.readdirSync(path.join(registry, namespace)).map((name) => `${namespace}/${name}`));
+}
+
+/** Providers the emitted RDS module requires, as `namespace/name`. */
+function rdsModuleProviders(): string[] {
+  const versions = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../modules/rds/versions.tf.json'), 'utf8')) as {
+    terraform: { required_providers: Record<string, { source: string }> };
+  };
+  return Object.values(versions.terraform.required_providers).map(({ source }) => source.replace(/^registry\.terraform\.io\//, ''));
+}
+
+const mirrored = mirroredProviders();
+// Root stacks use hashicorp/aws and the built-in terraform_remote_state; rds stacks add the module's providers.
+const missing: Record<StackKind, string[]> = {
+  vpc: ['hashicorp/aws'].filter((p) => !mirrored.includes(p)),
+  ecs: ['hashicorp/aws'].filter((p) => !mirrored.includes(p)),
+  rds: [...new Set(['hashicorp/aws', ...rdsModuleProviders()])].filter((p) => !mirrored.includes(p)),
+};
+for (const kind of ['vpc', 'rds', 'ecs'] as const) {
+  if (hasTerraform && missing[kind].length > 0) {
+    console.warn(
+      `terraform validate of the ${kind} stacks is skipped: ${missing[kind].join(', ')} not in the offline provider mirror ${MIRROR}.`,
+    );
+  }
+}
+
+let workdir: string;
+let stacksDir: string;
+let cliConfig: string;
+
+beforeAll(() => {
+  workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'accessweaver-validate-'));
+  const app = testApp(path.join(workdir, 'cdktf.out'));
+  addEnvironmentStacks(app, { stateBackend: { type: 'local', directory: workdir }, environments: {} });
+  app.synth();
+  stacksDir = path.join(workdir, 'cdktf.out', 'stacks');
+  cliConfig = path.join(workdir, 'terraform.rc');
+  fs.writeFileSync(
+    cliConfig,
+    `provider_installation {
+  filesystem_mirror {
+    path    = ${JSON.stringify(MIRROR)}
+    include = ["registry.terraform.io/*/*"]
+  }
+}
+`,
+  );
+});
+
+afterAll(() => {
+  fs.rmSync(workdir, { recursive: true, force: true });
+});
+
+function terraform(stack: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
+  return spawnSync(TERRAFORM, [...args, '-no-color'], {
+    cwd: path.join(stacksDir, stack),
+    encoding: 'utf8',
+    env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', ...extraEnv },
+  });
+}
+
+function readJson<T>(file: string): T {
+  return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
+}
+
+const VALIDATE_TIMEOUT_MS = 120_000;
+
+describe('terraform validate', () => {
+  for (const environment of ENVIRONMENTS) {
+    for (const kind of ['vpc', 'rds', 'ecs'] as const) {
+      const name = stackName(kind, environment);
+      const run = hasTerraform && missing[kind].length === 0 ? test : test.skip;
+      run(
+        `${name} is valid Terraform`,
+        () => {
+          const init = terraform(name, ['init', '-backend=false', '-input=false']);
+          expect({ status: init.status, stderr: init.stderr }).toEqual({ status: 0, stderr: '' });
+          const validate = terraform(name, ['validate', '-json']);
+          const result = JSON.parse(validate.stdout) as { valid: boolean; diagnostics: { summary: string; detail: string }[] };
+          expect(result).toEqual(expect.objectContaining({ valid: true, diagnostics: [] }));
+        },
+        VALIDATE_TIMEOUT_MS,
+      );
+    }
+  }
+});
+
+describe('the rds stacks offline', () => {
+  interface ModuleFiles {
+    variables: Record<string, { default?: unknown }>;
+    outputs: string[];
+  }
+
+  function moduleOf(stack: string): { block: Record<string, unknown>; files: ModuleFiles } {
+    const synthesized = readJson<{ module: { rds: Record<string, unknown> } }>(path.join(stacksDir, stack, 'cdk.tf.json'));
+    const block = synthesized.module.rds;
+    const dir = path.join(stacksDir, stack, block.source as string);
+    return {
+      block,
+      files: {
+        variables: readJson<{ variable: ModuleFiles['variables'] }>(path.join(dir, 'variables.tf.json')).variable,
+        outputs: Object.keys(readJson<{ output: Record<string, unknown> }>(path.join(dir, 'outputs.tf.json')).output),
+      },
+    };
+  }
+
+  for (const environment of ENVIRONMENTS) {
+    const name = stackName('rds', environment);
+
+    (hasTerraform ? test : test.skip)(
+      `${name}: terraform resolves the module source without a network`,
+      () => {
+        const get = terraform(name, ['get']);
+        expect({ status: get.status, stderr: get.stderr }).toEqual({ status: 0, stderr: '' });
+        const index = readJson<{ Modules: { Key: string; Dir: string }[] }>(
+          path.join(stacksDir, name, '.terraform', 'modules', 'modules.json'),
+        );
+        expect(index.Modules.find((m) => m.Key === 'rds')?.Dir).toMatch(/^assets\/__cdktf_module_asset_/);
+      },
+      VALIDATE_TIMEOUT_MS,
+    );
+
+    test(`${name}: every module argument is a variable of the module`, () => {
+      const { block, files } = moduleOf(name);
+      const meta = ['//', 'source', 'version', 'providers', 'depends_on', 'count', 'for_each'];
+      const unknown = Object.keys(block).filter((key) => !meta.includes(key) && !(key in files.variables));
+      expect(unknown).toEqual([]);
+    });
+
+    test(`${name}: every required variable of the module is set`, () => {
+      const { block, files } = moduleOf(name);
+      const required = Object.entries(files.variables)
+        .filter(([, variable]) => !('default' in variable))
+        .map(([variable]) => variable);
+      expect(required.filter((variable) => block[variable] === undefined)).toEqual([]);
+    });
+
+    test(`${name}: every module output it reads exists`, () => {
+      const { files } = moduleOf(name);
+      const synthesized = fs.readFileSync(path.join(stacksDir, name, 'cdk.tf.json'), 'utf8');
+      const read = [...new Set([...synthesized.matchAll(/module\.rds\.([a-z0-9_]+)/g)].map((match) => match[1]!))];
+      expect(read.filter((output) => !files.outputs.includes(output))).toEqual([]);
+    });
+  }
+});
+
+(hasTerraform ? describe : describe.skip)('the S3 state backend', () => {
+  test(
+    'terraform init accepts it, lock file included, and goes on to check the credentials',
+    () => {
+      const app = testApp(path.join(workdir, 's3.out'));
+      addEnvironmentStacks(app, {
+        stateBackend: { type: 's3', bucket: 'accessweaver-terraform-state', region: 'eu-west-3' },
+        environments: {},
+      });
+      app.synth();
+      // Fake credentials, an STS endpoint that refuses at once and a single attempt: init fails
+      // right after the backend configuration is accepted, without touching AWS.
+      const init = spawnSync(TERRAFORM, ['init', '-input=false', '-no-color', '-backend-config=max_retries=1'], {
+        cwd: path.join(workdir, 's3.out', 'stacks', 'vpc-dev'),
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          HOME: workdir,
+          TF_CLI_CONFIG_FILE: cliConfig,
+          CHECKPOINT_DISABLE: '1',
+          AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+          AWS_CONFIG_FILE: '/dev/null',
+          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+          AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
+        },
+      });
+      expect(init.stderr).toMatch(/validating provider credentials[\s\S]*127\.0\.0\.1:9/);
+    },
+    VALIDATE_TIMEOUT_MS,
+  );
+});
