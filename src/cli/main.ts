@@ -3,7 +3,7 @@ import { DEFAULT_PROJECT_NAME, ENVIRONMENTS } from '../config/environments';
 import { setLoginPasswords } from '../db/logins';
 import { migrate } from '../db/migrate';
 import type { Action, GlobalOptions, Runner } from './command';
-import { defaultAwsClients, processTerminal, systemClock, type CliDeps, type DatabaseTools } from './context';
+import { defaultAwsClients, processTerminal, systemClock, type AwsClients, type CliDeps, type DatabaseTools } from './context';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes';
 import { registerHealthCheck } from './health-check';
 import { registerMaintenance } from './maintenance';
@@ -72,9 +72,21 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitC
   }
 }
 
+/** One set of AWS clients per region for the whole invocation (they hold connection pools). */
+function memoizedAwsClients(): CliDeps['aws'] {
+  const byRegion = new Map<string | undefined, AwsClients>();
+  return (region) => {
+    const existing = byRegion.get(region);
+    if (existing !== undefined) return existing;
+    const created = defaultAwsClients(region);
+    byRegion.set(region, created);
+    return created;
+  };
+}
+
 export function defaultDeps(database: DatabaseTools): CliDeps {
   return {
-    aws: defaultAwsClients,
+    aws: memoizedAwsClients(),
     clock: systemClock,
     terminal: processTerminal(),
     env: process.env,

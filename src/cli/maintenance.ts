@@ -52,7 +52,7 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     .description('VACUUM, REINDEX and database reports (vacuum | reindex | stats | connections | slow-queries)');
 
   const ownerOnly = (options: SqlOptions, operation: string) => {
-    if (options.login !== 'master' && options.databaseUrl === undefined) {
+    if (options.login !== 'master') {
       throw usageError(`${operation} needs the tables' owner: use --login master (the default).`);
     }
   };

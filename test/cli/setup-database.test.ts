@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { DatabaseTools } from '../../src/cli/context';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
+import { TEST_PASSWORDS } from '../db/fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { MASTER_SECRET_ARN, primaryInstance, rdsMock, resetAwsMocks, secretsMock, sent, sentNames } from './support/aws';
 import { runCli } from './support/harness';
@@ -40,8 +41,10 @@ let db: TestDatabase;
 
 beforeEach(async () => {
   resetAwsMocks();
-  secretsMock.on(GetSecretValueCommand, { SecretId: APP_SECRET }).resolves(secretJson('accessweaver_app', 'app-secret-pw-1'));
-  secretsMock.on(GetSecretValueCommand, { SecretId: READONLY_SECRET }).resolves(secretJson('accessweaver_readonly', 'ro-secret-pw-2'));
+  // Logins are cluster-wide: the secrets hold the passwords every suite of the test server sets,
+  // so running the real setLoginPasswords here never breaks a suite running alongside.
+  secretsMock.on(GetSecretValueCommand, { SecretId: APP_SECRET }).resolves(secretJson('accessweaver_app', TEST_PASSWORDS.app));
+  secretsMock.on(GetSecretValueCommand, { SecretId: READONLY_SECRET }).resolves(secretJson('accessweaver_readonly', TEST_PASSWORDS.readonly));
   db = await createTestDatabase('aw_cli_setup');
 });
 
@@ -59,7 +62,7 @@ describe('setup-database', () => {
   test('sets the app and read-only passwords from their secrets, over the master connection', async () => {
     const tools = recordingTools();
     await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
-    expect(tools.passwordsSet).toEqual([{ url: db.url, passwords: { app: 'app-secret-pw-1', readonly: 'ro-secret-pw-2' } }]);
+    expect(tools.passwordsSet).toEqual([{ url: db.url, passwords: { app: TEST_PASSWORDS.app, readonly: TEST_PASSWORDS.readonly } }]);
     expect(sent(secretsMock)).toEqual([
       ['GetSecretValueCommand', { SecretId: APP_SECRET }],
       ['GetSecretValueCommand', { SecretId: READONLY_SECRET }],
