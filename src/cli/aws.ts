@@ -19,7 +19,7 @@ export function awsError(error: unknown, action: string): CliError {
   const err = error as { name?: string; code?: string; message?: string };
   const name = err.name ?? 'Error';
   const detail = `${action}: ${name}: ${err.message ?? String(error)}`;
-  if (NOT_FOUND_ERRORS.has(name)) return unavailableError(`${detail}`);
+  if (NOT_FOUND_ERRORS.has(name)) return unavailableError(detail);
   if (UNREACHABLE_ERRORS.has(name) || (err.code !== undefined && UNREACHABLE_ERRORS.has(err.code))) {
     return new CliError(`${detail} (check AWS credentials, AWS_REGION/--region and network access)`, ExitCode.Unavailable);
   }

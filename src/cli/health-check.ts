@@ -2,7 +2,7 @@ import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
 import { awsCall, describeInstance } from './aws';
-import type { Runner } from './command';
+import type { GlobalOptions, Runner } from './command';
 import { resolveConnection, withDatabase } from './connection';
 import type { CliDeps } from './context';
 import { CliError, ExitCode } from './exit-codes';
@@ -129,7 +129,7 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
     );
 }
 
-async function connectionCheck(options: HealthCheckOptions & { env?: string; project?: string; region?: string }, deps: CliDeps): Promise<CheckResult> {
+async function connectionCheck(options: HealthCheckOptions & GlobalOptions, deps: CliDeps): Promise<CheckResult> {
   try {
     const connection = await resolveConnection(options, 'app', deps);
     const row = await withDatabase(connection, async (client) => {

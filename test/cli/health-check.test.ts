@@ -130,3 +130,19 @@ describe('health-check', () => {
     expect(result.stdout).toMatch(/^Healthy\.$/m);
   });
 });
+
+describe('AWS failures', () => {
+  test('no AWS credentials is "unreachable", exit 4, with a hint', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect']);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toMatch(/CredentialsProviderError: Could not load credentials.*check AWS credentials, AWS_REGION\/--region/);
+  });
+
+  test('an access denial is a failed operation, exit 1, naming the call', async () => {
+    rdsMock.on(DescribeDBInstancesCommand).rejects(Object.assign(new Error('User is not authorized to perform rds:DescribeDBInstances'), { name: 'AccessDenied' }));
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`DescribeDBInstances ${PRIMARY}: AccessDenied: User is not authorized`);
+  });
+});
