@@ -26,7 +26,10 @@ function withCpu(datapoints: { Timestamp: Date; Average: number; Maximum: number
 beforeEach(() => {
   resetAwsMocks();
   rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance()] });
-  withCpu([{ Timestamp: new Date('2026-03-14T02:00:00Z'), Average: 35, Maximum: 61 }]);
+  withCpu([
+    { Timestamp: new Date('2026-03-14T02:20:00Z'), Average: 35, Maximum: 61 },
+    { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 30, Maximum: 40 },
+  ]);
 });
 
 type Check = { check: string; status: string; detail: string };
@@ -51,27 +54,43 @@ describe('health-check', () => {
           Dimensions: [{ Name: 'DBInstanceIdentifier', Value: PRIMARY }],
           StartTime: new Date('2026-03-14T01:30:00.000Z'),
           EndTime: new Date('2026-03-14T02:30:00.000Z'),
-          Period: 3600,
+          Period: 300,
           Statistics: ['Average', 'Maximum'],
         },
       ],
     ]);
   });
 
-  test('judges the latest datapoint, whatever order CloudWatch returns them in', async () => {
+  test('reports the latest 5-minute average, whatever order CloudWatch returns the datapoints in', async () => {
     withCpu([
-      { Timestamp: new Date('2026-03-14T02:00:00Z'), Average: 50, Maximum: 95 },
-      { Timestamp: new Date('2026-03-14T01:00:00Z'), Average: 10, Maximum: 12 },
+      { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 50, Maximum: 95 },
+      { Timestamp: new Date('2026-03-14T01:35:00Z'), Average: 10, Maximum: 12 },
+      { Timestamp: new Date('2026-03-14T02:00:00Z'), Average: 30, Maximum: 40 },
     ]);
     const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
-    expect(checksOf(result.stdout)['cpu (last hour)'].detail).toBe('average 50.00%, maximum 95.00% (alarm threshold 80%)');
+    expect(checksOf(result.stdout)['cpu (last hour)'].detail).toBe(
+      'latest 5-min average 50.00%, hour average 30.00%, hour maximum 95.00% (alarm: average above 80% for 10 min)',
+    );
   });
 
-  test("fails, exit 1, when CPU reached the environment's alarm threshold", async () => {
-    withCpu([{ Timestamp: new Date('2026-03-14T02:00:00Z'), Average: 70, Maximum: 80 }]);
+  test("fails, exit 1, when CPU is in the module's alarm condition: two 5-minute averages above the threshold", async () => {
+    withCpu([
+      { Timestamp: new Date('2026-03-14T02:20:00Z'), Average: 85, Maximum: 99 },
+      { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 81, Maximum: 90 },
+    ]);
     const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
     expect(result.code).toBe(1);
     expect(checksOf(result.stdout)['cpu (last hour)'].status).toBe('fail');
+  });
+
+  test('passes a single 5-minute spike above the threshold, as the alarm does', async () => {
+    withCpu([
+      { Timestamp: new Date('2026-03-14T02:20:00Z'), Average: 40, Maximum: 60 },
+      { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 95, Maximum: 99 },
+    ]);
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(result.code).toBe(0);
+    expect(checksOf(result.stdout)['cpu (last hour)'].status).toBe('ok');
   });
 
   test('fails when the instance is not available', async () => {
