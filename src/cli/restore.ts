@@ -1,6 +1,12 @@
-import { RestoreDBInstanceToPointInTimeCommand, type DBInstance, type RestoreDBInstanceToPointInTimeCommandInput } from '@aws-sdk/client-rds';
+import {
+  DescribeDBInstancesCommand,
+  RestoreDBInstanceToPointInTimeCommand,
+  type DBInstance,
+  type RDSClient,
+  type RestoreDBInstanceToPointInTimeCommandInput,
+} from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
-import { awsCall, describeInstance } from './aws';
+import { awsCall, awsError, describeInstance } from './aws';
 import { positiveInteger, type Runner } from './command';
 import { confirmDestructive } from './confirm';
 import type { CliDeps } from './context';
@@ -92,6 +98,17 @@ export function restoreInput(
   };
 }
 
+/** The new instance's identifier must be free: checked before the snapshot, not discovered after it. */
+async function checkTargetFree(rds: RDSClient, identifier: string): Promise<void> {
+  try {
+    await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
+  } catch (error) {
+    if ((error as { name?: string }).name?.startsWith('DBInstanceNotFound')) return;
+    throw awsError(error, `DescribeDBInstances ${identifier}`);
+  }
+  throw usageError(`An instance named ${identifier} already exists: choose another --target-identifier.`);
+}
+
 function nextSteps(target: Target, restored: string, endpoint: string | undefined, snapshot: string): readonly string[] {
   return [
     `1. Check the restored data on ${endpoint ?? restored} (its master password is in its own RDS-managed secret).`,
@@ -111,7 +128,7 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
     .option('--latest', 'restore to the latest restorable time')
     .option('--target-identifier <id>', 'identifier of the new instance (default <project>-<env>-restored-<UTC timestamp>)')
     .option('--yes', 'do not ask for confirmation')
-    .option('--dry-run', 'print the AWS calls that would be made and stop (only DescribeDBInstances is called)')
+    .option('--dry-run', 'print the AWS calls that would be made and stop (only read calls are made)')
     .option('--no-wait', 'return once the restore is requested instead of waiting for the new instance')
     .option('--wait-timeout <minutes>', 'give up waiting after this many minutes, per wait', positiveInteger, 180)
     .action(
@@ -129,6 +146,7 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
         const { rds } = deps.aws(options.region);
         const source = await describeInstance(rds, target.primaryIdentifier);
         checkRecoveryWindow(source, restoreTime, now);
+        await checkTargetFree(rds, targetIdentifier);
 
         const snapshot = snapshotInput(target.primaryIdentifier, `${target.project}-${target.env}-emergency-${stamp}`, 'emergency-restore', target);
         const restore = restoreInput(source, target, targetIdentifier, restoreTime);

@@ -1,4 +1,10 @@
-import { ModifyDBInstanceCommand, type ModifyDBInstanceCommandInput } from '@aws-sdk/client-rds';
+import {
+  DescribeOrderableDBInstanceOptionsCommand,
+  ModifyDBInstanceCommand,
+  type DBInstance,
+  type ModifyDBInstanceCommandInput,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
 import { awsCall, describeInstance } from './aws';
 import { positiveInteger, type Runner } from './command';
@@ -21,6 +27,32 @@ export interface ScaleOptions {
 const INSTANCE_CLASS = /^db\.[a-z0-9]+\.[a-z0-9]+$/;
 
 /**
+ * Checks RDS offers the class for this engine version and storage type here, so a typo or an
+ * unavailable class is refused before the snapshot rather than by ModifyDBInstance after it.
+ */
+async function checkOrderable(rds: RDSClient, source: DBInstance, instanceClass: string): Promise<void> {
+  const engine = source.Engine ?? 'postgres';
+  const output = await awsCall(`DescribeOrderableDBInstanceOptions ${instanceClass}`, () =>
+    rds.send(
+      new DescribeOrderableDBInstanceOptionsCommand({
+        Engine: engine,
+        EngineVersion: source.EngineVersion,
+        DBInstanceClass: instanceClass,
+        Vpc: true,
+        MaxRecords: 100,
+      }),
+    ),
+  );
+  const offers = output.OrderableDBInstanceOptions ?? [];
+  const matching = source.StorageType === undefined ? offers : offers.filter((o) => o.StorageType === source.StorageType);
+  if (matching.length === 0) {
+    throw usageError(
+      `RDS does not offer ${instanceClass} for ${engine} ${source.EngineVersion ?? ''}${source.StorageType === undefined ? '' : ` with ${source.StorageType} storage`} in this region.`,
+    );
+  }
+}
+
+/**
  * The seed's rds-emergency-scale.sh: snapshot, then ModifyDBInstance with ApplyImmediately, then
  * wait until the instance is available on the new class. The environment table still names the old
  * class, so the result says to update it before the next apply reverts the change.
@@ -31,7 +63,7 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
     .description('change the primary instance class now, after a snapshot (destructive: needs --yes or confirmation)')
     .requiredOption('--instance-class <class>', 'new instance class, e.g. db.r6g.xlarge')
     .option('--yes', 'do not ask for confirmation')
-    .option('--dry-run', 'print the AWS calls that would be made and stop (only DescribeDBInstances is called)')
+    .option('--dry-run', 'print the AWS calls that would be made and stop (only read calls are made)')
     .option('--no-wait', 'return once the modification is requested')
     .option('--wait-timeout <minutes>', 'give up waiting after this many minutes, per wait', positiveInteger, 120)
     .action(
@@ -52,6 +84,7 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
         if (source.DBInstanceStatus !== 'available') {
           throw failedError(`${target.primaryIdentifier} is '${source.DBInstanceStatus ?? 'unknown'}': scale only an available instance.`);
         }
+        await checkOrderable(rds, source, options.instanceClass);
 
         const snapshot = snapshotInput(
           target.primaryIdentifier,

@@ -51,7 +51,11 @@ const EXPECTED_RESTORE_INPUT = {
   ],
 };
 
+const notFound = (id: string) => new DBInstanceNotFoundFault({ message: `DBInstance ${id} not found.`, $metadata: {} });
+
 function mockHappyPath(): void {
+  // Any other identifier (a new instance's name) does not exist yet.
+  rdsMock.on(DescribeDBInstancesCommand).rejects(notFound('other'));
   rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance()] });
   rdsMock.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: SNAPSHOT, Status: 'creating' } });
   rdsMock
@@ -61,7 +65,9 @@ function mockHappyPath(): void {
   rdsMock.on(RestoreDBInstanceToPointInTimeCommand).resolves({ DBInstance: { DBInstanceIdentifier: RESTORED, DBInstanceStatus: 'creating' } });
   rdsMock
     .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: RESTORED })
-    .rejectsOnce(new DBInstanceNotFoundFault({ message: `DBInstance ${RESTORED} not found.`, $metadata: {} }))
+    // The pre-flight check that the name is free, then a first poll before the instance shows up.
+    .rejectsOnce(notFound(RESTORED))
+    .rejectsOnce(notFound(RESTORED))
     .resolvesOnce({ DBInstances: [{ DBInstanceIdentifier: RESTORED, DBInstanceStatus: 'creating' }] })
     .resolves({
       DBInstances: [{ DBInstanceIdentifier: RESTORED, DBInstanceStatus: 'available', Endpoint: { Address: 'restored.example.internal', Port: 5432 } }],
@@ -81,6 +87,7 @@ describe('restore', () => {
     expect(result.code).toBe(0);
     expect(sent(rdsMock)).toEqual([
       ['DescribeDBInstancesCommand', { DBInstanceIdentifier: PRIMARY }],
+      ['DescribeDBInstancesCommand', { DBInstanceIdentifier: RESTORED }],
       ['CreateDBSnapshotCommand', EXPECTED_SNAPSHOT_INPUT],
       ['DescribeDBSnapshotsCommand', { DBSnapshotIdentifier: SNAPSHOT }],
       ['DescribeDBSnapshotsCommand', { DBSnapshotIdentifier: SNAPSHOT }],
@@ -145,7 +152,7 @@ describe('restore safety', () => {
     const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME]);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/Refusing to restore it without confirmation/);
-    expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand']);
+    expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand', 'DescribeDBInstancesCommand']);
   });
 
   test('refuses when the operator types something other than the identifier', async () => {
@@ -161,14 +168,14 @@ describe('restore safety', () => {
     expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual(MUTATIONS);
   });
 
-  test('--dry-run prints the exact calls and sends only DescribeDBInstances', async () => {
+  test('--dry-run prints the exact calls and makes only the read calls', async () => {
     const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME, '--dry-run', '--json']);
     expect(result.code).toBe(0);
     const { steps } = JSON.parse(result.stdout) as { steps: { operation: string; input?: unknown }[] };
     expect(steps.map((s) => s.operation)).toEqual(['CreateDBSnapshot', 'wait', 'RestoreDBInstanceToPointInTime', 'wait']);
     expect(steps[0].input).toEqual(EXPECTED_SNAPSHOT_INPUT);
     expect(steps[2].input).toEqual({ ...EXPECTED_RESTORE_INPUT, RestoreTime: '2026-03-14T01:55:00.000Z' });
-    expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand']);
+    expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand', 'DescribeDBInstancesCommand']);
   });
 
   test('does not restore when the safety snapshot fails', async () => {
@@ -195,6 +202,14 @@ describe('restore input checks', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/after the latest restorable time 2026-03-14T02:25:00.000Z/);
     expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand']);
+  });
+
+  test('rejects a target identifier that is already taken, before the snapshot', async () => {
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'accessweaver-prod-replica-1' }).resolves({ DBInstances: [primaryInstance()] });
+    const result = await runCli(['restore', '--env', 'prod', '--latest', '--target-identifier', 'accessweaver-prod-replica-1', '--yes']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/An instance named accessweaver-prod-replica-1 already exists/);
+    expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual([]);
   });
 
   test('rejects a time older than the backup retention', async () => {
@@ -225,9 +240,7 @@ describe('restore input checks', () => {
   });
 
   test('exits 4 naming the instance when the primary does not exist', async () => {
-    rdsMock
-      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY })
-      .rejects(new DBInstanceNotFoundFault({ message: `DBInstance ${PRIMARY} not found.`, $metadata: {} }));
+    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).rejects(notFound(PRIMARY));
     const result = await runCli(['restore', '--env', 'prod', '--latest', '--yes']);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(`DescribeDBInstances ${PRIMARY}: DBInstanceNotFoundFault`);
@@ -243,6 +256,9 @@ describe('restore input checks', () => {
   test('targets <project>-<env>-primary for --project', async () => {
     rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'acme-staging-primary' }).resolves({ DBInstances: [primaryInstance()] });
     await runCli(['restore', '--env', 'staging', '--project', 'acme', '--latest', '--dry-run']);
-    expect(sent(rdsMock)).toEqual([['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'acme-staging-primary' }]]);
+    expect(sent(rdsMock)).toEqual([
+      ['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'acme-staging-primary' }],
+      ['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'acme-staging-restored-20260314-023000' }],
+    ]);
   });
 });

@@ -2,6 +2,7 @@ import {
   CreateDBSnapshotCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  DescribeOrderableDBInstanceOptionsCommand,
   ModifyDBInstanceCommand,
 } from '@aws-sdk/client-rds';
 import { primaryInstance, rdsMock, resetAwsMocks, sent, sentNames } from './support/aws';
@@ -23,6 +24,12 @@ beforeEach(() => {
     .resolves({ DBInstances: [primaryInstance({ DBInstanceClass: 'db.r6g.xlarge' })] });
   rdsMock.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: SNAPSHOT, Status: 'creating' } });
   rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'available', PercentProgress: 100 }] });
+  rdsMock.on(DescribeOrderableDBInstanceOptionsCommand).resolves({
+    OrderableDBInstanceOptions: [
+      { Engine: 'postgres', EngineVersion: '15.18', DBInstanceClass: 'db.r6g.xlarge', StorageType: 'gp3' },
+      { Engine: 'postgres', EngineVersion: '15.18', DBInstanceClass: 'db.r6g.xlarge', StorageType: 'io1' },
+    ],
+  });
   rdsMock.on(ModifyDBInstanceCommand).resolves({ DBInstance: primaryInstance({ DBInstanceStatus: 'modifying' }) });
 });
 
@@ -32,6 +39,10 @@ describe('scale', () => {
     expect(result.code).toBe(0);
     expect(sent(rdsMock)).toEqual([
       ['DescribeDBInstancesCommand', { DBInstanceIdentifier: PRIMARY }],
+      [
+        'DescribeOrderableDBInstanceOptionsCommand',
+        { Engine: 'postgres', EngineVersion: '15.18', DBInstanceClass: 'db.r6g.xlarge', Vpc: true, MaxRecords: 100 },
+      ],
       [
         'CreateDBSnapshotCommand',
         {
@@ -82,7 +93,7 @@ describe('scale safety', () => {
     const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge']);
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/Refusing to scale it without confirmation: re-run with --yes/);
-    expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand']);
+    expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual([]);
   });
 
   test('refuses when the interactive answer is not the identifier', async () => {
@@ -91,13 +102,13 @@ describe('scale safety', () => {
     expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual([]);
   });
 
-  test('--dry-run prints the exact calls and sends only DescribeDBInstances', async () => {
+  test('--dry-run prints the exact calls and makes only the read calls', async () => {
     const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge', '--dry-run']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Dry run, nothing changed\. Scale accessweaver-prod-primary from db\.r6g\.large to db\.r6g\.xlarge/);
     expect(result.stdout).toContain('3. ModifyDBInstance');
     expect(result.stdout).toMatch(/^       ApplyImmediately: true$/m);
-    expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand']);
+    expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand', 'DescribeOrderableDBInstanceOptionsCommand']);
   });
 
   test('refuses to modify an instance that is not available', async () => {
@@ -106,6 +117,16 @@ describe('scale safety', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/is 'backing-up': scale only an available instance/);
     expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand']);
+  });
+
+  test('rejects a class RDS does not offer for the engine version and storage type, before the snapshot', async () => {
+    rdsMock.on(DescribeOrderableDBInstanceOptionsCommand).resolves({
+      OrderableDBInstanceOptions: [{ Engine: 'postgres', EngineVersion: '15.18', DBInstanceClass: 'db.r6g.xlarge', StorageType: 'gp3' }],
+    });
+    const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge', '--yes']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('RDS does not offer db.r6g.xlarge for postgres 15.18 with io1 storage in this region.');
+    expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual([]);
   });
 
   test('rejects a malformed instance class without calling AWS', async () => {
