@@ -61,7 +61,9 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitC
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version exit 0; every other parse failure is a usage error (commander printed it).
-      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
+      if (error.exitCode === 0) return ExitCode.Ok;
+      if (argv.includes('--json')) deps.terminal.stdout(`${JSON.stringify({ error: error.message, exitCode: ExitCode.Usage }, null, 2)}\n`);
+      return ExitCode.Usage;
     }
     const message = error instanceof Error ? error.message : String(error);
     const exitCode = error instanceof CliError ? error.exitCode : ExitCode.Failed;

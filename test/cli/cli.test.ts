@@ -56,4 +56,10 @@ describe('--json failures', () => {
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toEqual({ error: "Environment must be dev, staging, or prod. Got 'qa'.", exitCode: 2 });
   });
+
+  test('a parse error under --json is also a JSON document, exit 2', async () => {
+    const result = await runCli(['maintenance', 'stats', '--json', '--limit', '3']);
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout)).toEqual({ error: "error: unknown option '--limit'", exitCode: 2 });
+  });
 });
