@@ -110,6 +110,18 @@ describe('main.ts', () => {
     ]);
   });
 
+  test('gives every stack the "//" metadata cdktf-cli reads after a synth', () => {
+    const { outdir } = runMain({});
+    const stacks = fs.readdirSync(path.join(outdir, 'stacks')).sort();
+    const withoutMetadata = stacks.filter((stack) => {
+      const document = JSON.parse(fs.readFileSync(path.join(outdir, 'stacks', stack, 'cdk.tf.json'), 'utf8')) as {
+        '//'?: { metadata?: unknown };
+      };
+      return document['//']?.metadata === undefined;
+    });
+    expect(withoutMetadata).toEqual([]);
+  });
+
   test('records the stack dependencies in the manifest cdktf deploy orders by', () => {
     const { outdir } = runMain({});
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')) as {
@@ -159,4 +171,20 @@ describe('main.ts', () => {
       written: false,
     });
   });
+
+  test('npx cdktf synth succeeds and writes the stacks', () => {
+    const outdir = path.join(workdir, 'cli.out');
+    const result = spawnSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CHECKPOINT_DISABLE: '1', ACCESSWEAVER_STATE_BACKEND: 'local', ACCESSWEAVER_STATE_DIR: workdir },
+    });
+    const failure = result.status === 0 ? '' : `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => /error/i.test(line)).join('\n');
+    expect({ status: result.status, failure, stacks: fs.readdirSync(path.join(outdir, 'stacks')).length }).toEqual({
+      status: 0,
+      failure: '',
+      stacks: 10,
+    });
+  }, 120_000);
 });
+
