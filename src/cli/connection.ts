@@ -93,6 +93,9 @@ export async function resolveConnection(
     if (!/^postgres(ql)?:\/\//.test(explicit)) throw usageError('The database URL must start with postgres:// or postgresql://.');
     return { url: explicit, display: describeUrl(explicit), source: 'url' };
   }
+  if (options.env === undefined) {
+    throw usageError("No database to connect to: give --database-url (or set DATABASE_URL), or --env to use the module's secrets.");
+  }
   const target = resolveTarget(options);
   const caBundle = resolveCaBundle(options.caBundle, deps.env);
   const clients = deps.aws(options.region);
