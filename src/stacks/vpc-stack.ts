@@ -60,6 +60,7 @@ export interface VpcStackProps extends EnvironmentStackProps {
 }
 
 const MIN_AZ_COUNT = 2;
+const MAX_AZ_COUNT = 6;
 
 /** Runs `fn`, prefixing any error with the stack name so a failed synth says which stack is wrong. */
 function withStackName<T>(stackName: string, fn: () => T): T {
@@ -69,7 +70,6 @@ function withStackName<T>(stackName: string, fn: () => T): T {
     throw new Error(`${stackName}: ${(error as Error).message}`);
   }
 }
-const MAX_AZ_COUNT = 6;
 
 export class VpcStack extends EnvironmentStack {
   readonly vpc: Vpc;

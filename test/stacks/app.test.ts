@@ -55,6 +55,15 @@ describe('the environment stacks of the app', () => {
     expect([stacks.dev.ecs.services.pdpService.desiredCount, stacks.staging.ecs.services.pdpService.desiredCount]).toEqual([1, 4]);
   });
 
+  test('tag the stacks with the project-wide and the environment tags', () => {
+    const stacks = addEnvironmentStacks(testApp(), {
+      stateBackend: LOCAL_STATE,
+      tags: { CostCenter: 'platform', Owner: 'data' },
+      environments: { prod: { tags: { Owner: 'sre' } } },
+    });
+    expect(stacks.prod.ecs.tags).toMatchObject({ CostCenter: 'platform', Owner: 'sre', Environment: 'prod' });
+  });
+
   test('stop at the first bad setting', () => {
     expect(() =>
       addEnvironmentStacks(testApp(), {
