@@ -137,12 +137,12 @@ describe('connection precedence and input checks', () => {
     const error = await failure(resolveConnection({ databaseUrl: 'mysql://x@y/z' }, 'master', deps()));
     expect(error.exitCode).toBe(2);
   });
-});
 
-test('exits 2 explaining both ways to name the database when neither a URL nor --env is given', async () => {
-  const error = await failure(resolveConnection({}, 'readonly', deps()));
-  expect([error.exitCode, error.message]).toEqual([
-    2,
-    "No database to connect to: give --database-url (or set DATABASE_URL), or --env to use the module's secrets.",
-  ]);
+  test('exits 2 explaining both ways to name the database when neither a URL nor --env is given', async () => {
+    const error = await failure(resolveConnection({}, 'readonly', deps()));
+    expect([error.exitCode, error.message]).toEqual([
+      2,
+      "No database to connect to: give --database-url (or set DATABASE_URL), or --env to use the module's secrets.",
+    ]);
+  });
 });
