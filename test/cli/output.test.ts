@@ -23,7 +23,7 @@ describe('renderTable', () => {
   });
 });
 
-describe('formatting helpers', () => {
+describe('record, cell and time formats', () => {
   test('renderRecord aligns labels', () => {
     expect(renderRecord([['Status', 'available'], ['Multi-AZ', true]])).toBe('Status    available\nMulti-AZ  yes\n');
   });
