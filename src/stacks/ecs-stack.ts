@@ -20,7 +20,7 @@ import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { SecurityGroup, SecurityGroupIngress } from '@cdktf/provider-aws/lib/security-group';
 import { EnvironmentConfig } from '../config/environments';
 import { EnvironmentStack, EnvironmentStackProps, RDS_OUTPUTS, VPC_OUTPUTS } from './environment-stack';
 
@@ -171,7 +171,8 @@ export class EcsStack extends EnvironmentStack {
       name: `${name}-services`,
       description: 'Application services: calls between the services, egress to AWS endpoints and the database',
       vpcId: vpc.getString(VPC_OUTPUTS.vpcId),
-      ingress: ports.map((port) => ({
+      // Typed return: an object literal in a callback escapes the excess-property check.
+      ingress: ports.map((port): SecurityGroupIngress => ({
         description: `Service-to-service on ${port}`,
         protocol: 'tcp',
         fromPort: port,
