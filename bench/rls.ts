@@ -7,10 +7,10 @@
  *   (b) one tenant's live grants, from user_roles alone
  *
  * Each runs twice on the same data: as the application login under RLS with the tenant set for the
- * transaction, and as the superuser (RLS bypassed) with an explicit tenant_id filter. Only the
- * query is timed; the BEGIN / set_config / COMMIT around it is identical in shape for both and
- * left out. Latency comes from one connection; throughput from two concurrent connections (one per
- * core of the reference machine).
+ * transaction, and as the superuser (RLS bypassed) with an explicit tenant_id filter, the two
+ * interleaved. Only the prepared query is timed; the BEGIN / set_config / COMMIT around it is left
+ * out. Latency comes from one connection per variant; throughput from two concurrent connections
+ * (one per core of the reference machine).
  *
  * Runs on an embedded PostgreSQL 15, or on DATABASE_URL's server (a superuser URL) when set.
  * Standalone: `npx tsx bench/rls.ts [--tenants 1000,10000]`.
@@ -34,6 +34,7 @@ const WARMUP_ITERATIONS = 300;
 const LATENCY_ITERATIONS = 3000;
 const THROUGHPUT_CONNECTIONS = 2;
 const THROUGHPUT_ITERATIONS_PER_CONNECTION = 2000;
+const THROUGHPUT_ROUNDS = 4;
 /** Goals of the issue: RLS within this factor of the explicit filter... */
 const RLS_OVERHEAD_GOAL = 1.25;
 /** ...a p95 under this many milliseconds... */
@@ -151,14 +152,14 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
     console.log(
       `\n${tenants.toLocaleString('en-US')} tenants: ${counts.users.toLocaleString('en-US')} users, ` +
         `${counts.grants.toLocaleString('en-US')} grants (${counts.liveGrants.toLocaleString('en-US')} live), ` +
-        `generated in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+        `generated in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
+        `database ${counts.databaseSize}, shared_buffers ${counts.sharedBuffers}`,
     );
     const samples = await sampleUsers(adminUrl, LATENCY_ITERATIONS);
 
     const measurements: Measurement[] = [];
     for (const [rls, explicit] of QUERY_PAIRS) {
-      const withRls = await measure(appUrl, rls, samples);
-      const withFilter = await measure(adminUrl, explicit, samples);
+      const [withRls, withFilter] = await measurePair(appUrl, adminUrl, rls, explicit, samples);
       measurements.push(withRls, withFilter);
       console.log(`  ${rls.label} (${withRls.rowsPerQuery.toFixed(1)} rows a query)`);
       for (const m of [withRls, withFilter]) {
@@ -180,6 +181,9 @@ interface Counts {
   readonly users: number;
   readonly grants: number;
   readonly liveGrants: number;
+  /** Size of the database, next to the server's shared_buffers: whether it all stays cached. */
+  readonly databaseSize: string;
+  readonly sharedBuffers: string;
 }
 
 /**
@@ -225,7 +229,9 @@ export async function generate(adminUrl: string, tenants: number): Promise<Count
     const { rows } = await client.query<Counts>(
       `SELECT (SELECT count(*)::int FROM accessweaver.users) AS users,
               (SELECT count(*)::int FROM accessweaver.user_roles) AS grants,
-              (SELECT count(*)::int FROM accessweaver.user_roles WHERE expires_at IS NULL OR expires_at > now()) AS "liveGrants"`,
+              (SELECT count(*)::int FROM accessweaver.user_roles WHERE expires_at IS NULL OR expires_at > now()) AS "liveGrants",
+              pg_size_pretty(pg_database_size(current_database())) AS "databaseSize",
+              current_setting('shared_buffers') AS "sharedBuffers"`,
     );
     return rows[0];
   });
@@ -254,40 +260,80 @@ async function timedQuery(client: Client, variant: QueryVariant, sample: Sample)
   return { elapsed, rows: result.rowCount ?? 0 };
 }
 
-async function measure(url: string, variant: QueryVariant, samples: readonly Sample[]): Promise<Measurement> {
-  const latencies: number[] = [];
-  let rows = 0;
-  await withClient(url, async (client) => {
-    for (let i = 0; i < WARMUP_ITERATIONS; i += 1) await timedQuery(client, variant, samples[i % samples.length]);
-    for (const sample of samples.slice(0, LATENCY_ITERATIONS)) {
-      const run = await timedQuery(client, variant, sample);
-      latencies.push(run.elapsed);
-      rows += run.rows;
-    }
-  });
-  latencies.sort((x, y) => x - y);
-
-  // Throughput: the connections run concurrently; each sums the time its queries took.
-  const busy = await Promise.all(
-    Array.from({ length: THROUGHPUT_CONNECTIONS }, (_, connection) =>
-      withClient(url, async (client) => {
-        let total = 0;
-        for (let i = 0; i < THROUGHPUT_ITERATIONS_PER_CONNECTION; i += 1) {
-          const sample = samples[(connection * THROUGHPUT_ITERATIONS_PER_CONNECTION + i) % samples.length];
-          total += (await timedQuery(client, variant, sample)).elapsed;
+/**
+ * Measures an RLS variant and its explicit-filter twin interleaved, query by query (latency) and
+ * round by round (throughput), so that load from anything else on the machine falls on both alike.
+ */
+async function measurePair(
+  appUrl: string,
+  adminUrl: string,
+  rls: QueryVariant,
+  explicit: QueryVariant,
+  samples: readonly Sample[],
+): Promise<readonly [Measurement, Measurement]> {
+  const urlOf = (variant: QueryVariant) => (variant.rls ? appUrl : adminUrl);
+  const latencies = new Map<QueryVariant, number[]>([
+    [rls, []],
+    [explicit, []],
+  ]);
+  const rows = new Map<QueryVariant, number>([
+    [rls, 0],
+    [explicit, 0],
+  ]);
+  await withClient(appUrl, (appClient) =>
+    withClient(adminUrl, async (adminClient) => {
+      const clientOf = (variant: QueryVariant) => (variant.rls ? appClient : adminClient);
+      for (let i = 0; i < WARMUP_ITERATIONS; i += 1) {
+        for (const variant of [rls, explicit]) await timedQuery(clientOf(variant), variant, samples[i % samples.length]);
+      }
+      for (const [index, sample] of samples.slice(0, LATENCY_ITERATIONS).entries()) {
+        // Alternate which goes first, so neither always runs right after the other.
+        const order = index % 2 === 0 ? [rls, explicit] : [explicit, rls];
+        for (const variant of order) {
+          const run = await timedQuery(clientOf(variant), variant, sample);
+          latencies.get(variant)?.push(run.elapsed);
+          rows.set(variant, (rows.get(variant) ?? 0) + run.rows);
         }
-        return total;
-      }),
-    ),
+      }
+    }),
   );
-  const throughput = (THROUGHPUT_CONNECTIONS * THROUGHPUT_ITERATIONS_PER_CONNECTION) / (Math.max(...busy) / 1000);
-  return {
-    variant,
-    p50: percentile(latencies, 0.5),
-    p95: percentile(latencies, 0.95),
-    throughput,
-    rowsPerQuery: rows / latencies.length,
+
+  // Throughput: in each round, THROUGHPUT_CONNECTIONS connections run one variant concurrently,
+  // each summing the time its queries took; the busiest connection's sum is the round's duration.
+  const busy = new Map<QueryVariant, number>([
+    [rls, 0],
+    [explicit, 0],
+  ]);
+  const perRound = THROUGHPUT_ITERATIONS_PER_CONNECTION / THROUGHPUT_ROUNDS;
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round += 1) {
+    for (const variant of round % 2 === 0 ? [rls, explicit] : [explicit, rls]) {
+      const sums = await Promise.all(
+        Array.from({ length: THROUGHPUT_CONNECTIONS }, (_, connection) =>
+          withClient(urlOf(variant), async (client) => {
+            let total = 0;
+            for (let i = 0; i < perRound; i += 1) {
+              const offset = (round * THROUGHPUT_CONNECTIONS + connection) * perRound + i;
+              total += (await timedQuery(client, variant, samples[offset % samples.length])).elapsed;
+            }
+            return total;
+          }),
+        ),
+      );
+      busy.set(variant, (busy.get(variant) ?? 0) + Math.max(...sums));
+    }
+  }
+
+  const summarize = (variant: QueryVariant): Measurement => {
+    const sorted = [...(latencies.get(variant) ?? [])].sort((x, y) => x - y);
+    return {
+      variant,
+      p50: percentile(sorted, 0.5),
+      p95: percentile(sorted, 0.95),
+      throughput: (THROUGHPUT_CONNECTIONS * THROUGHPUT_ITERATIONS_PER_CONNECTION) / ((busy.get(variant) ?? 0) / 1000),
+      rowsPerQuery: (rows.get(variant) ?? 0) / sorted.length,
+    };
   };
+  return [summarize(rls), summarize(explicit)];
 }
 
 /** The plan the application login gets for (b): the tenant as an initPlan feeding an index range. */

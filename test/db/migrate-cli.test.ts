@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+/** `npm run db:migrate`, without npm's own output. */
+function runMigrateCli(env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(TSX, ['src/db/migrate-cli.ts'], { cwd: ROOT, env, encoding: 'utf8', timeout: 60_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function environmentWithout(...names: string[]): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of names) delete env[name];
+  return env;
+}
+
+describe('npm run db:migrate', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('aw_migrate_cli');
+  });
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  const baseEnv = () => ({
+    ...environmentWithout('ACCESSWEAVER_APP_PASSWORD', 'ACCESSWEAVER_READONLY_PASSWORD'),
+    DATABASE_URL: database.url,
+  });
+
+  test('applies the migrations to DATABASE_URL, then reports the database up to date', () => {
+    const first = runMigrateCli(baseEnv());
+    const second = runMigrateCli(baseEnv());
+    expect([first.status, second.status]).toEqual([0, 0]);
+    expect(first.stdout).toMatch(/^applied 0001_schema_and_tables\.sql$/m);
+    expect(second.stdout).toMatch(/Database is up to date/);
+  });
+
+  test('fails with a message when DATABASE_URL is not set', () => {
+    const run = runMigrateCli(environmentWithout('DATABASE_URL'));
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/DATABASE_URL is not set/);
+  });
+
+  test('fails before migrating when only one login password is given', () => {
+    const run = runMigrateCli({ ...baseEnv(), ACCESSWEAVER_APP_PASSWORD: 'only-one' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/Set both ACCESSWEAVER_APP_PASSWORD and ACCESSWEAVER_READONLY_PASSWORD/);
+  });
+});
