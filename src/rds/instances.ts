@@ -172,6 +172,8 @@ export class DatabaseInstances extends Construct {
         // Replicas keep no backups of their own and leave no snapshot behind; the primary's backups cover them.
         backupRetentionPeriod: 0,
         skipFinalSnapshot: true,
+        // Otherwise RDS picks a random window per replica, possibly in office hours.
+        maintenanceWindow: tf.string('local.maintenance_window'),
         ...monitoring,
         enabledCloudwatchLogsExports: EXPORTED_LOGS,
         tags: tf.any('merge(local.common_tags, { Name = "${local.name_prefix}-replica-${count.index + 1}", Type = "read-replica" })'),

@@ -1,0 +1,252 @@
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { ENVIRONMENT_CONFIGS } from '../../src/config/environments';
+import { DATABASE_PARAMETERS } from '../../src/rds/parameters';
+import { moduleFiles, synthesizeModuleDocument } from '../../src/rds/emit';
+import { MODULE_OUTPUTS, MODULE_VARIABLES } from '../../src/rds/module-stack';
+
+const MODULE_DIR = path.resolve(__dirname, '../../modules/rds');
+const doc = synthesizeModuleDocument();
+const resource = (type: string, name: string) => {
+  const found = doc.resource?.[type]?.[name];
+  if (!found) throw new Error(`no ${type}.${name} in the module`);
+  return found;
+};
+const parameter = (name: string) => resource('aws_db_parameter_group', 'main').parameter.find((p: any) => p.name === name);
+
+describe('the emitted module', () => {
+  test('the committed modules/rds is exactly what the constructs generate (run `npm run modules`)', () => {
+    for (const [relative, content] of Object.entries(moduleFiles(doc))) {
+      expect({ file: relative, content: readFileSync(path.join(MODULE_DIR, relative), 'utf8') }).toEqual({ file: relative, content });
+    }
+  });
+
+  test('configures no provider and no backend', () => {
+    expect(doc.provider).toBeUndefined();
+    expect(doc.terraform.backend).toBeUndefined();
+  });
+
+  test('requires providers by version range', () => {
+    expect(doc.terraform.required_providers).toEqual({
+      aws: { source: 'hashicorp/aws', version: '~> 5.0' },
+      random: { source: 'hashicorp/random', version: '~> 3.6' },
+    });
+  });
+
+  test('keeps the original module inputs, and every added input has a default', () => {
+    const original = ['project_name', 'environment', 'vpc_id', 'private_subnet_ids', 'allowed_security_groups', 'backup_window', 'maintenance_window', 'tags'];
+    expect(Object.keys(doc.variable)).toEqual(expect.arrayContaining(original));
+    const added = Object.keys(doc.variable).filter((name) => !original.includes(name));
+    expect(added.length).toBeGreaterThan(0);
+    for (const name of added) expect({ name, hasDefault: 'default' in doc.variable[name] }).toEqual({ name, hasDefault: true });
+  });
+
+  test('describes and types every input', () => {
+    for (const [name, variable] of Object.entries<any>(doc.variable)) {
+      expect({ name, description: typeof variable.description, type: typeof variable.type }).toEqual({ name, description: 'string', type: 'string' });
+    }
+  });
+
+  test('rejects an unknown environment with the original message', () => {
+    expect(doc.variable.environment.validation).toEqual([
+      { condition: '${contains(["dev", "staging", "prod"], var.environment)}', error_message: 'Environment must be dev, staging, or prod.' },
+    ]);
+  });
+
+  test('exposes the eleven original outputs under their names', () => {
+    const original = [
+      'primary_endpoint', 'primary_address', 'replica_endpoints', 'database_name', 'database_port', 'security_group_id',
+      'security_group_client_id', 'secret_arn', 'kms_key_id', 'instance_id', 'instance_resource_id',
+    ];
+    expect(Object.keys(doc.output)).toEqual(expect.arrayContaining(original));
+    expect(Object.keys(doc.output)).toHaveLength(MODULE_OUTPUTS.length);
+  });
+
+  test('keeps the original resource addresses, so existing state maps without moved blocks', () => {
+    const addresses = Object.entries<Record<string, unknown>>(doc.resource).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`));
+    expect(addresses).toEqual(
+      expect.arrayContaining([
+        'aws_db_instance.main', 'aws_db_instance.replica', 'aws_db_subnet_group.main', 'aws_db_parameter_group.main',
+        'aws_security_group.rds', 'aws_security_group.rds_client', 'aws_kms_key.rds', 'aws_kms_alias.rds',
+        'aws_iam_role.rds_enhanced_monitoring', 'aws_iam_role_policy_attachment.rds_enhanced_monitoring',
+        'aws_secretsmanager_secret.app_credentials', 'aws_secretsmanager_secret.readonly_credentials',
+        'aws_cloudwatch_dashboard.rds', 'aws_cloudwatch_metric_alarm.high_cpu', 'aws_cloudwatch_metric_alarm.high_connections',
+      ]),
+    );
+    expect(resource('aws_db_instance', 'replica').count).toBe('${local.config.replica_count}');
+  });
+
+  test('emits the sizing table as local.instance_configs, selected by the environment', () => {
+    const configs = doc.locals.instance_configs;
+    expect(configs.dev).toMatchObject({ instance_class: 'db.t3.micro', allocated_storage: 20, max_allocated_storage: 100, storage_type: 'gp3', iops: null, multi_az: false, backup_retention: 1, replica_count: 0, monitoring_interval: 0, performance_insights_retention: null });
+    expect(configs.staging).toMatchObject({ instance_class: 'db.t3.small', allocated_storage: 100, max_allocated_storage: 500, storage_type: 'gp3', multi_az: true, backup_retention: 7, replica_count: 1, monitoring_interval: 60, performance_insights_retention: 7 });
+    expect(configs.prod).toMatchObject({ instance_class: 'db.r6g.large', allocated_storage: 500, max_allocated_storage: 2000, storage_type: 'io1', iops: 3000, multi_az: true, backup_retention: 30, replica_count: 2, monitoring_interval: 60, performance_insights_retention: 731, deletion_protection: true });
+    expect(doc.locals.config).toBe('${local.instance_configs[local.environment]}');
+    expect(doc.locals.environment).toBe('${var.environment}');
+  });
+
+  test('takes every sizing value from the table in src/config, nowhere else', () => {
+    expect(doc.locals.instance_configs.prod.instance_class).toBe(ENVIRONMENT_CONFIGS.prod.database.instanceClass);
+    const primary = JSON.stringify(resource('aws_db_instance', 'main'));
+    expect(primary).not.toMatch(/db\.(t3|r6g)\./);
+    expect(primary).not.toMatch(/var\.environment\s*==/);
+  });
+});
+
+describe('defects of the original design, fixed', () => {
+  test.each(['shared_preload_libraries', 'max_connections', 'shared_buffers', 'wal_buffers'])(
+    'static parameter %s applies at the next reboot',
+    (name) => {
+      expect(parameter(name).apply_method).toBe('pending-reboot');
+    },
+  );
+
+  test('memory parameters are integers or RDS formulas in engine units, never "256MB"-style strings', () => {
+    for (const name of ['shared_buffers', 'effective_cache_size', 'maintenance_work_mem', 'wal_buffers']) {
+      expect({ name, value: parameter(name).value }).toEqual({ name, value: expect.stringMatching(/^(\d+|\{DBInstanceClassMemory[*/\d]+\}|GREATEST\(.*\))$/) });
+    }
+    expect(parameter('shared_buffers').value).toBe('{DBInstanceClassMemory/32768}');
+  });
+
+  test('the parameter group forces TLS', () => {
+    expect(parameter('rds.force_ssl').value).toBe('1');
+  });
+
+  test('the final snapshot name is deterministic: a stored random suffix, not timestamp()', () => {
+    const primary = resource('aws_db_instance', 'main');
+    expect(primary.final_snapshot_identifier).not.toMatch(/timestamp\(\)/);
+    expect(primary.final_snapshot_identifier).toContain('random_id.final_snapshot.hex');
+    expect(resource('random_id', 'final_snapshot').keepers).toEqual({ identifier: '${local.name_prefix}-primary' });
+  });
+
+  test('pins the major version and lets RDS apply minor versions everywhere', () => {
+    const primary = resource('aws_db_instance', 'main');
+    expect(primary.engine_version).toBe('15');
+    expect(primary.auto_minor_version_upgrade).toBe(true);
+    expect(resource('aws_db_parameter_group', 'main').family).toBe('postgres15');
+  });
+
+  test('the KMS key policy uses the provider\'s `policy` argument, and the key rotates', () => {
+    const key = resource('aws_kms_key', 'rds');
+    expect(key.policy).toBe('${data.aws_iam_policy_document.rds_key_policy.json}');
+    expect(key.key_policy).toBeUndefined();
+    expect(key.enable_key_rotation).toBe(true);
+  });
+
+  test('emits no Aurora-only replica autoscaling and no cluster_identifier output', () => {
+    expect(doc.resource.aws_appautoscaling_target).toBeUndefined();
+    expect(doc.resource.aws_appautoscaling_policy).toBeUndefined();
+    expect(doc.output.cluster_identifier).toBeUndefined();
+  });
+
+  test('the master password is RDS-managed and encrypted with the module key', () => {
+    const primary = resource('aws_db_instance', 'main');
+    expect(primary.manage_master_user_password).toBe(true);
+    expect(primary.master_user_secret_kms_key_id).toBe('${aws_kms_key.rds.arn}');
+    expect(primary.password).toBeUndefined();
+    expect(doc.output.secret_arn.value).toBe('${aws_db_instance.main.master_user_secret[0].secret_arn}');
+  });
+
+  test('the credential secrets use passwords the module defines', () => {
+    expect(resource('aws_secretsmanager_secret_version', 'app_credentials').secret_string).toContain('random_password.app_password.result');
+    expect(resource('aws_secretsmanager_secret_version', 'readonly_credentials').secret_string).toContain('random_password.readonly_password.result');
+    expect(resource('random_password', 'app_password').length).toBe(32);
+  });
+
+  test('the read-only secret lists every reader host', () => {
+    expect(resource('aws_secretsmanager_secret_version', 'readonly_credentials').secret_string).toContain(
+      'hosts = concat([aws_db_instance.main.address], aws_db_instance.replica[*].address)',
+    );
+  });
+
+  test('rotation uses a rotation function the module deploys, every 30 days, where the table asks for it', () => {
+    const rotation = resource('aws_secretsmanager_secret_rotation', 'app_credentials');
+    expect(rotation.rotation_lambda_arn).toBe('${aws_serverlessapplicationrepository_cloudformation_stack.rotation[0].outputs.RotationLambdaARN}');
+    expect(rotation.rotation_rules).toEqual({ automatically_after_days: 30 });
+    expect(rotation.count).toBe('${local.config.rotate_credentials ? 1 : 0}');
+    expect(resource('aws_secretsmanager_secret_rotation', 'readonly_credentials').count).toBe(rotation.count);
+    expect(resource('aws_serverlessapplicationrepository_cloudformation_stack', 'rotation').application_id).toMatch(/SecretsManagerRDSPostgreSQLRotationSingleUser$/);
+  });
+
+  test('alarms go to a topic the module defines, encrypted, unless the caller passes one', () => {
+    const topic = resource('aws_sns_topic', 'alerts');
+    expect(topic.count).toBe('${local.alarm_topic_arn_input == null ? 1 : 0}');
+    expect(topic.kms_master_key_id).toBe('${aws_kms_key.rds.arn}');
+    expect(resource('aws_cloudwatch_metric_alarm', 'high_cpu').alarm_actions).toEqual(['${local.alarm_topic_arn}']);
+  });
+
+  test('the database security group has no egress, and clients reach it on 5432 only', () => {
+    const sg = resource('aws_security_group', 'rds');
+    expect(sg.egress).toBeUndefined();
+    const egressRules = Object.values<any>(doc.resource.aws_vpc_security_group_egress_rule);
+    expect(egressRules.filter((rule) => rule.security_group_id === '${aws_security_group.rds.id}')).toEqual([]);
+    const clientEgress = resource('aws_vpc_security_group_egress_rule', 'rds_client_to_rds');
+    expect(clientEgress).toMatchObject({ from_port: 5432, to_port: 5432, referenced_security_group_id: '${aws_security_group.rds.id}' });
+    expect(clientEgress.cidr_ipv4).toBeUndefined();
+  });
+
+  test('the network ACL is opt-in and admits the VPC CIDR input, not a hard-coded 10.0.0.0/16', () => {
+    const acl = resource('aws_network_acl', 'rds');
+    expect(acl.count).toBe('${local.enable_network_acl ? 1 : 0}');
+    expect(JSON.stringify(acl)).not.toContain('10.0.0.0/16');
+    expect(acl.ingress.map((rule: any) => rule.cidr_block)).toEqual(['${local.vpc_cidr}', '${local.vpc_cidr}']);
+    expect(doc.variable.enable_network_acl.default).toBe(false);
+  });
+
+  test('alarm dimensions name the instance identifier (the provider\'s id is the resource ID)', () => {
+    expect(resource('aws_cloudwatch_metric_alarm', 'high_cpu').dimensions).toEqual({ DBInstanceIdentifier: '${aws_db_instance.main.identifier}' });
+  });
+});
+
+describe('monitoring', () => {
+  test.each([
+    ['high_cpu', 'CPUUtilization'],
+    ['high_connections', 'DatabaseConnections'],
+    ['low_free_storage', 'FreeStorageSpace'],
+    ['low_freeable_memory', 'FreeableMemory'],
+    ['high_read_latency', 'ReadLatency'],
+    ['high_write_latency', 'WriteLatency'],
+    ['high_disk_queue_depth', 'DiskQueueDepth'],
+    ['replica_lag', 'ReplicaLag'],
+  ])('alarm %s watches %s', (name, metric) => {
+    expect(resource('aws_cloudwatch_metric_alarm', name).metric_name).toBe(metric);
+  });
+
+  test('one replica-lag alarm per replica', () => {
+    expect(resource('aws_cloudwatch_metric_alarm', 'replica_lag').count).toBe('${local.config.replica_count}');
+  });
+
+  test('CPU and connection thresholds come from the table', () => {
+    expect(resource('aws_cloudwatch_metric_alarm', 'high_cpu').threshold).toBe('${local.config.cpu_alarm_threshold}');
+    expect(resource('aws_cloudwatch_metric_alarm', 'high_connections').threshold).toBe('${local.config.connections_alarm_threshold}');
+  });
+
+  test('RDS events of the primary and replicas reach the alarm topic', () => {
+    expect(resource('aws_db_event_subscription', 'rds')).toMatchObject({
+      sns_topic: '${local.alarm_topic_arn}',
+      source_type: 'db-instance',
+      source_ids: '${concat([aws_db_instance.main.identifier], aws_db_instance.replica[*].identifier)}',
+    });
+  });
+
+  test('PostgreSQL and upgrade logs are exported', () => {
+    expect(resource('aws_db_instance', 'main').enabled_cloudwatch_logs_exports).toEqual(['postgresql', 'upgrade']);
+  });
+
+  test('Performance Insights is encrypted with the module key when enabled', () => {
+    expect(resource('aws_db_instance', 'main').performance_insights_kms_key_id).toBe(
+      '${local.config.performance_insights_retention != null ? aws_kms_key.rds.arn : null}',
+    );
+  });
+});
+
+test('the README lists every input and output', () => {
+  const readme = moduleFiles(doc)['README.md'];
+  for (const v of MODULE_VARIABLES) expect(readme).toContain(`| \`${v.name}\` |`);
+  for (const o of MODULE_OUTPUTS) expect(readme).toContain(`| \`${o.name}\` |`);
+});
+
+test('every static parameter in the list is marked for reboot (the list has no unmarked static ones)', () => {
+  const staticParameters = ['shared_preload_libraries', 'max_connections', 'shared_buffers', 'wal_buffers'];
+  expect(DATABASE_PARAMETERS.filter((p) => p.applyMethod === 'pending-reboot').map((p) => p.name).sort()).toEqual(staticParameters.sort());
+});

@@ -1,0 +1,118 @@
+import { Testing } from 'cdktf';
+import { ENVIRONMENT_CONFIGS } from '../../src/config/environments';
+import { AccessWeaverDatabase, AccessWeaverDatabaseProps, sizingOf } from '../../src/rds/database';
+import {
+  isValidPerformanceInsightsRetention,
+  parseBackupWindow,
+  parseMaintenanceWindow,
+  windowsOverlap,
+} from '../../src/rds/validation';
+
+const valid: AccessWeaverDatabaseProps = {
+  projectName: 'accessweaver',
+  environment: 'dev',
+  vpcId: 'vpc-0123456789abcdef0',
+  privateSubnetIds: ['subnet-0aaa', 'subnet-0bbb'],
+};
+
+/** Synthesizes the database with `overrides`; returns the Terraform JSON (throws before anything is written). */
+const synth = (overrides: Partial<AccessWeaverDatabaseProps>) =>
+  Testing.synthScope((scope) => {
+    new AccessWeaverDatabase(scope, 'database', { ...valid, ...overrides });
+  });
+
+const withSizing = (prod: Partial<(typeof ENVIRONMENT_CONFIGS)['prod']['database']>) => ({
+  sizing: { ...sizingOf(ENVIRONMENT_CONFIGS), prod: { ...ENVIRONMENT_CONFIGS.prod.database, ...prod } },
+});
+
+describe('literal inputs are checked at synth, naming the bad value', () => {
+  test('valid inputs synthesize, with the literal environment selecting its row', () => {
+    const json = JSON.parse(synth({}));
+    expect(json.locals.environment).toBe('dev');
+    expect(json.locals.config).toBe('${local.instance_configs[local.environment]}');
+  });
+
+  test('unknown environment', () => {
+    expect(() => synth({ environment: 'qa' })).toThrow("Environment must be dev, staging, or prod. Got 'qa'.");
+  });
+
+  test('empty subnet list', () => {
+    expect(() => synth({ privateSubnetIds: [] })).toThrow('private_subnet_ids [] has 0 subnet(s)');
+  });
+
+  test('single subnet', () => {
+    expect(() => synth({ privateSubnetIds: ['subnet-0aaa'] })).toThrow('private_subnet_ids [subnet-0aaa] has 1 subnet(s)');
+  });
+
+  test('the same subnet twice', () => {
+    expect(() => synth({ privateSubnetIds: ['subnet-0aaa', 'subnet-0aaa'] })).toThrow('lists subnet-0aaa more than once');
+  });
+
+  test('malformed backup window', () => {
+    expect(() => synth({ backupWindow: '3:00-4:00' })).toThrow("backup_window '3:00-4:00' is malformed");
+  });
+
+  test('malformed maintenance window', () => {
+    expect(() => synth({ maintenanceWindow: 'Sunday:04:00-Sunday:05:00' })).toThrow("maintenance_window 'Sunday:04:00-Sunday:05:00' is malformed");
+  });
+
+  test('backup window shorter than 30 minutes', () => {
+    expect(() => synth({ backupWindow: '03:00-03:15' })).toThrow("backup_window '03:00-03:15' lasts 15 minutes");
+  });
+
+  test('overlapping windows', () => {
+    expect(() => synth({ backupWindow: '03:00-04:00', maintenanceWindow: 'Sun:03:30-Sun:04:30' })).toThrow(
+      "backup_window '03:00-04:00' overlaps maintenance_window 'Sun:03:30-Sun:04:30'",
+    );
+  });
+
+  test('io1 IOPS/storage ratio above 50', () => {
+    expect(() => synth(withSizing({ allocatedStorage: 100, iops: 6000 }))).toThrow(
+      "environment 'prod': io1 iops 6000 for 100 GiB is 60 IOPS/GiB",
+    );
+  });
+
+  test('io1 IOPS/storage ratio below 0.5', () => {
+    expect(() => synth(withSizing({ allocatedStorage: 2000, maxAllocatedStorage: 4000, iops: 900 }))).toThrow('is 0.45 IOPS/GiB');
+  });
+
+  test('Performance Insights retention that RDS refuses', () => {
+    expect(() => synth(withSizing({ performanceInsightsRetentionDays: 30 }))).toThrow(
+      "environment 'prod': Performance Insights retention 30 days is invalid",
+    );
+  });
+
+  test('network ACL without a VPC CIDR', () => {
+    expect(() => synth({ enableNetworkAcl: true })).toThrow('enableNetworkAcl is true but vpcCidr is not set');
+  });
+});
+
+describe('windows', () => {
+  test('the defaults do not overlap', () => {
+    expect(windowsOverlap(parseBackupWindow('03:00-04:00'), parseMaintenanceWindow('Sun:04:00-Sun:05:00'))).toBe(false);
+  });
+
+  test('a backup window crossing midnight meets a Monday-morning maintenance window', () => {
+    expect(windowsOverlap(parseBackupWindow('23:30-00:30'), parseMaintenanceWindow('Mon:00:00-Mon:01:00'))).toBe(true);
+  });
+
+  test('a maintenance window crossing Sunday night meets a daily window early on Monday', () => {
+    expect(windowsOverlap(parseBackupWindow('00:10-00:40'), parseMaintenanceWindow('Sun:23:30-Mon:00:30'))).toBe(true);
+  });
+
+  test('day names are case-insensitive', () => {
+    expect(parseMaintenanceWindow('sun:04:00-sun:05:00')).toEqual(parseMaintenanceWindow('Sun:04:00-Sun:05:00'));
+  });
+});
+
+test.each([
+  [7, true],
+  [31, true],
+  [713, true],
+  [731, true],
+  [30, false],
+  [744, false],
+  [0, false],
+])('Performance Insights retention %i days is valid: %s', (days, expected) => {
+  expect(isValidPerformanceInsightsRetention(days)).toBe(expected);
+});
