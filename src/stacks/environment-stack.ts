@@ -79,8 +79,9 @@ export interface EnvironmentStackProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-// Lowercase and starting with a letter: the prefix ends up in RDS identifiers, IAM and ECS names.
-const PROJECT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+// Lowercase, starting with a letter, at most 30 characters (the RDS module's own rule): the prefix
+// ends up in RDS identifiers, IAM and ECS names.
+const PROJECT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,28}[a-z0-9]$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 export abstract class EnvironmentStack extends TerraformStack {
@@ -97,7 +98,7 @@ export abstract class EnvironmentStack extends TerraformStack {
     this.projectName = props.projectName ?? DEFAULT_PROJECT_NAME;
     if (!PROJECT_NAME_PATTERN.test(this.projectName)) {
       throw new Error(
-        `${id}: project name '${this.projectName}' must be 2-32 lowercase letters, digits or hyphens, starting with a letter.`,
+        `${id}: project name '${this.projectName}' must be 2-30 lowercase letters, digits or hyphens, starting with a letter.`,
       );
     }
     this.region = props.region ?? DEFAULT_REGION;
