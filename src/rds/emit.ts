@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
 import { ENVIRONMENTS, ENVIRONMENT_CONFIGS } from '../config/environments';
-import { MODULE_OUTPUTS, MODULE_VARIABLES, RdsModuleStack } from './module-stack';
+import { MODULE_OUTPUTS, MODULE_VARIABLES, RdsModuleStack, stripMetadata } from './module-stack';
 
 export const MODULE_STACK_ID = 'rds-module';
 
@@ -14,7 +14,7 @@ export function synthesizeModuleDocument(): Record<string, any> {
     const app = new App({ outdir });
     new RdsModuleStack(app, MODULE_STACK_ID);
     app.synth();
-    return JSON.parse(readFileSync(path.join(outdir, 'stacks', MODULE_STACK_ID, 'cdk.tf.json'), 'utf8'));
+    return stripMetadata(JSON.parse(readFileSync(path.join(outdir, 'stacks', MODULE_STACK_ID, 'cdk.tf.json'), 'utf8')));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

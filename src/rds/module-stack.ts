@@ -208,21 +208,21 @@ export class RdsModuleStack extends TerraformStack {
     }
   }
 
+  /** The module configures no provider and no backend; cdktf's "//" metadata stays for cdktf-cli (emit.ts drops it). */
   public toTerraform(): any {
     const document = super.toTerraform();
     delete document.provider;
-    delete document['//'];
     const terraform = document.terraform ?? {};
     delete terraform.backend;
     terraform.required_version = MODULE_REQUIRED_TERRAFORM;
     terraform.required_providers = MODULE_REQUIRED_PROVIDERS;
     document.terraform = terraform;
-    return stripMetadata(document);
+    return document;
   }
 }
 
-/** Removes cdktf's "//" metadata entries: the module reads as hand-written Terraform. */
-function stripMetadata(value: any): any {
+/** Removes cdktf's "//" metadata entries, so the emitted module reads as hand-written Terraform. */
+export function stripMetadata(value: any): any {
   if (Array.isArray(value)) return value.map(stripMetadata);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '//').map(([key, v]) => [key, stripMetadata(v)]));
