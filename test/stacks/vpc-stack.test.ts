@@ -178,7 +178,7 @@ describe('vpc-<env> bad input', () => {
 
   test('a project name that cannot prefix AWS names', () => {
     expect(() => vpcStack('dev', { projectName: 'Access Weaver' })).toThrow(
-      "vpc-dev: project name 'Access Weaver' must be 2-32 lowercase letters",
+      "vpc-dev: project name 'Access Weaver' must be 2-30 lowercase letters",
     );
   });
 });
