@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { version } from '../../package.json';
 import { DEFAULT_PROJECT_NAME, ENVIRONMENTS } from '../config/environments';
 import { setLoginPasswords } from '../db/logins';
 import { migrate } from '../db/migrate';
@@ -22,6 +23,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .configureOutput({ writeOut: (text) => deps.terminal.stdout(text), writeErr: (text) => deps.terminal.stderr(text) })
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
+    .version(version)
     .description('Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, scaling, setup, monitoring.')
     .option('--env <env>', `environment (${ENVIRONMENTS.join(', ')})`)
     .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { version } from '../../package.json';
 import { runCli } from './support/harness';
 
 describe('accessweaver-rds program', () => {
@@ -62,4 +63,9 @@ describe('--json failures', () => {
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout)).toEqual({ error: "error: unknown option '--limit'", exitCode: 2 });
   });
+});
+
+test('--version prints the package version, exit 0', async () => {
+  const result = await runCli(['--version']);
+  expect([result.code, result.stdout.trim()]).toEqual([0, version]);
 });
