@@ -1,0 +1,21 @@
+/** `npm run bench`: synthesis cost, then the row-level security figures. `npm run bench -- synth|rls` runs one. */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { runRlsBench } from './rls';
+import { runSynthBench } from './synth';
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (!only || only === 'synth') {
+    if (!existsSync(path.resolve(__dirname, '..', '.gen', 'modules', 'rds.ts'))) {
+      throw new Error('.gen/modules/rds is missing: run `npm run get` (or `npm test`) first');
+    }
+    runSynthBench();
+  }
+  if (!only || only === 'rls') await runRlsBench();
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});
