@@ -30,8 +30,9 @@ export interface RlsBenchOptions {
 const USERS_PER_TENANT = 100;
 const ROLES_PER_TENANT = 10;
 const GRANTS_PER_USER = 2;
-const WARMUP_ITERATIONS = 300;
+const WARMUP_ITERATIONS = 100;
 const LATENCY_ITERATIONS = 3000;
+const LATENCY_ROUNDS = 6;
 const THROUGHPUT_CONNECTIONS = 2;
 const THROUGHPUT_ITERATIONS_PER_CONNECTION = 2000;
 const THROUGHPUT_ROUNDS = 4;
@@ -62,6 +63,8 @@ interface Measurement {
   readonly p95: number;
   readonly throughput: number;
   readonly rowsPerQuery: number;
+  /** Mean execution time inside the server (pg_stat_statements), free of client and network noise. */
+  readonly serverMeanMs: number | undefined;
 }
 
 const LIVE = '(ur.expires_at IS NULL OR ur.expires_at > now())';
@@ -124,7 +127,7 @@ export async function runRlsBench(options?: { tenantCounts?: number[] }): Promis
   console.log(`RLS benchmark: PostgreSQL ${version} (${server.embedded ? 'embedded' : 'DATABASE_URL'})`);
   console.log(
     `  ${USERS_PER_TENANT} users, ${ROLES_PER_TENANT} roles, ${GRANTS_PER_USER} grants a user per tenant; ` +
-      `latency over ${LATENCY_ITERATIONS} queries on 1 connection, throughput on ${THROUGHPUT_CONNECTIONS} connections`,
+      `latency over ${LATENCY_ITERATIONS} queries a variant (${LATENCY_ROUNDS} rounds, fresh connections each), throughput on ${THROUGHPUT_CONNECTIONS} connections`,
   );
   const results = new Map<number, Measurement[]>();
   try {
@@ -158,14 +161,19 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
     const samples = await sampleUsers(adminUrl, LATENCY_ITERATIONS);
 
     const measurements: Measurement[] = [];
+    const statementStats = await hasStatementStatistics(adminUrl);
     for (const [rls, explicit] of QUERY_PAIRS) {
-      const [withRls, withFilter] = await measurePair(appUrl, adminUrl, rls, explicit, samples);
+      if (statementStats) await withClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
+      const [measuredRls, measuredFilter] = await measurePair(appUrl, adminUrl, rls, explicit, samples);
+      const withRls = { ...measuredRls, serverMeanMs: statementStats ? await serverMean(adminUrl, rls) : undefined };
+      const withFilter = { ...measuredFilter, serverMeanMs: statementStats ? await serverMean(adminUrl, explicit) : undefined };
       measurements.push(withRls, withFilter);
       console.log(`  ${rls.label} (${withRls.rowsPerQuery.toFixed(1)} rows a query)`);
       for (const m of [withRls, withFilter]) {
         const kind = m.variant.rls ? 'RLS (app login)           ' : 'explicit filter, RLS off  ';
+        const server = m.serverMeanMs === undefined ? '' : `  server mean ${ms(m.serverMeanMs)}`;
         console.log(
-          `    ${kind} p50 ${ms(m.p50)}  p95 ${ms(m.p95)}  ${Math.round(m.throughput).toLocaleString('en-US').padStart(6)} queries/s`,
+          `    ${kind} p50 ${ms(m.p50)}  p95 ${ms(m.p95)}  ${Math.round(m.throughput).toLocaleString('en-US').padStart(6)} queries/s${server}`,
         );
       }
       console.log(`    RLS / explicit: p50 x${(withRls.p50 / withFilter.p50).toFixed(2)}, p95 x${(withRls.p95 / withFilter.p95).toFixed(2)}`);
@@ -280,23 +288,29 @@ async function measurePair(
     [rls, 0],
     [explicit, 0],
   ]);
-  await withClient(appUrl, (appClient) =>
-    withClient(adminUrl, async (adminClient) => {
-      const clientOf = (variant: QueryVariant) => (variant.rls ? appClient : adminClient);
-      for (let i = 0; i < WARMUP_ITERATIONS; i += 1) {
-        for (const variant of [rls, explicit]) await timedQuery(clientOf(variant), variant, samples[i % samples.length]);
-      }
-      for (const [index, sample] of samples.slice(0, LATENCY_ITERATIONS).entries()) {
-        // Alternate which goes first, so neither always runs right after the other.
-        const order = index % 2 === 0 ? [rls, explicit] : [explicit, rls];
-        for (const variant of order) {
-          const run = await timedQuery(clientOf(variant), variant, sample);
-          latencies.get(variant)?.push(run.elapsed);
-          rows.set(variant, (rows.get(variant) ?? 0) + run.rows);
+  // Fresh connections every round: a backend that happens to share a core with other work on the
+  // machine would otherwise bias one variant for the whole run.
+  const perRound = LATENCY_ITERATIONS / LATENCY_ROUNDS;
+  for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
+    const roundSamples = samples.slice(round * perRound, (round + 1) * perRound);
+    await withClient(appUrl, (appClient) =>
+      withClient(adminUrl, async (adminClient) => {
+        const clientOf = (variant: QueryVariant) => (variant.rls ? appClient : adminClient);
+        for (let i = 0; i < WARMUP_ITERATIONS; i += 1) {
+          for (const variant of [rls, explicit]) await timedQuery(clientOf(variant), variant, samples[i % samples.length]);
         }
-      }
-    }),
-  );
+        for (const [index, sample] of roundSamples.entries()) {
+          // Alternate which goes first, so neither always runs right after the other.
+          const order = index % 2 === 0 ? [rls, explicit] : [explicit, rls];
+          for (const variant of order) {
+            const run = await timedQuery(clientOf(variant), variant, sample);
+            latencies.get(variant)?.push(run.elapsed);
+            rows.set(variant, (rows.get(variant) ?? 0) + run.rows);
+          }
+        }
+      }),
+    );
+  }
 
   // Throughput: in each round, THROUGHPUT_CONNECTIONS connections run one variant concurrently,
   // each summing the time its queries took; the busiest connection's sum is the round's duration.
@@ -304,15 +318,15 @@ async function measurePair(
     [rls, 0],
     [explicit, 0],
   ]);
-  const perRound = THROUGHPUT_ITERATIONS_PER_CONNECTION / THROUGHPUT_ROUNDS;
+  const perThroughputRound = THROUGHPUT_ITERATIONS_PER_CONNECTION / THROUGHPUT_ROUNDS;
   for (let round = 0; round < THROUGHPUT_ROUNDS; round += 1) {
     for (const variant of round % 2 === 0 ? [rls, explicit] : [explicit, rls]) {
       const sums = await Promise.all(
         Array.from({ length: THROUGHPUT_CONNECTIONS }, (_, connection) =>
           withClient(urlOf(variant), async (client) => {
             let total = 0;
-            for (let i = 0; i < perRound; i += 1) {
-              const offset = (round * THROUGHPUT_CONNECTIONS + connection) * perRound + i;
+            for (let i = 0; i < perThroughputRound; i += 1) {
+              const offset = (round * THROUGHPUT_CONNECTIONS + connection) * perThroughputRound + i;
               total += (await timedQuery(client, variant, samples[offset % samples.length])).elapsed;
             }
             return total;
@@ -331,9 +345,27 @@ async function measurePair(
       p95: percentile(sorted, 0.95),
       throughput: (THROUGHPUT_CONNECTIONS * THROUGHPUT_ITERATIONS_PER_CONNECTION) / ((busy.get(variant) ?? 0) / 1000),
       rowsPerQuery: (rows.get(variant) ?? 0) / sorted.length,
+      serverMeanMs: undefined,
     };
   };
   return [summarize(rls), summarize(explicit)];
+}
+
+async function hasStatementStatistics(adminUrl: string): Promise<boolean> {
+  return withClient(adminUrl, async (client) => {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'");
+    return rowCount === 1;
+  });
+}
+
+async function serverMean(adminUrl: string, variant: QueryVariant): Promise<number | undefined> {
+  return withClient(adminUrl, async (client) => {
+    const { rows } = await client.query<{ mean: number }>(
+      'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+      [variant.text],
+    );
+    return rows[0]?.mean ?? undefined;
+  });
 }
 
 /** The plan the application login gets for (b): the tenant as an initPlan feeding an index range. */
