@@ -1,0 +1,169 @@
+/** Each concern of the database on its own, synthesized with Testing.synthScope. */
+import { Testing } from 'cdktf';
+import 'cdktf/lib/testing/adapters/jest';
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { NetworkAcl } from '@cdktf/provider-aws/lib/network-acl';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { DatabaseEncryption } from '../../src/rds/encryption';
+import { DatabaseInstances } from '../../src/rds/instances';
+import { DatabaseNetwork } from '../../src/rds/network';
+import { DatabaseParameters } from '../../src/rds/parameters';
+
+Testing.setupJest();
+
+describe('DatabaseNetwork', () => {
+  const synth = Testing.synthScope((scope) => {
+    new DatabaseNetwork(scope, 'network');
+  });
+
+  test('the database security group declares no inline rules', () => {
+    expect(synth).toHaveResourceWithProperties(SecurityGroup, { name_prefix: '${local.name_prefix}-rds-' });
+    expect(synth).not.toHaveResourceWithProperties(SecurityGroup, { egress: expect.anything() });
+  });
+
+  test('the client group may reach the database group on 5432 only', () => {
+    expect(synth).toHaveResourceWithProperties(VpcSecurityGroupEgressRule, {
+      security_group_id: '${aws_security_group.rds_client.id}',
+      referenced_security_group_id: '${aws_security_group.rds.id}',
+      from_port: 5432,
+      to_port: 5432,
+      ip_protocol: 'tcp',
+    });
+  });
+
+  test('the network ACL exists only when enabled', () => {
+    expect(synth).toHaveResourceWithProperties(NetworkAcl, { count: '${local.enable_network_acl ? 1 : 0}' });
+  });
+});
+
+describe('DatabaseParameters', () => {
+  test('the whole parameter list', () => {
+    const synth = JSON.parse(
+      Testing.synthScope((scope) => {
+        new DatabaseParameters(scope, 'parameters');
+      }),
+    );
+    expect(synth.resource.aws_db_parameter_group.main.parameter).toMatchInlineSnapshot(`
+[
+  {
+    "apply_method": "pending-reboot",
+    "name": "shared_preload_libraries",
+    "value": "pg_stat_statements,auto_explain",
+  },
+  {
+    "apply_method": "pending-reboot",
+    "name": "max_connections",
+    "value": "\${local.config.max_connections}",
+  },
+  {
+    "apply_method": "pending-reboot",
+    "name": "shared_buffers",
+    "value": "{DBInstanceClassMemory/32768}",
+  },
+  {
+    "apply_method": "pending-reboot",
+    "name": "wal_buffers",
+    "value": "2048",
+  },
+  {
+    "name": "effective_cache_size",
+    "value": "{DBInstanceClassMemory*3/32768}",
+  },
+  {
+    "name": "maintenance_work_mem",
+    "value": "GREATEST({DBInstanceClassMemory/63963136*1024},65536)",
+  },
+  {
+    "name": "checkpoint_completion_target",
+    "value": "0.9",
+  },
+  {
+    "name": "default_statistics_target",
+    "value": "100",
+  },
+  {
+    "name": "log_statement",
+    "value": "mod",
+  },
+  {
+    "name": "log_min_duration_statement",
+    "value": "1000",
+  },
+  {
+    "name": "auto_explain.log_min_duration",
+    "value": "1000",
+  },
+  {
+    "name": "row_security",
+    "value": "on",
+  },
+  {
+    "name": "rds.force_ssl",
+    "value": "1",
+  },
+]
+`);
+  });
+
+  test('the family matches the engine major version', () => {
+    const synth = Testing.synthScope((scope) => {
+      new DatabaseParameters(scope, 'parameters');
+    });
+    expect(synth).toHaveResourceWithProperties(DbParameterGroup, { family: 'postgres15' });
+  });
+});
+
+describe('DatabaseEncryption', () => {
+  const synth = Testing.synthScope((scope) => {
+    new DatabaseEncryption(scope, 'encryption');
+  });
+
+  test('the key rotates and carries an explicit policy', () => {
+    expect(synth).toHaveResourceWithProperties(KmsKey, {
+      enable_key_rotation: true,
+      policy: '${data.aws_iam_policy_document.rds_key_policy.json}',
+    });
+  });
+
+  test('the key is usable by other principals only through RDS and Secrets Manager', () => {
+    const statements = JSON.parse(synth).data.aws_iam_policy_document.rds_key_policy.statement;
+    const viaService = statements.find((s: any) => s.sid === 'UseThroughRdsAndSecretsManagerOnly');
+    expect(viaService.condition.map((c: any) => c.variable)).toEqual(['kms:CallerAccount', 'kms:ViaService']);
+  });
+});
+
+describe('DatabaseInstances', () => {
+  const synth = Testing.synthScope((scope) => {
+    const encryption = new DatabaseEncryption(scope, 'encryption');
+    const network = new DatabaseNetwork(scope, 'network');
+    const parameters = new DatabaseParameters(scope, 'parameters');
+    new DatabaseInstances(scope, 'instances', {
+      key: encryption.key,
+      subnetGroup: network.subnetGroup,
+      parameterGroup: parameters.group,
+      databaseSecurityGroup: network.databaseSecurityGroup,
+    });
+  });
+
+  test('the primary is private, encrypted with the module key and never publicly accessible', () => {
+    expect(synth).toHaveResourceWithProperties(DbInstance, {
+      identifier: '${local.name_prefix}-primary',
+      storage_encrypted: true,
+      kms_key_id: '${aws_kms_key.rds.arn}',
+      publicly_accessible: false,
+      db_subnet_group_name: '${aws_db_subnet_group.main.name}',
+      vpc_security_group_ids: ['${aws_security_group.rds.id}'],
+    });
+  });
+
+  test('replicas replicate the primary and keep no backups of their own', () => {
+    expect(synth).toHaveResourceWithProperties(DbInstance, {
+      replicate_source_db: '${aws_db_instance.main.identifier}',
+      backup_retention_period: 0,
+      maintenance_window: '${local.maintenance_window}',
+    });
+  });
+});
