@@ -199,7 +199,7 @@ interface Counts {
  * the table as they would be after years of interleaved activity, rather than conveniently adjacent.
  * About 10% of grants have expired and 10% expire in the future.
  */
-export async function generate(adminUrl: string, tenants: number): Promise<Counts> {
+async function generate(adminUrl: string, tenants: number): Promise<Counts> {
   return withClient(adminUrl, async (client) => {
     await client.query('SET maintenance_work_mem = \'256MB\'');
     await client.query(
@@ -245,7 +245,7 @@ export async function generate(adminUrl: string, tenants: number): Promise<Count
   });
 }
 
-export async function sampleUsers(adminUrl: string, count: number): Promise<Sample[]> {
+async function sampleUsers(adminUrl: string, count: number): Promise<Sample[]> {
   return withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ tenant_id: string; id: string }>(
       'SELECT tenant_id, id FROM accessweaver.users ORDER BY random() LIMIT $1',
@@ -431,14 +431,14 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-export function withCredentials(url: string, user: string, password: string): string {
+function withCredentials(url: string, user: string, password: string): string {
   const parsed = new URL(url);
   parsed.username = encodeURIComponent(user);
   parsed.password = encodeURIComponent(password);
   return parsed.toString();
 }
 
-export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
