@@ -47,33 +47,48 @@ export interface TableRun {
   readonly durationMs: number;
 }
 
-/**
- * VACUUM (ANALYZE), one top-level statement per table: VACUUM cannot run inside a transaction block
- * or a function, which is why the seed's DO-block loop fails on every PostgreSQL version. A login that
- * does not own a table only gets a WARNING and nothing is vacuumed, so warnings are failures here.
- */
-export async function vacuumAnalyze(
+export interface PerTableOptions {
+  readonly schema?: string;
+  readonly now?: () => number;
+  readonly onTable?: (run: TableRun) => void;
+}
+
+/** Runs `operation` on each table of the schema in turn, timing each and reporting it as it finishes. */
+async function forEachTable(
   client: Client,
-  options: { readonly schema?: string; readonly now?: () => number; readonly onTable?: (run: TableRun) => void } = {},
-): Promise<readonly TableRun[]> {
+  verb: string,
+  options: PerTableOptions,
+  operation: (qualified: string, table: string, schema: string) => Promise<void>,
+): Promise<TableRun[]> {
   const schema = options.schema ?? APPLICATION_SCHEMA;
   const now = options.now ?? Date.now;
   const tables = await tablesOf(client, schema);
-  if (tables.length === 0) throw failedError(`Schema ${schema} has no tables in this database: nothing to vacuum (are the migrations applied?).`);
+  if (tables.length === 0) throw failedError(`Schema ${schema} has no tables in this database: nothing to ${verb} (are the migrations applied?).`);
   const runs: TableRun[] = [];
   for (const table of tables) {
     const started = now();
-    const warnings = await queryCollectingWarnings(client, `VACUUM (ANALYZE) ${quoteIdent(schema)}.${quoteIdent(table)}`);
-    if (warnings.length > 0) {
-      throw failedError(
-        `VACUUM ${schema}.${table}: ${warnings.map((w) => w.message).join('; ')} (run maintenance as the master login, which owns the schema).`,
-      );
-    }
+    await operation(`${quoteIdent(schema)}.${quoteIdent(table)}`, table, schema);
     const run = { table: `${schema}.${table}`, durationMs: now() - started };
     runs.push(run);
     options.onTable?.(run);
   }
   return runs;
+}
+
+/**
+ * VACUUM (ANALYZE), one top-level statement per table: VACUUM cannot run inside a transaction block
+ * or a function, which is why the seed's DO-block loop fails on every PostgreSQL version. A login that
+ * does not own a table only gets a WARNING and nothing is vacuumed, so warnings are failures here.
+ */
+export async function vacuumAnalyze(client: Client, options: PerTableOptions = {}): Promise<readonly TableRun[]> {
+  return forEachTable(client, 'vacuum', options, async (qualified, table, schema) => {
+    const warnings = await queryCollectingWarnings(client, `VACUUM (ANALYZE) ${qualified}`);
+    if (warnings.length > 0) {
+      throw failedError(
+        `VACUUM ${schema}.${table}: ${warnings.map((w) => w.message).join('; ')} (run maintenance as the master login, which owns the schema).`,
+      );
+    }
+  });
 }
 
 export interface InvalidIndex {
@@ -102,26 +117,15 @@ export async function invalidIndexes(client: Client, schema = APPLICATION_SCHEMA
  * REINDEX SCHEMA CONCURRENTLY so progress is visible and a failure names its table. A failed
  * concurrent rebuild leaves an invalid index behind, so the run ends by checking for those.
  */
-export async function reindexConcurrently(
-  client: Client,
-  options: { readonly schema?: string; readonly now?: () => number; readonly onTable?: (run: TableRun) => void } = {},
-): Promise<readonly TableRun[]> {
+export async function reindexConcurrently(client: Client, options: PerTableOptions = {}): Promise<readonly TableRun[]> {
   const schema = options.schema ?? APPLICATION_SCHEMA;
-  const now = options.now ?? Date.now;
-  const tables = await tablesOf(client, schema);
-  if (tables.length === 0) throw failedError(`Schema ${schema} has no tables in this database: nothing to reindex (are the migrations applied?).`);
-  const runs: TableRun[] = [];
-  for (const table of tables) {
-    const started = now();
+  const runs = await forEachTable(client, 'reindex', options, async (qualified, table) => {
     try {
-      await client.query(`REINDEX TABLE CONCURRENTLY ${quoteIdent(schema)}.${quoteIdent(table)}`);
+      await client.query(`REINDEX TABLE CONCURRENTLY ${qualified}`);
     } catch (error) {
       throw failedError(`REINDEX ${schema}.${table}: ${(error as Error).message}`);
     }
-    const run = { table: `${schema}.${table}`, durationMs: now() - started };
-    runs.push(run);
-    options.onTable?.(run);
-  }
+  });
   const invalid = await invalidIndexes(client, schema);
   if (invalid.length > 0) {
     throw failedError(
