@@ -1,36 +1,25 @@
 /**
  * `terraform init -backend=false` + `terraform validate` of every synthesized environment stack,
- * offline, with providers from a filesystem mirror (TF_PLUGIN_MIRROR, default /opt/tf-plugins).
+ * offline, with providers from a filesystem mirror (ACCESSWEAVER_TF_MIRROR, default /opt/tf-plugins).
  *
  * A stack whose providers are not all in the mirror cannot be validated (Terraform needs every
  * provider's schema); such a stack is reported skipped with the missing providers named. For the
  * rds stacks, whose module needs hashicorp/random, `terraform get` still proves the module source
  * resolves offline, and the whole stack is validated with the module's random resources stood in.
  */
-import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENTS } from '../../src/config/environments';
 import { addEnvironmentStacks } from '../../src/stacks';
 import { StackKind, stackName } from '../../src/stacks/environment-stack';
-import { offlineModuleCopy } from '../support/terraform';
+import { mirroredProviders, offlineModuleCopy, PROVIDER_MIRROR, terraform, terraformUnavailableReason } from '../support/terraform';
 import { testApp } from './support';
 
-const TERRAFORM = process.env.TERRAFORM_BINARY_NAME ?? 'terraform';
-const MIRROR = process.env.TF_PLUGIN_MIRROR ?? '/opt/tf-plugins';
-const hasTerraform = spawnSync(TERRAFORM, ['version'], { encoding: 'utf8' }).status === 0;
+const unavailable = terraformUnavailableReason();
+const hasTerraform = unavailable === undefined;
 if (!hasTerraform) {
-  console.warn(`terraform ('${TERRAFORM}') is not installed: the terraform validate tests of the stacks are skipped.`);
-}
-
-/** `namespace/name` of every provider in the mirror (registry.terraform.io only). */
-function mirroredProviders(): string[] {
-  const registry = path.join(MIRROR, 'registry.terraform.io');
-  if (!fs.existsSync(registry)) return [];
-  return fs
-    .readdirSync(registry)
-    .flatMap((namespace) => fs.readdirSync(path.join(registry, namespace)).map((name) => `${namespace}/${name}`));
+  console.warn(`SKIPPED terraform validate of the stacks: ${unavailable}`);
 }
 
 /** Providers the emitted RDS module requires, as `namespace/name`. */
@@ -51,14 +40,13 @@ const missing: Record<StackKind, string[]> = {
 for (const kind of ['vpc', 'rds', 'ecs'] as const) {
   if (hasTerraform && missing[kind].length > 0) {
     console.warn(
-      `terraform validate of the ${kind} stacks is skipped: ${missing[kind].join(', ')} not in the offline provider mirror ${MIRROR}.`,
+      `terraform validate of the ${kind} stacks is skipped: ${missing[kind].join(', ')} not in the offline provider mirror ${PROVIDER_MIRROR}.`,
     );
   }
 }
 
 let workdir: string;
 let stacksDir: string;
-let cliConfig: string;
 
 beforeAll(() => {
   workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'accessweaver-validate-'));
@@ -66,30 +54,15 @@ beforeAll(() => {
   addEnvironmentStacks(app, { stateBackend: { type: 'local', directory: workdir }, environments: {} });
   app.synth();
   stacksDir = path.join(workdir, 'cdktf.out', 'stacks');
-  cliConfig = path.join(workdir, 'terraform.rc');
-  fs.writeFileSync(
-    cliConfig,
-    `provider_installation {
-  filesystem_mirror {
-    path    = ${JSON.stringify(MIRROR)}
-    include = ["registry.terraform.io/*/*"]
-  }
-}
-`,
-  );
 });
 
 afterAll(() => {
   fs.rmSync(workdir, { recursive: true, force: true });
 });
 
-function terraform(stack: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) {
-  return spawnSync(TERRAFORM, [...args, '-no-color'], {
-    cwd: path.join(stacksDir, stack),
-    encoding: 'utf8',
-    env: { ...process.env, TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', ...extraEnv },
-  });
-}
+/** terraform in a stack's directory (or any directory given as a path). */
+const inStack = (stack: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}) =>
+  terraform(path.isAbsolute(stack) ? stack : path.join(stacksDir, stack), args, extraEnv);
 
 function readJson<T>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
@@ -104,10 +77,10 @@ describe('terraform validate', () => {
       const run = hasTerraform && missing[kind].length === 0 ? test : test.skip;
       run(
         `${name} is valid Terraform`,
-        () => {
-          const init = terraform(name, ['init', '-backend=false', '-input=false']);
+        async () => {
+          const init = await inStack(name, ['init', '-backend=false', '-input=false']);
           expect({ status: init.status, stderr: init.stderr }).toEqual({ status: 0, stderr: '' });
-          const validate = terraform(name, ['validate', '-json']);
+          const validate = await inStack(name, ['validate', '-json']);
           const result = JSON.parse(validate.stdout) as { valid: boolean; diagnostics: { summary: string; detail: string }[] };
           expect(result).toEqual(expect.objectContaining({ valid: true, diagnostics: [] }));
         },
@@ -141,8 +114,8 @@ describe('the rds stacks offline', () => {
 
     (hasTerraform ? test : test.skip)(
       `${name}: terraform resolves the module source without a network`,
-      () => {
-        const get = terraform(name, ['get']);
+      async () => {
+        const get = await inStack(name, ['get']);
         expect({ status: get.status, stderr: get.stderr }).toEqual({ status: 0, stderr: '' });
         const index = readJson<{ Modules: { Key: string; Dir: string }[] }>(
           path.join(stacksDir, name, '.terraform', 'modules', 'modules.json'),
@@ -157,23 +130,14 @@ describe('the rds stacks offline', () => {
     // validated as emitted.
     (hasTerraform && missing.vpc.length === 0 ? test : test.skip)(
       `${name}: is valid Terraform with the whole module, random resources stood in`,
-      () => {
+      async () => {
         const copy = path.join(workdir, 'offline', name);
         fs.cpSync(path.join(stacksDir, name), copy, { recursive: true });
-        const moduleDir = path.join(copy, moduleOf(name).block.source as string);
-        offlineModuleCopy(path.join(stacksDir, name, moduleOf(name).block.source as string), moduleDir);
-        const env = { TF_CLI_CONFIG_FILE: cliConfig, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1' };
-        const init = spawnSync(TERRAFORM, ['init', '-backend=false', '-input=false', '-no-color'], {
-          cwd: copy,
-          encoding: 'utf8',
-          env: { ...process.env, ...env },
-        });
+        const source = moduleOf(name).block.source as string;
+        offlineModuleCopy(path.join(stacksDir, name, source), path.join(copy, source));
+        const init = await inStack(copy, ['init', '-backend=false', '-input=false']);
         expect({ status: init.status, stderr: init.stderr }).toEqual({ status: 0, stderr: '' });
-        const validate = spawnSync(TERRAFORM, ['validate', '-json', '-no-color'], {
-          cwd: copy,
-          encoding: 'utf8',
-          env: { ...process.env, ...env },
-        });
+        const validate = await inStack(copy, ['validate', '-json']);
         expect(JSON.parse(validate.stdout)).toEqual(expect.objectContaining({ valid: true, diagnostics: [] }));
       },
       VALIDATE_TIMEOUT_MS,
@@ -206,7 +170,7 @@ describe('the rds stacks offline', () => {
 (hasTerraform ? describe : describe.skip)('the S3 state backend', () => {
   test(
     'terraform init accepts it, lock file included, and goes on to check the credentials',
-    () => {
+    async () => {
       const app = testApp(path.join(workdir, 's3.out'));
       addEnvironmentStacks(app, {
         stateBackend: { type: 's3', bucket: 'accessweaver-terraform-state', region: 'eu-west-3' },
@@ -215,20 +179,13 @@ describe('the rds stacks offline', () => {
       app.synth();
       // Fake credentials, an STS endpoint that refuses at once and a single attempt: init fails
       // right after the backend configuration is accepted, without touching AWS.
-      const init = spawnSync(TERRAFORM, ['init', '-input=false', '-no-color', '-backend-config=max_retries=1'], {
-        cwd: path.join(workdir, 's3.out', 'stacks', 'vpc-dev'),
-        encoding: 'utf8',
-        env: {
-          PATH: process.env.PATH,
-          HOME: workdir,
-          TF_CLI_CONFIG_FILE: cliConfig,
-          CHECKPOINT_DISABLE: '1',
-          AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-          AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
-        },
+      const init = await inStack(path.join(workdir, 's3.out', 'stacks', 'vpc-dev'), ['init', '-input=false', '-backend-config=max_retries=1'], {
+        HOME: workdir,
+        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        AWS_CONFIG_FILE: '/dev/null',
+        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
       });
       expect(init.stderr).toMatch(/validating provider credentials[\s\S]*127\.0\.0\.1:9/);
     },

@@ -4,12 +4,18 @@
  * (not available offline).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 export const PROVIDER_MIRROR = process.env.ACCESSWEAVER_TF_MIRROR ?? '/opt/tf-plugins';
-const MIRRORED_AWS = path.join(PROVIDER_MIRROR, 'registry.terraform.io', 'hashicorp', 'aws');
+
+/** `namespace/name` of every provider in the mirror (registry.terraform.io only). */
+export function mirroredProviders(): string[] {
+  const registry = path.join(PROVIDER_MIRROR, 'registry.terraform.io');
+  if (!existsSync(registry)) return [];
+  return readdirSync(registry).flatMap((namespace) => readdirSync(path.join(registry, namespace)).map((name) => `${namespace}/${name}`));
+}
 
 function terraformVersion(): string | undefined {
   try {
@@ -22,7 +28,7 @@ function terraformVersion(): string | undefined {
 /** Why the Terraform tests cannot run here, or undefined when they can. */
 export function terraformUnavailableReason(): string | undefined {
   if (!terraformVersion()) return 'terraform is not on PATH';
-  if (!existsSync(MIRRORED_AWS)) return `no hashicorp/aws provider mirror at ${PROVIDER_MIRROR}`;
+  if (!mirroredProviders().includes('hashicorp/aws')) return `no hashicorp/aws provider mirror at ${PROVIDER_MIRROR}`;
   return undefined;
 }
 
@@ -38,7 +44,7 @@ export function describeWithTerraform(name: string, body: () => void): void {
 }
 
 let cliConfig: string | undefined;
-/** Environment for terraform: the mirror for hashicorp/aws, a shared plugin cache, no network for the rest. */
+/** Environment for terraform: every provider from the mirror and none from the network, a shared plugin cache. */
 export function terraformEnv(): NodeJS.ProcessEnv {
   if (!cliConfig) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'tf-cli-'));
@@ -50,10 +56,7 @@ export function terraformEnv(): NodeJS.ProcessEnv {
 provider_installation {
   filesystem_mirror {
     path    = "${PROVIDER_MIRROR}"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/hashicorp/aws"]
+    include = ["registry.terraform.io/*/*"]
   }
 }
 `,
@@ -78,9 +81,9 @@ export interface TerraformResult {
 }
 
 /** Runs terraform asynchronously: a stand-in server in this process must keep answering while it runs. */
-export function terraform(cwd: string, args: string[]): Promise<TerraformResult> {
+export function terraform(cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<TerraformResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('terraform', [...args, '-no-color'], { cwd, env: terraformEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('terraform', [...args, '-no-color'], { cwd, env: { ...terraformEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
