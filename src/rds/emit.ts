@@ -97,10 +97,12 @@ output "app_secret_arn" {
 `;
 }
 
+const escapeHtml = (text: string) => text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
 function moduleReadme(): string {
   const cell = (value: unknown) => (value === undefined ? 'required' : `\`${JSON.stringify(value)}\``);
-  const inputs = MODULE_VARIABLES.map((v) => `| \`${v.name}\` | ${v.description} | \`${v.type}\` | ${cell(v.default)} |`).join('\n');
-  const outputs = MODULE_OUTPUTS.map((o) => `| \`${o.name}\` | ${o.description} |`).join('\n');
+  const inputs = MODULE_VARIABLES.map((v) => `| \`${v.name}\` | ${escapeHtml(v.description)} | \`${v.type}\` | ${cell(v.default)} |`).join('\n');
+  const outputs = MODULE_OUTPUTS.map((o) => `| \`${o.name}\` | ${escapeHtml(o.description)} |`).join('\n');
   const sizing = ENVIRONMENTS.map((name) => {
     const d = ENVIRONMENT_CONFIGS[name].database;
     const storage = `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ${d.maxAllocatedStorage})`;
@@ -151,6 +153,36 @@ ${inputs}
 | name | description |
 |---|---|
 ${outputs}
+
+## After the first apply
+
+The database exists but holds no schema and the logins have no password yet. Run, from the repository:
+
+\`\`\`sh
+npx accessweaver-rds setup-database --env <environment> --ca-bundle global-bundle.pem
+\`\`\`
+
+It applies the migrations in \`sql/\` as the master user and sets the application and read-only passwords from
+their secrets. Credential rotation (prod) starts 30 days later, once the logins exist.
+
+## Versions
+
+The engine major version is pinned (15, with the \`postgres15\` parameter group); RDS applies minor versions in the
+maintenance window (\`auto_minor_version_upgrade = true\`) and the plan accepts whichever 15.x is running. A major
+upgrade is a deliberate change of this module.
+
+## Coming from the original HCL module
+
+Addresses are unchanged, so the state carries over. Three things change on the first apply, on purpose:
+
+- The master password becomes RDS-managed: \`random_password.master_password\` and
+  \`aws_secretsmanager_secret.db_password\` are destroyed, RDS creates its own secret (output \`secret_arn\`).
+- Security group rules become separate resources. Before the first apply, import the original inline rules into
+  them, or revoke them: the database group's ingress from the client group
+  (\`aws_vpc_security_group_ingress_rule.rds_from_clients\`) and the client group's egress on 5432 (replaced by
+  \`aws_vpc_security_group_egress_rule.rds_client_to_rds\`, to the database group only). The database group's
+  allow-all egress is revoked by the module itself.
+- \`final_snapshot_identifier\` no longer changes on every plan.
 
 ## Requirements
 

@@ -51,6 +51,8 @@ export class DatabaseNetwork extends Construct {
         namePrefix: prefixed('rds-'),
         description: 'AccessWeaver RDS: PostgreSQL from authorized clients only',
         vpcId: tf.string('local.vpc_id'),
+        // Explicitly none: this also revokes the allow-all egress a group created by the original module still has.
+        egress: [],
         tags: nameTags('rds-sg'),
         lifecycle: { createBeforeDestroy: true },
       }),

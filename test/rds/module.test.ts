@@ -177,7 +177,7 @@ describe('defects of the original design, fixed', () => {
 
   test('the database security group has no egress, and clients reach it on 5432 only', () => {
     const sg = resource('aws_security_group', 'rds');
-    expect(sg.egress).toBeUndefined();
+    expect(sg.egress).toEqual([]);
     const egressRules = Object.values<any>(doc.resource.aws_vpc_security_group_egress_rule);
     expect(egressRules.filter((rule) => rule.security_group_id === '${aws_security_group.rds.id}')).toEqual([]);
     const clientEgress = resource('aws_vpc_security_group_egress_rule', 'rds_client_to_rds');
