@@ -7,6 +7,7 @@ import {
   type RDSClient,
 } from '@aws-sdk/client-rds';
 import { awsCall, awsError } from './aws';
+import { confirmDestructive } from './confirm';
 import type { CliDeps } from './context';
 import type { Reporter } from './output';
 import { formatElapsed, pollUntil, type PollState } from './wait';
@@ -62,6 +63,30 @@ export function snapshotInput(
       { Key: 'CreatedBy', Value: 'accessweaver-rds' },
     ],
   };
+}
+
+/**
+ * The gate before a destructive flow: prints the planned calls, then stops there on --dry-run (returns false), or
+ * asks for confirmation (throws a refusal without it). True means go ahead.
+ */
+export async function planAndConfirm(options: {
+  readonly title: string;
+  readonly steps: readonly PlannedStep[];
+  readonly dryRun: boolean;
+  readonly yes: boolean;
+  readonly identifier: string;
+  readonly action: string;
+  readonly deps: CliDeps;
+  readonly reporter: Reporter;
+}): Promise<boolean> {
+  const { title, steps, reporter } = options;
+  if (options.dryRun) {
+    reporter.result({ dryRun: true, steps }, () => renderPlan(`Dry run, nothing changed. ${title}`, steps));
+    return false;
+  }
+  reporter.info(renderPlan(title, steps).trimEnd());
+  await confirmDestructive({ yes: options.yes, terminal: options.deps.terminal, identifier: options.identifier, action: options.action });
+  return true;
 }
 
 /** Takes the safety snapshot and waits until it is available; nothing else happens until then. */

@@ -8,11 +8,10 @@ import {
 import type { Command } from 'commander';
 import { awsCall, awsError, describeInstance } from './aws';
 import { positiveInteger, type Runner } from './command';
-import { confirmDestructive } from './confirm';
 import type { CliDeps } from './context';
 import { ExitCode, failedError, usageError } from './exit-codes';
 import { renderRecord } from './output';
-import { isValidIdentifier, renderPlan, snapshotAndWait, snapshotInput, waitForInstance, waitStep, type PlannedStep } from './rds-flows';
+import { isValidIdentifier, planAndConfirm, snapshotAndWait, snapshotInput, waitForInstance, waitStep, type PlannedStep } from './rds-flows';
 import { resolveTarget, type Target } from './target';
 import { formatElapsed, timestampSuffix } from './wait';
 
@@ -157,12 +156,17 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
           ...(options.wait ? [waitStep(`${targetIdentifier} available`, 'DescribeDBInstances', deps, options.waitTimeout)] : []),
         ];
         const title = `Restore ${target.primaryIdentifier} to ${restoreTime?.toISOString() ?? 'its latest restorable time'} into new instance ${targetIdentifier}:`;
-        if (options.dryRun) {
-          reporter.result({ dryRun: true, steps }, () => renderPlan(`Dry run, nothing changed. ${title}`, steps));
-          return ExitCode.Ok;
-        }
-        reporter.info(renderPlan(title, steps).trimEnd());
-        await confirmDestructive({ yes: options.yes === true, terminal: deps.terminal, identifier: target.primaryIdentifier, action: 'restore it' });
+        const proceed = await planAndConfirm({
+          title,
+          steps,
+          dryRun: options.dryRun === true,
+          yes: options.yes === true,
+          identifier: target.primaryIdentifier,
+          action: 'restore it',
+          deps,
+          reporter,
+        });
+        if (!proceed) return ExitCode.Ok;
 
         await snapshotAndWait(rds, snapshot, deps, reporter, options.waitTimeout);
         reporter.info(`Requesting restore into ${targetIdentifier}`);

@@ -8,11 +8,10 @@ import {
 import type { Command } from 'commander';
 import { awsCall, describeInstance } from './aws';
 import { positiveInteger, type Runner } from './command';
-import { confirmDestructive } from './confirm';
 import type { CliDeps } from './context';
 import { ExitCode, failedError, usageError } from './exit-codes';
 import { renderRecord } from './output';
-import { renderPlan, snapshotAndWait, snapshotInput, waitForInstance, waitStep, type PlannedStep } from './rds-flows';
+import { planAndConfirm, snapshotAndWait, snapshotInput, waitForInstance, waitStep, type PlannedStep } from './rds-flows';
 import { resolveTarget } from './target';
 import { formatElapsed, timestampSuffix } from './wait';
 
@@ -107,12 +106,17 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
           ? 'Multi-AZ: the standby is resized first, then a failover (about a minute of connection loss).'
           : 'Single-AZ: the instance restarts on the new class (several minutes of downtime).';
         const title = `Scale ${target.primaryIdentifier} from ${current} to ${options.instanceClass}. ${downtime}`;
-        if (options.dryRun) {
-          reporter.result({ dryRun: true, steps }, () => renderPlan(`Dry run, nothing changed. ${title}`, steps));
-          return ExitCode.Ok;
-        }
-        reporter.info(renderPlan(title, steps).trimEnd());
-        await confirmDestructive({ yes: options.yes === true, terminal: deps.terminal, identifier: target.primaryIdentifier, action: 'scale it' });
+        const proceed = await planAndConfirm({
+          title,
+          steps,
+          dryRun: options.dryRun === true,
+          yes: options.yes === true,
+          identifier: target.primaryIdentifier,
+          action: 'scale it',
+          deps,
+          reporter,
+        });
+        if (!proceed) return ExitCode.Ok;
 
         await snapshotAndWait(rds, snapshot, deps, reporter, options.waitTimeout);
         reporter.info(`Modifying ${target.primaryIdentifier} to ${options.instanceClass} (apply immediately)`);
