@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { ENVIRONMENTS, ENVIRONMENT_CONFIGS } from '../config/environments';
+import { ENVIRONMENTS, ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
 import { MODULE_OUTPUTS, MODULE_VARIABLES, RdsModuleStack, stripMetadata } from './module-stack';
 
 export const MODULE_STACK_ID = 'rds-module';
@@ -50,9 +50,20 @@ export function writeModule(directory: string, files = moduleFiles()): void {
   }
 }
 
+/** The literal network IDs an example caller passes (stand-ins for a VPC module's outputs). */
+export function exampleNetwork(environment: EnvironmentName) {
+  const n = { dev: 10, staging: 20, prod: 30 }[environment];
+  return {
+    vpcId: `vpc-0${n}00000000000000`,
+    /** Subnet ID by the zone letter it stands for. */
+    subnets: { a: `subnet-0${n}a0000000000000`, b: `subnet-0${n}b0000000000000`, c: `subnet-0${n}c0000000000000` },
+    securityGroupId: `sg-0${n}e0000000000000`,
+  };
+}
+
 /** An HCL caller written like the original design's `environments/<env>/main.tf`, with literal network IDs. */
-export function exampleCaller(environment: string): string {
-  const octet = { dev: 10, staging: 20, prod: 30 }[environment] ?? 0;
+export function exampleCaller(environment: EnvironmentName): string {
+  const network = exampleNetwork(environment);
   return `# Example: the AccessWeaver database for ${environment}, called as an existing Terraform pipeline would.
 # The IDs stand for the outputs of your VPC and ECS modules (module.vpc.vpc_id, module.ecs.service_security_group_id).
 
@@ -73,10 +84,10 @@ module "rds" {
   project_name = "accessweaver"
   environment  = "${environment}"
 
-  vpc_id             = "vpc-0${octet}00000000000000"
-  private_subnet_ids = ["subnet-0${octet}a0000000000000", "subnet-0${octet}b0000000000000", "subnet-0${octet}c0000000000000"]
+  vpc_id             = "${network.vpcId}"
+  private_subnet_ids = ${JSON.stringify(Object.values(network.subnets)).replace(/,/g, ', ')}
 
-  allowed_security_groups = ["sg-0${octet}e0000000000000"]
+  allowed_security_groups = ["${network.securityGroupId}"]
 
   backup_window      = "02:00-03:00"
   maintenance_window = "Sun:03:00-Sun:04:00"

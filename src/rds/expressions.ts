@@ -23,9 +23,6 @@ export const tf = {
 /** `local.config.<attribute>`: the selected environment's sizing. */
 export const config = (attribute: string): string => `local.config.${attribute}`;
 
-/** Quote a TypeScript string as an HCL string literal. */
-export const hclString = (value: string): string => JSON.stringify(value);
-
 /** An HCL expression to embed unquoted in a value rendered by `toHcl`. */
 export class HclExpression {
   constructor(public readonly text: string) {}

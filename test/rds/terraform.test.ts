@@ -9,13 +9,14 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ENVIRONMENTS, EnvironmentName } from '../../src/config/environments';
+import { exampleNetwork } from '../../src/rds/emit';
 import { AwsStandIn, providerOverride, startAwsStandIn } from '../support/aws-stand-in';
 import { describeWithTerraform, offlineModuleCopy, terraform, terraformOk } from '../support/terraform';
 
 const MODULE_DIR = path.resolve(__dirname, '../../modules/rds');
 const REGION = 'eu-west-3';
-const OCTET = { dev: 10, staging: 20, prod: 30 } as const;
-type Env = keyof typeof OCTET;
+type Env = EnvironmentName;
 
 jest.setTimeout(10 * 60 * 1000);
 
@@ -34,8 +35,8 @@ describeWithTerraform('modules/rds with terraform', () => {
     moduleCopy = path.join(workdir, 'rds');
     offlineModuleCopy(MODULE_DIR, moduleCopy);
     const subnets: Record<string, string> = {};
-    for (const octet of Object.values(OCTET)) {
-      for (const zone of ['a', 'b', 'c']) subnets[`subnet-0${octet}${zone}0000000000000`] = `${REGION}${zone}`;
+    for (const environment of ENVIRONMENTS) {
+      for (const [zone, id] of Object.entries(exampleNetwork(environment).subnets)) subnets[id] = `${REGION}${zone}`;
     }
     standIn = await startAwsStandIn({ subnets, region: REGION });
   });
@@ -144,7 +145,7 @@ describeWithTerraform('modules/rds with terraform', () => {
     });
 
     test('a single subnet', async () => {
-      expect(await planWith('dev', { private_subnet_ids: '["subnet-010a0000000000000"]' })).toContain('needs at least two distinct subnets');
+      expect(await planWith('dev', { private_subnet_ids: `["${exampleNetwork('dev').subnets.a}"]` })).toContain('needs at least two distinct subnets');
     });
 
     test('overlapping windows', async () => {
