@@ -162,7 +162,10 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
       if (statementStats) await withClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
       const [measuredRls, measuredFilter] = await measurePair(appUrl, adminUrl, rls, explicit, samples);
       const withRls = { ...measuredRls, serverMeanMs: statementStats ? await serverMean(adminUrl, rls) : undefined };
-      const withFilter = { ...measuredFilter, serverMeanMs: statementStats ? await serverMean(adminUrl, explicit) : undefined };
+      const withFilter = {
+        ...measuredFilter,
+        serverMeanMs: statementStats ? await serverMean(adminUrl, explicit) : undefined,
+      };
       measurements.push(withRls, withFilter);
       console.log(`  ${rls.label} (${withRls.rowsPerQuery.toFixed(1)} rows a query)`);
       for (const m of [withRls, withFilter]) {
@@ -172,7 +175,9 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
           `    ${kind} p50 ${ms(m.p50)}  p95 ${ms(m.p95)}  ${Math.round(m.throughput).toLocaleString('en-US').padStart(6)} queries/s${server}`,
         );
       }
-      console.log(`    RLS / explicit: p50 x${(withRls.p50 / withFilter.p50).toFixed(2)}, p95 x${(withRls.p95 / withFilter.p95).toFixed(2)}`);
+      console.log(
+        `    RLS / explicit: p50 x${(withRls.p50 / withFilter.p50).toFixed(2)}, p95 x${(withRls.p95 / withFilter.p95).toFixed(2)}`,
+      );
     }
     await printPlan(appUrl, samples[0]);
     return measurements;
@@ -197,7 +202,7 @@ interface Counts {
  */
 async function generate(adminUrl: string, tenants: number): Promise<Counts> {
   return withClient(adminUrl, async (client) => {
-    await client.query('SET maintenance_work_mem = \'256MB\'');
+    await client.query("SET maintenance_work_mem = '256MB'");
     await client.query(
       `INSERT INTO accessweaver.tenants (name, subdomain, plan)
        SELECT 'Tenant ' || t, 'tenant-' || t, (ARRAY['free', 'pro', 'enterprise'])[1 + t % 3]
@@ -229,7 +234,9 @@ async function generate(adminUrl: string, tenants: number): Promise<Counts> {
         ORDER BY random()`,
       [ROLES_PER_TENANT],
     );
-    await client.query('VACUUM (ANALYZE) accessweaver.tenants, accessweaver.users, accessweaver.roles, accessweaver.user_roles');
+    await client.query(
+      'VACUUM (ANALYZE) accessweaver.tenants, accessweaver.users, accessweaver.roles, accessweaver.user_roles',
+    );
     const { rows } = await client.query<Counts>(
       `SELECT (SELECT count(*)::int FROM accessweaver.users) AS users,
               (SELECT count(*)::int FROM accessweaver.user_roles) AS grants,
@@ -252,7 +259,11 @@ async function sampleUsers(adminUrl: string, count: number): Promise<Sample[]> {
 }
 
 /** One timed execution of the variant's prepared statement inside its own transaction. */
-async function timedQuery(client: Client, variant: QueryVariant, sample: Sample): Promise<{ elapsed: number; rows: number }> {
+async function timedQuery(
+  client: Client,
+  variant: QueryVariant,
+  sample: Sample,
+): Promise<{ elapsed: number; rows: number }> {
   // Both variants set the tenant (RLS bypassed ignores it), so their transactions differ only in
   // the statement under test: the query is the second statement of the transaction in both.
   await client.query('BEGIN READ ONLY');
@@ -293,7 +304,8 @@ async function measurePair(
       withClient(adminUrl, async (adminClient) => {
         const clientOf = (variant: QueryVariant) => (variant.rls ? appClient : adminClient);
         for (let i = 0; i < WARMUP_ITERATIONS; i += 1) {
-          for (const variant of [rls, explicit]) await timedQuery(clientOf(variant), variant, samples[i % samples.length]);
+          for (const variant of [rls, explicit])
+            await timedQuery(clientOf(variant), variant, samples[i % samples.length]);
         }
         for (const [index, sample] of roundSamples.entries()) {
           // Alternate which goes first, so neither always runs right after the other.

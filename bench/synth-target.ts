@@ -11,10 +11,11 @@ const target = process.argv[2];
 const outdir = mkdtempSync(path.join(os.tmpdir(), `synth-${target}-`));
 
 function floor(): void {
-  /* eslint-disable @typescript-eslint/no-var-requires */
   const { App, TerraformStack } = require('cdktf') as typeof import('cdktf');
-  const { AwsProvider } = require('@cdktf/provider-aws/lib/provider') as typeof import('@cdktf/provider-aws/lib/provider');
-  const { SnsTopic } = require('@cdktf/provider-aws/lib/sns-topic') as typeof import('@cdktf/provider-aws/lib/sns-topic');
+  const { AwsProvider } =
+    require('@cdktf/provider-aws/lib/provider') as typeof import('@cdktf/provider-aws/lib/provider');
+  const { SnsTopic } =
+    require('@cdktf/provider-aws/lib/sns-topic') as typeof import('@cdktf/provider-aws/lib/sns-topic');
   const app = new App({ outdir });
   const stack = new TerraformStack(app, 'floor');
   new AwsProvider(stack, 'aws', { region: 'eu-west-3' });

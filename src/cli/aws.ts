@@ -11,7 +11,13 @@ const NOT_FOUND_ERRORS = new Set([
 ]);
 
 // No credentials or no route to the AWS endpoint: the operator cannot reach AWS at all.
-const UNREACHABLE_ERRORS = new Set(['CredentialsProviderError', 'TimeoutError', 'ENOTFOUND', 'ECONNREFUSED', 'EAI_AGAIN']);
+const UNREACHABLE_ERRORS = new Set([
+  'CredentialsProviderError',
+  'TimeoutError',
+  'ENOTFOUND',
+  'ECONNREFUSED',
+  'EAI_AGAIN',
+]);
 
 /** Turns an SDK error into the operator's message and exit code; `action` says what was attempted. */
 export function awsError(error: unknown, action: string): CliError {
@@ -21,7 +27,10 @@ export function awsError(error: unknown, action: string): CliError {
   const detail = `${action}: ${name}: ${err.message ?? String(error)}`;
   if (NOT_FOUND_ERRORS.has(name)) return unavailableError(detail);
   if (UNREACHABLE_ERRORS.has(name) || (err.code !== undefined && UNREACHABLE_ERRORS.has(err.code))) {
-    return new CliError(`${detail} (check AWS credentials, AWS_REGION/--region and network access)`, ExitCode.Unavailable);
+    return new CliError(
+      `${detail} (check AWS credentials, AWS_REGION/--region and network access)`,
+      ExitCode.Unavailable,
+    );
   }
   return failedError(detail);
 }

@@ -18,7 +18,9 @@ export async function confirmDestructive(options: {
       ExitCode.Refused,
     );
   }
-  const answer = await options.terminal.ask(`Type the instance identifier '${options.identifier}' to ${options.action}: `);
+  const answer = await options.terminal.ask(
+    `Type the instance identifier '${options.identifier}' to ${options.action}: `,
+  );
   if (answer.trim() !== options.identifier) {
     throw new CliError(`Not confirmed (expected '${options.identifier}'); nothing was changed.`, ExitCode.Refused);
   }

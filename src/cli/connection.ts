@@ -31,7 +31,10 @@ export interface ResolvedConnection {
 }
 
 /** The RDS CA bundle file: --ca-bundle, else PGSSLROOTCERT (libpq's variable for the same thing). */
-export function resolveCaBundle(caBundle: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+export function resolveCaBundle(
+  caBundle: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
   const file = caBundle ?? env.PGSSLROOTCERT;
   if (file === undefined || file === '') {
     throw usageError(
@@ -86,15 +89,21 @@ export function describeUrl(connectionString: string): string {
 export async function resolveConnection(
   options: ConnectionOptions,
   login: Login,
-  deps: { readonly aws: (region: string | undefined) => AwsClients; readonly env: Readonly<Record<string, string | undefined>> },
+  deps: {
+    readonly aws: (region: string | undefined) => AwsClients;
+    readonly env: Readonly<Record<string, string | undefined>>;
+  },
 ): Promise<ResolvedConnection> {
   const explicit = options.databaseUrl ?? deps.env.DATABASE_URL;
   if (explicit !== undefined && explicit !== '') {
-    if (!/^postgres(ql)?:\/\//.test(explicit)) throw usageError('The database URL must start with postgres:// or postgresql://.');
+    if (!/^postgres(ql)?:\/\//.test(explicit))
+      throw usageError('The database URL must start with postgres:// or postgresql://.');
     return { url: explicit, display: describeUrl(explicit), source: 'url' };
   }
   if (options.env === undefined) {
-    throw usageError("No database to connect to: give --database-url (or set DATABASE_URL), or --env to use the module's secrets.");
+    throw usageError(
+      "No database to connect to: give --database-url (or set DATABASE_URL), or --env to use the module's secrets.",
+    );
   }
   const target = resolveTarget(options);
   const caBundle = resolveCaBundle(options.caBundle, deps.env);
@@ -103,19 +112,31 @@ export async function resolveConnection(
     const instance = await describeInstance(clients.rds, target.primaryIdentifier);
     const secretArn = instance.MasterUserSecret?.SecretArn;
     if (secretArn === undefined) {
-      throw unavailableError(`${target.primaryIdentifier} has no RDS-managed master user secret (MasterUserSecret is empty).`);
+      throw unavailableError(
+        `${target.primaryIdentifier} has no RDS-managed master user secret (MasterUserSecret is empty).`,
+      );
     }
     const host = instance.Endpoint?.Address;
     const port = instance.Endpoint?.Port;
     if (host === undefined || port === undefined) {
-      throw unavailableError(`${target.primaryIdentifier} has no endpoint yet (status ${instance.DBInstanceStatus ?? 'unknown'}).`);
+      throw unavailableError(
+        `${target.primaryIdentifier} has no endpoint yet (status ${instance.DBInstanceStatus ?? 'unknown'}).`,
+      );
     }
-    if (instance.DBName === undefined) throw failedError(`${target.primaryIdentifier} reports no initial database name (DBName).`);
+    if (instance.DBName === undefined)
+      throw failedError(`${target.primaryIdentifier} reports no initial database name (DBName).`);
     // The managed secret holds only username and password; the address and the database name come
     // from the instance itself (the seed read a `dbname` key this secret never has).
     const secret = await readSecretJson(clients.secrets, secretArn, 'master credentials');
     const user = secretString(secret, 'username', secretArn);
-    const url = rdsConnectionUrl({ host, port, database: instance.DBName, user, password: secretString(secret, 'password', secretArn), caBundle });
+    const url = rdsConnectionUrl({
+      host,
+      port,
+      database: instance.DBName,
+      user,
+      password: secretString(secret, 'password', secretArn),
+      caBundle,
+    });
     return { url, display: describeUrl(url), source: 'secrets' };
   }
   const secretName = login === 'app' ? target.appSecretName : target.readonlySecretName;
@@ -144,7 +165,10 @@ const numericTypes = {
 };
 
 /** Connects, runs `work`, disconnects. A failed connection is exit code 4 with the reason. */
-export async function withDatabase<T>(connection: ResolvedConnection, work: (client: Client) => Promise<T>): Promise<T> {
+export async function withDatabase<T>(
+  connection: ResolvedConnection,
+  work: (client: Client) => Promise<T>,
+): Promise<T> {
   const client = new Client({
     connectionString: connection.url,
     connectionTimeoutMillis: 10_000,

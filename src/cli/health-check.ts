@@ -28,7 +28,8 @@ function instanceSummary(instance: DBInstance) {
     engine: `${instance.Engine ?? '?'} ${instance.EngineVersion ?? ''}`.trim(),
     instanceClass: instance.DBInstanceClass ?? null,
     multiAz: instance.MultiAZ ?? null,
-    endpoint: instance.Endpoint?.Address === undefined ? null : `${instance.Endpoint.Address}:${instance.Endpoint.Port ?? ''}`,
+    endpoint:
+      instance.Endpoint?.Address === undefined ? null : `${instance.Endpoint.Address}:${instance.Endpoint.Port ?? ''}`,
     storageGiB: instance.AllocatedStorage ?? null,
     replicas: instance.ReadReplicaDBInstanceIdentifiers ?? [],
   };
@@ -42,7 +43,9 @@ function instanceSummary(instance: DBInstance) {
 export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner): void {
   program
     .command('health-check')
-    .description('instance status, security groups, CPU over the last hour, and a connection test as the application login')
+    .description(
+      'instance status, security groups, CPU over the last hour, and a connection test as the application login',
+    )
     .option('--database-url <url>', 'connection test against this URL instead of the app secret (also DATABASE_URL)')
     .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
     .option('--no-connect', 'skip the connection test (e.g. when outside the VPC)')
@@ -61,10 +64,13 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
         checks.push({
           check: 'security groups',
           status: groups.length > 0 && inactive.length === 0 ? 'ok' : 'fail',
-          detail: groups.length === 0 ? 'none attached' : groups.map((g) => `${g.VpcSecurityGroupId} ${g.Status}`).join(', '),
+          detail:
+            groups.length === 0 ? 'none attached' : groups.map((g) => `${g.VpcSecurityGroupId} ${g.Status}`).join(', '),
         });
 
-        checks.push(await cpuCheck(deps, options.region, target.primaryIdentifier, target.config.database.cpuAlarmThreshold));
+        checks.push(
+          await cpuCheck(deps, options.region, target.primaryIdentifier, target.config.database.cpuAlarmThreshold),
+        );
 
         if (!options.connect) {
           checks.push({ check: 'connection', status: 'skipped', detail: '--no-connect' });
@@ -73,31 +79,34 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
         }
 
         const healthy = checks.every((c) => c.status !== 'fail');
-        reporter.result({ target: target.primaryIdentifier, instance: instanceSummary(instance), checks, healthy }, () => {
-          const s = instanceSummary(instance);
-          return (
-            `RDS health check for ${target.primaryIdentifier}\n\n` +
-            renderRecord([
-              ['Status', s.status],
-              ['Engine', s.engine],
-              ['Class', s.instanceClass],
-              ['Multi-AZ', s.multiAz],
-              ['Endpoint', s.endpoint],
-              ['Storage (GiB)', s.storageGiB],
-              ['Replicas', s.replicas.join(', ') || 'none'],
-            ]) +
-            '\n' +
-            renderTable(
-              [
-                { header: 'CHECK', value: (c: CheckResult) => c.check },
-                { header: 'RESULT', value: (c: CheckResult) => c.status },
-                { header: 'DETAIL', value: (c: CheckResult) => c.detail },
-              ],
-              checks,
-            ) +
-            `\n${healthy ? 'Healthy.' : 'Unhealthy: see the failed checks above.'}\n`
-          );
-        });
+        reporter.result(
+          { target: target.primaryIdentifier, instance: instanceSummary(instance), checks, healthy },
+          () => {
+            const s = instanceSummary(instance);
+            return (
+              `RDS health check for ${target.primaryIdentifier}\n\n` +
+              renderRecord([
+                ['Status', s.status],
+                ['Engine', s.engine],
+                ['Class', s.instanceClass],
+                ['Multi-AZ', s.multiAz],
+                ['Endpoint', s.endpoint],
+                ['Storage (GiB)', s.storageGiB],
+                ['Replicas', s.replicas.join(', ') || 'none'],
+              ]) +
+              '\n' +
+              renderTable(
+                [
+                  { header: 'CHECK', value: (c: CheckResult) => c.check },
+                  { header: 'RESULT', value: (c: CheckResult) => c.status },
+                  { header: 'DETAIL', value: (c: CheckResult) => c.detail },
+                ],
+                checks,
+              ) +
+              `\n${healthy ? 'Healthy.' : 'Unhealthy: see the failed checks above.'}\n`
+            );
+          },
+        );
         return healthy ? ExitCode.Ok : ExitCode.Failed;
       }),
     );
@@ -111,7 +120,12 @@ const ALARM_EVALUATION_PERIODS = 2;
  * CPU over the last hour, judged the way the module's alarm judges it, so the health check and the
  * alarm agree; the hour's average and peak are reported alongside.
  */
-async function cpuCheck(deps: CliDeps, region: string | undefined, instance: string, threshold: number): Promise<CheckResult> {
+async function cpuCheck(
+  deps: CliDeps,
+  region: string | undefined,
+  instance: string,
+  threshold: number,
+): Promise<CheckResult> {
   const end = deps.clock.now();
   const metrics = await awsCall('GetMetricStatistics CPUUtilization', () =>
     deps.aws(region).cloudwatch.send(
@@ -135,7 +149,9 @@ async function cpuCheck(deps: CliDeps, region: string | undefined, instance: str
   const latest = averages[0];
   const hourAverage = averages.reduce((a, b) => a + b, 0) / averages.length;
   const hourMaximum = Math.max(...points.map((p) => p.Maximum ?? p.Average ?? 0));
-  const alarming = averages.length >= ALARM_EVALUATION_PERIODS && averages.slice(0, ALARM_EVALUATION_PERIODS).every((a) => a > threshold);
+  const alarming =
+    averages.length >= ALARM_EVALUATION_PERIODS &&
+    averages.slice(0, ALARM_EVALUATION_PERIODS).every((a) => a > threshold);
   return {
     check: 'cpu (last hour)',
     status: alarming ? 'fail' : 'ok',

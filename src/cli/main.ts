@@ -4,7 +4,14 @@ import { DEFAULT_PROJECT_NAME, ENVIRONMENTS } from '../config/environments';
 import { setLoginPasswords } from '../db/logins';
 import { migrate } from '../db/migrate';
 import type { Action, GlobalOptions, Runner } from './command';
-import { defaultAwsClients, processTerminal, systemClock, type AwsClients, type CliDeps, type DatabaseTools } from './context';
+import {
+  defaultAwsClients,
+  processTerminal,
+  systemClock,
+  type AwsClients,
+  type CliDeps,
+  type DatabaseTools,
+} from './context';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes';
 import { registerHealthCheck } from './health-check';
 import { registerMaintenance } from './maintenance';
@@ -24,7 +31,9 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .showHelpAfterError('(run with --help for usage)')
     .configureHelp({ showGlobalOptions: true })
     .version(version)
-    .description('Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, scaling, setup, monitoring.')
+    .description(
+      'Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, scaling, setup, monitoring.',
+    )
     .option('--env <env>', `environment (${ENVIRONMENTS.join(', ')})`)
     .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)
     .option('--region <region>', 'AWS region (default: AWS_REGION / profile)')
@@ -64,7 +73,8 @@ export async function run(argv: readonly string[], deps: CliDeps): Promise<ExitC
     if (error instanceof CommanderError) {
       // --help and --version exit 0; every other parse failure is a usage error (commander printed it).
       if (error.exitCode === 0) return ExitCode.Ok;
-      if (argv.includes('--json')) deps.terminal.stdout(`${JSON.stringify({ error: error.message, exitCode: ExitCode.Usage }, null, 2)}\n`);
+      if (argv.includes('--json'))
+        deps.terminal.stdout(`${JSON.stringify({ error: error.message, exitCode: ExitCode.Usage }, null, 2)}\n`);
       return ExitCode.Usage;
     }
     const message = error instanceof Error ? error.message : String(error);

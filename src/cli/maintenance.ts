@@ -57,35 +57,55 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     }
   };
 
-  sqlOptions(maintenance.command('vacuum').description('VACUUM (ANALYZE) every table of schema accessweaver, one statement per table')).action(
+  sqlOptions(
+    maintenance
+      .command('vacuum')
+      .description('VACUUM (ANALYZE) every table of schema accessweaver, one statement per table'),
+  ).action(
     run<SqlOptions>(async (options, reporter) => {
       ownerOnly(options, 'vacuum');
       const connection = await connect(options, deps, reporter);
       const clock = () => deps.clock.now().getTime();
       const runs = await withDatabase(connection, (client) =>
-        vacuumAnalyze(client, { now: clock, onTable: (r) => reporter.progress(`  vacuumed ${r.table} in ${formatElapsed(r.durationMs)}`) }),
+        vacuumAnalyze(client, {
+          now: clock,
+          onTable: (r) => reporter.progress(`  vacuumed ${r.table} in ${formatElapsed(r.durationMs)}`),
+        }),
       );
-      reporter.result({ operation: 'vacuum', tables: runs }, () => renderTable(runColumns, runs) + `VACUUM (ANALYZE) done on ${runs.length} tables.\n`);
+      reporter.result(
+        { operation: 'vacuum', tables: runs },
+        () => renderTable(runColumns, runs) + `VACUUM (ANALYZE) done on ${runs.length} tables.\n`,
+      );
       return ExitCode.Ok;
     }),
   );
 
   sqlOptions(
-    maintenance.command('reindex').description('REINDEX TABLE CONCURRENTLY every table of schema accessweaver (no write blocking)'),
+    maintenance
+      .command('reindex')
+      .description('REINDEX TABLE CONCURRENTLY every table of schema accessweaver (no write blocking)'),
   ).action(
     run<SqlOptions>(async (options, reporter) => {
       ownerOnly(options, 'reindex');
       const connection = await connect(options, deps, reporter);
       const clock = () => deps.clock.now().getTime();
       const runs = await withDatabase(connection, (client) =>
-        reindexConcurrently(client, { now: clock, onTable: (r) => reporter.progress(`  reindexed ${r.table} in ${formatElapsed(r.durationMs)}`) }),
+        reindexConcurrently(client, {
+          now: clock,
+          onTable: (r) => reporter.progress(`  reindexed ${r.table} in ${formatElapsed(r.durationMs)}`),
+        }),
       );
-      reporter.result({ operation: 'reindex', tables: runs }, () => renderTable(runColumns, runs) + `REINDEX CONCURRENTLY done on ${runs.length} tables.\n`);
+      reporter.result(
+        { operation: 'reindex', tables: runs },
+        () => renderTable(runColumns, runs) + `REINDEX CONCURRENTLY done on ${runs.length} tables.\n`,
+      );
       return ExitCode.Ok;
     }),
   );
 
-  sqlOptions(maintenance.command('stats').description('per-table activity, live/dead rows and vacuum/analyze times')).action(
+  sqlOptions(
+    maintenance.command('stats').description('per-table activity, live/dead rows and vacuum/analyze times'),
+  ).action(
     run<SqlOptions>(async (options, reporter) => {
       const connection = await connect(options, deps, reporter);
       const rows = await withDatabase(connection, (client) => tableStats(client));
@@ -114,20 +134,22 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     run<SqlOptions>(async (options, reporter) => {
       const connection = await connect(options, deps, reporter);
       const rows = await withDatabase(connection, (client) => connections(client));
-      reporter.result({ operation: 'connections', connections: rows }, () =>
-        renderTable<Connection>(
-          [
-            { header: 'PID', value: (r) => r.pid, align: 'right' },
-            { header: 'USER', value: (r) => r.user },
-            { header: 'APPLICATION', value: (r) => r.applicationName, maxWidth: 24 },
-            { header: 'CLIENT', value: (r) => r.clientAddr },
-            { header: 'STATE', value: (r) => r.state },
-            { header: 'WAIT', value: (r) => r.waitEvent },
-            { header: 'QUERY START', value: (r) => r.queryStart },
-            { header: 'CURRENT QUERY', value: (r) => r.currentQuery, maxWidth: 60 },
-          ],
-          rows,
-        ) + `${rows.length} other sessions.\n`,
+      reporter.result(
+        { operation: 'connections', connections: rows },
+        () =>
+          renderTable<Connection>(
+            [
+              { header: 'PID', value: (r) => r.pid, align: 'right' },
+              { header: 'USER', value: (r) => r.user },
+              { header: 'APPLICATION', value: (r) => r.applicationName, maxWidth: 24 },
+              { header: 'CLIENT', value: (r) => r.clientAddr },
+              { header: 'STATE', value: (r) => r.state },
+              { header: 'WAIT', value: (r) => r.waitEvent },
+              { header: 'QUERY START', value: (r) => r.queryStart },
+              { header: 'CURRENT QUERY', value: (r) => r.currentQuery, maxWidth: 60 },
+            ],
+            rows,
+          ) + `${rows.length} other sessions.\n`,
       );
       return ExitCode.Ok;
     }),

@@ -1,4 +1,8 @@
-import { GetMetricDataCommand, type GetMetricDataCommandInput, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import {
+  GetMetricDataCommand,
+  type GetMetricDataCommandInput,
+  type MetricDataResult,
+} from '@aws-sdk/client-cloudwatch';
 import { Option, type Command } from 'commander';
 import { awsCall } from './aws';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
@@ -65,7 +69,11 @@ export function metricDataInput(instance: string, end: Date, minutes: number): G
     MetricDataQueries: METRICS.map((m) => ({
       Id: m.id,
       MetricStat: {
-        Metric: { Namespace: 'AWS/RDS', MetricName: m.name, Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }] },
+        Metric: {
+          Namespace: 'AWS/RDS',
+          MetricName: m.name,
+          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }],
+        },
         Period: PERIOD_SECONDS,
         Stat: 'Average',
       },
@@ -112,7 +120,9 @@ export function registerMonitoring(program: Command, deps: CliDeps, run: Runner)
         let nextToken: string | undefined;
         do {
           const output = await awsCall('GetMetricData', () =>
-            cloudwatch.send(new GetMetricDataCommand({ ...input, ...(nextToken === undefined ? {} : { NextToken: nextToken }) })),
+            cloudwatch.send(
+              new GetMetricDataCommand({ ...input, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
+            ),
           );
           for (const result of output.MetricDataResults ?? []) {
             const seen = results.find((r) => r.Id === result.Id);
@@ -143,7 +153,13 @@ export function registerMonitoring(program: Command, deps: CliDeps, run: Runner)
 
         const show = (value: number | null, unit: Unit) => (value === null ? 'no data' : formatMetric(value, unit));
         reporter.result(
-          { instance: target.primaryIdentifier, windowMinutes: options.minutes, metrics, database, databaseError: databaseError?.message ?? null },
+          {
+            instance: target.primaryIdentifier,
+            windowMinutes: options.minutes,
+            metrics,
+            database,
+            databaseError: databaseError?.message ?? null,
+          },
           () => {
             let text =
               `RDS monitoring for ${target.primaryIdentifier} (last ${options.minutes} min, ${PERIOD_SECONDS}s averages)\n\n` +

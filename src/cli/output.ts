@@ -31,7 +31,9 @@ export function renderTable<Row>(columns: readonly Column<Row>[], rows: readonly
       .map((v, i) => (columns[i].align === 'right' ? v.padStart(widths[i]) : v.padEnd(widths[i])))
       .join('  ')
       .trimEnd();
-  return [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n';
+  return (
+    [line(columns.map((c) => c.header)), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n') + '\n'
+  );
 }
 
 /** Label/value pairs, labels aligned: for one record (an instance, a plan). */

@@ -85,7 +85,12 @@ export async function planAndConfirm(options: {
     return false;
   }
   reporter.info(renderPlan(title, steps).trimEnd());
-  await confirmDestructive({ yes: options.yes, terminal: options.deps.terminal, identifier: options.identifier, action: options.action });
+  await confirmDestructive({
+    yes: options.yes,
+    terminal: options.deps.terminal,
+    identifier: options.identifier,
+    action: options.action,
+  });
   return true;
 }
 
@@ -140,7 +145,12 @@ export async function waitForInstance(
   rds: RDSClient,
   identifier: string,
   done: (instance: DBInstance) => boolean,
-  options: { readonly deps: CliDeps; readonly reporter: Reporter; readonly timeoutMinutes: number; readonly label: string },
+  options: {
+    readonly deps: CliDeps;
+    readonly reporter: Reporter;
+    readonly timeoutMinutes: number;
+    readonly label: string;
+  },
 ): Promise<{ readonly instance: DBInstance; readonly elapsedMs: number }> {
   const { value, elapsedMs } = await pollUntil<DBInstance>({
     label: options.label,
@@ -156,7 +166,8 @@ export async function waitForInstance(
         instance = output.DBInstances?.[0];
       } catch (error) {
         // A restore target can lag behind its own creation request for a poll or two.
-        if ((error as { name?: string }).name?.startsWith('DBInstanceNotFound')) return { kind: 'pending', status: 'not visible yet' };
+        if ((error as { name?: string }).name?.startsWith('DBInstanceNotFound'))
+          return { kind: 'pending', status: 'not visible yet' };
         throw awsError(error, `DescribeDBInstances ${identifier}`);
       }
       if (instance === undefined) return { kind: 'pending', status: 'not visible yet' };

@@ -11,7 +11,15 @@ import { positiveInteger, type Runner } from './command';
 import type { CliDeps } from './context';
 import { ExitCode, failedError, usageError } from './exit-codes';
 import { renderRecord } from './output';
-import { isValidIdentifier, planAndConfirm, snapshotAndWait, snapshotInput, waitForInstance, waitStep, type PlannedStep } from './rds-flows';
+import {
+  isValidIdentifier,
+  planAndConfirm,
+  snapshotAndWait,
+  snapshotInput,
+  waitForInstance,
+  waitStep,
+  type PlannedStep,
+} from './rds-flows';
 import { resolveTarget, type Target } from './target';
 import { formatElapsed, timestampSuffix } from './wait';
 
@@ -40,13 +48,18 @@ export function parseRestoreTime(value: string): Date {
 function checkRecoveryWindow(source: DBInstance, restoreTime: Date | undefined, now: Date): void {
   const retentionDays = source.BackupRetentionPeriod ?? 0;
   if (retentionDays === 0) {
-    throw failedError(`${source.DBInstanceIdentifier} has automated backups disabled: there is no point-in-time recovery.`);
+    throw failedError(
+      `${source.DBInstanceIdentifier} has automated backups disabled: there is no point-in-time recovery.`,
+    );
   }
   if (restoreTime === undefined) return;
-  if (restoreTime.getTime() > now.getTime()) throw usageError(`--restore-time ${restoreTime.toISOString()} is in the future.`);
+  if (restoreTime.getTime() > now.getTime())
+    throw usageError(`--restore-time ${restoreTime.toISOString()} is in the future.`);
   const latest = source.LatestRestorableTime;
   if (latest !== undefined && restoreTime.getTime() > latest.getTime()) {
-    throw usageError(`--restore-time ${restoreTime.toISOString()} is after the latest restorable time ${latest.toISOString()} (use --latest).`);
+    throw usageError(
+      `--restore-time ${restoreTime.toISOString()} is after the latest restorable time ${latest.toISOString()} (use --latest).`,
+    );
   }
   const earliest = new Date(now.getTime() - retentionDays * 86_400_000);
   if (restoreTime.getTime() < earliest.getTime()) {
@@ -74,7 +87,9 @@ export function restoreInput(
     ...(restoreTime === undefined ? { UseLatestRestorableTime: true } : { RestoreTime: restoreTime }),
     DBInstanceClass: source.DBInstanceClass,
     DBSubnetGroupName: source.DBSubnetGroup?.DBSubnetGroupName ?? target.subnetGroupName,
-    VpcSecurityGroupIds: (source.VpcSecurityGroups ?? []).flatMap((g) => (g.VpcSecurityGroupId === undefined ? [] : [g.VpcSecurityGroupId])),
+    VpcSecurityGroupIds: (source.VpcSecurityGroups ?? []).flatMap((g) =>
+      g.VpcSecurityGroupId === undefined ? [] : [g.VpcSecurityGroupId],
+    ),
     DBParameterGroupName: source.DBParameterGroups?.[0]?.DBParameterGroupName,
     MultiAZ: source.MultiAZ,
     PubliclyAccessible: source.PubliclyAccessible ?? false,
@@ -108,7 +123,12 @@ async function checkTargetFree(rds: RDSClient, identifier: string): Promise<void
   throw usageError(`An instance named ${identifier} already exists: choose another --target-identifier.`);
 }
 
-function nextSteps(target: Target, restored: string, endpoint: string | undefined, snapshot: string): readonly string[] {
+function nextSteps(
+  target: Target,
+  restored: string,
+  endpoint: string | undefined,
+  snapshot: string,
+): readonly string[] {
   return [
     `1. Check the restored data on ${endpoint ?? restored} (its master password is in its own RDS-managed secret).`,
     `2. The app and read-only logins have the passwords they had at the restore time; if they changed since, set them again.`,
@@ -122,10 +142,15 @@ function nextSteps(target: Target, restored: string, endpoint: string | undefine
 export function registerRestore(program: Command, deps: CliDeps, run: Runner): void {
   program
     .command('restore')
-    .description('point-in-time restore of the primary into a new instance, after a safety snapshot (destructive: needs --yes or confirmation)')
+    .description(
+      'point-in-time restore of the primary into a new instance, after a safety snapshot (destructive: needs --yes or confirmation)',
+    )
     .option('--restore-time <time>', 'ISO 8601 time with a zone, e.g. 2026-03-14T01:55:00Z')
     .option('--latest', 'restore to the latest restorable time')
-    .option('--target-identifier <id>', 'identifier of the new instance (default <project>-<env>-restored-<UTC timestamp>)')
+    .option(
+      '--target-identifier <id>',
+      'identifier of the new instance (default <project>-<env>-restored-<UTC timestamp>)',
+    )
     .option('--yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the AWS calls that would be made and stop (only read calls are made)')
     .option('--no-wait', 'return once the restore is requested instead of waiting for the new instance')
@@ -140,20 +165,33 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
         const now = deps.clock.now();
         const stamp = timestampSuffix(now);
         const targetIdentifier = options.targetIdentifier ?? `${target.project}-${target.env}-restored-${stamp}`;
-        if (!isValidIdentifier(targetIdentifier)) throw usageError(`--target-identifier '${targetIdentifier}' is not a valid RDS identifier.`);
+        if (!isValidIdentifier(targetIdentifier))
+          throw usageError(`--target-identifier '${targetIdentifier}' is not a valid RDS identifier.`);
 
         const { rds } = deps.aws(options.region);
         const source = await describeInstance(rds, target.primaryIdentifier);
         checkRecoveryWindow(source, restoreTime, now);
         await checkTargetFree(rds, targetIdentifier);
 
-        const snapshot = snapshotInput(target.primaryIdentifier, `${target.project}-${target.env}-emergency-${stamp}`, 'emergency-restore', target);
+        const snapshot = snapshotInput(
+          target.primaryIdentifier,
+          `${target.project}-${target.env}-emergency-${stamp}`,
+          'emergency-restore',
+          target,
+        );
         const restore = restoreInput(source, target, targetIdentifier, restoreTime);
         const steps: PlannedStep[] = [
           { operation: 'CreateDBSnapshot', input: { ...snapshot } },
-          waitStep(`snapshot ${snapshot.DBSnapshotIdentifier} available`, 'DescribeDBSnapshots', deps, options.waitTimeout),
+          waitStep(
+            `snapshot ${snapshot.DBSnapshotIdentifier} available`,
+            'DescribeDBSnapshots',
+            deps,
+            options.waitTimeout,
+          ),
           { operation: 'RestoreDBInstanceToPointInTime', input: { ...restore } },
-          ...(options.wait ? [waitStep(`${targetIdentifier} available`, 'DescribeDBInstances', deps, options.waitTimeout)] : []),
+          ...(options.wait
+            ? [waitStep(`${targetIdentifier} available`, 'DescribeDBInstances', deps, options.waitTimeout)]
+            : []),
         ];
         const title = `Restore ${target.primaryIdentifier} to ${restoreTime?.toISOString() ?? 'its latest restorable time'} into new instance ${targetIdentifier}:`;
         const proceed = await planAndConfirm({
@@ -170,18 +208,28 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
 
         await snapshotAndWait(rds, snapshot, deps, reporter, options.waitTimeout);
         reporter.info(`Requesting restore into ${targetIdentifier}`);
-        await awsCall(`RestoreDBInstanceToPointInTime ${targetIdentifier}`, () => rds.send(new RestoreDBInstanceToPointInTimeCommand(restore)));
+        await awsCall(`RestoreDBInstanceToPointInTime ${targetIdentifier}`, () =>
+          rds.send(new RestoreDBInstanceToPointInTimeCommand(restore)),
+        );
 
         let endpoint: string | undefined;
         let status = 'requested';
         if (options.wait) {
-          const { instance, elapsedMs } = await waitForInstance(rds, targetIdentifier, (i) => i.DBInstanceStatus === 'available', {
-            deps,
-            reporter,
-            timeoutMinutes: options.waitTimeout,
-            label: `${targetIdentifier} available`,
-          });
-          endpoint = instance.Endpoint?.Address === undefined ? undefined : `${instance.Endpoint.Address}:${instance.Endpoint.Port ?? ''}`;
+          const { instance, elapsedMs } = await waitForInstance(
+            rds,
+            targetIdentifier,
+            (i) => i.DBInstanceStatus === 'available',
+            {
+              deps,
+              reporter,
+              timeoutMinutes: options.waitTimeout,
+              label: `${targetIdentifier} available`,
+            },
+          );
+          endpoint =
+            instance.Endpoint?.Address === undefined
+              ? undefined
+              : `${instance.Endpoint.Address}:${instance.Endpoint.Port ?? ''}`;
           status = 'available';
           reporter.info(`${targetIdentifier} available after ${formatElapsed(elapsedMs)}`);
         }

@@ -11,7 +11,14 @@ import { positiveInteger, type Runner } from './command';
 import type { CliDeps } from './context';
 import { ExitCode, failedError, usageError } from './exit-codes';
 import { renderRecord } from './output';
-import { planAndConfirm, snapshotAndWait, snapshotInput, waitForInstance, waitStep, type PlannedStep } from './rds-flows';
+import {
+  planAndConfirm,
+  snapshotAndWait,
+  snapshotInput,
+  waitForInstance,
+  waitStep,
+  type PlannedStep,
+} from './rds-flows';
 import { resolveTarget } from './target';
 import { formatElapsed, timestampSuffix } from './wait';
 
@@ -43,7 +50,8 @@ async function checkOrderable(rds: RDSClient, source: DBInstance, instanceClass:
     ),
   );
   const offers = output.OrderableDBInstanceOptions ?? [];
-  const matching = source.StorageType === undefined ? offers : offers.filter((o) => o.StorageType === source.StorageType);
+  const matching =
+    source.StorageType === undefined ? offers : offers.filter((o) => o.StorageType === source.StorageType);
   if (matching.length === 0) {
     throw usageError(
       `RDS does not offer ${instanceClass} for ${engine} ${source.EngineVersion ?? ''}${source.StorageType === undefined ? '' : ` with ${source.StorageType} storage`} in this region.`,
@@ -69,19 +77,24 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
       run<ScaleOptions>(async (options, reporter) => {
         const target = resolveTarget(options);
         if (!INSTANCE_CLASS.test(options.instanceClass)) {
-          throw usageError(`--instance-class '${options.instanceClass}' is not an RDS instance class (e.g. db.r6g.xlarge).`);
+          throw usageError(
+            `--instance-class '${options.instanceClass}' is not an RDS instance class (e.g. db.r6g.xlarge).`,
+          );
         }
         const { rds } = deps.aws(options.region);
         const source = await describeInstance(rds, target.primaryIdentifier);
         const current = source.DBInstanceClass ?? 'unknown';
         if (current === options.instanceClass) {
-          reporter.result({ instance: target.primaryIdentifier, instanceClass: current, changed: false }, () =>
-            `${target.primaryIdentifier} already runs on ${current}; nothing to do.\n`,
+          reporter.result(
+            { instance: target.primaryIdentifier, instanceClass: current, changed: false },
+            () => `${target.primaryIdentifier} already runs on ${current}; nothing to do.\n`,
           );
           return ExitCode.Ok;
         }
         if (source.DBInstanceStatus !== 'available') {
-          throw failedError(`${target.primaryIdentifier} is '${source.DBInstanceStatus ?? 'unknown'}': scale only an available instance.`);
+          throw failedError(
+            `${target.primaryIdentifier} is '${source.DBInstanceStatus ?? 'unknown'}': scale only an available instance.`,
+          );
         }
         await checkOrderable(rds, source, options.instanceClass);
 
@@ -98,9 +111,23 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
         };
         const steps: PlannedStep[] = [
           { operation: 'CreateDBSnapshot', input: { ...snapshot } },
-          waitStep(`snapshot ${snapshot.DBSnapshotIdentifier} available`, 'DescribeDBSnapshots', deps, options.waitTimeout),
+          waitStep(
+            `snapshot ${snapshot.DBSnapshotIdentifier} available`,
+            'DescribeDBSnapshots',
+            deps,
+            options.waitTimeout,
+          ),
           { operation: 'ModifyDBInstance', input: { ...modify } },
-          ...(options.wait ? [waitStep(`${target.primaryIdentifier} available on ${options.instanceClass}`, 'DescribeDBInstances', deps, options.waitTimeout)] : []),
+          ...(options.wait
+            ? [
+                waitStep(
+                  `${target.primaryIdentifier} available on ${options.instanceClass}`,
+                  'DescribeDBInstances',
+                  deps,
+                  options.waitTimeout,
+                ),
+              ]
+            : []),
         ];
         const downtime = source.MultiAZ
           ? 'Multi-AZ: the standby is resized first, then a failover (about a minute of connection loss).'
@@ -120,7 +147,9 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
 
         await snapshotAndWait(rds, snapshot, deps, reporter, options.waitTimeout);
         reporter.info(`Modifying ${target.primaryIdentifier} to ${options.instanceClass} (apply immediately)`);
-        await awsCall(`ModifyDBInstance ${target.primaryIdentifier}`, () => rds.send(new ModifyDBInstanceCommand(modify)));
+        await awsCall(`ModifyDBInstance ${target.primaryIdentifier}`, () =>
+          rds.send(new ModifyDBInstanceCommand(modify)),
+        );
 
         let status = 'modifying';
         if (options.wait) {
@@ -132,10 +161,17 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
               i.DBInstanceStatus === 'available' &&
               i.DBInstanceClass === options.instanceClass &&
               i.PendingModifiedValues?.DBInstanceClass === undefined,
-            { deps, reporter, timeoutMinutes: options.waitTimeout, label: `${target.primaryIdentifier} available on ${options.instanceClass}` },
+            {
+              deps,
+              reporter,
+              timeoutMinutes: options.waitTimeout,
+              label: `${target.primaryIdentifier} available on ${options.instanceClass}`,
+            },
           );
           status = 'available';
-          reporter.info(`${target.primaryIdentifier} runs on ${options.instanceClass} after ${formatElapsed(elapsedMs)}`);
+          reporter.info(
+            `${target.primaryIdentifier} runs on ${options.instanceClass} after ${formatElapsed(elapsedMs)}`,
+          );
         }
         const replicas = source.ReadReplicaDBInstanceIdentifiers ?? [];
         const notes = [

@@ -15,7 +15,12 @@ export interface SetupDatabaseOptions extends GlobalOptions {
 }
 
 /** Reads one login's secret and checks it names the login the migrations create. */
-async function loginPassword(deps: CliDeps, region: string | undefined, secretId: string, login: string): Promise<string> {
+async function loginPassword(
+  deps: CliDeps,
+  region: string | undefined,
+  secretId: string,
+  login: string,
+): Promise<string> {
   const secret = await readSecretJson(deps.aws(region).secrets, secretId, `${login} credentials`);
   const username = secretString(secret, 'username', secretId);
   if (username !== login) {
@@ -34,8 +39,13 @@ async function loginPassword(deps: CliDeps, region: string | undefined, secretId
 export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runner): void {
   program
     .command('setup-database')
-    .description('apply the migrations as the master login and set the app and read-only login passwords from their secrets')
-    .option('--database-url <url>', 'master connection URL (also DATABASE_URL) instead of the RDS-managed master secret')
+    .description(
+      'apply the migrations as the master login and set the app and read-only login passwords from their secrets',
+    )
+    .option(
+      '--database-url <url>',
+      'master connection URL (also DATABASE_URL) instead of the RDS-managed master secret',
+    )
     .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
     .option('--migrations-dir <dir>', "migrations folder (default: the project's sql/)")
     .action(
@@ -47,7 +57,10 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
         };
         const connection = await resolveConnection(options, 'master', deps);
         reporter.info(`Setting up ${connection.display}`);
-        const user = await withDatabase(connection, async (client) => (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0].user);
+        const user = await withDatabase(
+          connection,
+          async (client) => (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0].user,
+        );
 
         let migrations: { applied: string[]; alreadyApplied: string[] };
         try {
@@ -56,7 +69,9 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
             log: (line) => reporter.progress(`  ${line}`),
           });
         } catch (error) {
-          throw failedError(`Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`);
+          throw failedError(
+            `Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,
+          );
         }
         try {
           await deps.database.setLoginPasswords(connection.url, passwords);
@@ -77,7 +92,10 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
               ['As', user],
               ['Applied', migrations.applied.join(', ') || 'none (up to date)'],
               ['Already applied', migrations.alreadyApplied.length],
-              ['Passwords set', `${APP_LOGIN} (${target.appSecretName}), ${READONLY_LOGIN} (${target.readonlySecretName})`],
+              [
+                'Passwords set',
+                `${APP_LOGIN} (${target.appSecretName}), ${READONLY_LOGIN} (${target.readonlySecretName})`,
+              ],
             ]) + `Database setup complete for ${target.project}-${target.env}.\n`,
         );
         return ExitCode.Ok;

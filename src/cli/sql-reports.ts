@@ -63,7 +63,10 @@ async function forEachTable(
   const schema = options.schema ?? APPLICATION_SCHEMA;
   const now = options.now ?? Date.now;
   const tables = await tablesOf(client, schema);
-  if (tables.length === 0) throw failedError(`Schema ${schema} has no tables in this database: nothing to ${verb} (are the migrations applied?).`);
+  if (tables.length === 0)
+    throw failedError(
+      `Schema ${schema} has no tables in this database: nothing to ${verb} (are the migrations applied?).`,
+    );
   const runs: TableRun[] = [];
   for (const table of tables) {
     const started = now();
@@ -232,7 +235,9 @@ export async function slowQueries(client: Client, limit: number): Promise<readon
   } catch (error) {
     // 55000: the extension exists but the library is not in shared_preload_libraries.
     if ((error as { code?: string }).code === '55000') {
-      throw failedError(`pg_stat_statements is installed but not loaded: ${(error as Error).message}. Check the parameter group's shared_preload_libraries.`);
+      throw failedError(
+        `pg_stat_statements is installed but not loaded: ${(error as Error).message}. Check the parameter group's shared_preload_libraries.`,
+      );
     }
     throw error;
   }
@@ -265,8 +270,12 @@ export interface BusyTable {
   readonly size: string;
 }
 
-/** Tables by writes; sizes through relid, since the seed's unquoted schemaname||'.'||tablename breaks on mixed-case names. */
-export async function busiestTables(client: Client, limit: number, schema = APPLICATION_SCHEMA): Promise<readonly BusyTable[]> {
+/** Tables by writes; sizes through relid, since an unquoted schemaname||'.'||tablename breaks on mixed-case names. */
+export async function busiestTables(
+  client: Client,
+  limit: number,
+  schema = APPLICATION_SCHEMA,
+): Promise<readonly BusyTable[]> {
   const { rows } = await client.query<BusyTable>(
     `SELECT schemaname || '.' || relname AS table,
             n_tup_ins + n_tup_upd + n_tup_del AS "totalChanges",

@@ -39,7 +39,9 @@ export function resolveTarget(options: TargetOptions): Target {
   }
   const project = options.project ?? DEFAULT_PROJECT_NAME;
   if (!PROJECT_PATTERN.test(project)) {
-    throw usageError(`--project '${project}' is not a valid name: lowercase letters, digits and hyphens, starting with a letter.`);
+    throw usageError(
+      `--project '${project}' is not a valid name: lowercase letters, digits and hyphens, starting with a letter.`,
+    );
   }
   return {
     project,

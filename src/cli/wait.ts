@@ -39,7 +39,9 @@ export function timestampSuffix(date: Date): string {
  * Polls until done, printing status and elapsed time after every observation. A failed state or the
  * timeout raises an error that says the AWS operation may still be running and how to follow it.
  */
-export async function pollUntil<T>(options: PollOptions<T>): Promise<{ readonly value: T; readonly elapsedMs: number }> {
+export async function pollUntil<T>(
+  options: PollOptions<T>,
+): Promise<{ readonly value: T; readonly elapsedMs: number }> {
   const started = options.clock.now().getTime();
   for (;;) {
     const state = await options.check();
@@ -47,7 +49,9 @@ export async function pollUntil<T>(options: PollOptions<T>): Promise<{ readonly 
     options.progress(`  waiting for ${options.label}: ${state.status} (${formatElapsed(elapsedMs)} elapsed)`);
     if (state.kind === 'done') return { value: state.value, elapsedMs };
     if (state.kind === 'failed') {
-      throw failedError(`${options.label}: status '${state.status}' after ${formatElapsed(elapsedMs)}. ${options.followUp}`);
+      throw failedError(
+        `${options.label}: status '${state.status}' after ${formatElapsed(elapsedMs)}. ${options.followUp}`,
+      );
     }
     if (elapsedMs >= options.timeoutMs) {
       throw failedError(

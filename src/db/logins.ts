@@ -19,7 +19,10 @@ export const APP_PASSWORD_VARIABLE = 'ACCESSWEAVER_APP_PASSWORD';
 export const READONLY_PASSWORD_VARIABLE = 'ACCESSWEAVER_READONLY_PASSWORD';
 
 /** Run as the master user (it has CREATEROLE); both passwords change in one transaction. */
-export async function setLoginPasswords(databaseUrl: string, passwords: { app: string; readonly: string }): Promise<void> {
+export async function setLoginPasswords(
+  databaseUrl: string,
+  passwords: { app: string; readonly: string },
+): Promise<void> {
   const verifiers: ReadonlyArray<readonly [string, string]> = [
     [APP_LOGIN, scramSha256Verifier(passwords.app, 'app')],
     [READONLY_LOGIN, scramSha256Verifier(passwords.readonly, 'readonly')],
@@ -30,7 +33,9 @@ export async function setLoginPasswords(databaseUrl: string, passwords: { app: s
     await client.query('BEGIN');
     for (const [login, verifier] of verifiers) {
       // ALTER ROLE takes no bind parameters: both parts are quoted by pg.
-      await client.query(`ALTER ROLE ${client.escapeIdentifier(login)} WITH PASSWORD ${client.escapeLiteral(verifier)}`);
+      await client.query(
+        `ALTER ROLE ${client.escapeIdentifier(login)} WITH PASSWORD ${client.escapeLiteral(verifier)}`,
+      );
     }
     await client.query('COMMIT');
   } catch (error) {

@@ -49,7 +49,14 @@ export class DatabaseCredentials extends Construct {
           `engine = "postgres"${extra} })`,
       );
 
-    const passwordArgs = { length: 32, special: true, overrideSpecial: PASSWORD_SPECIALS, minLower: 1, minUpper: 1, minNumeric: 1 };
+    const passwordArgs = {
+      length: 32,
+      special: true,
+      overrideSpecial: PASSWORD_SPECIALS,
+      minLower: 1,
+      minUpper: 1,
+      minNumeric: 1,
+    };
     address(new Password(this, 'app-password', passwordArgs), 'app_password');
     address(new Password(this, 'readonly-password', passwordArgs), 'readonly_password');
 
@@ -174,7 +181,9 @@ export class DatabaseCredentials extends Construct {
         new SecretsmanagerSecretRotation(this, `${logicalId}-rotation`, {
           count: whenRotating,
           secretId: secret.id,
-          rotationLambdaArn: tf.string('aws_serverlessapplicationrepository_cloudformation_stack.rotation[0].outputs.RotationLambdaARN'),
+          rotationLambdaArn: tf.string(
+            'aws_serverlessapplicationrepository_cloudformation_stack.rotation[0].outputs.RotationLambdaARN',
+          ),
           rotateImmediately: false,
           rotationRules: { automaticallyAfterDays: ROTATION_DAYS },
         }),

@@ -69,7 +69,9 @@ export interface AccessWeaverDatabaseProps {
 }
 
 /** The sizing table as the module's `local.instance_configs`, in the original HCL's attribute names. */
-export function instanceConfigsLocal(sizing: Readonly<Record<EnvironmentName, DatabaseSizing>>): Record<string, unknown> {
+export function instanceConfigsLocal(
+  sizing: Readonly<Record<EnvironmentName, DatabaseSizing>>,
+): Record<string, unknown> {
   const rows = Object.entries(sizing).map(([environment, s]) => [
     environment,
     {
@@ -123,7 +125,11 @@ export class AccessWeaverDatabase extends Construct {
     if (props.enableNetworkAcl === true && props.vpcCidr === undefined) {
       throw new Error('enableNetworkAcl is true but vpcCidr is not set: the ACL admits PostgreSQL from that CIDR only');
     }
-    if (props.vpcCidr !== undefined && !Token.isUnresolved(props.vpcCidr) && !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(props.vpcCidr)) {
+    if (
+      props.vpcCidr !== undefined &&
+      !Token.isUnresolved(props.vpcCidr) &&
+      !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(props.vpcCidr)
+    ) {
       throw new Error(`vpcCidr '${props.vpcCidr}' is not an IPv4 CIDR block`);
     }
 
@@ -145,10 +151,14 @@ export class AccessWeaverDatabase extends Construct {
       instance_configs: instanceConfigsLocal(sizing),
       config: '${local.instance_configs[local.environment]}',
       name_prefix: '${local.project_name}-${local.environment}',
-      common_tags: '${merge({ Project = local.project_name, Environment = local.environment, ManagedBy = "terraform" }, local.extra_tags)}',
+      common_tags:
+        '${merge({ Project = local.project_name, Environment = local.environment, ManagedBy = "terraform" }, local.extra_tags)}',
       availability_zones: '${distinct([for subnet in data.aws_subnet.private : subnet.availability_zone])}',
-      alarm_topic_arn: '${local.alarm_topic_arn_input != null ? local.alarm_topic_arn_input : aws_sns_topic.alerts[0].arn}',
-      ...Object.fromEntries(Object.entries(hclChecks.windowLocals).map(([name, expression]) => [name, `\${${expression}}`])),
+      alarm_topic_arn:
+        '${local.alarm_topic_arn_input != null ? local.alarm_topic_arn_input : aws_sns_topic.alerts[0].arn}',
+      ...Object.fromEntries(
+        Object.entries(hclChecks.windowLocals).map(([name, expression]) => [name, `\${${expression}}`]),
+      ),
     };
     for (const [name, value] of Object.entries(locals)) {
       address(new TerraformLocal(this, `local-${name}`, value), name);

@@ -8,6 +8,7 @@ import { MODULE_OUTPUTS, MODULE_VARIABLES, RdsModuleStack, stripMetadata } from 
 export const MODULE_STACK_ID = 'rds-module';
 
 /** Synthesizes the module stack and returns its Terraform JSON document. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Terraform JSON, read by key
 export function synthesizeModuleDocument(): Record<string, any> {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'rds-module-'));
   try {
@@ -112,7 +113,9 @@ const escapeHtml = (text: string) => text.replace(/</g, '&lt;').replace(/>/g, '&
 
 function moduleReadme(): string {
   const cell = (value: unknown) => (value === undefined ? 'required' : `\`${JSON.stringify(value)}\``);
-  const inputs = MODULE_VARIABLES.map((v) => `| \`${v.name}\` | ${escapeHtml(v.description)} | \`${v.type}\` | ${cell(v.default)} |`).join('\n');
+  const inputs = MODULE_VARIABLES.map(
+    (v) => `| \`${v.name}\` | ${escapeHtml(v.description)} | \`${v.type}\` | ${cell(v.default)} |`,
+  ).join('\n');
   const outputs = MODULE_OUTPUTS.map((o) => `| \`${o.name}\` | ${escapeHtml(o.description)} |`).join('\n');
   const sizing = ENVIRONMENTS.map((name) => {
     const d = ENVIRONMENT_CONFIGS[name].database;

@@ -48,14 +48,24 @@ export class DatabaseEncryption extends Construct {
           {
             sid: 'UseThroughRdsAndSecretsManagerOnly',
             principals: [{ type: 'AWS', identifiers: ['*'] }],
-            actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:CreateGrant', 'kms:DescribeKey'],
+            actions: [
+              'kms:Encrypt',
+              'kms:Decrypt',
+              'kms:ReEncrypt*',
+              'kms:GenerateDataKey*',
+              'kms:CreateGrant',
+              'kms:DescribeKey',
+            ],
             resources: ['*'],
             condition: [
               { test: 'StringEquals', variable: 'kms:CallerAccount', values: [caller.accountId] },
               {
                 test: 'StringEquals',
                 variable: 'kms:ViaService',
-                values: [`rds.${region.name}.${partition.dnsSuffix}`, `secretsmanager.${region.name}.${partition.dnsSuffix}`],
+                values: [
+                  `rds.${region.name}.${partition.dnsSuffix}`,
+                  `secretsmanager.${region.name}.${partition.dnsSuffix}`,
+                ],
               },
             ],
           },
@@ -75,7 +85,7 @@ export class DatabaseEncryption extends Construct {
       new KmsKey(this, 'key', {
         description: 'RDS encryption key for ${local.name_prefix}',
         enableKeyRotation: true,
-        deletionWindowInDays: tf.number("local.config.deletion_protection ? 30 : 7"),
+        deletionWindowInDays: tf.number('local.config.deletion_protection ? 30 : 7'),
         policy: policy.json,
         tags: nameTags('rds-key'),
       }),

@@ -17,6 +17,7 @@ export const tf = {
   /** `${expr}` typed as a list of strings. */
   list: (expression: string): string[] => Token.asList(`\${${expression}}`),
   /** `${expr}` as an untyped value (objects, maps). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- an argument of any type
   any: (expression: string): any => Token.asAny(`\${${expression}}`),
 };
 

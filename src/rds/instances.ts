@@ -59,7 +59,8 @@ export class DatabaseInstances extends Construct {
       new IamRolePolicyAttachment(this, 'monitoring-policy', {
         count: withMonitoring,
         role: tf.string('aws_iam_role.rds_enhanced_monitoring[0].name'),
-        policyArn: 'arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole',
+        policyArn:
+          'arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole',
       }),
       'rds_enhanced_monitoring',
     );
@@ -76,10 +77,14 @@ export class DatabaseInstances extends Construct {
 
     const monitoring = {
       monitoringInterval: tf.number(config('monitoring_interval')),
-      monitoringRoleArn: tf.string(`${config('monitoring_interval')} > 0 ? aws_iam_role.rds_enhanced_monitoring[0].arn : null`),
+      monitoringRoleArn: tf.string(
+        `${config('monitoring_interval')} > 0 ? aws_iam_role.rds_enhanced_monitoring[0].arn : null`,
+      ),
       performanceInsightsEnabled: tf.bool(`${config('performance_insights_retention')} != null`),
       performanceInsightsRetentionPeriod: tf.number(config('performance_insights_retention')),
-      performanceInsightsKmsKeyId: tf.string(`${config('performance_insights_retention')} != null ? aws_kms_key.rds.arn : null`),
+      performanceInsightsKmsKeyId: tf.string(
+        `${config('performance_insights_retention')} != null ? aws_kms_key.rds.arn : null`,
+      ),
     };
 
     this.primary = address(
@@ -176,7 +181,9 @@ export class DatabaseInstances extends Construct {
         maintenanceWindow: tf.string('local.maintenance_window'),
         ...monitoring,
         enabledCloudwatchLogsExports: EXPORTED_LOGS,
-        tags: tf.any('merge(local.common_tags, { Name = "${local.name_prefix}-replica-${count.index + 1}", Type = "read-replica" })'),
+        tags: tf.any(
+          'merge(local.common_tags, { Name = "${local.name_prefix}-replica-${count.index + 1}", Type = "read-replica" })',
+        ),
       }),
       'replica',
     );

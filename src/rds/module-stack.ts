@@ -33,7 +33,8 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     validation: [
       {
         condition: 'can(regex("^[a-z][a-z0-9-]{1,29}$", var.project_name))',
-        errorMessage: 'project_name must be 2 to 30 lowercase letters, digits or hyphens, starting with a letter (RDS identifier rules).',
+        errorMessage:
+          'project_name must be 2 to 30 lowercase letters, digits or hyphens, starting with a letter (RDS identifier rules).',
       },
     ],
   },
@@ -47,7 +48,12 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     name: 'vpc_id',
     type: 'string',
     description: 'ID of the VPC that holds the database.',
-    validation: [{ condition: 'can(regex("^vpc-[0-9a-f]+$", var.vpc_id))', errorMessage: 'vpc_id must look like vpc-0123456789abcdef0.' }],
+    validation: [
+      {
+        condition: 'can(regex("^vpc-[0-9a-f]+$", var.vpc_id))',
+        errorMessage: 'vpc_id must look like vpc-0123456789abcdef0.',
+      },
+    ],
   },
   {
     name: 'private_subnet_ids',
@@ -56,14 +62,16 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     validation: [
       {
         condition: hclChecks.subnetCount,
-        errorMessage: 'private_subnet_ids needs at least two distinct subnets (the DB subnet group spans two availability zones).',
+        errorMessage:
+          'private_subnet_ids needs at least two distinct subnets (the DB subnet group spans two availability zones).',
       },
     ],
   },
   {
     name: 'allowed_security_groups',
     type: 'list(string)',
-    description: 'Security groups allowed to connect on 5432, besides the module\'s client group (security_group_client_id).',
+    description:
+      "Security groups allowed to connect on 5432, besides the module's client group (security_group_client_id).",
     default: [],
     validation: [
       {
@@ -77,7 +85,12 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     type: 'string',
     description: 'Daily backup window, hh24:mi-hh24:mi in UTC, at least 30 minutes, disjoint from maintenance_window.',
     default: DEFAULT_BACKUP_WINDOW,
-    validation: [{ condition: hclChecks.backupWindowFormat, errorMessage: 'backup_window must be hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00.' }],
+    validation: [
+      {
+        condition: hclChecks.backupWindowFormat,
+        errorMessage: 'backup_window must be hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00.',
+      },
+    ],
   },
   {
     name: 'maintenance_window',
@@ -105,7 +118,12 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     type: 'string',
     description: 'VPC CIDR admitted by the network ACL (required when enable_network_acl is true).',
     default: null,
-    validation: [{ condition: 'var.vpc_cidr == null ? true : can(cidrhost(var.vpc_cidr, 0))', errorMessage: 'vpc_cidr must be a CIDR block.' }],
+    validation: [
+      {
+        condition: 'var.vpc_cidr == null ? true : can(cidrhost(var.vpc_cidr, 0))',
+        errorMessage: 'vpc_cidr must be a CIDR block.',
+      },
+    ],
   },
   {
     name: 'alarm_sns_topic_arn',
@@ -125,9 +143,17 @@ export interface ModuleOutputSpec {
 
 /** The original module's eleven outputs, then additions. */
 export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
-  { name: 'primary_endpoint', description: 'Endpoint (host:port) of the primary.', value: 'aws_db_instance.main.endpoint' },
+  {
+    name: 'primary_endpoint',
+    description: 'Endpoint (host:port) of the primary.',
+    value: 'aws_db_instance.main.endpoint',
+  },
   { name: 'primary_address', description: 'Host name of the primary.', value: 'aws_db_instance.main.address' },
-  { name: 'replica_endpoints', description: 'Endpoints (host:port) of the read replicas.', value: 'aws_db_instance.replica[*].endpoint' },
+  {
+    name: 'replica_endpoints',
+    description: 'Endpoints (host:port) of the read replicas.',
+    value: 'aws_db_instance.replica[*].endpoint',
+  },
   { name: 'database_name', description: 'Name of the database.', value: 'aws_db_instance.main.db_name' },
   { name: 'database_port', description: 'Port of the database.', value: 'aws_db_instance.main.port' },
   { name: 'security_group_id', description: 'ID of the database security group.', value: 'aws_security_group.rds.id' },
@@ -141,14 +167,26 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
     description: 'ARN of the RDS-managed secret holding the master credentials (username, password).',
     value: 'aws_db_instance.main.master_user_secret[0].secret_arn',
   },
-  { name: 'kms_key_id', description: 'ID of the KMS key encrypting storage, secrets and alerts.', value: 'aws_kms_key.rds.key_id' },
+  {
+    name: 'kms_key_id',
+    description: 'ID of the KMS key encrypting storage, secrets and alerts.',
+    value: 'aws_kms_key.rds.key_id',
+  },
   {
     name: 'instance_id',
     description: 'Identifier of the primary (<project>-<environment>-primary), as CloudWatch and the RDS API name it.',
     value: 'aws_db_instance.main.identifier',
   },
-  { name: 'instance_resource_id', description: 'RDS resource ID (db-...) of the primary.', value: 'aws_db_instance.main.resource_id' },
-  { name: 'kms_key_arn', description: 'ARN of the KMS key: grant kms:Decrypt on it to readers of the credential secrets.', value: 'aws_kms_key.rds.arn' },
+  {
+    name: 'instance_resource_id',
+    description: 'RDS resource ID (db-...) of the primary.',
+    value: 'aws_db_instance.main.resource_id',
+  },
+  {
+    name: 'kms_key_arn',
+    description: 'ARN of the KMS key: grant kms:Decrypt on it to readers of the credential secrets.',
+    value: 'aws_kms_key.rds.arn',
+  },
   {
     name: 'app_secret_arn',
     description: 'ARN of the secret with the application login (accessweaver_app) and connection details.',
@@ -159,8 +197,16 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
     description: 'ARN of the secret with the read-only login (accessweaver_readonly) and every reader host.',
     value: 'aws_secretsmanager_secret.readonly_credentials.arn',
   },
-  { name: 'replica_addresses', description: 'Host names of the read replicas.', value: 'aws_db_instance.replica[*].address' },
-  { name: 'alarm_topic_arn', description: 'SNS topic receiving the alarms and RDS events.', value: 'local.alarm_topic_arn' },
+  {
+    name: 'replica_addresses',
+    description: 'Host names of the read replicas.',
+    value: 'aws_db_instance.replica[*].address',
+  },
+  {
+    name: 'alarm_topic_arn',
+    description: 'SNS topic receiving the alarms and RDS events.',
+    value: 'local.alarm_topic_arn',
+  },
 ];
 
 /**
@@ -184,7 +230,10 @@ export class RdsModuleStack extends TerraformStack {
           description: spec.description,
           ...('default' in spec ? { default: spec.default === null ? Token.nullValue() : spec.default } : {}),
           ...(spec.default === null ? { nullable: true } : {}),
-          validation: spec.validation?.map((v) => ({ condition: tf.string(v.condition), errorMessage: v.errorMessage })),
+          validation: spec.validation?.map((v) => ({
+            condition: tf.string(v.condition),
+            errorMessage: v.errorMessage,
+          })),
         }),
       ]),
     );
@@ -204,11 +253,16 @@ export class RdsModuleStack extends TerraformStack {
     });
 
     for (const spec of MODULE_OUTPUTS) {
-      new TerraformOutput(this, spec.name, { value: tf.any(spec.value), description: spec.description, sensitive: spec.sensitive });
+      new TerraformOutput(this, spec.name, {
+        value: tf.any(spec.value),
+        description: spec.description,
+        sensitive: spec.sensitive,
+      });
     }
   }
 
   /** The module configures no provider and no backend; cdktf's "//" metadata stays for cdktf-cli (emit.ts drops it). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the base class returns untyped JSON
   public toTerraform(): any {
     const document = super.toTerraform();
     delete document.provider;
@@ -222,10 +276,15 @@ export class RdsModuleStack extends TerraformStack {
 }
 
 /** Removes cdktf's "//" metadata entries, so the emitted module reads as hand-written Terraform. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any JSON value
 export function stripMetadata(value: any): any {
   if (Array.isArray(value)) return value.map(stripMetadata);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([key]) => key !== '//').map(([key, v]) => [key, stripMetadata(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([key]) => key !== '//')
+        .map(([key, v]) => [key, stripMetadata(v)]),
+    );
   }
   return value;
 }

@@ -143,7 +143,9 @@ export class DatabaseMonitoring extends Construct {
                 Principal: { Service: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] },
                 Action: 'sns:Publish',
                 Resource: expr('aws_sns_topic.alerts[0].arn'),
-                Condition: { StringEquals: { 'aws:SourceAccount': expr('data.aws_caller_identity.current.account_id') } },
+                Condition: {
+                  StringEquals: { 'aws:SourceAccount': expr('data.aws_caller_identity.current.account_id') },
+                },
               },
             ],
           })})`,
@@ -221,27 +223,48 @@ export class DatabaseMonitoring extends Construct {
 
 /** The dashboard's widgets as an HCL expression: primary metrics, plus replica lag when there are replicas. */
 function dashboardWidgets(): string {
-  const primary = (metric: string, extra: Record<string, unknown> = {}) =>
-    ['AWS/RDS', metric, 'DBInstanceIdentifier', expr('aws_db_instance.main.identifier'), ...(Object.keys(extra).length ? [extra] : [])];
+  const primary = (metric: string, extra: Record<string, unknown> = {}) => [
+    'AWS/RDS',
+    metric,
+    'DBInstanceIdentifier',
+    expr('aws_db_instance.main.identifier'),
+    ...(Object.keys(extra).length ? [extra] : []),
+  ];
   const widget = (title: string, x: number, y: number, metrics: unknown[] | HclExpression, stat = 'Average') => ({
     type: 'metric',
     x,
     y,
     width: 12,
     height: 6,
-    properties: { title, region: expr('data.aws_region.current.name'), period: ALARM_PERIOD_SECONDS, stat, view: 'timeSeries', metrics },
+    properties: {
+      title,
+      region: expr('data.aws_region.current.name'),
+      period: ALARM_PERIOD_SECONDS,
+      stat,
+      view: 'timeSeries',
+      metrics,
+    },
   });
   const widgets = [
-    widget('CPU and connections', 0, 0, [primary('CPUUtilization'), primary('DatabaseConnections', { yAxis: 'right' })]),
+    widget('CPU and connections', 0, 0, [
+      primary('CPUUtilization'),
+      primary('DatabaseConnections', { yAxis: 'right' }),
+    ]),
     widget('Memory and storage', 12, 0, [primary('FreeableMemory'), primary('FreeStorageSpace', { yAxis: 'right' })]),
     widget('Latency', 0, 6, [primary('ReadLatency'), primary('WriteLatency')]),
-    widget('Throughput and queue', 12, 6, [primary('ReadIOPS'), primary('WriteIOPS'), primary('DiskQueueDepth', { yAxis: 'right' })]),
+    widget('Throughput and queue', 12, 6, [
+      primary('ReadIOPS'),
+      primary('WriteIOPS'),
+      primary('DiskQueueDepth', { yAxis: 'right' }),
+    ]),
   ];
   const replicaLag = widget(
     'Replica lag',
     0,
     12,
-    expr('[for replica in aws_db_instance.replica : ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica.identifier]]'),
+    expr(
+      '[for replica in aws_db_instance.replica : ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica.identifier]]',
+    ),
     'Maximum',
   );
   return `concat(${toHcl(widgets)}, length(aws_db_instance.replica) > 0 ? [${toHcl(replicaLag)}] : [])`;

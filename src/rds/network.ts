@@ -32,7 +32,10 @@ export class DatabaseNetwork extends Construct {
     // have no subnet in the group.
     const subnetCount = TerraformCount.of(tf.number('length(local.private_subnet_ids)'));
     address(
-      new DataAwsSubnet(this, 'private-subnet', { count: subnetCount, id: tf.string(`local.private_subnet_ids[count.index]`) }),
+      new DataAwsSubnet(this, 'private-subnet', {
+        count: subnetCount,
+        id: tf.string(`local.private_subnet_ids[count.index]`),
+      }),
       'private',
     );
 
@@ -114,12 +117,33 @@ export class DatabaseNetwork extends Construct {
         vpcId: tf.string('local.vpc_id'),
         subnetIds: tf.list('local.private_subnet_ids'),
         ingress: [
-          { ruleNo: 100, protocol: 'tcp', action: 'allow', fromPort: DATABASE_PORT, toPort: DATABASE_PORT, cidrBlock: tf.string('local.vpc_cidr') },
+          {
+            ruleNo: 100,
+            protocol: 'tcp',
+            action: 'allow',
+            fromPort: DATABASE_PORT,
+            toPort: DATABASE_PORT,
+            cidrBlock: tf.string('local.vpc_cidr'),
+          },
           // Replies to connections the instances open themselves (replication between primary and replicas).
-          { ruleNo: 110, protocol: 'tcp', action: 'allow', fromPort: 1024, toPort: 65535, cidrBlock: tf.string('local.vpc_cidr') },
+          {
+            ruleNo: 110,
+            protocol: 'tcp',
+            action: 'allow',
+            fromPort: 1024,
+            toPort: 65535,
+            cidrBlock: tf.string('local.vpc_cidr'),
+          },
         ],
         egress: [
-          { ruleNo: 100, protocol: 'tcp', action: 'allow', fromPort: 1024, toPort: 65535, cidrBlock: tf.string('local.vpc_cidr') },
+          {
+            ruleNo: 100,
+            protocol: 'tcp',
+            action: 'allow',
+            fromPort: 1024,
+            toPort: 65535,
+            cidrBlock: tf.string('local.vpc_cidr'),
+          },
         ],
         tags: nameTags('rds-nacl'),
         lifecycle: {

@@ -21,7 +21,10 @@ export interface Window {
 
 const TIME = '([01][0-9]|2[0-3]):([0-5][0-9])';
 const BACKUP_WINDOW = new RegExp(`^${TIME}-${TIME}$`);
-const MAINTENANCE_WINDOW = new RegExp(`^(mon|tue|wed|thu|fri|sat|sun):${TIME}-(mon|tue|wed|thu|fri|sat|sun):${TIME}$`, 'i');
+const MAINTENANCE_WINDOW = new RegExp(
+  `^(mon|tue|wed|thu|fri|sat|sun):${TIME}-(mon|tue|wed|thu|fri|sat|sun):${TIME}$`,
+  'i',
+);
 
 /** Parses an RDS backup window `hh24:mi-hh24:mi` (UTC, daily). */
 export function parseBackupWindow(value: string): Window {
@@ -33,7 +36,9 @@ export function parseBackupWindow(value: string): Window {
   let end = Number(match[3]) * 60 + Number(match[4]);
   if (end <= start) end += MINUTES_PER_DAY;
   if (end - start < MINIMUM_WINDOW_MINUTES) {
-    throw new Error(`backup_window '${value}' lasts ${end - start} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`);
+    throw new Error(
+      `backup_window '${value}' lasts ${end - start} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`,
+    );
   }
   return { start, end };
 }
@@ -118,7 +123,9 @@ export function isValidPerformanceInsightsRetention(days: number): boolean {
 export function validateSizing(environment: string, sizing: DatabaseSizing): void {
   const where = `environment '${environment}'`;
   if (!Number.isInteger(sizing.allocatedStorage) || sizing.allocatedStorage < 20) {
-    throw new Error(`${where}: allocatedStorage ${sizing.allocatedStorage} GiB is below the RDS PostgreSQL minimum of 20`);
+    throw new Error(
+      `${where}: allocatedStorage ${sizing.allocatedStorage} GiB is below the RDS PostgreSQL minimum of 20`,
+    );
   }
   if (sizing.maxAllocatedStorage < sizing.allocatedStorage) {
     throw new Error(
@@ -136,9 +143,14 @@ export function validateSizing(environment: string, sizing: DatabaseSizing): voi
     }
   } else if (sizing.iops !== null) {
     // gp3 below 400 GiB has a fixed 3000 IOPS baseline; setting iops there is rejected, so the table keeps it null.
-    throw new Error(`${where}: iops ${sizing.iops} is only managed for io1 here; leave it null for ${sizing.storageType}`);
+    throw new Error(
+      `${where}: iops ${sizing.iops} is only managed for io1 here; leave it null for ${sizing.storageType}`,
+    );
   }
-  if (sizing.performanceInsightsRetentionDays !== null && !isValidPerformanceInsightsRetention(sizing.performanceInsightsRetentionDays)) {
+  if (
+    sizing.performanceInsightsRetentionDays !== null &&
+    !isValidPerformanceInsightsRetention(sizing.performanceInsightsRetentionDays)
+  ) {
     throw new Error(
       `${where}: Performance Insights retention ${sizing.performanceInsightsRetentionDays} days is invalid; ` +
         'use 7, 731, or a multiple of 31 up to 713',
@@ -162,7 +174,8 @@ const HCL_DAY = '(mon|tue|wed|thu|fri|sat|sun)';
 
 export const hclChecks = {
   environment: 'contains(["dev", "staging", "prod"], var.environment)',
-  subnetCount: 'length(var.private_subnet_ids) >= 2 && length(distinct(var.private_subnet_ids)) == length(var.private_subnet_ids)',
+  subnetCount:
+    'length(var.private_subnet_ids) >= 2 && length(distinct(var.private_subnet_ids)) == length(var.private_subnet_ids)',
   backupWindowFormat: `can(regex("^${HCL_TIME}-${HCL_TIME}$", var.backup_window))`,
   maintenanceWindowFormat: `can(regex("^${HCL_DAY}:${HCL_TIME}-${HCL_DAY}:${HCL_TIME}$", lower(var.maintenance_window)))`,
   /** Locals computing both windows as unrolled [start, end) minutes. */

@@ -32,9 +32,7 @@ export function parseCidr(text: string, what: string): Ipv4Cidr {
   const address = octets.reduce((acc, octet) => acc * 256 + octet, 0);
   const network = address - (address % blockSize(prefix));
   if (network !== address) {
-    throw new Error(
-      `${what} '${text}' has host bits set; did you mean '${formatCidr({ network, prefix })}'?`,
-    );
+    throw new Error(`${what} '${text}' has host bits set; did you mean '${formatCidr({ network, prefix })}'?`);
   }
   return { network, prefix };
 }

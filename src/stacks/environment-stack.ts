@@ -5,12 +5,7 @@
 import { TerraformRemoteState, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import {
-  DEFAULT_PROJECT_NAME,
-  EnvironmentConfig,
-  EnvironmentName,
-  environmentConfig,
-} from '../config/environments';
+import { DEFAULT_PROJECT_NAME, EnvironmentConfig, EnvironmentName, environmentConfig } from '../config/environments';
 import { StateBackendConfig, configureStateBackend, readStackState, validateStateBackend } from './backend';
 
 export type StackKind = 'vpc' | 'rds' | 'ecs';

@@ -113,7 +113,11 @@ export class RdsStack extends EnvironmentStack {
       [RDS_OUTPUTS.databaseName, db.databaseNameOutput, 'Database name'],
       [RDS_OUTPUTS.databasePort, db.databasePortOutput, 'Database port'],
       [RDS_OUTPUTS.securityGroupId, db.securityGroupIdOutput, 'Security group of the database instances'],
-      [RDS_OUTPUTS.securityGroupClientId, db.securityGroupClientIdOutput, 'Security group clients join to reach the database'],
+      [
+        RDS_OUTPUTS.securityGroupClientId,
+        db.securityGroupClientIdOutput,
+        'Security group clients join to reach the database',
+      ],
       [RDS_OUTPUTS.masterSecretArn, db.secretArnOutput, 'RDS-managed master user secret'],
       [RDS_OUTPUTS.appSecretArn, db.appSecretArnOutput, 'Application credentials secret (JSON)'],
       [RDS_OUTPUTS.readonlySecretArn, db.readonlySecretArnOutput, 'Read-only credentials secret (JSON)'],

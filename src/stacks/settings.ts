@@ -55,7 +55,9 @@ function objectAt(value: unknown, where: string, allowed: readonly string[]): Js
   if (!isObject(value)) throw new Error(`${where} must be an object.`);
   const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
   if (unknown.length > 0) {
-    throw new Error(`${where} has unknown key(s) ${unknown.map((k) => `'${k}'`).join(', ')}; expected ${allowed.join(', ')}.`);
+    throw new Error(
+      `${where} has unknown key(s) ${unknown.map((k) => `'${k}'`).join(', ')}; expected ${allowed.join(', ')}.`,
+    );
   }
   return value;
 }
@@ -190,7 +192,10 @@ function stateBackendFromEnv(env: NodeJS.ProcessEnv, defaultRegion: string): Sta
  */
 export function loadDeploymentSettings(context: unknown, env: NodeJS.ProcessEnv): DeploymentSettings {
   const where = `cdktf.json context.${CONTEXT_KEY}`;
-  const o = context === undefined ? {} : objectAt(context, where, ['projectName', 'region', 'stateBackend', 'tags', 'environments']);
+  const o =
+    context === undefined
+      ? {}
+      : objectAt(context, where, ['projectName', 'region', 'stateBackend', 'tags', 'environments']);
   const region = optional<string>(o.region, `${where}.region`, 'string');
 
   const environments: Partial<Record<EnvironmentName, EnvironmentSettings>> = {};

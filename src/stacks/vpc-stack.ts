@@ -67,7 +67,7 @@ function withStackName<T>(stackName: string, fn: () => T): T {
   try {
     return fn();
   } catch (error) {
-    throw new Error(`${stackName}: ${(error as Error).message}`);
+    throw new Error(`${stackName}: ${(error as Error).message}`, { cause: error });
   }
 }
 

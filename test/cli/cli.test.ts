@@ -45,7 +45,10 @@ describe('accessweaver-rds program', () => {
 
   test('the installed bin exits with the command exit code', () => {
     const bin = path.resolve(__dirname, '../../bin/accessweaver-rds.js');
-    const child = spawnSync(process.execPath, [bin, 'scale', '--env', 'qa', '--instance-class', 'db.r6g.xlarge'], { encoding: 'utf8', timeout: 30_000 });
+    const child = spawnSync(process.execPath, [bin, 'scale', '--env', 'qa', '--instance-class', 'db.r6g.xlarge'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(child.status).toBe(2);
     expect(child.stderr).toContain("error: Environment must be dev, staging, or prod. Got 'qa'.");
   });
@@ -55,7 +58,10 @@ describe('--json failures', () => {
   test('a failure under --json is also a JSON document on stdout, with the exit code', async () => {
     const result = await runCli(['scale', '--env', 'qa', '--instance-class', 'db.r6g.xlarge', '--json']);
     expect(result.code).toBe(2);
-    expect(JSON.parse(result.stdout)).toEqual({ error: "Environment must be dev, staging, or prod. Got 'qa'.", exitCode: 2 });
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: "Environment must be dev, staging, or prod. Got 'qa'.",
+      exitCode: 2,
+    });
   });
 
   test('a parse error under --json is also a JSON document, exit 2', async () => {

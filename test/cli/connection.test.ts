@@ -6,15 +6,35 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { resolveConnection } from '../../src/cli/connection';
 import { CliError } from '../../src/cli/exit-codes';
-import { MASTER_SECRET_ARN, primaryInstance, rdsMock, resetAwsMocks, secretsMock, sent, sentNames } from './support/aws';
+import {
+  MASTER_SECRET_ARN,
+  primaryInstance,
+  rdsMock,
+  resetAwsMocks,
+  secretsMock,
+  sent,
+  sentNames,
+} from './support/aws';
 import { testAwsClients } from './support/harness';
 
 const caBundle = path.join(mkdtempSync(path.join(os.tmpdir(), 'aw-cli-ca-')), 'global-bundle.pem');
 writeFileSync(caBundle, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
 /** How pg itself reads the connection string (no connection is made). */
-function parse(url: string): { host: string; port: string; database: string | undefined; user: string | undefined; password: string | undefined } {
+function parse(url: string): {
+  host: string;
+  port: string;
+  database: string | undefined;
+  user: string | undefined;
+  password: string | undefined;
+} {
   const client = new Client({ connectionString: url });
-  return { host: client.host, port: String(client.port), database: client.database, user: client.user, password: client.password ?? undefined };
+  return {
+    host: client.host,
+    port: String(client.port),
+    database: client.database,
+    user: client.user,
+    password: client.password ?? undefined,
+  };
 }
 const deps = (env: Record<string, string> = {}) => ({ aws: () => testAwsClients(), env });
 
@@ -40,7 +60,9 @@ beforeEach(() => {
 describe('master connection from the RDS-managed secret', () => {
   test('reads the secret named by DescribeDBInstances', async () => {
     await resolveConnection({ env: 'staging', caBundle }, 'master', deps());
-    expect(sent(rdsMock)).toEqual([['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'accessweaver-staging-primary' }]]);
+    expect(sent(rdsMock)).toEqual([
+      ['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'accessweaver-staging-primary' }],
+    ]);
     expect(sent(secretsMock)).toEqual([['GetSecretValueCommand', { SecretId: MASTER_SECRET_ARN }]]);
   });
 
@@ -63,7 +85,9 @@ describe('master connection from the RDS-managed secret', () => {
     const { url, display } = await resolveConnection({ env: 'staging', caBundle }, 'master', deps());
     const params = new URL(url).searchParams;
     expect([params.get('sslmode'), params.get('sslrootcert')]).toEqual(['verify-full', caBundle]);
-    expect(display).toBe('accessweaver_admin@accessweaver-prod-primary.c9akciq32.eu-west-3.rds.amazonaws.com:5432/accessweaver (sslmode=verify-full)');
+    expect(display).toBe(
+      'accessweaver_admin@accessweaver-prod-primary.c9akciq32.eu-west-3.rds.amazonaws.com:5432/accessweaver (sslmode=verify-full)',
+    );
   });
 
   test('takes the CA bundle from PGSSLROOTCERT', async () => {
@@ -72,13 +96,20 @@ describe('master connection from the RDS-managed secret', () => {
   });
 
   test('exits 4 when the instance has no managed master secret', async () => {
-    rdsMock.on(DescribeDBInstancesCommand).resolves({ DBInstances: [primaryInstance({ MasterUserSecret: undefined })] });
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [primaryInstance({ MasterUserSecret: undefined })] });
     const error = await failure(resolveConnection({ env: 'staging', caBundle }, 'master', deps()));
-    expect([error.exitCode, error.message]).toEqual([4, 'accessweaver-staging-primary has no RDS-managed master user secret (MasterUserSecret is empty).']);
+    expect([error.exitCode, error.message]).toEqual([
+      4,
+      'accessweaver-staging-primary has no RDS-managed master user secret (MasterUserSecret is empty).',
+    ]);
   });
 
   test('exits 4 naming the secret when it cannot be read', async () => {
-    secretsMock.on(GetSecretValueCommand).rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
+    secretsMock
+      .on(GetSecretValueCommand)
+      .rejects(new ResourceNotFoundException({ message: 'not found', $metadata: {} }));
     const error = await failure(resolveConnection({ env: 'staging', caBundle }, 'master', deps()));
     expect(error.exitCode).toBe(4);
     expect(error.message).toContain(`GetSecretValue ${MASTER_SECRET_ARN} (master credentials)`);
@@ -87,38 +118,68 @@ describe('master connection from the RDS-managed secret', () => {
 
 describe('application and read-only connections from their secrets', () => {
   const secret = (username: string, extra: object = {}) => ({
-    SecretString: JSON.stringify({ username, password: 'pw', host: 'ro.internal', port: 5433, dbname: 'accessweaver', engine: 'postgres', ...extra }),
+    SecretString: JSON.stringify({
+      username,
+      password: 'pw',
+      host: 'ro.internal',
+      port: 5433,
+      dbname: 'accessweaver',
+      engine: 'postgres',
+      ...extra,
+    }),
   });
 
   test('reads <project>-<env>-readonly-db-credentials for the read-only login', async () => {
-    secretsMock.on(GetSecretValueCommand, { SecretId: 'acme-dev-readonly-db-credentials' }).resolves(secret('accessweaver_readonly'));
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: 'acme-dev-readonly-db-credentials' })
+      .resolves(secret('accessweaver_readonly'));
     const { url } = await resolveConnection({ env: 'dev', project: 'acme', caBundle }, 'readonly', deps());
-    expect(parse(url)).toMatchObject({ host: 'ro.internal', port: '5433', user: 'accessweaver_readonly', database: 'accessweaver' });
+    expect(parse(url)).toMatchObject({
+      host: 'ro.internal',
+      port: '5433',
+      user: 'accessweaver_readonly',
+      database: 'accessweaver',
+    });
     expect(sentNames(rdsMock)).toEqual([]);
   });
 
   test('reads <project>-<env>-app-db-credentials for the app login', async () => {
-    secretsMock.on(GetSecretValueCommand, { SecretId: 'accessweaver-dev-app-db-credentials' }).resolves(secret('accessweaver_app'));
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: 'accessweaver-dev-app-db-credentials' })
+      .resolves(secret('accessweaver_app'));
     await resolveConnection({ env: 'dev', caBundle }, 'app', deps());
     expect(sent(secretsMock)).toEqual([['GetSecretValueCommand', { SecretId: 'accessweaver-dev-app-db-credentials' }]]);
   });
 
   test('fails naming the field when the secret lacks one', async () => {
-    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ username: 'accessweaver_app', password: 'pw', port: 5432, dbname: 'x' }) });
+    secretsMock.on(GetSecretValueCommand).resolves({
+      SecretString: JSON.stringify({ username: 'accessweaver_app', password: 'pw', port: 5432, dbname: 'x' }),
+    });
     const error = await failure(resolveConnection({ env: 'dev', caBundle }, 'app', deps()));
-    expect([error.exitCode, error.message]).toEqual([1, "Secret accessweaver-dev-app-db-credentials has no 'host' string."]);
+    expect([error.exitCode, error.message]).toEqual([
+      1,
+      "Secret accessweaver-dev-app-db-credentials has no 'host' string.",
+    ]);
   });
 });
 
 describe('connection precedence and input checks', () => {
   test('--database-url wins over DATABASE_URL and calls no AWS API', async () => {
-    const resolved = await resolveConnection({ databaseUrl: 'postgres://a@h1/db' }, 'master', deps({ DATABASE_URL: 'postgres://b@h2/db' }));
+    const resolved = await resolveConnection(
+      { databaseUrl: 'postgres://a@h1/db' },
+      'master',
+      deps({ DATABASE_URL: 'postgres://b@h2/db' }),
+    );
     expect([resolved.url, resolved.source]).toEqual(['postgres://a@h1/db', 'url']);
     expect([...sentNames(rdsMock), ...sentNames(secretsMock)]).toEqual([]);
   });
 
   test('DATABASE_URL is used when no --database-url is given', async () => {
-    const resolved = await resolveConnection({ env: 'dev' }, 'master', deps({ DATABASE_URL: 'postgres://b@h2/db?sslmode=verify-full' }));
+    const resolved = await resolveConnection(
+      { env: 'dev' },
+      'master',
+      deps({ DATABASE_URL: 'postgres://b@h2/db?sslmode=verify-full' }),
+    );
     expect(resolved.display).toBe('b@h2/db (sslmode=verify-full)');
   });
 
@@ -129,7 +190,9 @@ describe('connection precedence and input checks', () => {
   });
 
   test('exits 2 when the CA bundle file does not exist', async () => {
-    const error = await failure(resolveConnection({ env: 'dev', caBundle: '/nonexistent/bundle.pem' }, 'master', deps()));
+    const error = await failure(
+      resolveConnection({ env: 'dev', caBundle: '/nonexistent/bundle.pem' }, 'master', deps()),
+    );
     expect([error.exitCode, error.message]).toEqual([2, 'CA bundle /nonexistent/bundle.pem does not exist.']);
   });
 

@@ -25,7 +25,9 @@ function withCpu(datapoints: { Timestamp: Date; Average: number; Maximum: number
 
 beforeEach(() => {
   resetAwsMocks();
-  rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance()] });
+  rdsMock
+    .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY })
+    .resolves({ DBInstances: [primaryInstance()] });
   withCpu([
     { Timestamp: new Date('2026-03-14T02:20:00Z'), Average: 35, Maximum: 61 },
     { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 30, Maximum: 40 },
@@ -94,7 +96,9 @@ describe('health-check', () => {
   });
 
   test('fails when the instance is not available', async () => {
-    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance({ DBInstanceStatus: 'storage-full' })] });
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY })
+      .resolves({ DBInstances: [primaryInstance({ DBInstanceStatus: 'storage-full' })] });
     const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
     expect(result.code).toBe(1);
     expect(checksOf(result.stdout)['instance status']).toMatchObject({ status: 'fail', detail: 'storage-full' });
@@ -102,17 +106,31 @@ describe('health-check', () => {
 
   test('fails when a security group is not active', async () => {
     rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({
-      DBInstances: [primaryInstance({ VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-0db0000000000001', Status: 'inactive' }] })],
+      DBInstances: [
+        primaryInstance({ VpcSecurityGroups: [{ VpcSecurityGroupId: 'sg-0db0000000000001', Status: 'inactive' }] }),
+      ],
     });
     const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
     expect(result.code).toBe(1);
-    expect(checksOf(result.stdout)['security groups']).toMatchObject({ status: 'fail', detail: 'sg-0db0000000000001 inactive' });
+    expect(checksOf(result.stdout)['security groups']).toMatchObject({
+      status: 'fail',
+      detail: 'sg-0db0000000000001 inactive',
+    });
   });
 
   test('fails, with the reason, when the database cannot be reached', async () => {
-    const result = await runCli(['health-check', '--env', 'prod', '--database-url', 'postgres://accessweaver_app:x@127.0.0.1:1/accessweaver', '--json']);
+    const result = await runCli([
+      'health-check',
+      '--env',
+      'prod',
+      '--database-url',
+      'postgres://accessweaver_app:x@127.0.0.1:1/accessweaver',
+      '--json',
+    ]);
     expect(result.code).toBe(1);
-    expect(checksOf(result.stdout).connection.detail).toMatch(/^Cannot connect to accessweaver_app@127\.0\.0\.1:1\/accessweaver/);
+    expect(checksOf(result.stdout).connection.detail).toMatch(
+      /^Cannot connect to accessweaver_app@127\.0\.0\.1:1\/accessweaver/,
+    );
   });
 
   test('tests the connection as the application login from its secret, over TLS', async () => {
@@ -120,11 +138,22 @@ describe('health-check', () => {
     writeFileSync(caBundle, '');
     const server = new URL(db.url);
     secretsMock.on(GetSecretValueCommand, { SecretId: 'accessweaver-prod-app-db-credentials' }).resolves({
-      SecretString: JSON.stringify({ username: 'accessweaver_app', password: 'pw', host: server.hostname, port: Number(server.port), dbname: db.name, engine: 'postgres' }),
+      SecretString: JSON.stringify({
+        username: 'accessweaver_app',
+        password: 'pw',
+        host: server.hostname,
+        port: Number(server.port),
+        dbname: db.name,
+        engine: 'postgres',
+      }),
     });
     const result = await runCli(['health-check', '--env', 'prod', '--ca-bundle', caBundle, '--json']);
-    expect(sent(secretsMock)).toEqual([['GetSecretValueCommand', { SecretId: 'accessweaver-prod-app-db-credentials' }]]);
-    expect(checksOf(result.stdout).connection.detail).toMatch(/accessweaver_app@.*\(sslmode=verify-full\): The server does not support SSL connections/);
+    expect(sent(secretsMock)).toEqual([
+      ['GetSecretValueCommand', { SecretId: 'accessweaver-prod-app-db-credentials' }],
+    ]);
+    expect(checksOf(result.stdout).connection.detail).toMatch(
+      /accessweaver_app@.*\(sslmode=verify-full\): The server does not support SSL connections/,
+    );
   });
 
   test('skips the connection test with --no-connect', async () => {
@@ -152,14 +181,24 @@ describe('health-check', () => {
 
 describe('AWS failures', () => {
   test('no AWS credentials is "unreachable", exit 4, with a hint', async () => {
-    rdsMock.on(DescribeDBInstancesCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .rejects(
+        Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+      );
     const result = await runCli(['health-check', '--env', 'prod', '--no-connect']);
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/CredentialsProviderError: Could not load credentials.*check AWS credentials, AWS_REGION\/--region/);
+    expect(result.stderr).toMatch(
+      /CredentialsProviderError: Could not load credentials.*check AWS credentials, AWS_REGION\/--region/,
+    );
   });
 
   test('an access denial is a failed operation, exit 1, naming the call', async () => {
-    rdsMock.on(DescribeDBInstancesCommand).rejects(Object.assign(new Error('User is not authorized to perform rds:DescribeDBInstances'), { name: 'AccessDenied' }));
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .rejects(
+        Object.assign(new Error('User is not authorized to perform rds:DescribeDBInstances'), { name: 'AccessDenied' }),
+      );
     const result = await runCli(['health-check', '--env', 'prod', '--no-connect']);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`DescribeDBInstances ${PRIMARY}: AccessDenied: User is not authorized`);

@@ -29,7 +29,11 @@ async function vacuumTimes(): Promise<Record<string, { lastVacuum: Date | null; 
 /** A login that owns nothing in the schema, as the seed's accessweaver_app was. */
 async function nonOwnerUrl(): Promise<string> {
   const name = `aw_cli_nonowner_${randomBytes(3).toString('hex')}`;
-  await execute(db.url, `CREATE ROLE ${name} LOGIN PASSWORD 'not-the-owner'`, `GRANT USAGE ON SCHEMA accessweaver TO ${name}`);
+  await execute(
+    db.url,
+    `CREATE ROLE ${name} LOGIN PASSWORD 'not-the-owner'`,
+    `GRANT USAGE ON SCHEMA accessweaver TO ${name}`,
+  );
   const url = new URL(db.url);
   url.username = name;
   url.password = 'not-the-owner';
@@ -40,7 +44,11 @@ describe('maintenance vacuum', () => {
   test('vacuums and analyzes every table of the schema, one statement per table', async () => {
     const result = await runCli(['maintenance', 'vacuum', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).tables.map((t: { table: string }) => t.table).sort()).toEqual(TABLES);
+    expect(
+      JSON.parse(result.stdout)
+        .tables.map((t: { table: string }) => t.table)
+        .sort(),
+    ).toEqual(TABLES);
     const times = await vacuumTimes();
     for (const table of ['tenants', 'users', 'roles', 'user_roles']) {
       expect(times[table].lastVacuum).toBeInstanceOf(Date);
@@ -75,13 +83,18 @@ describe('maintenance vacuum', () => {
 
 describe('maintenance reindex', () => {
   const filenode = async (index: string) =>
-    (await queryRows<{ node: string }>(db.url, `SELECT pg_relation_filenode($1::regclass)::text AS node`, [index]))[0].node;
+    (await queryRows<{ node: string }>(db.url, `SELECT pg_relation_filenode($1::regclass)::text AS node`, [index]))[0]
+      .node;
 
   test('rebuilds every index of the schema concurrently', async () => {
     const before = await filenode('accessweaver.tenants_pkey');
     const result = await runCli(['maintenance', 'reindex', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).tables.map((t: { table: string }) => t.table).sort()).toEqual(TABLES);
+    expect(
+      JSON.parse(result.stdout)
+        .tables.map((t: { table: string }) => t.table)
+        .sort(),
+    ).toEqual(TABLES);
     expect(await filenode('accessweaver.tenants_pkey')).not.toBe(before);
   });
 
@@ -148,7 +161,12 @@ describe('maintenance slow-queries', () => {
     await execute(db.url, 'SELECT pg_sleep(0.3) AS slow_query_witness');
     const result = await runCli(['maintenance', 'slow-queries', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
-    const [top] = JSON.parse(result.stdout).queries as { query: string; calls: number; totalExecTimeMs: number; meanExecTimeMs: number }[];
+    const [top] = JSON.parse(result.stdout).queries as {
+      query: string;
+      calls: number;
+      totalExecTimeMs: number;
+      meanExecTimeMs: number;
+    }[];
     expect(top.query).toContain('slow_query_witness');
     expect(top.calls).toBe(1);
     expect(top.totalExecTimeMs).toBeGreaterThanOrEqual(300);
@@ -185,7 +203,12 @@ describe('maintenance connection handling', () => {
   });
 
   test('exits 4 with the reason when the database is unreachable', async () => {
-    const result = await runCli(['maintenance', 'stats', '--database-url', 'postgres://nobody:x@127.0.0.1:1/accessweaver']);
+    const result = await runCli([
+      'maintenance',
+      'stats',
+      '--database-url',
+      'postgres://nobody:x@127.0.0.1:1/accessweaver',
+    ]);
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/Cannot connect to nobody@127\.0\.0\.1:1\/accessweaver/);
     expect(result.stderr).not.toMatch(/:x@/);

@@ -90,7 +90,13 @@ describe('monitoring', () => {
   });
 
   test('still prints the CloudWatch figures when the database is unreachable, and exits 4', async () => {
-    const result = await runCli(['monitoring', '--env', 'staging', '--database-url', 'postgres://u:p@127.0.0.1:1/accessweaver']);
+    const result = await runCli([
+      'monitoring',
+      '--env',
+      'staging',
+      '--database-url',
+      'postgres://u:p@127.0.0.1:1/accessweaver',
+    ]);
     expect(result.code).toBe(4);
     expect(result.stdout).toMatch(/^CPUUtilization\s+42\.50%/m);
     expect(result.stderr).toMatch(/database figures unavailable: Cannot connect to u@127\.0\.0\.1:1\/accessweaver/);

@@ -56,13 +56,17 @@ const notFound = (id: string) => new DBInstanceNotFoundFault({ message: `DBInsta
 function mockHappyPath(): void {
   // Any other identifier (a new instance's name) does not exist yet.
   rdsMock.on(DescribeDBInstancesCommand).rejects(notFound('other'));
-  rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance()] });
+  rdsMock
+    .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY })
+    .resolves({ DBInstances: [primaryInstance()] });
   rdsMock.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: SNAPSHOT, Status: 'creating' } });
   rdsMock
     .on(DescribeDBSnapshotsCommand)
     .resolvesOnce({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'creating', PercentProgress: 40 }] })
     .resolves({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'available', PercentProgress: 100 }] });
-  rdsMock.on(RestoreDBInstanceToPointInTimeCommand).resolves({ DBInstance: { DBInstanceIdentifier: RESTORED, DBInstanceStatus: 'creating' } });
+  rdsMock
+    .on(RestoreDBInstanceToPointInTimeCommand)
+    .resolves({ DBInstance: { DBInstanceIdentifier: RESTORED, DBInstanceStatus: 'creating' } });
   rdsMock
     .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: RESTORED })
     // The pre-flight check that the name is free, then a first poll before the instance shows up.
@@ -70,7 +74,13 @@ function mockHappyPath(): void {
     .rejectsOnce(notFound(RESTORED))
     .resolvesOnce({ DBInstances: [{ DBInstanceIdentifier: RESTORED, DBInstanceStatus: 'creating' }] })
     .resolves({
-      DBInstances: [{ DBInstanceIdentifier: RESTORED, DBInstanceStatus: 'available', Endpoint: { Address: 'restored.example.internal', Port: 5432 } }],
+      DBInstances: [
+        {
+          DBInstanceIdentifier: RESTORED,
+          DBInstanceStatus: 'available',
+          Endpoint: { Address: 'restored.example.internal', Port: 5432 },
+        },
+      ],
     });
 }
 
@@ -123,7 +133,16 @@ describe('restore', () => {
   });
 
   test('uses --target-identifier for the new instance', async () => {
-    await runCli(['restore', '--env', 'prod', '--latest', '--target-identifier', 'accessweaver-prod-incident-42', '--yes', '--no-wait']);
+    await runCli([
+      'restore',
+      '--env',
+      'prod',
+      '--latest',
+      '--target-identifier',
+      'accessweaver-prod-incident-42',
+      '--yes',
+      '--no-wait',
+    ]);
     const [, input] = sent(rdsMock).find(([name]) => name === 'RestoreDBInstanceToPointInTimeCommand') ?? [];
     expect(input).toMatchObject({ TargetDBInstanceIdentifier: 'accessweaver-prod-incident-42' });
   });
@@ -156,14 +175,20 @@ describe('restore safety', () => {
   });
 
   test('refuses when the operator types something other than the identifier', async () => {
-    const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME], { interactive: true, answers: ['y'] });
+    const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME], {
+      interactive: true,
+      answers: ['y'],
+    });
     expect(result.code).toBe(3);
     expect(result.questions).toEqual([`Type the instance identifier '${PRIMARY}' to restore it: `]);
     expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual([]);
   });
 
   test('proceeds when the operator types the identifier', async () => {
-    const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME], { interactive: true, answers: [PRIMARY] });
+    const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME], {
+      interactive: true,
+      answers: [PRIMARY],
+    });
     expect(result.code).toBe(0);
     expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual(MUTATIONS);
   });
@@ -172,14 +197,21 @@ describe('restore safety', () => {
     const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME, '--dry-run', '--json']);
     expect(result.code).toBe(0);
     const { steps } = JSON.parse(result.stdout) as { steps: { operation: string; input?: unknown }[] };
-    expect(steps.map((s) => s.operation)).toEqual(['CreateDBSnapshot', 'wait', 'RestoreDBInstanceToPointInTime', 'wait']);
+    expect(steps.map((s) => s.operation)).toEqual([
+      'CreateDBSnapshot',
+      'wait',
+      'RestoreDBInstanceToPointInTime',
+      'wait',
+    ]);
     expect(steps[0].input).toEqual(EXPECTED_SNAPSHOT_INPUT);
     expect(steps[2].input).toEqual({ ...EXPECTED_RESTORE_INPUT, RestoreTime: '2026-03-14T01:55:00.000Z' });
     expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand', 'DescribeDBInstancesCommand']);
   });
 
   test('does not restore when the safety snapshot fails', async () => {
-    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'failed' }] });
+    rdsMock
+      .on(DescribeDBSnapshotsCommand)
+      .resolves({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'failed' }] });
     const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME, '--yes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(new RegExp(`snapshot ${SNAPSHOT}: status 'failed'.*Nothing else was changed`));
@@ -187,8 +219,19 @@ describe('restore safety', () => {
   });
 
   test('gives up after --wait-timeout with the command to follow the snapshot', async () => {
-    rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'creating', PercentProgress: 10 }] });
-    const result = await runCli(['restore', '--env', 'prod', '--restore-time', RESTORE_TIME, '--yes', '--wait-timeout', '2']);
+    rdsMock
+      .on(DescribeDBSnapshotsCommand)
+      .resolves({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'creating', PercentProgress: 10 }] });
+    const result = await runCli([
+      'restore',
+      '--env',
+      'prod',
+      '--restore-time',
+      RESTORE_TIME,
+      '--yes',
+      '--wait-timeout',
+      '2',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Gave up waiting for snapshot .* after 2m00s/);
     expect(result.stderr).toContain(`aws rds describe-db-snapshots --db-snapshot-identifier ${SNAPSHOT}`);
@@ -205,8 +248,18 @@ describe('restore input checks', () => {
   });
 
   test('rejects a target identifier that is already taken, before the snapshot', async () => {
-    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'accessweaver-prod-replica-1' }).resolves({ DBInstances: [primaryInstance()] });
-    const result = await runCli(['restore', '--env', 'prod', '--latest', '--target-identifier', 'accessweaver-prod-replica-1', '--yes']);
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'accessweaver-prod-replica-1' })
+      .resolves({ DBInstances: [primaryInstance()] });
+    const result = await runCli([
+      'restore',
+      '--env',
+      'prod',
+      '--latest',
+      '--target-identifier',
+      'accessweaver-prod-replica-1',
+      '--yes',
+    ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/An instance named accessweaver-prod-replica-1 already exists/);
     expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual([]);
@@ -232,7 +285,9 @@ describe('restore input checks', () => {
   });
 
   test('fails clearly when automated backups are disabled', async () => {
-    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance({ BackupRetentionPeriod: 0 })] });
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY })
+      .resolves({ DBInstances: [primaryInstance({ BackupRetentionPeriod: 0 })] });
     const result = await runCli(['restore', '--env', 'prod', '--latest', '--yes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/automated backups disabled/);
@@ -254,7 +309,9 @@ describe('restore input checks', () => {
   });
 
   test('targets <project>-<env>-primary for --project', async () => {
-    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'acme-staging-primary' }).resolves({ DBInstances: [primaryInstance()] });
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'acme-staging-primary' })
+      .resolves({ DBInstances: [primaryInstance()] });
     await runCli(['restore', '--env', 'staging', '--project', 'acme', '--latest', '--dry-run']);
     expect(sent(rdsMock)).toEqual([
       ['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'acme-staging-primary' }],

@@ -23,7 +23,9 @@ beforeEach(() => {
     .resolvesOnce({ DBInstances: [primaryInstance({ DBInstanceStatus: 'modifying' })] })
     .resolves({ DBInstances: [primaryInstance({ DBInstanceClass: 'db.r6g.xlarge' })] });
   rdsMock.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: { DBSnapshotIdentifier: SNAPSHOT, Status: 'creating' } });
-  rdsMock.on(DescribeDBSnapshotsCommand).resolves({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'available', PercentProgress: 100 }] });
+  rdsMock
+    .on(DescribeDBSnapshotsCommand)
+    .resolves({ DBSnapshots: [{ DBSnapshotIdentifier: SNAPSHOT, Status: 'available', PercentProgress: 100 }] });
   rdsMock.on(DescribeOrderableDBInstanceOptionsCommand).resolves({
     OrderableDBInstanceOptions: [
       { Engine: 'postgres', EngineVersion: '15.18', DBInstanceClass: 'db.r6g.xlarge', StorageType: 'gp3' },
@@ -57,7 +59,10 @@ describe('scale', () => {
         },
       ],
       ['DescribeDBSnapshotsCommand', { DBSnapshotIdentifier: SNAPSHOT }],
-      ['ModifyDBInstanceCommand', { DBInstanceIdentifier: PRIMARY, DBInstanceClass: 'db.r6g.xlarge', ApplyImmediately: true }],
+      [
+        'ModifyDBInstanceCommand',
+        { DBInstanceIdentifier: PRIMARY, DBInstanceClass: 'db.r6g.xlarge', ApplyImmediately: true },
+      ],
       ['DescribeDBInstancesCommand', { DBInstanceIdentifier: PRIMARY }],
       ['DescribeDBInstancesCommand', { DBInstanceIdentifier: PRIMARY }],
       ['DescribeDBInstancesCommand', { DBInstanceIdentifier: PRIMARY }],
@@ -97,7 +102,10 @@ describe('scale safety', () => {
   });
 
   test('refuses when the interactive answer is not the identifier', async () => {
-    const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge'], { interactive: true, answers: ['yes'] });
+    const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge'], {
+      interactive: true,
+      answers: ['yes'],
+    });
     expect(result.code).toBe(3);
     expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual([]);
   });
@@ -105,14 +113,18 @@ describe('scale safety', () => {
   test('--dry-run prints the exact calls and makes only the read calls', async () => {
     const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge', '--dry-run']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^Dry run, nothing changed\. Scale accessweaver-prod-primary from db\.r6g\.large to db\.r6g\.xlarge/);
+    expect(result.stdout).toMatch(
+      /^Dry run, nothing changed\. Scale accessweaver-prod-primary from db\.r6g\.large to db\.r6g\.xlarge/,
+    );
     expect(result.stdout).toContain('3. ModifyDBInstance');
-    expect(result.stdout).toMatch(/^       ApplyImmediately: true$/m);
+    expect(result.stdout).toMatch(/^ {7}ApplyImmediately: true$/m);
     expect(sentNames(rdsMock)).toEqual(['DescribeDBInstancesCommand', 'DescribeOrderableDBInstanceOptionsCommand']);
   });
 
   test('refuses to modify an instance that is not available', async () => {
-    rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY }).resolves({ DBInstances: [primaryInstance({ DBInstanceStatus: 'backing-up' })] });
+    rdsMock
+      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY })
+      .resolves({ DBInstances: [primaryInstance({ DBInstanceStatus: 'backing-up' })] });
     const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge', '--yes']);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/is 'backing-up': scale only an available instance/);
@@ -121,11 +133,15 @@ describe('scale safety', () => {
 
   test('rejects a class RDS does not offer for the engine version and storage type, before the snapshot', async () => {
     rdsMock.on(DescribeOrderableDBInstanceOptionsCommand).resolves({
-      OrderableDBInstanceOptions: [{ Engine: 'postgres', EngineVersion: '15.18', DBInstanceClass: 'db.r6g.xlarge', StorageType: 'gp3' }],
+      OrderableDBInstanceOptions: [
+        { Engine: 'postgres', EngineVersion: '15.18', DBInstanceClass: 'db.r6g.xlarge', StorageType: 'gp3' },
+      ],
     });
     const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge', '--yes']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('RDS does not offer db.r6g.xlarge for postgres 15.18 with io1 storage in this region.');
+    expect(result.stderr).toContain(
+      'RDS does not offer db.r6g.xlarge for postgres 15.18 with io1 storage in this region.',
+    );
     expect(sentNames(rdsMock).filter((n) => MUTATIONS.includes(n))).toEqual([]);
   });
 

@@ -91,6 +91,8 @@ describe('seed runbook SQL on PostgreSQL 15', () => {
     cloudwatchMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
     const result = await runCli(['monitoring', '--env', 'dev', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout).database.busiestTables.map((t: { table: string }) => t.table)).toContain('accessweaver.users');
+    expect(JSON.parse(result.stdout).database.busiestTables.map((t: { table: string }) => t.table)).toContain(
+      'accessweaver.users',
+    );
   });
 });

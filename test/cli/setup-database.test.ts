@@ -8,19 +8,41 @@ import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
 import { TEST_PASSWORDS } from '../db/fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/database';
-import { MASTER_SECRET_ARN, primaryInstance, rdsMock, resetAwsMocks, secretsMock, sent, sentNames } from './support/aws';
+import {
+  MASTER_SECRET_ARN,
+  primaryInstance,
+  rdsMock,
+  resetAwsMocks,
+  secretsMock,
+  sent,
+  sentNames,
+} from './support/aws';
 import { runCli } from './support/harness';
 
 const APP_SECRET = 'accessweaver-dev-app-db-credentials';
 const READONLY_SECRET = 'accessweaver-dev-readonly-db-credentials';
-const MIGRATION_FILES = readdirSync(path.resolve(__dirname, '../../sql')).filter((f) => f.endsWith('.sql')).sort();
+const MIGRATION_FILES = readdirSync(path.resolve(__dirname, '../../sql'))
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 
 function secretJson(username: string, password: string): { SecretString: string } {
-  return { SecretString: JSON.stringify({ username, password, host: 'db.internal', port: 5432, dbname: 'accessweaver', engine: 'postgres' }) };
+  return {
+    SecretString: JSON.stringify({
+      username,
+      password,
+      host: 'db.internal',
+      port: 5432,
+      dbname: 'accessweaver',
+      engine: 'postgres',
+    }),
+  };
 }
 
 /** The real database tools, recording what setup-database asked of them. */
-function recordingTools(): DatabaseTools & { readonly migrated: string[]; readonly passwordsSet: { url: string; passwords: object }[] } {
+function recordingTools(): DatabaseTools & {
+  readonly migrated: string[];
+  readonly passwordsSet: { url: string; passwords: object }[];
+} {
   const migrated: string[] = [];
   const passwordsSet: { url: string; passwords: object }[] = [];
   return {
@@ -43,8 +65,12 @@ beforeEach(async () => {
   resetAwsMocks();
   // Logins are cluster-wide: the secrets hold the passwords every suite of the test server sets,
   // so running the real setLoginPasswords here never breaks a suite running alongside.
-  secretsMock.on(GetSecretValueCommand, { SecretId: APP_SECRET }).resolves(secretJson('accessweaver_app', TEST_PASSWORDS.app));
-  secretsMock.on(GetSecretValueCommand, { SecretId: READONLY_SECRET }).resolves(secretJson('accessweaver_readonly', TEST_PASSWORDS.readonly));
+  secretsMock
+    .on(GetSecretValueCommand, { SecretId: APP_SECRET })
+    .resolves(secretJson('accessweaver_app', TEST_PASSWORDS.app));
+  secretsMock
+    .on(GetSecretValueCommand, { SecretId: READONLY_SECRET })
+    .resolves(secretJson('accessweaver_readonly', TEST_PASSWORDS.readonly));
   db = await createTestDatabase('aw_cli_setup');
 });
 
@@ -54,7 +80,9 @@ afterEach(async () => {
 
 describe('setup-database', () => {
   test('applies every migration of the project', async () => {
-    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], { database: recordingTools() });
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], {
+      database: recordingTools(),
+    });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ applied: MIGRATION_FILES, alreadyApplied: [] });
   });
@@ -62,7 +90,9 @@ describe('setup-database', () => {
   test('sets the app and read-only passwords from their secrets, over the master connection', async () => {
     const tools = recordingTools();
     await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
-    expect(tools.passwordsSet).toEqual([{ url: db.url, passwords: { app: TEST_PASSWORDS.app, readonly: TEST_PASSWORDS.readonly } }]);
+    expect(tools.passwordsSet).toEqual([
+      { url: db.url, passwords: { app: TEST_PASSWORDS.app, readonly: TEST_PASSWORDS.readonly } },
+    ]);
     expect(sent(secretsMock)).toEqual([
       ['GetSecretValueCommand', { SecretId: APP_SECRET }],
       ['GetSecretValueCommand', { SecretId: READONLY_SECRET }],
@@ -71,7 +101,9 @@ describe('setup-database', () => {
 
   test('is idempotent: a second run applies nothing and still succeeds', async () => {
     await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: recordingTools() });
-    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], { database: recordingTools() });
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], {
+      database: recordingTools(),
+    });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ applied: [], alreadyApplied: MIGRATION_FILES });
   });
@@ -79,11 +111,15 @@ describe('setup-database', () => {
   test('exits 4 naming a missing secret, before touching the database', async () => {
     secretsMock
       .on(GetSecretValueCommand, { SecretId: READONLY_SECRET })
-      .rejects(new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }));
+      .rejects(
+        new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }),
+      );
     const tools = recordingTools();
     const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
     expect(result.code).toBe(4);
-    expect(result.stderr).toContain(`GetSecretValue ${READONLY_SECRET} (accessweaver_readonly credentials): ResourceNotFoundException`);
+    expect(result.stderr).toContain(
+      `GetSecretValue ${READONLY_SECRET} (accessweaver_readonly credentials): ResourceNotFoundException`,
+    );
     expect(tools.migrated).toEqual([]);
   });
 
@@ -92,7 +128,9 @@ describe('setup-database', () => {
     const tools = recordingTools();
     const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`Secret ${APP_SECRET} is for 'someone_else', but the migrations create the login 'accessweaver_app'`);
+    expect(result.stderr).toContain(
+      `Secret ${APP_SECRET} is for 'someone_else', but the migrations create the login 'accessweaver_app'`,
+    );
     expect(tools.migrated).toEqual([]);
   });
 
@@ -100,7 +138,10 @@ describe('setup-database', () => {
     const directory = mkdtempSync(path.join(os.tmpdir(), 'aw-cli-migrations-'));
     writeFileSync(path.join(directory, '0001_broken.sql'), 'SELEC 1;');
     const tools = recordingTools();
-    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--migrations-dir', directory], { database: tools });
+    const result = await runCli(
+      ['setup-database', '--env', 'dev', '--database-url', db.url, '--migrations-dir', directory],
+      { database: tools },
+    );
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/Migrations failed/);
     expect(tools.passwordsSet).toEqual([]);
@@ -108,7 +149,10 @@ describe('setup-database', () => {
 
   test('exits 4 when the database is unreachable, before migrating', async () => {
     const tools = recordingTools();
-    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', 'postgres://postgres:x@127.0.0.1:1/accessweaver'], { database: tools });
+    const result = await runCli(
+      ['setup-database', '--env', 'dev', '--database-url', 'postgres://postgres:x@127.0.0.1:1/accessweaver'],
+      { database: tools },
+    );
     expect(result.code).toBe(4);
     expect(tools.migrated).toEqual([]);
   });
@@ -121,17 +165,28 @@ describe('setup-database through the RDS-managed master secret', () => {
   beforeEach(() => {
     const server = new URL(db.url);
     rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'accessweaver-dev-primary' }).resolves({
-      DBInstances: [primaryInstance({ DBInstanceIdentifier: 'accessweaver-dev-primary', DBName: db.name, Endpoint: { Address: server.hostname, Port: Number(server.port) } })],
+      DBInstances: [
+        primaryInstance({
+          DBInstanceIdentifier: 'accessweaver-dev-primary',
+          DBName: db.name,
+          Endpoint: { Address: server.hostname, Port: Number(server.port) },
+        }),
+      ],
     });
     // What RDS stores: username and password only, no host and no dbname.
-    secretsMock
-      .on(GetSecretValueCommand, { SecretId: MASTER_SECRET_ARN })
-      .resolves({ SecretString: JSON.stringify({ username: decodeURIComponent(server.username), password: decodeURIComponent(server.password) }) });
+    secretsMock.on(GetSecretValueCommand, { SecretId: MASTER_SECRET_ARN }).resolves({
+      SecretString: JSON.stringify({
+        username: decodeURIComponent(server.username),
+        password: decodeURIComponent(server.password),
+      }),
+    });
   });
 
   test('finds the master secret through DescribeDBInstances', async () => {
     await runCli(['setup-database', '--env', 'dev', '--ca-bundle', caBundle], { database: recordingTools() });
-    expect(sent(rdsMock)).toEqual([['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'accessweaver-dev-primary' }]]);
+    expect(sent(rdsMock)).toEqual([
+      ['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'accessweaver-dev-primary' }],
+    ]);
     expect(sentNames(secretsMock)).toHaveLength(3);
     expect(sent(secretsMock)[2]).toEqual(['GetSecretValueCommand', { SecretId: MASTER_SECRET_ARN }]);
   });
@@ -141,7 +196,9 @@ describe('setup-database through the RDS-managed master secret', () => {
     const result = await runCli(['setup-database', '--env', 'dev', '--ca-bundle', caBundle], { database: tools });
     const server = new URL(db.url);
     expect(result.code).toBe(4);
-    expect(result.stderr).toContain(`Cannot connect to ${decodeURIComponent(server.username)}@${server.hostname}:${server.port}/${db.name} (sslmode=verify-full)`);
+    expect(result.stderr).toContain(
+      `Cannot connect to ${decodeURIComponent(server.username)}@${server.hostname}:${server.port}/${db.name} (sslmode=verify-full)`,
+    );
     expect(result.stderr).toMatch(/does not support SSL/);
     expect(tools.migrated).toEqual([]);
   });

@@ -64,7 +64,12 @@ test.each(['application_role', 'readonly_role'])(
 
 // The seed's plpgsql function could be neither inlined nor cached.
 test('current_tenant_id() is an inlinable STABLE SQL function', async () => {
-  const [definition] = await query<{ language: string; volatility: string; config: string[] | null; security_definer: boolean }>(
+  const [definition] = await query<{
+    language: string;
+    volatility: string;
+    config: string[] | null;
+    security_definer: boolean;
+  }>(
     `SELECT l.lanname AS language, p.provolatile AS volatility, p.proconfig AS config, p.prosecdef AS security_definer
        FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
       WHERE p.oid = 'accessweaver.current_tenant_id()'::regprocedure`,
@@ -93,13 +98,18 @@ test("one tenant's grants are read through the primary key, with the tenant as a
   expect(plan).not.toMatch(/SubPlan/);
 });
 
-test.each([APP_LOGIN, READONLY_LOGIN])('login %s can neither bypass row-level security nor administer roles', async (login) => {
-  const [attributes] = await query<{ rolsuper: boolean; rolbypassrls: boolean; rolcreaterole: boolean; rolcreatedb: boolean }>(
-    'SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1',
-    [login],
-  );
-  expect(attributes).toEqual({ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false });
-});
+test.each([APP_LOGIN, READONLY_LOGIN])(
+  'login %s can neither bypass row-level security nor administer roles',
+  async (login) => {
+    const [attributes] = await query<{
+      rolsuper: boolean;
+      rolbypassrls: boolean;
+      rolcreaterole: boolean;
+      rolcreatedb: boolean;
+    }>('SELECT rolsuper, rolbypassrls, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = $1', [login]);
+    expect(attributes).toEqual({ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false });
+  },
+);
 
 test.each([APP_LOGIN, READONLY_LOGIN])('login %s owns no object of the schema', async (login) => {
   const owned = await query<{ name: string }>(

@@ -83,7 +83,10 @@ async function rowCount(table: TenantTable, tenantId: string): Promise<number> {
 function insertFor(table: TenantTable, tenant: TenantFixture): { text: string; values: unknown[] } {
   switch (table) {
     case 'users':
-      return { text: 'INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, $2)', values: [tenant.id, 'new@example.com'] };
+      return {
+        text: 'INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, $2)',
+        values: [tenant.id, 'new@example.com'],
+      };
     case 'roles':
       return { text: "INSERT INTO accessweaver.roles (tenant_id, name) VALUES ($1, 'new-role')", values: [tenant.id] };
     case 'user_roles':
@@ -165,22 +168,31 @@ describe.each(LOGINS)('%s login', (login) => {
 describe('app login writes', () => {
   test.each(TENANT_TABLES)('INSERT into %s within its own tenant succeeds', async (table) => {
     const insert = insertFor(table, own());
-    const inserted = await asTenant('app', own().id, async (client) => (await client.query(insert.text, insert.values)).rowCount);
+    const inserted = await asTenant(
+      'app',
+      own().id,
+      async (client) => (await client.query(insert.text, insert.values)).rowCount,
+    );
     expect(inserted).toBe(1);
   });
 
   test.each(TENANT_TABLES)('an unfiltered UPDATE of %s touches only its own tenant', async (table) => {
     const expected = await rowCount(table, own().id);
-    const updated = await asTenant('app', own().id, async (client) =>
-      (await client.query(`UPDATE accessweaver.${table} SET metadata = '{"touched": true}'`)).rowCount,
+    const updated = await asTenant(
+      'app',
+      own().id,
+      async (client) =>
+        (await client.query(`UPDATE accessweaver.${table} SET metadata = '{"touched": true}'`)).rowCount,
     );
     expect(updated).toBe(expected);
   });
 
   test.each(TENANT_TABLES)('an unfiltered DELETE of %s touches only its own tenant', async (table) => {
     const expected = await rowCount(table, own().id);
-    const deleted = await asTenant('app', own().id, async (client) =>
-      (await client.query(`DELETE FROM accessweaver.${table}`)).rowCount,
+    const deleted = await asTenant(
+      'app',
+      own().id,
+      async (client) => (await client.query(`DELETE FROM accessweaver.${table}`)).rowCount,
     );
     expect(deleted).toBe(expected);
   });

@@ -23,8 +23,9 @@ afterAll(async () => {
 
 async function canLogIn(login: string, password: string): Promise<boolean> {
   try {
-    return await withConnection(database.loginUrl(login, password), async (client) =>
-      (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0].user === login,
+    return await withConnection(
+      database.loginUrl(login, password),
+      async (client) => (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0].user === login,
     );
   } catch {
     return false;
@@ -32,33 +33,43 @@ async function canLogIn(login: string, password: string): Promise<boolean> {
 }
 
 describe('setLoginPasswords()', () => {
-  const passwords = { app: 'n3w-App_pa$$word!', readonly: "r3ad'only \"pass\\word" };
+  const passwords = { app: 'n3w-App_pa$$word!', readonly: 'r3ad\'only "pass\\word' };
 
   test('lets both logins authenticate with their new passwords', async () => {
     await setLoginPasswords(database.url, passwords);
-    expect([await canLogIn(APP_LOGIN, passwords.app), await canLogIn(READONLY_LOGIN, passwords.readonly)]).toEqual([true, true]);
+    expect([await canLogIn(APP_LOGIN, passwords.app), await canLogIn(READONLY_LOGIN, passwords.readonly)]).toEqual([
+      true,
+      true,
+    ]);
   });
 
   test('retires the previous passwords', async () => {
     await setLoginPasswords(database.url, passwords);
-    expect([await canLogIn(APP_LOGIN, TEST_PASSWORDS.app), await canLogIn(READONLY_LOGIN, TEST_PASSWORDS.readonly)]).toEqual([
-      false,
-      false,
-    ]);
+    expect([
+      await canLogIn(APP_LOGIN, TEST_PASSWORDS.app),
+      await canLogIn(READONLY_LOGIN, TEST_PASSWORDS.readonly),
+    ]).toEqual([false, false]);
   });
 
   test('stores a SCRAM verifier, never the password', async () => {
     await setLoginPasswords(database.url, passwords);
-    const stored = await withConnection(database.url, async (client) =>
-      (await client.query<{ rolpassword: string }>('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [APP_LOGIN])).rows[0]
-        .rolpassword,
+    const stored = await withConnection(
+      database.url,
+      async (client) =>
+        (
+          await client.query<{ rolpassword: string }>('SELECT rolpassword FROM pg_authid WHERE rolname = $1', [
+            APP_LOGIN,
+          ])
+        ).rows[0].rolpassword,
     );
     expect(stored).toMatch(/^SCRAM-SHA-256\$4096:/);
     expect(stored).not.toContain(passwords.app);
   });
 
   test('changes neither password when one is unusable', async () => {
-    await expect(setLoginPasswords(database.url, { app: 'fine-password', readonly: '' })).rejects.toThrow(/readonly password/);
+    await expect(setLoginPasswords(database.url, { app: 'fine-password', readonly: '' })).rejects.toThrow(
+      /readonly password/,
+    );
     expect(await canLogIn(APP_LOGIN, TEST_PASSWORDS.app)).toBe(true);
   });
 });

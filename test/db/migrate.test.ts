@@ -17,7 +17,9 @@ function copyOfMigrations(): string {
 
 async function tableExists(url: string, qualifiedName: string): Promise<boolean> {
   return withConnection(url, async (client) => {
-    const { rows } = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [qualifiedName]);
+    const { rows } = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [
+      qualifiedName,
+    ]);
     return rows[0].found !== null;
   });
 }
@@ -73,10 +75,7 @@ describe('migrate()', () => {
     const directory = copyOfMigrations();
     scratch.push(directory);
     const broken = `${String(migrationFiles.length + 1).padStart(4, '0')}_half_done.sql`;
-    writeFileSync(
-      path.join(directory, broken),
-      'CREATE TABLE accessweaver.half_done (id int);\nSELECT 1 / 0;\n',
-    );
+    writeFileSync(path.join(directory, broken), 'CREATE TABLE accessweaver.half_done (id int);\nSELECT 1 / 0;\n');
 
     await expect(migrate(database.url, { directory })).rejects.toThrow(/half_done.*division by zero/s);
     expect(await tableExists(database.url, 'accessweaver.half_done')).toBe(false);

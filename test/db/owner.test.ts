@@ -51,23 +51,29 @@ describe('once migrated', () => {
       const { rows } = await client.query<{ id: string }>(
         "INSERT INTO accessweaver.tenants (name, subdomain) VALUES ('Owner test', 'owner-test') RETURNING id",
       );
-      await client.query("INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, 'a@owner.example')", [rows[0].id]);
+      await client.query("INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, 'a@owner.example')", [
+        rows[0].id,
+      ]);
     });
   });
 
   async function usersVisibleToMaster(): Promise<number> {
-    return withConnection(masterUrl, async (client) =>
-      (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM accessweaver.users')).rows[0].n,
+    return withConnection(
+      masterUrl,
+      async (client) =>
+        (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM accessweaver.users')).rows[0].n,
     );
   }
 
   test('the master user owns the tables', async () => {
-    const owners = await withConnection(masterUrl, async (client) =>
-      (
-        await client.query<{ owner: string }>(
-          "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'accessweaver'::regnamespace AND relkind = 'r'",
-        )
-      ).rows,
+    const owners = await withConnection(
+      masterUrl,
+      async (client) =>
+        (
+          await client.query<{ owner: string }>(
+            "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'accessweaver'::regnamespace AND relkind = 'r'",
+          )
+        ).rows,
     );
     expect(owners).toEqual([{ owner: MASTER }]);
   });

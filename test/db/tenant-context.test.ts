@@ -58,8 +58,11 @@ async function backendPidOf(client: PoolClient): Promise<number> {
 
 describe('withTenant()', () => {
   test('runs the work with the tenant set', async () => {
-    const tenant = await withTenant(pool, tenants[0].id, async (client) =>
-      (await client.query<{ id: string }>('SELECT accessweaver.current_tenant_id() AS id')).rows[0].id,
+    const tenant = await withTenant(
+      pool,
+      tenants[0].id,
+      async (client) =>
+        (await client.query<{ id: string }>('SELECT accessweaver.current_tenant_id() AS id')).rows[0].id,
     );
     expect(tenant).toBe(tenants[0].id);
   });
@@ -82,20 +85,30 @@ describe('withTenant()', () => {
     await withTenant(pool, tenants[0].id, (client) =>
       client.query("INSERT INTO accessweaver.roles (tenant_id, name) VALUES ($1, 'committed')", [tenants[0].id]),
     );
-    const names = await withConnection(database.url, async (client) =>
-      (await client.query<{ name: string }>("SELECT name FROM accessweaver.roles WHERE name = 'committed'")).rows,
+    const names = await withConnection(
+      database.url,
+      async (client) =>
+        (await client.query<{ name: string }>("SELECT name FROM accessweaver.roles WHERE name = 'committed'")).rows,
     );
     expect(names).toEqual([{ name: 'committed' }]);
   });
 
   test('rolls back the work when it throws', async () => {
     const attempt = withTenant(pool, tenants[0].id, async (client) => {
-      await client.query("INSERT INTO accessweaver.roles (tenant_id, name) VALUES ($1, 'rolled-back')", [tenants[0].id]);
+      await client.query("INSERT INTO accessweaver.roles (tenant_id, name) VALUES ($1, 'rolled-back')", [
+        tenants[0].id,
+      ]);
       throw new Error('request failed');
     });
     await expect(attempt).rejects.toThrow('request failed');
-    const count = await withConnection(database.url, async (client) =>
-      (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM accessweaver.roles WHERE name = 'rolled-back'")).rows[0].n,
+    const count = await withConnection(
+      database.url,
+      async (client) =>
+        (
+          await client.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM accessweaver.roles WHERE name = 'rolled-back'",
+          )
+        ).rows[0].n,
     );
     expect(count).toBe(0);
   });

@@ -12,12 +12,16 @@ const resource = (type: string, name: string) => {
   if (!found) throw new Error(`no ${type}.${name} in the module`);
   return found;
 };
-const parameter = (name: string) => resource('aws_db_parameter_group', 'main').parameter.find((p: any) => p.name === name);
+const parameter = (name: string) =>
+  resource('aws_db_parameter_group', 'main').parameter.find((p: any) => p.name === name);
 
 describe('the emitted module', () => {
   test('the committed modules/rds is exactly what the constructs generate (run `npm run modules`)', () => {
     for (const [relative, content] of Object.entries(moduleFiles(doc))) {
-      expect({ file: relative, content: readFileSync(path.join(MODULE_DIR, relative), 'utf8') }).toEqual({ file: relative, content });
+      expect({ file: relative, content: readFileSync(path.join(MODULE_DIR, relative), 'utf8') }).toEqual({
+        file: relative,
+        content,
+      });
     }
   });
 
@@ -34,43 +38,81 @@ describe('the emitted module', () => {
   });
 
   test('keeps the original module inputs, and every added input has a default', () => {
-    const original = ['project_name', 'environment', 'vpc_id', 'private_subnet_ids', 'allowed_security_groups', 'backup_window', 'maintenance_window', 'tags'];
+    const original = [
+      'project_name',
+      'environment',
+      'vpc_id',
+      'private_subnet_ids',
+      'allowed_security_groups',
+      'backup_window',
+      'maintenance_window',
+      'tags',
+    ];
     expect(Object.keys(doc.variable)).toEqual(expect.arrayContaining(original));
     const added = Object.keys(doc.variable).filter((name) => !original.includes(name));
     expect(added.length).toBeGreaterThan(0);
-    for (const name of added) expect({ name, hasDefault: 'default' in doc.variable[name] }).toEqual({ name, hasDefault: true });
+    for (const name of added)
+      expect({ name, hasDefault: 'default' in doc.variable[name] }).toEqual({ name, hasDefault: true });
   });
 
   test('describes and types every input', () => {
     for (const [name, variable] of Object.entries<any>(doc.variable)) {
-      expect({ name, description: typeof variable.description, type: typeof variable.type }).toEqual({ name, description: 'string', type: 'string' });
+      expect({ name, description: typeof variable.description, type: typeof variable.type }).toEqual({
+        name,
+        description: 'string',
+        type: 'string',
+      });
     }
   });
 
   test('rejects an unknown environment with the original message', () => {
     expect(doc.variable.environment.validation).toEqual([
-      { condition: '${contains(["dev", "staging", "prod"], var.environment)}', error_message: 'Environment must be dev, staging, or prod.' },
+      {
+        condition: '${contains(["dev", "staging", "prod"], var.environment)}',
+        error_message: 'Environment must be dev, staging, or prod.',
+      },
     ]);
   });
 
   test('exposes the eleven original outputs under their names', () => {
     const original = [
-      'primary_endpoint', 'primary_address', 'replica_endpoints', 'database_name', 'database_port', 'security_group_id',
-      'security_group_client_id', 'secret_arn', 'kms_key_id', 'instance_id', 'instance_resource_id',
+      'primary_endpoint',
+      'primary_address',
+      'replica_endpoints',
+      'database_name',
+      'database_port',
+      'security_group_id',
+      'security_group_client_id',
+      'secret_arn',
+      'kms_key_id',
+      'instance_id',
+      'instance_resource_id',
     ];
     expect(Object.keys(doc.output)).toEqual(expect.arrayContaining(original));
     expect(Object.keys(doc.output)).toHaveLength(MODULE_OUTPUTS.length);
   });
 
   test('keeps the original resource addresses, so existing state maps without moved blocks', () => {
-    const addresses = Object.entries<Record<string, unknown>>(doc.resource).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`));
+    const addresses = Object.entries<Record<string, unknown>>(doc.resource).flatMap(([type, byName]) =>
+      Object.keys(byName).map((name) => `${type}.${name}`),
+    );
     expect(addresses).toEqual(
       expect.arrayContaining([
-        'aws_db_instance.main', 'aws_db_instance.replica', 'aws_db_subnet_group.main', 'aws_db_parameter_group.main',
-        'aws_security_group.rds', 'aws_security_group.rds_client', 'aws_kms_key.rds', 'aws_kms_alias.rds',
-        'aws_iam_role.rds_enhanced_monitoring', 'aws_iam_role_policy_attachment.rds_enhanced_monitoring',
-        'aws_secretsmanager_secret.app_credentials', 'aws_secretsmanager_secret.readonly_credentials',
-        'aws_cloudwatch_dashboard.rds', 'aws_cloudwatch_metric_alarm.high_cpu', 'aws_cloudwatch_metric_alarm.high_connections',
+        'aws_db_instance.main',
+        'aws_db_instance.replica',
+        'aws_db_subnet_group.main',
+        'aws_db_parameter_group.main',
+        'aws_security_group.rds',
+        'aws_security_group.rds_client',
+        'aws_kms_key.rds',
+        'aws_kms_alias.rds',
+        'aws_iam_role.rds_enhanced_monitoring',
+        'aws_iam_role_policy_attachment.rds_enhanced_monitoring',
+        'aws_secretsmanager_secret.app_credentials',
+        'aws_secretsmanager_secret.readonly_credentials',
+        'aws_cloudwatch_dashboard.rds',
+        'aws_cloudwatch_metric_alarm.high_cpu',
+        'aws_cloudwatch_metric_alarm.high_connections',
       ]),
     );
     expect(resource('aws_db_instance', 'replica').count).toBe('${local.config.replica_count}');
@@ -78,9 +120,42 @@ describe('the emitted module', () => {
 
   test('emits the sizing table as local.instance_configs, selected by the environment', () => {
     const configs = doc.locals.instance_configs;
-    expect(configs.dev).toMatchObject({ instance_class: 'db.t3.micro', allocated_storage: 20, max_allocated_storage: 100, storage_type: 'gp3', iops: null, multi_az: false, backup_retention: 1, replica_count: 0, monitoring_interval: 0, performance_insights_retention: null });
-    expect(configs.staging).toMatchObject({ instance_class: 'db.t3.small', allocated_storage: 100, max_allocated_storage: 500, storage_type: 'gp3', multi_az: true, backup_retention: 7, replica_count: 1, monitoring_interval: 60, performance_insights_retention: 7 });
-    expect(configs.prod).toMatchObject({ instance_class: 'db.r6g.large', allocated_storage: 500, max_allocated_storage: 2000, storage_type: 'io1', iops: 3000, multi_az: true, backup_retention: 30, replica_count: 2, monitoring_interval: 60, performance_insights_retention: 731, deletion_protection: true });
+    expect(configs.dev).toMatchObject({
+      instance_class: 'db.t3.micro',
+      allocated_storage: 20,
+      max_allocated_storage: 100,
+      storage_type: 'gp3',
+      iops: null,
+      multi_az: false,
+      backup_retention: 1,
+      replica_count: 0,
+      monitoring_interval: 0,
+      performance_insights_retention: null,
+    });
+    expect(configs.staging).toMatchObject({
+      instance_class: 'db.t3.small',
+      allocated_storage: 100,
+      max_allocated_storage: 500,
+      storage_type: 'gp3',
+      multi_az: true,
+      backup_retention: 7,
+      replica_count: 1,
+      monitoring_interval: 60,
+      performance_insights_retention: 7,
+    });
+    expect(configs.prod).toMatchObject({
+      instance_class: 'db.r6g.large',
+      allocated_storage: 500,
+      max_allocated_storage: 2000,
+      storage_type: 'io1',
+      iops: 3000,
+      multi_az: true,
+      backup_retention: 30,
+      replica_count: 2,
+      monitoring_interval: 60,
+      performance_insights_retention: 731,
+      deletion_protection: true,
+    });
     expect(doc.locals.config).toBe('${local.instance_configs[local.environment]}');
     expect(doc.locals.environment).toBe('${var.environment}');
   });
@@ -103,7 +178,10 @@ describe('defects of the original design, fixed', () => {
 
   test('memory parameters are integers or RDS formulas in engine units, never "256MB"-style strings', () => {
     for (const name of ['shared_buffers', 'effective_cache_size', 'maintenance_work_mem', 'wal_buffers']) {
-      expect({ name, value: parameter(name).value }).toEqual({ name, value: expect.stringMatching(/^(\d+|\{DBInstanceClassMemory[*/\d]+\}|GREATEST\(.*\))$/) });
+      expect({ name, value: parameter(name).value }).toEqual({
+        name,
+        value: expect.stringMatching(/^(\d+|\{DBInstanceClassMemory[*/\d]+\}|GREATEST\(.*\))$/),
+      });
     }
     expect(parameter('shared_buffers').value).toBe('{DBInstanceClassMemory/32768}');
   });
@@ -126,7 +204,7 @@ describe('defects of the original design, fixed', () => {
     expect(resource('aws_db_parameter_group', 'main').family).toBe('postgres15');
   });
 
-  test('the KMS key policy uses the provider\'s `policy` argument, and the key rotates', () => {
+  test("the KMS key policy uses the provider's `policy` argument, and the key rotates", () => {
     const key = resource('aws_kms_key', 'rds');
     expect(key.policy).toBe('${data.aws_iam_policy_document.rds_key_policy.json}');
     expect(key.key_policy).toBeUndefined();
@@ -148,8 +226,12 @@ describe('defects of the original design, fixed', () => {
   });
 
   test('the credential secrets use passwords the module defines', () => {
-    expect(resource('aws_secretsmanager_secret_version', 'app_credentials').secret_string).toContain('random_password.app_password.result');
-    expect(resource('aws_secretsmanager_secret_version', 'readonly_credentials').secret_string).toContain('random_password.readonly_password.result');
+    expect(resource('aws_secretsmanager_secret_version', 'app_credentials').secret_string).toContain(
+      'random_password.app_password.result',
+    );
+    expect(resource('aws_secretsmanager_secret_version', 'readonly_credentials').secret_string).toContain(
+      'random_password.readonly_password.result',
+    );
     expect(resource('random_password', 'app_password').length).toBe(32);
   });
 
@@ -161,11 +243,15 @@ describe('defects of the original design, fixed', () => {
 
   test('rotation uses a rotation function the module deploys, every 30 days, where the table asks for it', () => {
     const rotation = resource('aws_secretsmanager_secret_rotation', 'app_credentials');
-    expect(rotation.rotation_lambda_arn).toBe('${aws_serverlessapplicationrepository_cloudformation_stack.rotation[0].outputs.RotationLambdaARN}');
+    expect(rotation.rotation_lambda_arn).toBe(
+      '${aws_serverlessapplicationrepository_cloudformation_stack.rotation[0].outputs.RotationLambdaARN}',
+    );
     expect(rotation.rotation_rules).toEqual({ automatically_after_days: 30 });
     expect(rotation.count).toBe('${local.config.rotate_credentials ? 1 : 0}');
     expect(resource('aws_secretsmanager_secret_rotation', 'readonly_credentials').count).toBe(rotation.count);
-    expect(resource('aws_serverlessapplicationrepository_cloudformation_stack', 'rotation').application_id).toMatch(/SecretsManagerRDSPostgreSQLRotationSingleUser$/);
+    expect(resource('aws_serverlessapplicationrepository_cloudformation_stack', 'rotation').application_id).toMatch(
+      /SecretsManagerRDSPostgreSQLRotationSingleUser$/,
+    );
   });
 
   test('alarms go to a topic the module defines, encrypted, unless the caller passes one', () => {
@@ -181,7 +267,11 @@ describe('defects of the original design, fixed', () => {
     const egressRules = Object.values<any>(doc.resource.aws_vpc_security_group_egress_rule);
     expect(egressRules.filter((rule) => rule.security_group_id === '${aws_security_group.rds.id}')).toEqual([]);
     const clientEgress = resource('aws_vpc_security_group_egress_rule', 'rds_client_to_rds');
-    expect(clientEgress).toMatchObject({ from_port: 5432, to_port: 5432, referenced_security_group_id: '${aws_security_group.rds.id}' });
+    expect(clientEgress).toMatchObject({
+      from_port: 5432,
+      to_port: 5432,
+      referenced_security_group_id: '${aws_security_group.rds.id}',
+    });
     expect(clientEgress.cidr_ipv4).toBeUndefined();
   });
 
@@ -193,8 +283,10 @@ describe('defects of the original design, fixed', () => {
     expect(doc.variable.enable_network_acl.default).toBe(false);
   });
 
-  test('alarm dimensions name the instance identifier (the provider\'s id is the resource ID)', () => {
-    expect(resource('aws_cloudwatch_metric_alarm', 'high_cpu').dimensions).toEqual({ DBInstanceIdentifier: '${aws_db_instance.main.identifier}' });
+  test("alarm dimensions name the instance identifier (the provider's id is the resource ID)", () => {
+    expect(resource('aws_cloudwatch_metric_alarm', 'high_cpu').dimensions).toEqual({
+      DBInstanceIdentifier: '${aws_db_instance.main.identifier}',
+    });
   });
 });
 
@@ -218,7 +310,9 @@ describe('monitoring', () => {
 
   test('CPU and connection thresholds come from the table', () => {
     expect(resource('aws_cloudwatch_metric_alarm', 'high_cpu').threshold).toBe('${local.config.cpu_alarm_threshold}');
-    expect(resource('aws_cloudwatch_metric_alarm', 'high_connections').threshold).toBe('${local.config.connections_alarm_threshold}');
+    expect(resource('aws_cloudwatch_metric_alarm', 'high_connections').threshold).toBe(
+      '${local.config.connections_alarm_threshold}',
+    );
   });
 
   test('RDS events of the primary and replicas reach the alarm topic', () => {
@@ -248,5 +342,9 @@ test('the README lists every input and output', () => {
 
 test('every static parameter in the list is marked for reboot (the list has no unmarked static ones)', () => {
   const staticParameters = ['shared_preload_libraries', 'max_connections', 'shared_buffers', 'wal_buffers'];
-  expect(DATABASE_PARAMETERS.filter((p) => p.applyMethod === 'pending-reboot').map((p) => p.name).sort()).toEqual(staticParameters.sort());
+  expect(
+    DATABASE_PARAMETERS.filter((p) => p.applyMethod === 'pending-reboot')
+      .map((p) => p.name)
+      .sort(),
+  ).toEqual(staticParameters.sort());
 });

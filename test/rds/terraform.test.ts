@@ -72,9 +72,57 @@ describeWithTerraform('modules/rds with terraform', () => {
   });
 
   describe.each([
-    ['dev', { instance_class: 'db.t3.micro', allocated_storage: 20, max_allocated_storage: 100, storage_type: 'gp3', multi_az: false, backup_retention_period: 1, monitoring_interval: 0, performance_insights_enabled: false, deletion_protection: false, skip_final_snapshot: true }, 0],
-    ['staging', { instance_class: 'db.t3.small', allocated_storage: 100, max_allocated_storage: 500, storage_type: 'gp3', multi_az: true, backup_retention_period: 7, monitoring_interval: 60, performance_insights_enabled: true, performance_insights_retention_period: 7, deletion_protection: false, skip_final_snapshot: true }, 1],
-    ['prod', { instance_class: 'db.r6g.large', allocated_storage: 500, max_allocated_storage: 2000, storage_type: 'io1', iops: 3000, multi_az: true, backup_retention_period: 30, monitoring_interval: 60, performance_insights_enabled: true, performance_insights_retention_period: 731, deletion_protection: true, skip_final_snapshot: false }, 2],
+    [
+      'dev',
+      {
+        instance_class: 'db.t3.micro',
+        allocated_storage: 20,
+        max_allocated_storage: 100,
+        storage_type: 'gp3',
+        multi_az: false,
+        backup_retention_period: 1,
+        monitoring_interval: 0,
+        performance_insights_enabled: false,
+        deletion_protection: false,
+        skip_final_snapshot: true,
+      },
+      0,
+    ],
+    [
+      'staging',
+      {
+        instance_class: 'db.t3.small',
+        allocated_storage: 100,
+        max_allocated_storage: 500,
+        storage_type: 'gp3',
+        multi_az: true,
+        backup_retention_period: 7,
+        monitoring_interval: 60,
+        performance_insights_enabled: true,
+        performance_insights_retention_period: 7,
+        deletion_protection: false,
+        skip_final_snapshot: true,
+      },
+      1,
+    ],
+    [
+      'prod',
+      {
+        instance_class: 'db.r6g.large',
+        allocated_storage: 500,
+        max_allocated_storage: 2000,
+        storage_type: 'io1',
+        iops: 3000,
+        multi_az: true,
+        backup_retention_period: 30,
+        monitoring_interval: 60,
+        performance_insights_enabled: true,
+        performance_insights_retention_period: 731,
+        deletion_protection: true,
+        skip_final_snapshot: false,
+      },
+      2,
+    ],
   ] as const)('the %s caller plans offline', (env, primaryValues, replicaCount) => {
     let changes: PlannedChange[];
 
@@ -82,7 +130,7 @@ describeWithTerraform('modules/rds with terraform', () => {
       changes = await plan(await prepare(env));
     });
 
-    test('the primary has the table\'s sizing and protection', () => {
+    test("the primary has the table's sizing and protection", () => {
       expect(find(changes, 'module.rds.aws_db_instance.main')).toMatchObject({
         identifier: `accessweaver-${env}-primary`,
         engine: 'postgres',
@@ -105,9 +153,11 @@ describeWithTerraform('modules/rds with terraform', () => {
       );
     });
 
-    test('a single-AZ primary sits in its first subnet\'s zone; Multi-AZ leaves the choice to RDS', () => {
+    test("a single-AZ primary sits in its first subnet's zone; Multi-AZ leaves the choice to RDS", () => {
       // A value RDS chooses is unknown at plan, so the plan's "after" leaves it out.
-      expect(find(changes, 'module.rds.aws_db_instance.main').availability_zone).toBe(primaryValues.multi_az ? undefined : `${REGION}a`);
+      expect(find(changes, 'module.rds.aws_db_instance.main').availability_zone).toBe(
+        primaryValues.multi_az ? undefined : `${REGION}a`,
+      );
     });
 
     test('enhanced monitoring role exists exactly when the interval is set', () => {
@@ -120,16 +170,18 @@ describeWithTerraform('modules/rds with terraform', () => {
       expect(rotations).toHaveLength(env === 'prod' ? 2 : 0);
     });
 
-    test('the data sources called nothing but the stand-in\'s two APIs', () => {
+    test("the data sources called nothing but the stand-in's two APIs", () => {
       expect(standIn.unexpected).toEqual([]);
     });
   });
 
-  describe('bad input is refused at plan, with the module\'s message', () => {
+  describe("bad input is refused at plan, with the module's message", () => {
     async function planWith(env: Env, overrides: Record<string, string>): Promise<string> {
       const dir = path.join(moduleCopy, 'examples', env);
       const overrideFile = path.join(dir, 'bad_input_override.tf');
-      const body = Object.entries(overrides).map(([k, v]) => `  ${k} = ${v}`).join('\n');
+      const body = Object.entries(overrides)
+        .map(([k, v]) => `  ${k} = ${v}`)
+        .join('\n');
       writeFileSync(overrideFile, `module "rds" {\n${body}\n}\n`);
       try {
         const result = await terraform(dir, ['plan', '-input=false']);
@@ -145,13 +197,15 @@ describeWithTerraform('modules/rds with terraform', () => {
     });
 
     test('a single subnet', async () => {
-      expect(await planWith('dev', { private_subnet_ids: `["${exampleNetwork('dev').subnets.a}"]` })).toContain('needs at least two distinct subnets');
+      expect(await planWith('dev', { private_subnet_ids: `["${exampleNetwork('dev').subnets.a}"]` })).toContain(
+        'needs at least two distinct subnets',
+      );
     });
 
     test('overlapping windows', async () => {
-      expect(await planWith('dev', { backup_window: '"03:00-04:00"', maintenance_window: '"Sun:03:30-Sun:04:30"' })).toContain(
-        'backup_window must not overlap maintenance_window',
-      );
+      expect(
+        await planWith('dev', { backup_window: '"03:00-04:00"', maintenance_window: '"Sun:03:30-Sun:04:30"' }),
+      ).toContain('backup_window must not overlap maintenance_window');
     });
 
     test('malformed backup window', async () => {

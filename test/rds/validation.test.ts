@@ -41,11 +41,15 @@ describe('literal inputs are checked at synth, naming the bad value', () => {
   });
 
   test('single subnet', () => {
-    expect(() => synth({ privateSubnetIds: ['subnet-0aaa'] })).toThrow('private_subnet_ids [subnet-0aaa] has 1 subnet(s)');
+    expect(() => synth({ privateSubnetIds: ['subnet-0aaa'] })).toThrow(
+      'private_subnet_ids [subnet-0aaa] has 1 subnet(s)',
+    );
   });
 
   test('the same subnet twice', () => {
-    expect(() => synth({ privateSubnetIds: ['subnet-0aaa', 'subnet-0aaa'] })).toThrow('lists subnet-0aaa more than once');
+    expect(() => synth({ privateSubnetIds: ['subnet-0aaa', 'subnet-0aaa'] })).toThrow(
+      'lists subnet-0aaa more than once',
+    );
   });
 
   test('malformed backup window', () => {
@@ -53,7 +57,9 @@ describe('literal inputs are checked at synth, naming the bad value', () => {
   });
 
   test('malformed maintenance window', () => {
-    expect(() => synth({ maintenanceWindow: 'Sunday:04:00-Sunday:05:00' })).toThrow("maintenance_window 'Sunday:04:00-Sunday:05:00' is malformed");
+    expect(() => synth({ maintenanceWindow: 'Sunday:04:00-Sunday:05:00' })).toThrow(
+      "maintenance_window 'Sunday:04:00-Sunday:05:00' is malformed",
+    );
   });
 
   test('backup window shorter than 30 minutes', () => {
@@ -73,7 +79,9 @@ describe('literal inputs are checked at synth, naming the bad value', () => {
   });
 
   test('io1 IOPS/storage ratio below 0.5', () => {
-    expect(() => synth(withSizing({ allocatedStorage: 2000, maxAllocatedStorage: 4000, iops: 900 }))).toThrow('is 0.45 IOPS/GiB');
+    expect(() => synth(withSizing({ allocatedStorage: 2000, maxAllocatedStorage: 4000, iops: 900 }))).toThrow(
+      'is 0.45 IOPS/GiB',
+    );
   });
 
   test('Performance Insights retention that RDS refuses', () => {

@@ -52,7 +52,10 @@ describe('the environment stacks of the app', () => {
       stateBackend: LOCAL_STATE,
       environments: { staging: { services: { pdpService: { desiredCount: 4 } } } },
     });
-    expect([stacks.dev.ecs.services.pdpService.desiredCount, stacks.staging.ecs.services.pdpService.desiredCount]).toEqual([1, 4]);
+    expect([
+      stacks.dev.ecs.services.pdpService.desiredCount,
+      stacks.staging.ecs.services.pdpService.desiredCount,
+    ]).toEqual([1, 4]);
   });
 
   test('tag the stacks with the project-wide and the environment tags', () => {
@@ -143,7 +146,8 @@ describe('main.ts', () => {
     const { status, stderr, outdir } = runMain({ accessweaver: { environments: { qa: {} } } });
     expect({ status, stderr: stderr.trim(), written: fs.existsSync(outdir) }).toEqual({
       status: 1,
-      stderr: "error: cdktf.json context.accessweaver.environments: Environment must be dev, staging, or prod. Got 'qa'.",
+      stderr:
+        "error: cdktf.json context.accessweaver.environments: Environment must be dev, staging, or prod. Got 'qa'.",
       written: false,
     });
   });
@@ -154,7 +158,8 @@ describe('main.ts', () => {
     });
     expect({ status, stderr: stderr.trim(), written: fs.existsSync(outdir) }).toEqual({
       status: 1,
-      stderr: 'error: ecs-staging: apiGateway.image is empty; give a container image reference or leave it out for the default.',
+      stderr:
+        'error: ecs-staging: apiGateway.image is empty; give a container image reference or leave it out for the default.',
       written: false,
     });
   });
@@ -186,9 +191,20 @@ describe('main.ts', () => {
     const result = spawnSync(path.join(PROJECT_ROOT, 'node_modules', '.bin', 'cdktf'), ['synth', '--output', outdir], {
       cwd: PROJECT_ROOT,
       encoding: 'utf8',
-      env: { ...process.env, CHECKPOINT_DISABLE: '1', ACCESSWEAVER_STATE_BACKEND: 'local', ACCESSWEAVER_STATE_DIR: workdir },
+      env: {
+        ...process.env,
+        CHECKPOINT_DISABLE: '1',
+        ACCESSWEAVER_STATE_BACKEND: 'local',
+        ACCESSWEAVER_STATE_DIR: workdir,
+      },
     });
-    const failure = result.status === 0 ? '' : `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => /error/i.test(line)).join('\n');
+    const failure =
+      result.status === 0
+        ? ''
+        : `${result.stdout}\n${result.stderr}`
+            .split('\n')
+            .filter((line) => /error/i.test(line))
+            .join('\n');
     expect({ status: result.status, failure, stacks: fs.readdirSync(path.join(outdir, 'stacks')).length }).toEqual({
       status: 0,
       failure: '',
@@ -196,4 +212,3 @@ describe('main.ts', () => {
     });
   }, 120_000);
 });
-

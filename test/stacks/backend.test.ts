@@ -19,7 +19,9 @@ const S3 = { type: 's3', bucket: 'acme-terraform-state', region: 'eu-west-3' } a
 
 describe('state backend', () => {
   test('local state lives in terraform.<stack>.tfstate under the configured directory', () => {
-    expect(localStatePath({ type: 'local', directory: '/srv/state' }, 'vpc-prod')).toBe('/srv/state/terraform.vpc-prod.tfstate');
+    expect(localStatePath({ type: 'local', directory: '/srv/state' }, 'vpc-prod')).toBe(
+      '/srv/state/terraform.vpc-prod.tfstate',
+    );
   });
 
   test('local state defaults to the working directory, as cdktf does without a backend', () => {
@@ -52,7 +54,9 @@ describe('state backend', () => {
   });
 
   test('the S3 key prefix is configurable', () => {
-    expect(s3StateKey({ ...S3, keyPrefix: 'platform/accessweaver' }, 'ecs-prod')).toBe('platform/accessweaver/ecs-prod.tfstate');
+    expect(s3StateKey({ ...S3, keyPrefix: 'platform/accessweaver' }, 'ecs-prod')).toBe(
+      'platform/accessweaver/ecs-prod.tfstate',
+    );
   });
 
   test('a reader of S3 state looks where the writer wrote', () => {
@@ -68,7 +72,9 @@ describe('state backend', () => {
   });
 
   test('a reader of local state looks where the writer wrote', () => {
-    const synth = synthBackend((stack) => readStackState(stack, 'vpc', 'vpc-dev', { type: 'local', directory: '/srv/state' }));
+    const synth = synthBackend((stack) =>
+      readStackState(stack, 'vpc', 'vpc-dev', { type: 'local', directory: '/srv/state' }),
+    );
     expect(synth.data).toMatchObject({
       terraform_remote_state: { vpc: { backend: 'local', config: { path: '/srv/state/terraform.vpc-dev.tfstate' } } },
     });

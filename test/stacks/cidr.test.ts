@@ -38,7 +38,8 @@ describe('planSubnets', () => {
 
   test('fills a block exactly', () => {
     expect(
-      planSubnets('10.0.0.0/22', { privateCount: 2, privatePrefix: 24, publicCount: 2, publicPrefix: 24 }).publicSubnets,
+      planSubnets('10.0.0.0/22', { privateCount: 2, privatePrefix: 24, publicCount: 2, publicPrefix: 24 })
+        .publicSubnets,
     ).toEqual(['10.0.2.0/24', '10.0.3.0/24']);
   });
 

@@ -54,17 +54,15 @@ describe('ecs-<env>', () => {
   test('places every service in the private subnets of vpc-<env>, without public addresses', () => {
     const services = Object.values(resourcesOf(synthJson(ecsStack('dev')), 'aws_ecs_service'));
     expect(services.map((service) => service.network_configuration)).toEqual(
-      SERVICES.map(() =>
-        expect.objectContaining({ subnets: VPC('private_subnet_ids'), assign_public_ip: false }),
-      ),
+      SERVICES.map(() => expect.objectContaining({ subnets: VPC('private_subnet_ids'), assign_public_ip: false })),
     );
   });
 
   test("attaches every service to the database module's client security group", () => {
     const services = Object.values(resourcesOf(synthJson(ecsStack('dev')), 'aws_ecs_service'));
-    expect(services.map((service) => (service.network_configuration as { security_groups: string[] }).security_groups)).toEqual(
-      SERVICES.map(() => ['${aws_security_group.service-security-group.id}', RDS('security_group_client_id')]),
-    );
+    expect(
+      services.map((service) => (service.network_configuration as { security_groups: string[] }).security_groups),
+    ).toEqual(SERVICES.map(() => ['${aws_security_group.service-security-group.id}', RDS('security_group_client_id')]));
   });
 
   test('reads vpc-<env> and rds-<env> from their state files', () => {
@@ -106,7 +104,11 @@ describe('ecs-<env>', () => {
   test('the execution role reads exactly the application secret', () => {
     const statements = executionStatements(synthJson(ecsStack('prod')));
     expect(statements.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')))).toEqual([
-      { sid: 'ReadApplicationDatabaseSecret', actions: ['secretsmanager:GetSecretValue'], resources: [RDS('app_secret_arn')] },
+      {
+        sid: 'ReadApplicationDatabaseSecret',
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [RDS('app_secret_arn')],
+      },
     ]);
   });
 
@@ -117,15 +119,15 @@ describe('ecs-<env>', () => {
         sid: 'DecryptApplicationDatabaseSecret',
         actions: ['kms:Decrypt'],
         resources: [RDS('kms_key_arn')],
-        condition: [{ test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.eu-west-3.amazonaws.com'] }],
+        condition: [
+          { test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.eu-west-3.amazonaws.com'] },
+        ],
       },
     ]);
   });
 
   test('the execution role has no wildcard resource except the ECR login', () => {
-    const wildcards = executionStatements(synthJson(ecsStack('prod'))).filter((s) =>
-      s.resources.includes('*'),
-    );
+    const wildcards = executionStatements(synthJson(ecsStack('prod'))).filter((s) => s.resources.includes('*'));
     expect(wildcards.map((s) => s.actions)).toEqual([['ecr:GetAuthorizationToken']]);
   });
 
@@ -168,7 +170,11 @@ describe('ecs-<env>', () => {
       expect.objectContaining({
         principals: [{ type: 'Service', identifiers: ['ecs-tasks.amazonaws.com'] }],
         condition: expect.arrayContaining([
-          { test: 'StringEquals', variable: 'aws:SourceAccount', values: ['${data.aws_caller_identity.caller.account_id}'] },
+          {
+            test: 'StringEquals',
+            variable: 'aws:SourceAccount',
+            values: ['${data.aws_caller_identity.caller.account_id}'],
+          },
         ]),
       }),
     ]);
@@ -199,7 +205,9 @@ describe('ecs-<env>', () => {
   });
 
   test('takes a configured image', () => {
-    const synth = synthJson(ecsStack('prod', { services: { apiGateway: { image: 'ghcr.io/acme/api-gateway:2.3.1' } } }));
+    const synth = synthJson(
+      ecsStack('prod', { services: { apiGateway: { image: 'ghcr.io/acme/api-gateway:2.3.1' } } }),
+    );
     expect(container(synth, 'api-gateway').image).toBe('ghcr.io/acme/api-gateway:2.3.1');
   });
 
@@ -214,12 +222,18 @@ describe('ecs-<env>', () => {
   });
 
   test('takes a configured desired count', () => {
-    const services = resourcesOf(synthJson(ecsStack('prod', { services: { authService: { desiredCount: 5 } } })), 'aws_ecs_service');
+    const services = resourcesOf(
+      synthJson(ecsStack('prod', { services: { authService: { desiredCount: 5 } } })),
+      'aws_ecs_service',
+    );
     expect(services['auth-service-service']?.desired_count).toBe(5);
   });
 
   test('dev may park a service at zero tasks', () => {
-    const services = resourcesOf(synthJson(ecsStack('dev', { services: { pdpService: { desiredCount: 0 } } })), 'aws_ecs_service');
+    const services = resourcesOf(
+      synthJson(ecsStack('dev', { services: { pdpService: { desiredCount: 0 } } })),
+      'aws_ecs_service',
+    );
     expect(services['pdp-service-service']?.desired_count).toBe(0);
   });
 
@@ -232,11 +246,15 @@ describe('ecs-<env>', () => {
 
   test('lets the services call each other on their port and nothing else in', () => {
     const group = resourcesOf(synthJson(ecsStack('dev')), 'aws_security_group')['service-security-group'];
-    expect(group?.ingress).toEqual([expect.objectContaining({ protocol: 'tcp', from_port: 8080, to_port: 8080, self: true })]);
+    expect(group?.ingress).toEqual([
+      expect.objectContaining({ protocol: 'tcp', from_port: 8080, to_port: 8080, self: true }),
+    ]);
   });
 
   test('outputs the service security group under the seed’s name', () => {
-    expect(synthJson(ecsStack('dev')).output.service_security_group_id?.value).toBe('${aws_security_group.service-security-group.id}');
+    expect(synthJson(ecsStack('dev')).output.service_security_group_id?.value).toBe(
+      '${aws_security_group.service-security-group.id}',
+    );
   });
 });
 
@@ -299,7 +317,9 @@ describe('validateFargateSize', () => {
     [1024, 9216],
     [8192, 18432],
   ])('rejects cpu %i with %i MiB', (cpu, memory) => {
-    expect(() => validateFargateSize(cpu, memory, 'task')).toThrow(`task: memory ${memory} MiB does not fit cpu ${cpu}`);
+    expect(() => validateFargateSize(cpu, memory, 'task')).toThrow(
+      `task: memory ${memory} MiB does not fit cpu ${cpu}`,
+    );
   });
 
   test('rejects a CPU size Fargate does not have', () => {

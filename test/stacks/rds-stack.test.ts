@@ -68,7 +68,9 @@ describe('rds-<env>', () => {
   });
 
   test('takes configured windows', () => {
-    expect(moduleBlock(rdsStack('staging', { backupWindow: '01:00-02:00', maintenanceWindow: 'Sat:02:00-Sat:03:00' }))).toMatchObject({
+    expect(
+      moduleBlock(rdsStack('staging', { backupWindow: '01:00-02:00', maintenanceWindow: 'Sat:02:00-Sat:03:00' })),
+    ).toMatchObject({
       backup_window: '01:00-02:00',
       maintenance_window: 'Sat:02:00-Sat:03:00',
     });
@@ -109,7 +111,9 @@ describe('rds-<env> bad input', () => {
   });
 
   test('a backup window that is not hh24:mi-hh24:mi', () => {
-    expect(() => rdsStack('dev', { backupWindow: '3am-4am' })).toThrow("rds-dev: backupWindow '3am-4am' must be hh24:mi-hh24:mi (UTC).");
+    expect(() => rdsStack('dev', { backupWindow: '3am-4am' })).toThrow(
+      "rds-dev: backupWindow '3am-4am' must be hh24:mi-hh24:mi (UTC).",
+    );
   });
 
   test('a maintenance window without days', () => {

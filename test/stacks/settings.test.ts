@@ -41,7 +41,12 @@ describe('deployment settings', () => {
       { stateBackend: { type: 's3', bucket: 'acme-terraform-state', region: 'eu-west-3' } },
       {},
     );
-    expect(settings.stateBackend).toEqual({ type: 's3', bucket: 'acme-terraform-state', region: 'eu-west-3', keyPrefix: undefined });
+    expect(settings.stateBackend).toEqual({
+      type: 's3',
+      bucket: 'acme-terraform-state',
+      region: 'eu-west-3',
+      keyPrefix: undefined,
+    });
   });
 
   test('S3 without a bucket is an error', () => {
@@ -104,6 +109,8 @@ describe('deployment settings', () => {
   test('a value of the wrong type is an error', () => {
     expect(() =>
       loadDeploymentSettings({ environments: { prod: { services: { apiGateway: { desiredCount: '3' } } } } }, {}),
-    ).toThrow('cdktf.json context.accessweaver.environments.prod.services.apiGateway.desiredCount must be a number, got "3".');
+    ).toThrow(
+      'cdktf.json context.accessweaver.environments.prod.services.apiGateway.desiredCount must be a number, got "3".',
+    );
   });
 });

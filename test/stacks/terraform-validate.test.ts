@@ -13,7 +13,13 @@ import * as path from 'path';
 import { ENVIRONMENTS } from '../../src/config/environments';
 import { addEnvironmentStacks } from '../../src/stacks';
 import { StackKind, stackName } from '../../src/stacks/environment-stack';
-import { mirroredProviders, offlineModuleCopy, PROVIDER_MIRROR, terraform, terraformUnavailableReason } from '../support/terraform';
+import {
+  mirroredProviders,
+  offlineModuleCopy,
+  PROVIDER_MIRROR,
+  terraform,
+  terraformUnavailableReason,
+} from '../support/terraform';
 import { testApp } from './support';
 
 const unavailable = terraformUnavailableReason();
@@ -24,10 +30,14 @@ if (!hasTerraform) {
 
 /** Providers the emitted RDS module requires, as `namespace/name`. */
 function rdsModuleProviders(): string[] {
-  const versions = JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../modules/rds/versions.tf.json'), 'utf8')) as {
+  const versions = JSON.parse(
+    fs.readFileSync(path.resolve(__dirname, '../../modules/rds/versions.tf.json'), 'utf8'),
+  ) as {
     terraform: { required_providers: Record<string, { source: string }> };
   };
-  return Object.values(versions.terraform.required_providers).map(({ source }) => source.replace(/^registry\.terraform\.io\//, ''));
+  return Object.values(versions.terraform.required_providers).map(({ source }) =>
+    source.replace(/^registry\.terraform\.io\//, ''),
+  );
 }
 
 const mirrored = mirroredProviders();
@@ -81,7 +91,10 @@ describe('terraform validate', () => {
           const init = await inStack(name, ['init', '-backend=false', '-input=false']);
           expect({ status: init.status, stderr: init.stderr }).toEqual({ status: 0, stderr: '' });
           const validate = await inStack(name, ['validate', '-json']);
-          const result = JSON.parse(validate.stdout) as { valid: boolean; diagnostics: { summary: string; detail: string }[] };
+          const result = JSON.parse(validate.stdout) as {
+            valid: boolean;
+            diagnostics: { summary: string; detail: string }[];
+          };
           expect(result).toEqual(expect.objectContaining({ valid: true, diagnostics: [] }));
         },
         VALIDATE_TIMEOUT_MS,
@@ -97,7 +110,9 @@ describe('the rds stacks offline', () => {
   }
 
   function moduleOf(stack: string): { block: Record<string, unknown>; files: ModuleFiles } {
-    const synthesized = readJson<{ module: { rds: Record<string, unknown> } }>(path.join(stacksDir, stack, 'cdk.tf.json'));
+    const synthesized = readJson<{ module: { rds: Record<string, unknown> } }>(
+      path.join(stacksDir, stack, 'cdk.tf.json'),
+    );
     const block = synthesized.module.rds;
     const dir = path.join(stacksDir, stack, block.source as string);
     return {
@@ -179,14 +194,18 @@ describe('the rds stacks offline', () => {
       app.synth();
       // Fake credentials, an STS endpoint that refuses at once and a single attempt: init fails
       // right after the backend configuration is accepted, without touching AWS.
-      const init = await inStack(path.join(workdir, 's3.out', 'stacks', 'vpc-dev'), ['init', '-input=false', '-backend-config=max_retries=1'], {
-        HOME: workdir,
-        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-        AWS_CONFIG_FILE: '/dev/null',
-        AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
-      });
+      const init = await inStack(
+        path.join(workdir, 's3.out', 'stacks', 'vpc-dev'),
+        ['init', '-input=false', '-backend-config=max_retries=1'],
+        {
+          HOME: workdir,
+          AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+          AWS_CONFIG_FILE: '/dev/null',
+          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+          AWS_ENDPOINT_URL_STS: 'http://127.0.0.1:9',
+        },
+      );
       expect(init.stderr).toMatch(/validating provider credentials[\s\S]*127\.0\.0\.1:9/);
     },
     VALIDATE_TIMEOUT_MS,

@@ -18,7 +18,9 @@ describe('vpc-<env>', () => {
   });
 
   test('takes a configured CIDR', () => {
-    expect(Testing.synth(vpcStack('dev', { vpcCidr: '172.16.0.0/20', privateSubnetPrefix: 23 }))).toHaveResourceWithProperties(Vpc, {
+    expect(
+      Testing.synth(vpcStack('dev', { vpcCidr: '172.16.0.0/20', privateSubnetPrefix: 23 })),
+    ).toHaveResourceWithProperties(Vpc, {
       cidr_block: '172.16.0.0/20',
     });
   });
@@ -83,7 +85,11 @@ describe('vpc-<env>', () => {
     const endpoints = Object.values(resourcesOf(synthJson(vpcStack('dev')), 'aws_vpc_endpoint')).filter(
       (endpoint) => endpoint.vpc_endpoint_type === 'Interface',
     );
-    const described = endpoints.map((endpoint) => [endpoint.service_name, endpoint.private_dns_enabled, endpoint.subnet_ids]);
+    const described = endpoints.map((endpoint) => [
+      endpoint.service_name,
+      endpoint.private_dns_enabled,
+      endpoint.subnet_ids,
+    ]);
     expect(described.sort()).toEqual(
       ['ecr.api', 'ecr.dkr', 'logs', 'secretsmanager'].map((service) => [
         `com.amazonaws.eu-west-3.${service}`,
@@ -122,8 +128,16 @@ describe('vpc-<env>', () => {
     expect(Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.value]))).toEqual({
       vpc_id: '${aws_vpc.vpc.id}',
       vpc_cidr: '${aws_vpc.vpc.cidr_block}',
-      private_subnet_ids: ['${aws_subnet.private-subnet-0.id}', '${aws_subnet.private-subnet-1.id}', '${aws_subnet.private-subnet-2.id}'],
-      public_subnet_ids: ['${aws_subnet.public-subnet-0.id}', '${aws_subnet.public-subnet-1.id}', '${aws_subnet.public-subnet-2.id}'],
+      private_subnet_ids: [
+        '${aws_subnet.private-subnet-0.id}',
+        '${aws_subnet.private-subnet-1.id}',
+        '${aws_subnet.private-subnet-2.id}',
+      ],
+      public_subnet_ids: [
+        '${aws_subnet.public-subnet-0.id}',
+        '${aws_subnet.public-subnet-1.id}',
+        '${aws_subnet.public-subnet-2.id}',
+      ],
       availability_zones: '${slice(data.aws_availability_zones.zones.names, 0, 3)}',
     });
   });
@@ -131,7 +145,9 @@ describe('vpc-<env>', () => {
   test('tags every resource with project, environment and stack through the provider', () => {
     expect(synthJson(vpcStack('staging')).provider.aws?.[0]).toEqual({
       region: 'eu-west-3',
-      default_tags: [{ tags: { Project: 'accessweaver', Environment: 'staging', Stack: 'vpc-staging', ManagedBy: 'cdktf' } }],
+      default_tags: [
+        { tags: { Project: 'accessweaver', Environment: 'staging', Stack: 'vpc-staging', ManagedBy: 'cdktf' } },
+      ],
     });
   });
 

@@ -53,10 +53,16 @@ export async function startAwsStandIn(options: StandInOptions): Promise<AwsStand
               `<assignIpv6AddressOnCreation>false</assignIpv6AddressOnCreation><ipv6CidrBlockAssociationSet/><tagSet/></item>`,
           )
           .join('');
-        return xml(200, `<DescribeSubnetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>offline</requestId><subnetSet>${items}</subnetSet></DescribeSubnetsResponse>`);
+        return xml(
+          200,
+          `<DescribeSubnetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>offline</requestId><subnetSet>${items}</subnetSet></DescribeSubnetsResponse>`,
+        );
       }
       unexpected.push(action ?? `${request.method} ${request.url}`);
-      return xml(400, `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>not offered offline: ${action}</Message></Error><RequestId>offline</RequestId></ErrorResponse>`);
+      return xml(
+        400,
+        `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>not offered offline: ${action}</Message></Error><RequestId>offline</RequestId></ErrorResponse>`,
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -10,7 +10,8 @@ export interface TestDatabase {
 
 export function adminUrl(): string {
   const url = process.env.ACCESSWEAVER_TEST_ADMIN_URL ?? process.env.DATABASE_URL;
-  if (!url) throw new Error('No test PostgreSQL: Jest globalSetup sets ACCESSWEAVER_TEST_ADMIN_URL (or set DATABASE_URL)');
+  if (!url)
+    throw new Error('No test PostgreSQL: Jest globalSetup sets ACCESSWEAVER_TEST_ADMIN_URL (or set DATABASE_URL)');
   return url;
 }
 

@@ -14,12 +14,16 @@ export const PROVIDER_MIRROR = process.env.ACCESSWEAVER_TF_MIRROR ?? '/opt/tf-pl
 export function mirroredProviders(): string[] {
   const registry = path.join(PROVIDER_MIRROR, 'registry.terraform.io');
   if (!existsSync(registry)) return [];
-  return readdirSync(registry).flatMap((namespace) => readdirSync(path.join(registry, namespace)).map((name) => `${namespace}/${name}`));
+  return readdirSync(registry).flatMap((namespace) =>
+    readdirSync(path.join(registry, namespace)).map((name) => `${namespace}/${name}`),
+  );
 }
 
 function terraformVersion(): string | undefined {
   try {
-    return execFileSync('terraform', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\n')[0];
+    return execFileSync('terraform', ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(
+      '\n',
+    )[0];
   } catch {
     return undefined;
   }
@@ -83,7 +87,11 @@ export interface TerraformResult {
 /** Runs terraform asynchronously: a stand-in server in this process must keep answering while it runs. */
 export function terraform(cwd: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<TerraformResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('terraform', [...args, '-no-color'], { cwd, env: { ...terraformEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('terraform', [...args, '-no-color'], {
+      cwd,
+      env: { ...terraformEnv(), ...extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -129,13 +137,12 @@ export function offlineModuleCopy(moduleDir: string, destination: string): void 
     throw new Error(`random resources changed: found ${found.join(', ')}, expected ${expected.join(', ')}`);
   }
   main.resource.terraform_data = main.resource.terraform_data ?? {};
-  let text = '';
   for (const r of OFFLINE_RANDOM_STAND_INS) {
     delete main.resource[r.type][r.name];
     if (Object.keys(main.resource[r.type]).length === 0) delete main.resource[r.type];
     main.resource.terraform_data[`${r.type}_${r.name}`] = { input: `offline-${r.name}` };
   }
-  text = JSON.stringify(main, null, 2);
+  let text = JSON.stringify(main, null, 2);
   for (const r of OFFLINE_RANDOM_STAND_INS) {
     text = text.split(`${r.type}.${r.name}.${r.attribute}`).join(`terraform_data.${r.type}_${r.name}.output`);
   }

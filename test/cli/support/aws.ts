@@ -14,7 +14,7 @@ export function resetAwsMocks(): void {
 }
 
 /** Every command a mocked client received, in order, as [command name, input]. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+
 export function sent(mock: AwsStub<any, any, any>): Array<[string, unknown]> {
   return mock.calls().map((call) => {
     const command = call.args[0] as { constructor: { name: string }; input: unknown };

@@ -48,7 +48,11 @@ const unusedDatabaseTools: DatabaseTools = {
 /** AWS clients with fixed region and dummy credentials; aws-sdk-client-mock intercepts every send. */
 export function testAwsClients(): AwsClients {
   const config = { region: 'eu-west-3', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } };
-  return { rds: new RDSClient(config), secrets: new SecretsManagerClient(config), cloudwatch: new CloudWatchClient(config) };
+  return {
+    rds: new RDSClient(config),
+    secrets: new SecretsManagerClient(config),
+    cloudwatch: new CloudWatchClient(config),
+  };
 }
 
 /** Runs the CLI in-process with captured output and injected clock, terminal and environment. */

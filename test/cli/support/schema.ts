@@ -17,7 +17,11 @@ export async function execute(url: string, ...statements: readonly string[]): Pr
   }
 }
 
-export async function queryRows<T extends object>(url: string, sql: string, params: readonly unknown[] = []): Promise<T[]> {
+export async function queryRows<T extends object>(
+  url: string,
+  sql: string,
+  params: readonly unknown[] = [],
+): Promise<T[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
