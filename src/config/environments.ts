@@ -65,9 +65,43 @@ export interface ServiceSizing {
   readonly memory: number;
 }
 
+/** One scheduled AWS Backup rule of the module's backup plan. */
+export interface BackupRule {
+  /** Rule name, unique within the plan (letters, digits, hyphens). */
+  readonly name: string;
+  /** AWS Backup schedule expression, in UTC. */
+  readonly schedule: string;
+  /** Days each recovery point is kept (1 to 35 for continuous backup; any positive number for snapshots). */
+  readonly retentionDays: number;
+  /** Copy each recovery point to the disaster-recovery vault, when the module is given one; kept as long. */
+  readonly copyToDisasterRecovery: boolean;
+}
+
+/** How much data and time a recovery may cost, and the backups that make it possible. */
+export interface RecoveryObjectives {
+  /**
+   * Recovery point objective in minutes: the most recent writes a restore in the primary's region may lose.
+   * `accessweaver-rds restore-drill` compares the age of the point it restored against it.
+   */
+  readonly rpoMinutes: number;
+  /**
+   * Recovery time objective in minutes: from starting a restore to a verified, usable database.
+   * `accessweaver-rds restore-drill` measures it.
+   */
+  readonly rtoMinutes: number;
+  /**
+   * AWS Backup continuous backup (point-in-time recovery), kept `database.backupRetentionDays` days. AWS Backup then
+   * manages the instance's automated backups and sets their retention to the rule's, so one number serves both.
+   */
+  readonly continuousBackup: boolean;
+  /** Snapshot rules of the backup plan. */
+  readonly backupRules: readonly BackupRule[];
+}
+
 export interface EnvironmentConfig {
   readonly name: EnvironmentName;
   readonly database: DatabaseSizing;
+  readonly recovery: RecoveryObjectives;
   readonly network: NetworkSizing;
   readonly services: {
     readonly apiGateway: ServiceSizing;
@@ -77,6 +111,12 @@ export interface EnvironmentConfig {
   /** CloudWatch Logs retention in days for the application's log groups. */
   readonly logRetentionDays: number;
 }
+
+// Snapshot rules start at 00:00 UTC, at least an hour clear of the default backup (03:00-04:00) and maintenance
+// (Sun 04:00-05:00) windows and of the examples' (02:00-03:00, Sun 03:00-04:00): AWS Backup advises keeping RDS
+// snapshot jobs away from both.
+const DAILY = 'cron(0 0 * * ? *)';
+const MONTHLY = 'cron(0 0 1 * ? *)';
 
 export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentConfig>> = {
   dev: {
@@ -99,6 +139,12 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       rotateCredentials: false,
       cpuAlarmThreshold: 90,
       connectionsAlarmThreshold: 80,
+    },
+    recovery: {
+      rpoMinutes: 1440,
+      rtoMinutes: 60,
+      continuousBackup: false,
+      backupRules: [{ name: 'daily', schedule: DAILY, retentionDays: 7, copyToDisasterRecovery: false }],
     },
     network: { vpcCidr: '10.10.0.0/16', azCount: 3, natGateways: 'single' },
     services: {
@@ -129,6 +175,12 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       cpuAlarmThreshold: 90,
       connectionsAlarmThreshold: 80,
     },
+    recovery: {
+      rpoMinutes: 60,
+      rtoMinutes: 30,
+      continuousBackup: true,
+      backupRules: [{ name: 'daily', schedule: DAILY, retentionDays: 14, copyToDisasterRecovery: false }],
+    },
     network: { vpcCidr: '10.20.0.0/16', azCount: 3, natGateways: 'single' },
     services: {
       apiGateway: { desiredCount: 2, cpu: 512, memory: 1024 },
@@ -157,6 +209,15 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       rotateCredentials: true,
       cpuAlarmThreshold: 80,
       connectionsAlarmThreshold: 150,
+    },
+    recovery: {
+      rpoMinutes: 15,
+      rtoMinutes: 15,
+      continuousBackup: true,
+      backupRules: [
+        { name: 'daily', schedule: DAILY, retentionDays: 35, copyToDisasterRecovery: true },
+        { name: 'monthly', schedule: MONTHLY, retentionDays: 365, copyToDisasterRecovery: true },
+      ],
     },
     network: { vpcCidr: '10.30.0.0/16', azCount: 3, natGateways: 'per-az' },
     services: {
