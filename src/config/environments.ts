@@ -46,6 +46,30 @@ export interface DatabaseSizing {
   readonly connectionsAlarmThreshold: number;
 }
 
+/**
+ * The name of each sizing field in the emitted module's `local.instance_configs` rows (the names Terraform callers
+ * of the module already know). The module reads a field only through this map.
+ */
+export const SIZING_ATTRIBUTES: Readonly<Record<keyof DatabaseSizing, string>> = {
+  instanceClass: 'instance_class',
+  instanceMemoryGiB: 'instance_memory_gib',
+  allocatedStorage: 'allocated_storage',
+  maxAllocatedStorage: 'max_allocated_storage',
+  storageType: 'storage_type',
+  iops: 'iops',
+  multiAz: 'multi_az',
+  backupRetentionDays: 'backup_retention',
+  replicaCount: 'replica_count',
+  monitoringIntervalSeconds: 'monitoring_interval',
+  performanceInsightsRetentionDays: 'performance_insights_retention',
+  protectFromDeletion: 'deletion_protection',
+  maxConnections: 'max_connections',
+  secretRecoveryWindowDays: 'secret_recovery_window_days',
+  rotateCredentials: 'rotate_credentials',
+  cpuAlarmThreshold: 'cpu_alarm_threshold',
+  connectionsAlarmThreshold: 'connections_alarm_threshold',
+};
+
 /** Network shape of one environment's VPC. */
 export interface NetworkSizing {
   /** VPC CIDR; the subnets are carved from it. */

@@ -1,4 +1,8 @@
 import { Construct } from 'constructs';
+import { TerraformLocal } from 'cdktf';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
@@ -9,7 +13,7 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { APP_LOGIN, DATABASE_PORT, READONLY_LOGIN } from '../config/environments';
-import { tf } from './expressions';
+import { addressOf, config, ref, tf } from './expressions';
 import { address, nameTags, prefixed } from './naming';
 
 /** AWS's published single-user rotation function for RDS PostgreSQL (Serverless Application Repository). */
@@ -20,8 +24,20 @@ export const ROTATION_DAYS = 30;
 export const PASSWORD_SPECIALS = '!#$%&*()-_=+[]{}<>:?';
 
 export interface DatabaseCredentialsProps {
+  /** Encrypts the secrets; the rotation function decrypts with it. */
   readonly key: KmsKey;
+  /** Region and partition of the Secrets Manager endpoint the rotation function calls. */
+  readonly region: DataAwsRegion;
+  readonly partition: DataAwsPartition;
+  /** The group the rotation function is admitted to. */
   readonly databaseSecurityGroup: SecurityGroup;
+  /** The primary whose address, port and database name the secrets carry. */
+  readonly primary: DbInstance;
+  /** The counted replicas, whose addresses the read-only secret lists. */
+  readonly replica: DbInstance;
+  /** VPC and private subnets (a list of IDs) of the rotation function. */
+  readonly vpcId: TerraformLocal;
+  readonly privateSubnetIds: TerraformLocal;
 }
 
 /**
@@ -42,10 +58,11 @@ export class DatabaseCredentials extends Construct {
   constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
     super(scope, id);
 
-    const secretString = (username: string, passwordRef: string, extra = '') =>
+    const { primary } = props;
+    const secretString = (username: string, password: Password, extra = '') =>
       tf.string(
-        `jsonencode({ username = ${JSON.stringify(username)}, password = ${passwordRef}, ` +
-          `host = aws_db_instance.main.address, port = aws_db_instance.main.port, dbname = aws_db_instance.main.db_name, ` +
+        `jsonencode({ username = ${JSON.stringify(username)}, password = ${ref(password, 'result')}, ` +
+          `host = ${ref(primary, 'address')}, port = ${ref(primary, 'port')}, dbname = ${ref(primary, 'dbName')}, ` +
           `engine = "postgres"${extra} })`,
       );
 
@@ -57,8 +74,8 @@ export class DatabaseCredentials extends Construct {
       minUpper: 1,
       minNumeric: 1,
     };
-    address(new Password(this, 'app-password', passwordArgs), 'app_password');
-    address(new Password(this, 'readonly-password', passwordArgs), 'readonly_password');
+    const appPassword = address(new Password(this, 'app-password', passwordArgs), 'app_password');
+    const readonlyPassword = address(new Password(this, 'readonly-password', passwordArgs), 'readonly_password');
 
     const secret = (name: string, logicalId: string, description: string) =>
       address(
@@ -66,7 +83,7 @@ export class DatabaseCredentials extends Construct {
           name: prefixed(name),
           description,
           kmsKeyId: props.key.arn,
-          recoveryWindowInDays: tf.number('local.config.secret_recovery_window_days'),
+          recoveryWindowInDays: tf.number(config('secretRecoveryWindowDays')),
           tags: nameTags(name),
         }),
         logicalId,
@@ -82,7 +99,7 @@ export class DatabaseCredentials extends Construct {
     address(
       new SecretsmanagerSecretVersion(this, 'app-version', {
         secretId: this.appSecret.id,
-        secretString: secretString(APP_LOGIN, 'random_password.app_password.result'),
+        secretString: secretString(APP_LOGIN, appPassword),
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
       'app_credentials',
@@ -92,8 +109,8 @@ export class DatabaseCredentials extends Construct {
         secretId: this.readonlySecret.id,
         secretString: secretString(
           READONLY_LOGIN,
-          'random_password.readonly_password.result',
-          ', hosts = concat([aws_db_instance.main.address], aws_db_instance.replica[*].address)',
+          readonlyPassword,
+          `, hosts = concat([${ref(primary, 'address')}], ${ref(props.replica, 'address', '*')})`,
         ),
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
@@ -104,23 +121,24 @@ export class DatabaseCredentials extends Construct {
   }
 
   private addRotation(props: DatabaseCredentialsProps): void {
-    const whenRotating = tf.number('local.config.rotate_credentials ? 1 : 0');
+    const whenRotating = tf.number(`${config('rotateCredentials')} ? 1 : 0`);
 
     // The rotation function talks to the database and to the Secrets Manager endpoint, nothing else.
-    address(
+    const group = address(
       new SecurityGroup(this, 'rotation-group', {
         count: whenRotating,
         namePrefix: prefixed('rds-rotation-'),
         description: 'Secrets Manager rotation function of the AccessWeaver database',
-        vpcId: tf.string('local.vpc_id'),
+        vpcId: props.vpcId.asString,
         tags: nameTags('rds-rotation-sg'),
       }),
       'rotation',
     );
+    const groupId = tf.string(ref(group, 'id', 0));
     address(
       new VpcSecurityGroupEgressRule(this, 'rotation-to-database', {
         count: whenRotating,
-        securityGroupId: tf.string('aws_security_group.rotation[0].id'),
+        securityGroupId: groupId,
         referencedSecurityGroupId: props.databaseSecurityGroup.id,
         ipProtocol: 'tcp',
         fromPort: DATABASE_PORT,
@@ -132,7 +150,7 @@ export class DatabaseCredentials extends Construct {
     address(
       new VpcSecurityGroupEgressRule(this, 'rotation-to-secrets-manager', {
         count: whenRotating,
-        securityGroupId: tf.string('aws_security_group.rotation[0].id'),
+        securityGroupId: groupId,
         cidrIpv4: '0.0.0.0/0',
         ipProtocol: 'tcp',
         fromPort: 443,
@@ -145,7 +163,7 @@ export class DatabaseCredentials extends Construct {
       new VpcSecurityGroupIngressRule(this, 'database-from-rotation', {
         count: whenRotating,
         securityGroupId: props.databaseSecurityGroup.id,
-        referencedSecurityGroupId: tf.string('aws_security_group.rotation[0].id'),
+        referencedSecurityGroupId: groupId,
         ipProtocol: 'tcp',
         fromPort: DATABASE_PORT,
         toPort: DATABASE_PORT,
@@ -154,7 +172,7 @@ export class DatabaseCredentials extends Construct {
       'rds_from_rotation',
     );
 
-    address(
+    const rotationFunction = address(
       new ServerlessapplicationrepositoryCloudformationStack(this, 'rotation-function', {
         count: whenRotating,
         name: prefixed('rds-rotation'),
@@ -162,9 +180,9 @@ export class DatabaseCredentials extends Construct {
         capabilities: ['CAPABILITY_IAM', 'CAPABILITY_RESOURCE_POLICY'],
         parameters: {
           functionName: prefixed('rds-rotation'),
-          endpoint: 'https://secretsmanager.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}',
-          vpcSubnetIds: tf.string('join(",", local.private_subnet_ids)'),
-          vpcSecurityGroupIds: tf.string('aws_security_group.rotation[0].id'),
+          endpoint: `https://secretsmanager.${props.region.name}.${props.partition.dnsSuffix}`,
+          vpcSubnetIds: tf.string(`join(",", ${addressOf(props.privateSubnetIds)})`),
+          vpcSecurityGroupIds: groupId,
           kmsKeyArn: props.key.arn,
           excludeCharacters: '/@"\'\\ ',
         },
@@ -181,9 +199,7 @@ export class DatabaseCredentials extends Construct {
         new SecretsmanagerSecretRotation(this, `${logicalId}-rotation`, {
           count: whenRotating,
           secretId: secret.id,
-          rotationLambdaArn: tf.string(
-            'aws_serverlessapplicationrepository_cloudformation_stack.rotation[0].outputs.RotationLambdaARN',
-          ),
+          rotationLambdaArn: tf.string(`${ref(rotationFunction, 'outputs', 0)}.RotationLambdaARN`),
           rotateImmediately: false,
           rotationRules: { automaticallyAfterDays: ROTATION_DAYS },
         }),

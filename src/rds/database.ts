@@ -1,11 +1,12 @@
 import { Construct } from 'constructs';
-import { IResolvable, TerraformLocal, Token } from 'cdktf';
-import { DatabaseSizing, ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
+import { IResolvable, Lazy, TerraformLocal, Token } from 'cdktf';
+import { DatabaseSizing, ENVIRONMENT_CONFIGS, EnvironmentName, SIZING_ATTRIBUTES } from '../config/environments';
 import { DatabaseCredentials } from './credentials';
 import { DatabaseEncryption } from './encryption';
 import { DatabaseInstances } from './instances';
 import { DatabaseMonitoring } from './monitoring';
-import { address } from './naming';
+import { addressOf, CONFIG_LOCAL, ref, tf } from './expressions';
+import { address, COMMON_TAGS_LOCAL, NAME_PREFIX_LOCAL } from './naming';
 import { DatabaseNetwork } from './network';
 import { DatabaseParameters } from './parameters';
 import { hclChecks, validateEnvironment, validateSizing, validateSubnets, validateWindows } from './validation';
@@ -68,33 +69,17 @@ export interface AccessWeaverDatabaseProps {
   readonly sizing?: Readonly<Record<EnvironmentName, DatabaseSizing>>;
 }
 
-/** The sizing table as the module's `local.instance_configs`, in the original HCL's attribute names. */
+/** The sizing table as the module's `local.instance_configs`: a row per environment, fields named by SIZING_ATTRIBUTES. */
 export function instanceConfigsLocal(
   sizing: Readonly<Record<EnvironmentName, DatabaseSizing>>,
 ): Record<string, unknown> {
-  const rows = Object.entries(sizing).map(([environment, s]) => [
-    environment,
-    {
-      instance_class: s.instanceClass,
-      instance_memory_gib: s.instanceMemoryGiB,
-      allocated_storage: s.allocatedStorage,
-      max_allocated_storage: s.maxAllocatedStorage,
-      storage_type: s.storageType,
-      iops: s.iops,
-      multi_az: s.multiAz,
-      backup_retention: s.backupRetentionDays,
-      replica_count: s.replicaCount,
-      monitoring_interval: s.monitoringIntervalSeconds,
-      performance_insights_retention: s.performanceInsightsRetentionDays,
-      deletion_protection: s.protectFromDeletion,
-      max_connections: s.maxConnections,
-      secret_recovery_window_days: s.secretRecoveryWindowDays,
-      rotate_credentials: s.rotateCredentials,
-      cpu_alarm_threshold: s.cpuAlarmThreshold,
-      connections_alarm_threshold: s.connectionsAlarmThreshold,
-    },
-  ]);
-  return Object.fromEntries(rows);
+  const fields = Object.entries(SIZING_ATTRIBUTES) as [keyof DatabaseSizing, string][];
+  return Object.fromEntries(
+    Object.entries(sizing).map(([environment, row]) => [
+      environment,
+      Object.fromEntries(fields.map(([field, attribute]) => [attribute, row[field]])),
+    ]),
+  );
 }
 
 /**
@@ -110,6 +95,9 @@ export class AccessWeaverDatabase extends Construct {
   public readonly parameters: DatabaseParameters;
   public readonly instances: DatabaseInstances;
   public readonly credentials: DatabaseCredentials;
+  public readonly monitoring: DatabaseMonitoring;
+  /** The topic alarms and events go to: the caller's, else the module's own. */
+  public readonly alarmTopicArn: TerraformLocal;
 
   constructor(scope: Construct, id: string, props: AccessWeaverDatabaseProps) {
     super(scope, id);
@@ -133,51 +121,84 @@ export class AccessWeaverDatabase extends Construct {
       throw new Error(`vpcCidr '${props.vpcCidr}' is not an IPv4 CIDR block`);
     }
 
-    // Inputs land in locals first, so the parts below read `local.<input>` whether the value is a literal or a
+    // Inputs land in locals first, so the parts below read the same local whether the value is a literal or a
     // Terraform variable.
-    const locals: Record<string, unknown> = {
-      project_name: props.projectName,
-      environment: props.environment,
-      vpc_id: props.vpcId,
-      private_subnet_ids: props.privateSubnetIds,
-      allowed_security_groups: props.allowedSecurityGroupIds ?? [],
-      backup_window: backupWindow,
-      maintenance_window: maintenanceWindow,
-      enable_network_acl: props.enableNetworkAcl ?? false,
-      vpc_cidr: props.vpcCidr ?? Token.nullValue(),
-      alarm_topic_arn_input: props.alarmTopicArn ?? Token.nullValue(),
-      extra_tags: props.tags ?? {},
-
-      instance_configs: instanceConfigsLocal(sizing),
-      config: '${local.instance_configs[local.environment]}',
-      name_prefix: '${local.project_name}-${local.environment}',
-      common_tags:
-        '${merge({ Project = local.project_name, Environment = local.environment, ManagedBy = "terraform" }, local.extra_tags)}',
-      availability_zones: '${distinct([for subnet in data.aws_subnet.private : subnet.availability_zone])}',
-      alarm_topic_arn:
-        '${local.alarm_topic_arn_input != null ? local.alarm_topic_arn_input : aws_sns_topic.alerts[0].arn}',
-      ...Object.fromEntries(
-        Object.entries(hclChecks.windowLocals).map(([name, expression]) => [name, `\${${expression}}`]),
-      ),
+    const local = (name: string, value: unknown) => address(new TerraformLocal(this, `local-${name}`, value), name);
+    const projectName = local('project_name', props.projectName);
+    const environment = local('environment', props.environment);
+    const inputs = {
+      vpcId: local('vpc_id', props.vpcId),
+      privateSubnetIds: local('private_subnet_ids', props.privateSubnetIds),
+      allowedSecurityGroupIds: local('allowed_security_groups', props.allowedSecurityGroupIds ?? []),
+      backupWindow: local('backup_window', backupWindow),
+      maintenanceWindow: local('maintenance_window', maintenanceWindow),
+      enableNetworkAcl: local('enable_network_acl', props.enableNetworkAcl ?? false),
+      vpcCidr: local('vpc_cidr', props.vpcCidr ?? Token.nullValue()),
     };
-    for (const [name, value] of Object.entries(locals)) {
-      address(new TerraformLocal(this, `local-${name}`, value), name);
-    }
+    const alarmTopicArnInput = local('alarm_topic_arn_input', props.alarmTopicArn ?? Token.nullValue());
+    const extraTags = local('extra_tags', props.tags ?? {});
+    const instanceConfigs = local('instance_configs', instanceConfigsLocal(sizing));
+    local(CONFIG_LOCAL, tf.string(`${addressOf(instanceConfigs)}[${addressOf(environment)}]`));
+    local(NAME_PREFIX_LOCAL, `\${${addressOf(projectName)}}-\${${addressOf(environment)}}`);
+    local(
+      COMMON_TAGS_LOCAL,
+      tf.string(
+        `merge({ Project = ${addressOf(projectName)}, Environment = ${addressOf(environment)}, ` +
+          `ManagedBy = "terraform" }, ${addressOf(extraTags)})`,
+      ),
+    );
+    // Both read parts made below (the subnets' zones, the module's own topic): resolved at synth.
+    const availabilityZones = local(
+      'availability_zones',
+      Lazy.stringValue({
+        produce: () =>
+          tf.string(`distinct([for subnet in ${addressOf(this.network.subnets)} : subnet.availability_zone])`),
+      }),
+    );
+    this.alarmTopicArn = local(
+      'alarm_topic_arn',
+      Lazy.stringValue({
+        produce: () =>
+          tf.string(
+            `${addressOf(alarmTopicArnInput)} != null ? ${addressOf(alarmTopicArnInput)} : ` +
+              ref(this.monitoring.ownTopic, 'arn', 0),
+          ),
+      }),
+    );
+    for (const [name, expression] of Object.entries(hclChecks.windowLocals)) local(name, tf.string(expression));
 
     this.encryption = new DatabaseEncryption(this, 'encryption');
-    this.network = new DatabaseNetwork(this, 'network');
+    this.network = new DatabaseNetwork(this, 'network', inputs);
     this.parameters = new DatabaseParameters(this, 'parameters');
     this.instances = new DatabaseInstances(this, 'instances', {
       key: this.encryption.key,
+      partition: this.encryption.partition,
       subnetGroup: this.network.subnetGroup,
       parameterGroup: this.parameters.group,
       databaseSecurityGroup: this.network.databaseSecurityGroup,
+      availabilityZones,
+      backupWindow: inputs.backupWindow,
+      maintenanceWindow: inputs.maintenanceWindow,
     });
     this.credentials = new DatabaseCredentials(this, 'credentials', {
       key: this.encryption.key,
+      region: this.encryption.region,
+      partition: this.encryption.partition,
       databaseSecurityGroup: this.network.databaseSecurityGroup,
+      primary: this.instances.primary,
+      replica: this.instances.replica,
+      vpcId: inputs.vpcId,
+      privateSubnetIds: inputs.privateSubnetIds,
     });
-    new DatabaseMonitoring(this, 'monitoring', { key: this.encryption.key });
+    this.monitoring = new DatabaseMonitoring(this, 'monitoring', {
+      key: this.encryption.key,
+      caller: this.encryption.caller,
+      region: this.encryption.region,
+      primary: this.instances.primary,
+      replica: this.instances.replica,
+      alarmTopicArnInput,
+      alarmTopicArn: this.alarmTopicArn,
+    });
   }
 }
 

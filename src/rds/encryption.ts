@@ -5,8 +5,8 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { tf } from './expressions';
-import { address, nameTags } from './naming';
+import { config, tf } from './expressions';
+import { address, NAME_PREFIX, nameTags } from './naming';
 
 /**
  * The customer-managed key that encrypts the instances' storage, Performance Insights, the master and
@@ -19,10 +19,10 @@ import { address, nameTags } from './naming';
 export class DatabaseEncryption extends Construct {
   public readonly key: KmsKey;
   public readonly alias: KmsAlias;
-  public readonly accountId: string;
-  public readonly partition: string;
-  public readonly region: string;
-  public readonly dnsSuffix: string;
+  /** The account, partition and region the module is applied in; the other parts build ARNs and endpoints from them. */
+  public readonly caller: DataAwsCallerIdentity;
+  public readonly partition: DataAwsPartition;
+  public readonly region: DataAwsRegion;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -30,10 +30,9 @@ export class DatabaseEncryption extends Construct {
     const caller = address(new DataAwsCallerIdentity(this, 'caller'), 'current');
     const partition = address(new DataAwsPartition(this, 'partition'), 'current');
     const region = address(new DataAwsRegion(this, 'region'), 'current');
-    this.accountId = caller.accountId;
-    this.partition = partition.partition;
-    this.dnsSuffix = partition.dnsSuffix;
-    this.region = region.name;
+    this.caller = caller;
+    this.partition = partition;
+    this.region = region;
 
     const sameAccount = [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [caller.accountId] }];
     const policy = address(
@@ -83,9 +82,9 @@ export class DatabaseEncryption extends Construct {
 
     this.key = address(
       new KmsKey(this, 'key', {
-        description: 'RDS encryption key for ${local.name_prefix}',
+        description: `RDS encryption key for ${NAME_PREFIX}`,
         enableKeyRotation: true,
-        deletionWindowInDays: tf.number('local.config.deletion_protection ? 30 : 7'),
+        deletionWindowInDays: tf.number(`${config('protectFromDeletion')} ? 30 : 7`),
         policy: policy.json,
         tags: nameTags('rds-key'),
       }),
@@ -93,7 +92,7 @@ export class DatabaseEncryption extends Construct {
     );
 
     this.alias = address(
-      new KmsAlias(this, 'alias', { name: 'alias/${local.name_prefix}-rds', targetKeyId: this.key.keyId }),
+      new KmsAlias(this, 'alias', { name: `alias/${NAME_PREFIX}-rds`, targetKeyId: this.key.keyId }),
       'rds',
     );
   }

@@ -1,4 +1,5 @@
-import { IResolvable, Token } from 'cdktf';
+import { IResolvable, TerraformDataSource, TerraformLocal, TerraformResource, Token } from 'cdktf';
+import { DatabaseSizing, SIZING_ATTRIBUTES } from '../config/environments';
 
 /**
  * Raw Terraform expressions.
@@ -21,8 +22,51 @@ export const tf = {
   any: (expression: string): any => Token.asAny(`\${${expression}}`),
 };
 
-/** `local.config.<attribute>`: the selected environment's sizing. */
-export const config = (attribute: string): string => `local.config.${attribute}`;
+/** The local holding the selected environment's sizing row. */
+export const CONFIG_LOCAL = 'config';
+
+/** `local.config.<attribute>`: one field of the selected environment's sizing row, named by its DatabaseSizing key. */
+export const config = (field: keyof DatabaseSizing): string => `local.${CONFIG_LOCAL}.${SIZING_ATTRIBUTES[field]}`;
+
+type Referenceable = TerraformResource | TerraformDataSource;
+
+/** The attributes a provider binding exposes (its getters), as the binding names them. */
+export type AttributeOf<T> = Exclude<
+  {
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type -- methods are not attributes
+    [K in keyof T]: K extends string ? (T[K] extends Function ? never : K) : never;
+  }[keyof T],
+  keyof TerraformResource | keyof TerraformDataSource
+>;
+
+/** Which instance of a counted resource: a number, `count.index` inside another counted block, or `*` for all. */
+export type CountIndex = number | 'count.index' | '*';
+
+/** `aws_db_instance.main`, `data.aws_region.current` or `local.vpc_id`: the element's address as HCL text. */
+export function addressOf(element: Referenceable | TerraformLocal): string {
+  if (element instanceof TerraformLocal) return `local.${element.friendlyUniqueId}`;
+  const prefix = element instanceof TerraformDataSource ? 'data.' : '';
+  return `${prefix}${element.terraformResourceType}.${element.friendlyUniqueId}`;
+}
+
+const snakeCase = (name: string) => name.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/**
+ * `<address>.<attribute>` as HCL text (no `${}`), built from the element itself so a renamed address or a
+ * misspelt attribute fails the type-check. A counted element (one with `count`) must be given the instance:
+ * `ref(replica, 'address', '*')` is `aws_db_instance.replica[*].address`; an uncounted one must not.
+ */
+export function ref<T extends Referenceable>(element: T, attribute: AttributeOf<T>, index?: CountIndex): string {
+  const counted = element.count !== undefined;
+  if (counted !== (index !== undefined)) {
+    throw new Error(
+      `${addressOf(element)} is ${counted ? '' : 'not '}counted: ` +
+        `${counted ? 'name the instance' : 'it takes no instance index'} to reference ${attribute}`,
+    );
+  }
+  const instance = index === undefined ? '' : `[${index}]`;
+  return `${addressOf(element)}${instance}.${snakeCase(attribute)}`;
+}
 
 /** An HCL expression to embed unquoted in a value rendered by `toHcl`. */
 export class HclExpression {

@@ -8,20 +8,31 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { DATABASE_NAME, DATABASE_PORT, MASTER_USERNAME } from '../config/environments';
-import { config, tf } from './expressions';
+import { addressOf, config, ref, tf } from './expressions';
 import { ENGINE_MAJOR_VERSION } from './parameters';
 import { hclChecks } from './validation';
 import { address, nameTags, prefixed } from './naming';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import { TerraformLocal } from 'cdktf';
 
 /** PostgreSQL logs RDS exports to CloudWatch Logs. */
 export const EXPORTED_LOGS = ['postgresql', 'upgrade'];
 export const CA_CERTIFICATE = 'rds-ca-rsa2048-g1';
+/** Name suffix of each replica inside its counted block: `replica-1`, `replica-2`... */
+export const REPLICA_SUFFIX = 'replica-${count.index + 1}';
 
 export interface DatabaseInstancesProps {
+  /** Encrypts storage, Performance Insights and the master secret. */
   readonly key: KmsKey;
+  /** Partition of the AWS managed policy ARN of the monitoring role. */
+  readonly partition: DataAwsPartition;
   readonly subnetGroup: DbSubnetGroup;
   readonly parameterGroup: DbParameterGroup;
   readonly databaseSecurityGroup: SecurityGroup;
+  /** The zones of the private subnets, in subnet order (a list): the primary and the replicas are placed in them. */
+  readonly availabilityZones: TerraformLocal;
+  readonly backupWindow: TerraformLocal;
+  readonly maintenanceWindow: TerraformLocal;
 }
 
 /**
@@ -37,13 +48,14 @@ export interface DatabaseInstancesProps {
  */
 export class DatabaseInstances extends Construct {
   public readonly primary: DbInstance;
-  public readonly replicas: DbInstance;
+  /** The read replicas: one resource counted `replica_count` times; `ref(replica, attribute, i)` names one. */
+  public readonly replica: DbInstance;
 
   constructor(scope: Construct, id: string, props: DatabaseInstancesProps) {
     super(scope, id);
 
-    const withMonitoring = tf.number(`${config('monitoring_interval')} > 0 ? 1 : 0`);
-    address(
+    const withMonitoring = tf.number(`${config('monitoringIntervalSeconds')} > 0 ? 1 : 0`);
+    const monitoringRole = address(
       new IamRole(this, 'monitoring-role', {
         count: withMonitoring,
         name: prefixed('rds-monitoring-role'),
@@ -58,16 +70,15 @@ export class DatabaseInstances extends Construct {
     address(
       new IamRolePolicyAttachment(this, 'monitoring-policy', {
         count: withMonitoring,
-        role: tf.string('aws_iam_role.rds_enhanced_monitoring[0].name'),
-        policyArn:
-          'arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole',
+        role: tf.string(ref(monitoringRole, 'name', 0)),
+        policyArn: `arn:${props.partition.partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole`,
       }),
       'rds_enhanced_monitoring',
     );
 
     // Created once with the instance and kept in state: the final snapshot's name is stable across plans (the
     // original design used timestamp(), which changed it on every plan) yet unique per instance lifetime.
-    address(
+    const finalSnapshotSuffix = address(
       new Id(this, 'final-snapshot-suffix', {
         byteLength: 4,
         keepers: { identifier: prefixed('primary') },
@@ -75,15 +86,16 @@ export class DatabaseInstances extends Construct {
       'final_snapshot',
     );
 
+    const zones = addressOf(props.availabilityZones);
     const monitoring = {
-      monitoringInterval: tf.number(config('monitoring_interval')),
+      monitoringInterval: tf.number(config('monitoringIntervalSeconds')),
       monitoringRoleArn: tf.string(
-        `${config('monitoring_interval')} > 0 ? aws_iam_role.rds_enhanced_monitoring[0].arn : null`,
+        `${config('monitoringIntervalSeconds')} > 0 ? ${ref(monitoringRole, 'arn', 0)} : null`,
       ),
-      performanceInsightsEnabled: tf.bool(`${config('performance_insights_retention')} != null`),
-      performanceInsightsRetentionPeriod: tf.number(config('performance_insights_retention')),
+      performanceInsightsEnabled: tf.bool(`${config('performanceInsightsRetentionDays')} != null`),
+      performanceInsightsRetentionPeriod: tf.number(config('performanceInsightsRetentionDays')),
       performanceInsightsKmsKeyId: tf.string(
-        `${config('performance_insights_retention')} != null ? aws_kms_key.rds.arn : null`,
+        `${config('performanceInsightsRetentionDays')} != null ? ${ref(props.key, 'arn')} : null`,
       ),
     };
 
@@ -94,12 +106,12 @@ export class DatabaseInstances extends Construct {
         engineVersion: ENGINE_MAJOR_VERSION,
         autoMinorVersionUpgrade: true,
         allowMajorVersionUpgrade: false,
-        instanceClass: tf.string(config('instance_class')),
+        instanceClass: tf.string(config('instanceClass')),
         caCertIdentifier: CA_CERTIFICATE,
 
-        allocatedStorage: tf.number(config('allocated_storage')),
-        maxAllocatedStorage: tf.number(config('max_allocated_storage')),
-        storageType: tf.string(config('storage_type')),
+        allocatedStorage: tf.number(config('allocatedStorage')),
+        maxAllocatedStorage: tf.number(config('maxAllocatedStorage')),
+        storageType: tf.string(config('storageType')),
         iops: tf.number(config('iops')),
         storageEncrypted: true,
         kmsKeyId: props.key.arn,
@@ -110,26 +122,26 @@ export class DatabaseInstances extends Construct {
         masterUserSecretKmsKeyId: props.key.arn,
         port: DATABASE_PORT,
 
-        multiAz: tf.bool(config('multi_az')),
-        availabilityZone: tf.string(`${config('multi_az')} ? null : local.availability_zones[0]`),
+        multiAz: tf.bool(config('multiAz')),
+        availabilityZone: tf.string(`${config('multiAz')} ? null : ${zones}[0]`),
         dbSubnetGroupName: props.subnetGroup.name,
         vpcSecurityGroupIds: [props.databaseSecurityGroup.id],
         publiclyAccessible: false,
         parameterGroupName: props.parameterGroup.name,
 
-        backupRetentionPeriod: tf.number(config('backup_retention')),
-        backupWindow: tf.string('local.backup_window'),
-        maintenanceWindow: tf.string('local.maintenance_window'),
+        backupRetentionPeriod: tf.number(config('backupRetentionDays')),
+        backupWindow: props.backupWindow.asString,
+        maintenanceWindow: props.maintenanceWindow.asString,
         copyTagsToSnapshot: true,
-        deleteAutomatedBackups: tf.bool(`!${config('deletion_protection')}`),
+        deleteAutomatedBackups: tf.bool(`!${config('protectFromDeletion')}`),
 
         ...monitoring,
         enabledCloudwatchLogsExports: EXPORTED_LOGS,
 
-        deletionProtection: tf.bool(config('deletion_protection')),
-        skipFinalSnapshot: tf.bool(`!${config('deletion_protection')}`),
+        deletionProtection: tf.bool(config('protectFromDeletion')),
+        skipFinalSnapshot: tf.bool(`!${config('protectFromDeletion')}`),
         finalSnapshotIdentifier: tf.string(
-          `${config('deletion_protection')} ? "\${local.name_prefix}-final-\${random_id.final_snapshot.hex}" : null`,
+          `${config('protectFromDeletion')} ? "${prefixed('final')}-\${${ref(finalSnapshotSuffix, 'hex')}}" : null`,
         ),
 
         tags: nameTags('primary', { Backup: 'required' }),
@@ -159,18 +171,18 @@ export class DatabaseInstances extends Construct {
 
     // Replicas follow the primary's engine version and encryption; each sits in the next subnet zone after the
     // primary's, so they spread over the zones the subnet group covers.
-    this.replicas = address(
+    this.replica = address(
       new DbInstance(this, 'replica', {
-        count: tf.number(config('replica_count')),
-        identifier: '${local.name_prefix}-replica-${count.index + 1}',
+        count: tf.number(config('replicaCount')),
+        identifier: prefixed(REPLICA_SUFFIX),
         replicateSourceDb: this.primary.identifier,
-        instanceClass: tf.string(config('instance_class')),
+        instanceClass: tf.string(config('instanceClass')),
         autoMinorVersionUpgrade: true,
         caCertIdentifier: CA_CERTIFICATE,
-        maxAllocatedStorage: tf.number(config('max_allocated_storage')),
+        maxAllocatedStorage: tf.number(config('maxAllocatedStorage')),
         storageEncrypted: true,
         kmsKeyId: props.key.arn,
-        availabilityZone: tf.string('local.availability_zones[(count.index + 1) % length(local.availability_zones)]'),
+        availabilityZone: tf.string(`${zones}[(count.index + 1) % length(${zones})]`),
         vpcSecurityGroupIds: [props.databaseSecurityGroup.id],
         publiclyAccessible: false,
         parameterGroupName: props.parameterGroup.name,
@@ -178,12 +190,10 @@ export class DatabaseInstances extends Construct {
         backupRetentionPeriod: 0,
         skipFinalSnapshot: true,
         // Otherwise RDS picks a random window per replica, possibly in office hours.
-        maintenanceWindow: tf.string('local.maintenance_window'),
+        maintenanceWindow: props.maintenanceWindow.asString,
         ...monitoring,
         enabledCloudwatchLogsExports: EXPORTED_LOGS,
-        tags: tf.any(
-          'merge(local.common_tags, { Name = "${local.name_prefix}-replica-${count.index + 1}", Type = "read-replica" })',
-        ),
+        tags: nameTags(REPLICA_SUFFIX, { Type: 'read-replica' }),
       }),
       'replica',
     );

@@ -4,7 +4,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
-import { tf } from './expressions';
+import { addressOf, ref, tf } from './expressions';
 import { hclChecks } from './validation';
 
 /** Provider requirements of the emitted module: ranges, so callers pick the exact versions. */
@@ -136,8 +136,8 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
 export interface ModuleOutputSpec {
   readonly name: string;
   readonly description: string;
-  /** HCL expression. */
-  readonly value: string;
+  /** HCL expression of the value, built from the database's parts. */
+  readonly value: (database: AccessWeaverDatabase) => string;
   readonly sensitive?: boolean;
 }
 
@@ -146,66 +146,74 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
   {
     name: 'primary_endpoint',
     description: 'Endpoint (host:port) of the primary.',
-    value: 'aws_db_instance.main.endpoint',
+    value: (db) => ref(db.instances.primary, 'endpoint'),
   },
-  { name: 'primary_address', description: 'Host name of the primary.', value: 'aws_db_instance.main.address' },
+  {
+    name: 'primary_address',
+    description: 'Host name of the primary.',
+    value: (db) => ref(db.instances.primary, 'address'),
+  },
   {
     name: 'replica_endpoints',
     description: 'Endpoints (host:port) of the read replicas.',
-    value: 'aws_db_instance.replica[*].endpoint',
+    value: (db) => ref(db.instances.replica, 'endpoint', '*'),
   },
-  { name: 'database_name', description: 'Name of the database.', value: 'aws_db_instance.main.db_name' },
-  { name: 'database_port', description: 'Port of the database.', value: 'aws_db_instance.main.port' },
-  { name: 'security_group_id', description: 'ID of the database security group.', value: 'aws_security_group.rds.id' },
+  { name: 'database_name', description: 'Name of the database.', value: (db) => ref(db.instances.primary, 'dbName') },
+  { name: 'database_port', description: 'Port of the database.', value: (db) => ref(db.instances.primary, 'port') },
+  {
+    name: 'security_group_id',
+    description: 'ID of the database security group.',
+    value: (db) => ref(db.network.databaseSecurityGroup, 'id'),
+  },
   {
     name: 'security_group_client_id',
     description: 'ID of the client security group: attach it to anything that connects to the database.',
-    value: 'aws_security_group.rds_client.id',
+    value: (db) => ref(db.network.clientSecurityGroup, 'id'),
   },
   {
     name: 'secret_arn',
     description: 'ARN of the RDS-managed secret holding the master credentials (username, password).',
-    value: 'aws_db_instance.main.master_user_secret[0].secret_arn',
+    value: (db) => `${ref(db.instances.primary, 'masterUserSecret')}[0].secret_arn`,
   },
   {
     name: 'kms_key_id',
     description: 'ID of the KMS key encrypting storage, secrets and alerts.',
-    value: 'aws_kms_key.rds.key_id',
+    value: (db) => ref(db.encryption.key, 'keyId'),
   },
   {
     name: 'instance_id',
     description: 'Identifier of the primary (<project>-<environment>-primary), as CloudWatch and the RDS API name it.',
-    value: 'aws_db_instance.main.identifier',
+    value: (db) => ref(db.instances.primary, 'identifier'),
   },
   {
     name: 'instance_resource_id',
     description: 'RDS resource ID (db-...) of the primary.',
-    value: 'aws_db_instance.main.resource_id',
+    value: (db) => ref(db.instances.primary, 'resourceId'),
   },
   {
     name: 'kms_key_arn',
     description: 'ARN of the KMS key: grant kms:Decrypt on it to readers of the credential secrets.',
-    value: 'aws_kms_key.rds.arn',
+    value: (db) => ref(db.encryption.key, 'arn'),
   },
   {
     name: 'app_secret_arn',
     description: 'ARN of the secret with the application login (accessweaver_app) and connection details.',
-    value: 'aws_secretsmanager_secret.app_credentials.arn',
+    value: (db) => ref(db.credentials.appSecret, 'arn'),
   },
   {
     name: 'readonly_secret_arn',
     description: 'ARN of the secret with the read-only login (accessweaver_readonly) and every reader host.',
-    value: 'aws_secretsmanager_secret.readonly_credentials.arn',
+    value: (db) => ref(db.credentials.readonlySecret, 'arn'),
   },
   {
     name: 'replica_addresses',
     description: 'Host names of the read replicas.',
-    value: 'aws_db_instance.replica[*].address',
+    value: (db) => ref(db.instances.replica, 'address', '*'),
   },
   {
     name: 'alarm_topic_arn',
     description: 'SNS topic receiving the alarms and RDS events.',
-    value: 'local.alarm_topic_arn',
+    value: (db) => addressOf(db.alarmTopicArn),
   },
 ];
 
@@ -238,7 +246,7 @@ export class RdsModuleStack extends TerraformStack {
       ]),
     );
 
-    new AccessWeaverDatabase(this, 'database', {
+    const database = new AccessWeaverDatabase(this, 'database', {
       projectName: vars.project_name.stringValue,
       environment: vars.environment.stringValue,
       vpcId: vars.vpc_id.stringValue,
@@ -254,7 +262,7 @@ export class RdsModuleStack extends TerraformStack {
 
     for (const spec of MODULE_OUTPUTS) {
       new TerraformOutput(this, spec.name, {
-        value: tf.any(spec.value),
+        value: tf.any(spec.value(database)),
         description: spec.description,
         sensitive: spec.sensitive,
       });

@@ -1,11 +1,16 @@
 import { Construct } from 'constructs';
+import { TerraformLocal } from 'cdktf';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DbEventSubscription } from '@cdktf/provider-aws/lib/db-event-subscription';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
-import { config, expr, HclExpression, tf, toHcl } from './expressions';
+import { addressOf, config, expr, HclExpression, ref, tf, toHcl } from './expressions';
+import { REPLICA_SUFFIX } from './instances';
 import { address, nameTags, prefixed } from './naming';
 
 const GIB = 1024 * 1024 * 1024;
@@ -29,7 +34,7 @@ export const PRIMARY_ALARMS: readonly PrimaryAlarm[] = [
     logicalId: 'high_cpu',
     metric: 'CPUUtilization',
     comparison: 'GreaterThanThreshold',
-    threshold: config('cpu_alarm_threshold'),
+    threshold: config('cpuAlarmThreshold'),
     statistic: 'Average',
     evaluationPeriods: 2,
     description: 'CPU above the environment threshold for 10 minutes',
@@ -38,7 +43,7 @@ export const PRIMARY_ALARMS: readonly PrimaryAlarm[] = [
     logicalId: 'high_connections',
     metric: 'DatabaseConnections',
     comparison: 'GreaterThanThreshold',
-    threshold: config('connections_alarm_threshold'),
+    threshold: config('connectionsAlarmThreshold'),
     statistic: 'Average',
     evaluationPeriods: 2,
     description: 'Connections approaching max_connections',
@@ -47,7 +52,7 @@ export const PRIMARY_ALARMS: readonly PrimaryAlarm[] = [
     logicalId: 'low_free_storage',
     metric: 'FreeStorageSpace',
     comparison: 'LessThanThreshold',
-    threshold: `${config('allocated_storage')} * ${GIB} / 10`,
+    threshold: `${config('allocatedStorage')} * ${GIB} / 10`,
     statistic: 'Minimum',
     evaluationPeriods: 1,
     description: 'Less than 10% of the allocated storage free',
@@ -56,7 +61,7 @@ export const PRIMARY_ALARMS: readonly PrimaryAlarm[] = [
     logicalId: 'low_freeable_memory',
     metric: 'FreeableMemory',
     comparison: 'LessThanThreshold',
-    threshold: `${config('instance_memory_gib')} * ${GIB} / 10`,
+    threshold: `${config('instanceMemoryGiB')} * ${GIB} / 10`,
     statistic: 'Average',
     evaluationPeriods: 3,
     description: 'Less than 10% of the instance memory freeable',
@@ -108,7 +113,19 @@ export const EVENT_CATEGORIES = [
 ];
 
 export interface DatabaseMonitoringProps {
+  /** Encrypts the module's own topic. */
   readonly key: KmsKey;
+  /** The account allowed to publish to the module's own topic. */
+  readonly caller: DataAwsCallerIdentity;
+  /** The region the dashboard's widgets read. */
+  readonly region: DataAwsRegion;
+  readonly primary: DbInstance;
+  /** The counted replicas: each gets a lag alarm, a dashboard line and events. */
+  readonly replica: DbInstance;
+  /** The caller's topic, or null for the module's own (a string). */
+  readonly alarmTopicArnInput: TerraformLocal;
+  /** The topic alarms and events go to: the caller's, else the module's own (a string). */
+  readonly alarmTopicArn: TerraformLocal;
 }
 
 /**
@@ -116,11 +133,15 @@ export interface DatabaseMonitoringProps {
  * this module creates, encrypted with the module's key (the original design referenced a topic it never defined).
  */
 export class DatabaseMonitoring extends Construct {
+  /** The module's own topic, counted: created only when the caller passes none. */
+  public readonly ownTopic: SnsTopic;
+
   constructor(scope: Construct, id: string, props: DatabaseMonitoringProps) {
     super(scope, id);
+    const { primary, replica } = props;
 
-    const ownTopic = tf.number('local.alarm_topic_arn_input == null ? 1 : 0');
-    address(
+    const ownTopic = tf.number(`${addressOf(props.alarmTopicArnInput)} == null ? 1 : 0`);
+    this.ownTopic = address(
       new SnsTopic(this, 'topic', {
         count: ownTopic,
         name: prefixed('rds-alerts'),
@@ -132,7 +153,7 @@ export class DatabaseMonitoring extends Construct {
     address(
       new SnsTopicPolicy(this, 'topic-policy', {
         count: ownTopic,
-        arn: tf.string('aws_sns_topic.alerts[0].arn'),
+        arn: tf.string(ref(this.ownTopic, 'arn', 0)),
         policy: tf.string(
           `jsonencode(${toHcl({
             Version: '2012-10-17',
@@ -142,9 +163,9 @@ export class DatabaseMonitoring extends Construct {
                 Effect: 'Allow',
                 Principal: { Service: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] },
                 Action: 'sns:Publish',
-                Resource: expr('aws_sns_topic.alerts[0].arn'),
+                Resource: expr(ref(this.ownTopic, 'arn', 0)),
                 Condition: {
-                  StringEquals: { 'aws:SourceAccount': expr('data.aws_caller_identity.current.account_id') },
+                  StringEquals: { 'aws:SourceAccount': expr(ref(props.caller, 'accountId')) },
                 },
               },
             ],
@@ -154,7 +175,7 @@ export class DatabaseMonitoring extends Construct {
       'alerts',
     );
 
-    const actions = [tf.string('local.alarm_topic_arn')];
+    const actions = [props.alarmTopicArn.asString];
     for (const alarm of PRIMARY_ALARMS) {
       address(
         new CloudwatchMetricAlarm(this, alarm.logicalId, {
@@ -163,7 +184,7 @@ export class DatabaseMonitoring extends Construct {
           namespace: 'AWS/RDS',
           metricName: alarm.metric,
           // RDS metrics are keyed by the instance identifier, not the provider's id (the DbiResourceId).
-          dimensions: { DBInstanceIdentifier: '${aws_db_instance.main.identifier}' },
+          dimensions: { DBInstanceIdentifier: primary.identifier },
           statistic: alarm.statistic,
           period: ALARM_PERIOD_SECONDS,
           evaluationPeriods: alarm.evaluationPeriods,
@@ -179,12 +200,12 @@ export class DatabaseMonitoring extends Construct {
 
     address(
       new CloudwatchMetricAlarm(this, 'replica-lag', {
-        count: tf.number(config('replica_count')),
-        alarmName: '${local.name_prefix}-rds-replica-${count.index + 1}-lag',
+        count: tf.number(config('replicaCount')),
+        alarmName: prefixed(`rds-${REPLICA_SUFFIX}-lag`),
         alarmDescription: `Replica more than ${REPLICA_LAG_THRESHOLD_SECONDS} s behind the primary`,
         namespace: 'AWS/RDS',
         metricName: 'ReplicaLag',
-        dimensions: { DBInstanceIdentifier: '${aws_db_instance.replica[count.index].identifier}' },
+        dimensions: { DBInstanceIdentifier: tf.string(ref(replica, 'identifier', 'count.index')) },
         statistic: 'Maximum',
         period: ALARM_PERIOD_SECONDS,
         evaluationPeriods: 3,
@@ -194,7 +215,7 @@ export class DatabaseMonitoring extends Construct {
         treatMissingData: 'breaching',
         alarmActions: actions,
         okActions: actions,
-        tags: tf.any('merge(local.common_tags, { Name = "${local.name_prefix}-rds-replica-${count.index + 1}-lag" })'),
+        tags: nameTags(`rds-${REPLICA_SUFFIX}-lag`),
       }),
       'replica_lag',
     );
@@ -202,7 +223,7 @@ export class DatabaseMonitoring extends Construct {
     address(
       new CloudwatchDashboard(this, 'dashboard', {
         dashboardName: prefixed('rds-dashboard'),
-        dashboardBody: tf.string(`jsonencode({ widgets = ${dashboardWidgets()} })`),
+        dashboardBody: tf.string(`jsonencode({ widgets = ${dashboardWidgets(props)} })`),
       }),
       'rds',
     );
@@ -210,9 +231,9 @@ export class DatabaseMonitoring extends Construct {
     address(
       new DbEventSubscription(this, 'events', {
         name: prefixed('rds-events'),
-        snsTopic: tf.string('local.alarm_topic_arn'),
+        snsTopic: props.alarmTopicArn.asString,
         sourceType: 'db-instance',
-        sourceIds: tf.list('concat([aws_db_instance.main.identifier], aws_db_instance.replica[*].identifier)'),
+        sourceIds: tf.list(`concat([${ref(primary, 'identifier')}], ${ref(replica, 'identifier', '*')})`),
         eventCategories: EVENT_CATEGORIES,
         tags: nameTags('rds-events'),
       }),
@@ -222,12 +243,12 @@ export class DatabaseMonitoring extends Construct {
 }
 
 /** The dashboard's widgets as an HCL expression: primary metrics, plus replica lag when there are replicas. */
-function dashboardWidgets(): string {
+function dashboardWidgets({ primary: instance, replica, region }: DatabaseMonitoringProps): string {
   const primary = (metric: string, extra: Record<string, unknown> = {}) => [
     'AWS/RDS',
     metric,
     'DBInstanceIdentifier',
-    expr('aws_db_instance.main.identifier'),
+    expr(ref(instance, 'identifier')),
     ...(Object.keys(extra).length ? [extra] : []),
   ];
   const widget = (title: string, x: number, y: number, metrics: unknown[] | HclExpression, stat = 'Average') => ({
@@ -238,7 +259,7 @@ function dashboardWidgets(): string {
     height: 6,
     properties: {
       title,
-      region: expr('data.aws_region.current.name'),
+      region: expr(ref(region, 'name')),
       period: ALARM_PERIOD_SECONDS,
       stat,
       view: 'timeSeries',
@@ -263,9 +284,9 @@ function dashboardWidgets(): string {
     0,
     12,
     expr(
-      '[for replica in aws_db_instance.replica : ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica.identifier]]',
+      `[for replica in ${addressOf(replica)} : ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica.identifier]]`,
     ),
     'Maximum',
   );
-  return `concat(${toHcl(widgets)}, length(aws_db_instance.replica) > 0 ? [${toHcl(replicaLag)}] : [])`;
+  return `concat(${toHcl(widgets)}, length(${addressOf(replica)}) > 0 ? [${toHcl(replicaLag)}] : [])`;
 }

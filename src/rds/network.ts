@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { TerraformCount } from 'cdktf';
+import { TerraformCount, TerraformLocal } from 'cdktf';
 import { DataAwsSubnet } from '@cdktf/provider-aws/lib/data-aws-subnet';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { NetworkAcl } from '@cdktf/provider-aws/lib/network-acl';
@@ -7,8 +7,20 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { DATABASE_PORT } from '../config/environments';
-import { tf } from './expressions';
-import { address, nameTags, prefixed } from './naming';
+import { addressOf, tf } from './expressions';
+import { address, NAME_PREFIX, nameTags, prefixed } from './naming';
+
+export interface DatabaseNetworkProps {
+  readonly vpcId: TerraformLocal;
+  /** Private subnets of the DB subnet group (a list of IDs). */
+  readonly privateSubnetIds: TerraformLocal;
+  /** Security groups allowed to connect besides the client group (a list of IDs). */
+  readonly allowedSecurityGroupIds: TerraformLocal;
+  /** Whether to attach the network ACL (a boolean). */
+  readonly enableNetworkAcl: TerraformLocal;
+  /** The CIDR the network ACL admits; null when there is no ACL. */
+  readonly vpcCidr: TerraformLocal;
+}
 
 /**
  * Where the database lives and who may reach it.
@@ -21,20 +33,24 @@ import { address, nameTags, prefixed } from './naming';
  *   CIDR (an input, no longer a hard-coded 10.0.0.0/16), so it belongs on subnets dedicated to the database.
  */
 export class DatabaseNetwork extends Construct {
+  /** The private subnets, looked up one by one (counted: one per entry of privateSubnetIds). */
+  public readonly subnets: DataAwsSubnet;
   public readonly subnetGroup: DbSubnetGroup;
   public readonly databaseSecurityGroup: SecurityGroup;
   public readonly clientSecurityGroup: SecurityGroup;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: DatabaseNetworkProps) {
     super(scope, id);
+    const subnetIds = addressOf(props.privateSubnetIds);
+    const vpcCidr = props.vpcCidr.asString;
 
     // The subnets' own zones place the primary and spread the replicas: a zone taken from the region's list may
     // have no subnet in the group.
-    const subnetCount = TerraformCount.of(tf.number('length(local.private_subnet_ids)'));
-    address(
+    const subnetCount = TerraformCount.of(tf.number(`length(${subnetIds})`));
+    this.subnets = address(
       new DataAwsSubnet(this, 'private-subnet', {
         count: subnetCount,
-        id: tf.string(`local.private_subnet_ids[count.index]`),
+        id: tf.string(`${subnetIds}[count.index]`),
       }),
       'private',
     );
@@ -42,8 +58,8 @@ export class DatabaseNetwork extends Construct {
     this.subnetGroup = address(
       new DbSubnetGroup(this, 'subnet-group', {
         name: prefixed('db-subnet-group'),
-        description: 'Private subnets of ${local.name_prefix} RDS',
-        subnetIds: tf.list('local.private_subnet_ids'),
+        description: `Private subnets of ${NAME_PREFIX} RDS`,
+        subnetIds: props.privateSubnetIds.asList,
         tags: nameTags('db-subnet-group'),
       }),
       'main',
@@ -53,7 +69,7 @@ export class DatabaseNetwork extends Construct {
       new SecurityGroup(this, 'database', {
         namePrefix: prefixed('rds-'),
         description: 'AccessWeaver RDS: PostgreSQL from authorized clients only',
-        vpcId: tf.string('local.vpc_id'),
+        vpcId: props.vpcId.asString,
         // Explicitly none: this also revokes the allow-all egress a group created by the original module still has.
         egress: [],
         tags: nameTags('rds-sg'),
@@ -66,7 +82,7 @@ export class DatabaseNetwork extends Construct {
       new SecurityGroup(this, 'client', {
         namePrefix: prefixed('rds-client-'),
         description: 'Attach to services that connect to the AccessWeaver database',
-        vpcId: tf.string('local.vpc_id'),
+        vpcId: props.vpcId.asString,
         tags: nameTags('rds-client-sg'),
         lifecycle: { createBeforeDestroy: true },
       }),
@@ -85,12 +101,13 @@ export class DatabaseNetwork extends Construct {
       'rds_from_clients',
     );
 
-    const allowedCount = TerraformCount.of(tf.number('length(local.allowed_security_groups)'));
+    const allowed = addressOf(props.allowedSecurityGroupIds);
+    const allowedCount = TerraformCount.of(tf.number(`length(${allowed})`));
     address(
       new VpcSecurityGroupIngressRule(this, 'from-allowed', {
         count: allowedCount,
         securityGroupId: this.databaseSecurityGroup.id,
-        referencedSecurityGroupId: tf.string(`local.allowed_security_groups[count.index]`),
+        referencedSecurityGroupId: tf.string(`${allowed}[count.index]`),
         ipProtocol: 'tcp',
         fromPort: DATABASE_PORT,
         toPort: DATABASE_PORT,
@@ -113,9 +130,9 @@ export class DatabaseNetwork extends Construct {
 
     address(
       new NetworkAcl(this, 'acl', {
-        count: tf.number('local.enable_network_acl ? 1 : 0'),
-        vpcId: tf.string('local.vpc_id'),
-        subnetIds: tf.list('local.private_subnet_ids'),
+        count: tf.number(`${addressOf(props.enableNetworkAcl)} ? 1 : 0`),
+        vpcId: props.vpcId.asString,
+        subnetIds: props.privateSubnetIds.asList,
         ingress: [
           {
             ruleNo: 100,
@@ -123,7 +140,7 @@ export class DatabaseNetwork extends Construct {
             action: 'allow',
             fromPort: DATABASE_PORT,
             toPort: DATABASE_PORT,
-            cidrBlock: tf.string('local.vpc_cidr'),
+            cidrBlock: vpcCidr,
           },
           // Replies to connections the instances open themselves (replication between primary and replicas).
           {
@@ -132,7 +149,7 @@ export class DatabaseNetwork extends Construct {
             action: 'allow',
             fromPort: 1024,
             toPort: 65535,
-            cidrBlock: tf.string('local.vpc_cidr'),
+            cidrBlock: vpcCidr,
           },
         ],
         egress: [
@@ -142,14 +159,14 @@ export class DatabaseNetwork extends Construct {
             action: 'allow',
             fromPort: 1024,
             toPort: 65535,
-            cidrBlock: tf.string('local.vpc_cidr'),
+            cidrBlock: vpcCidr,
           },
         ],
         tags: nameTags('rds-nacl'),
         lifecycle: {
           precondition: [
             {
-              condition: tf.string('local.vpc_cidr != null'),
+              condition: tf.string(`${addressOf(props.vpcCidr)} != null`),
               errorMessage: 'enable_network_acl needs vpc_cidr: the ACL admits PostgreSQL from that CIDR only.',
             },
           ],

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { DbParameterGroup, DbParameterGroupParameter } from '@cdktf/provider-aws/lib/db-parameter-group';
-import { tf } from './expressions';
-import { address, nameTags, prefixed } from './naming';
+import { config, tf } from './expressions';
+import { address, NAME_PREFIX, nameTags, prefixed } from './naming';
 
 /** The engine line the parameter group, the instances and the migrations are written for. */
 export const ENGINE_MAJOR_VERSION = '15';
@@ -22,7 +22,7 @@ export const PARAMETER_GROUP_FAMILY = `postgres${ENGINE_MAJOR_VERSION}`;
  */
 export const DATABASE_PARAMETERS: readonly DbParameterGroupParameter[] = [
   { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain', applyMethod: 'pending-reboot' },
-  { name: 'max_connections', value: tf.string('local.config.max_connections'), applyMethod: 'pending-reboot' },
+  { name: 'max_connections', value: tf.string(config('maxConnections')), applyMethod: 'pending-reboot' },
   { name: 'shared_buffers', value: '{DBInstanceClassMemory/32768}', applyMethod: 'pending-reboot' },
   { name: 'wal_buffers', value: '2048', applyMethod: 'pending-reboot' },
   { name: 'effective_cache_size', value: '{DBInstanceClassMemory*3/32768}' },
@@ -48,7 +48,7 @@ export class DatabaseParameters extends Construct {
       new DbParameterGroup(this, 'group', {
         family: PARAMETER_GROUP_FAMILY,
         name: prefixed('pg-params'),
-        description: 'AccessWeaver PostgreSQL settings for ${local.name_prefix}',
+        description: `AccessWeaver PostgreSQL settings for ${NAME_PREFIX}`,
         parameter: [...DATABASE_PARAMETERS],
         tags: nameTags('pg-params'),
       }),

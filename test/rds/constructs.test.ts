@@ -1,5 +1,6 @@
 /** Each concern of the database on its own, synthesized with Testing.synthScope. */
-import { Testing } from 'cdktf';
+import { TerraformLocal, Testing } from 'cdktf';
+import { Construct } from 'constructs';
 import 'cdktf/lib/testing/adapters/jest';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
@@ -14,9 +15,28 @@ import { DatabaseParameters } from '../../src/rds/parameters';
 
 Testing.setupJest();
 
+/** The locals AccessWeaverDatabase makes from its inputs, for constructs synthesized on their own. */
+function inputs(scope: Construct) {
+  const local = (name: string, value: unknown) => {
+    const made = new TerraformLocal(scope, name, value);
+    made.overrideLogicalId(name);
+    return made;
+  };
+  return {
+    vpcId: local('vpc_id', 'vpc-0123'),
+    privateSubnetIds: local('private_subnet_ids', ['subnet-0a', 'subnet-0b']),
+    allowedSecurityGroupIds: local('allowed_security_groups', []),
+    enableNetworkAcl: local('enable_network_acl', false),
+    vpcCidr: local('vpc_cidr', null),
+    availabilityZones: local('availability_zones', ['eu-west-3a', 'eu-west-3b']),
+    backupWindow: local('backup_window', '03:00-04:00'),
+    maintenanceWindow: local('maintenance_window', 'Sun:04:00-Sun:05:00'),
+  };
+}
+
 describe('DatabaseNetwork', () => {
   const synth = Testing.synthScope((scope) => {
-    new DatabaseNetwork(scope, 'network');
+    new DatabaseNetwork(scope, 'network', inputs(scope));
   });
 
   test('the database security group has no egress at all', () => {
@@ -136,11 +156,14 @@ describe('DatabaseEncryption', () => {
 
 describe('DatabaseInstances', () => {
   const synth = Testing.synthScope((scope) => {
+    const locals = inputs(scope);
     const encryption = new DatabaseEncryption(scope, 'encryption');
-    const network = new DatabaseNetwork(scope, 'network');
+    const network = new DatabaseNetwork(scope, 'network', locals);
     const parameters = new DatabaseParameters(scope, 'parameters');
     new DatabaseInstances(scope, 'instances', {
+      ...locals,
       key: encryption.key,
+      partition: encryption.partition,
       subnetGroup: network.subnetGroup,
       parameterGroup: parameters.group,
       databaseSecurityGroup: network.databaseSecurityGroup,
@@ -163,6 +186,7 @@ describe('DatabaseInstances', () => {
       replicate_source_db: '${aws_db_instance.main.identifier}',
       backup_retention_period: 0,
       maintenance_window: '${local.maintenance_window}',
+      availability_zone: '${local.availability_zones[(count.index + 1) % length(local.availability_zones)]}',
     });
   });
 });
