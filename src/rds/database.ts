@@ -69,7 +69,7 @@ export interface AccessWeaverDatabaseProps {
   readonly sizing?: Readonly<Record<EnvironmentName, DatabaseSizing>>;
 }
 
-/** The sizing table as the module's `local.instance_configs`: a row per environment, fields named by SIZING_ATTRIBUTES. */
+/** The sizing table as the module's `local.instance_configs`: a row per environment, named by SIZING_ATTRIBUTES. */
 export function instanceConfigsLocal(
   sizing: Readonly<Record<EnvironmentName, DatabaseSizing>>,
 ): Record<string, unknown> {
