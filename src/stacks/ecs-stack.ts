@@ -3,25 +3,19 @@
  * Fargate in the private subnets.
  *
  * It reads vpc-<env> and rds-<env> from their state: subnets, the module's client security
- * group (the only way into the database), the writer and reader addresses, and the application
- * credentials secret, which the tasks receive through ECS `secrets`, never as plain environment.
+ * group (the only way into the database), the writer and reader addresses, and the credential
+ * secrets, which the tasks receive through ECS `secrets`, never as plain environment. Each service
+ * gets the one login it needs (SERVICE_ACCESS) through an execution role of its own.
  */
-import { Fn, TerraformLocal, TerraformOutput, Token } from 'cdktf';
+import { Fn, TerraformLocal, TerraformOutput, TerraformRemoteState, Token } from 'cdktf';
 import { Construct } from 'constructs';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
-import {
-  DataAwsIamPolicyDocument,
-  DataAwsIamPolicyDocumentStatement,
-} from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
-import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
-import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { SecurityGroup, SecurityGroupIngress } from '@cdktf/provider-aws/lib/security-group';
 import { EnvironmentConfig } from '../config/environments';
+import { ApplicationService, SecretVariable } from './ecs-service';
 import { EnvironmentStack, EnvironmentStackProps, RDS_OUTPUTS, VPC_OUTPUTS } from './environment-stack';
 
 export type ServiceKey = keyof EnvironmentConfig['services'];
@@ -128,14 +122,25 @@ const IMAGE_PATTERN =
   /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const ECR_IMAGE_PATTERN = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/;
 
+/** Which database login a service connects as; `none` keeps it off the database network path. */
+export type DatabaseLogin = 'app' | 'readonly' | 'none';
+
+/**
+ * What each service may reach. The decision point only evaluates (reads); the auth service
+ * writes users, roles and grants and issues tenant contexts; the gateway only forwards requests.
+ */
+export const SERVICE_ACCESS: Readonly<Record<ServiceKey, { readonly login: DatabaseLogin }>> = {
+  apiGateway: { login: 'none' },
+  authService: { login: 'app' },
+  pdpService: { login: 'readonly' },
+};
+
 export class EcsStack extends EnvironmentStack {
   readonly services: Readonly<Record<ServiceKey, ResolvedService>>;
   readonly cluster: EcsCluster;
-  readonly executionRole: IamRole;
   readonly serviceSecurityGroup: SecurityGroup;
-  readonly logGroups: Readonly<Record<ServiceKey, CloudwatchLogGroup>>;
-  readonly taskDefinitions: Readonly<Record<ServiceKey, EcsTaskDefinition>>;
-  readonly ecsServices: Readonly<Record<ServiceKey, EcsService>>;
+  /** One construct per service: log group, execution role, task definition, ECS service. */
+  readonly applicationServices: Readonly<Record<ServiceKey, ApplicationService>>;
 
   constructor(scope: Construct, id: string, props: EcsStackProps) {
     super(scope, id, props);
@@ -144,7 +149,6 @@ export class EcsStack extends EnvironmentStack {
       SERVICE_KEYS.map((key) => [key, this.resolveService(key, props.services?.[key] ?? {})]),
     ) as Record<ServiceKey, ResolvedService>;
     const name = this.namePrefix;
-
     const vpc = this.readState('vpc');
     const rds = this.readState('rds');
     const caller = new DataAwsCallerIdentity(this, 'caller');
@@ -152,25 +156,109 @@ export class EcsStack extends EnvironmentStack {
     const account = caller.accountId;
     const arnPrefix = (service: string) => `arn:${partition.partition}:${service}:${this.region}:${account}`;
 
-    const appSecretArn = rds.getString(RDS_OUTPUTS.appSecretArn);
-    const kmsKeyArn = rds.getString(RDS_OUTPUTS.kmsKeyArn);
-    // Locals keep the container definitions free of function calls, whose quotes JSON would escape.
+    this.cluster = new EcsCluster(this, 'cluster', {
+      name,
+      setting: [{ name: 'containerInsights', value: 'enabled' }],
+    });
+    this.serviceSecurityGroup = this.tierSecurityGroup(vpc.getString(VPC_OUTPUTS.vpcId));
+    const assumeRole = new DataAwsIamPolicyDocument(this, 'execution-assume-role', {
+      statement: [
+        {
+          actions: ['sts:AssumeRole'],
+          principals: [{ type: 'Service', identifiers: ['ecs-tasks.amazonaws.com'] }],
+          // Confused-deputy guard: only ECS acting for this account may assume the roles.
+          condition: [
+            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] },
+            { test: 'ArnLike', variable: 'aws:SourceArn', values: [`${arnPrefix('ecs')}:*`] },
+          ],
+        },
+      ],
+    });
+
+    const database = this.databaseWiring(rds);
+    this.applicationServices = Object.fromEntries(
+      SERVICE_KEYS.map((key) => {
+        const service = this.services[key];
+        const access = database[SERVICE_ACCESS[key].login];
+        return [
+          key,
+          new ApplicationService(this, service.name, {
+            name: service.name,
+            namePrefix: name,
+            region: this.region,
+            image: service.defaultImage
+              ? `${account}.dkr.ecr.${this.region}.amazonaws.com/${service.image}`
+              : service.image,
+            cpu: service.cpu,
+            memory: service.memory,
+            containerPort: service.containerPort,
+            desiredCount: service.desiredCount,
+            logRetentionDays: this.config.logRetentionDays,
+            clusterArn: this.cluster.arn,
+            subnetIds: vpc.getList(VPC_OUTPUTS.privateSubnetIds),
+            securityGroupIds: [this.serviceSecurityGroup.id, ...access.securityGroupIds],
+            environment: [{ name: 'ACCESSWEAVER_ENVIRONMENT', value: this.config.name }, ...access.environment],
+            secrets: access.secrets,
+            secretsKeyArn: rds.getString(RDS_OUTPUTS.kmsKeyArn),
+            assumeRolePolicy: assumeRole.json,
+            pullRepositoryArns: this.pullRepositoryArns(service, arnPrefix('ecr')),
+          }),
+        ];
+      }),
+    ) as Record<ServiceKey, ApplicationService>;
+    this.addOutputs();
+  }
+
+  /** Per login: the secrets, plain environment and security groups a service using it gets. */
+  private databaseWiring(rds: TerraformRemoteState): Record<
+    DatabaseLogin,
+    {
+      readonly secrets: SecretVariable[];
+      readonly environment: { name: string; value: string }[];
+      readonly securityGroupIds: string[];
+    }
+  > {
+    // A local keeps the container definitions free of function calls, whose quotes JSON would escape.
     const readerHosts = new TerraformLocal(
       this,
       'database_reader_hosts',
       Fn.join(',', rds.getList(RDS_OUTPUTS.readerAddresses)),
     );
+    const common = [
+      { name: 'DATABASE_PORT', value: rds.getString(RDS_OUTPUTS.databasePort) },
+      { name: 'DATABASE_NAME', value: rds.getString(RDS_OUTPUTS.databaseName) },
+    ];
+    const credentials = (secretArn: string): SecretVariable[] => [
+      { name: 'DATABASE_USERNAME', secretArn, jsonKey: 'username' },
+      { name: 'DATABASE_PASSWORD', secretArn, jsonKey: 'password' },
+    ];
+    const client = [rds.getString(RDS_OUTPUTS.securityGroupClientId)];
+    return {
+      app: {
+        secrets: credentials(rds.getString(RDS_OUTPUTS.appSecretArn)),
+        environment: [
+          { name: 'DATABASE_WRITER_HOST', value: rds.getString(RDS_OUTPUTS.primaryAddress) },
+          { name: 'DATABASE_READER_HOSTS', value: readerHosts.asString },
+          ...common,
+        ],
+        securityGroupIds: client,
+      },
+      // The read-only login has default_transaction_read_only: it is given the readers only.
+      readonly: {
+        secrets: credentials(rds.getString(RDS_OUTPUTS.readonlySecretArn)),
+        environment: [{ name: 'DATABASE_READER_HOSTS', value: readerHosts.asString }, ...common],
+        securityGroupIds: client,
+      },
+      none: { secrets: [], environment: [], securityGroupIds: [] },
+    };
+  }
 
-    this.cluster = new EcsCluster(this, 'cluster', {
-      name,
-      setting: [{ name: 'containerInsights', value: 'enabled' }],
-    });
-
+  private tierSecurityGroup(vpcId: string): SecurityGroup {
     const ports = [...new Set(SERVICE_KEYS.map((key) => this.services[key].containerPort))];
-    this.serviceSecurityGroup = new SecurityGroup(this, 'service-security-group', {
-      name: `${name}-services`,
+    return new SecurityGroup(this, 'service-security-group', {
+      name: `${this.namePrefix}-services`,
       description: 'Application services: calls between the services, egress to AWS endpoints and the database',
-      vpcId: vpc.getString(VPC_OUTPUTS.vpcId),
+      vpcId,
       // Typed return: an object literal in a callback escapes the excess-property check.
       ingress: ports.map((port): SecurityGroupIngress => ({
         description: `Service-to-service on ${port}`,
@@ -188,162 +276,29 @@ export class EcsStack extends EnvironmentStack {
           cidrBlocks: ['0.0.0.0/0'],
         },
       ],
-      tags: { Name: `${name}-services` },
+      tags: { Name: `${this.namePrefix}-services` },
     });
+  }
 
-    this.logGroups = Object.fromEntries(
-      SERVICE_KEYS.map((key) => [
-        key,
-        new CloudwatchLogGroup(this, `${this.services[key].name}-logs`, {
-          name: `/ecs/${name}/${this.services[key].name}`,
-          retentionInDays: this.config.logRetentionDays,
-        }),
-      ]),
-    ) as Record<ServiceKey, CloudwatchLogGroup>;
-
-    const assumeRole = new DataAwsIamPolicyDocument(this, 'execution-assume-role', {
-      statement: [
-        {
-          actions: ['sts:AssumeRole'],
-          principals: [{ type: 'Service', identifiers: ['ecs-tasks.amazonaws.com'] }],
-          // Confused-deputy guard: only ECS acting for this account may assume the role.
-          condition: [
-            { test: 'StringEquals', variable: 'aws:SourceAccount', values: [account] },
-            { test: 'ArnLike', variable: 'aws:SourceArn', values: [`${arnPrefix('ecs')}:*`] },
-          ],
-        },
-      ],
-    });
-    this.executionRole = new IamRole(this, 'execution-role', {
-      name: `${name}-ecs-execution`,
-      description: 'ECS agent: pulls the images, writes the logs, reads the application database secret',
-      assumeRolePolicy: assumeRole.json,
-    });
-
-    const statements: DataAwsIamPolicyDocumentStatement[] = [
-      {
-        sid: 'ReadApplicationDatabaseSecret',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [appSecretArn],
-      },
-      {
-        sid: 'DecryptApplicationDatabaseSecret',
-        actions: ['kms:Decrypt'],
-        resources: [kmsKeyArn],
-        condition: [
-          { test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${this.region}.amazonaws.com`] },
-        ],
-      },
-      {
-        sid: 'WriteServiceLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: SERVICE_KEYS.map((key) => `${this.logGroups[key].arn}:*`),
-      },
-    ];
-    const repositories = this.pullRepositoryArns(arnPrefix('ecr'));
-    if (repositories.length > 0) {
-      statements.push(
-        // GetAuthorizationToken has no resource-level permissions.
-        { sid: 'AuthenticateToEcr', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
-        {
-          sid: 'PullServiceImages',
-          actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
-          resources: repositories,
-        },
-      );
-    }
-    const executionPolicy = new DataAwsIamPolicyDocument(this, 'execution-policy', { statement: statements });
-    new IamRolePolicy(this, 'execution-role-policy', {
-      name: 'task-execution',
-      role: this.executionRole.id,
-      policy: executionPolicy.json,
-    });
-
-    const environment = [
-      { name: 'ACCESSWEAVER_ENVIRONMENT', value: this.config.name },
-      { name: 'DATABASE_WRITER_HOST', value: rds.getString(RDS_OUTPUTS.primaryAddress) },
-      { name: 'DATABASE_READER_HOSTS', value: readerHosts.asString },
-      { name: 'DATABASE_PORT', value: rds.getString(RDS_OUTPUTS.databasePort) },
-      { name: 'DATABASE_NAME', value: rds.getString(RDS_OUTPUTS.databaseName) },
-    ];
-    // ECS resolves these JSON keys of the secret at task start; the values never reach the task definition.
-    const secrets = [
-      { name: 'DATABASE_USERNAME', valueFrom: `${appSecretArn}:username::` },
-      { name: 'DATABASE_PASSWORD', valueFrom: `${appSecretArn}:password::` },
-    ];
-    const privateSubnetIds = vpc.getList(VPC_OUTPUTS.privateSubnetIds);
-    const clientSecurityGroupId = rds.getString(RDS_OUTPUTS.securityGroupClientId);
-
-    const taskDefinitions: Partial<Record<ServiceKey, EcsTaskDefinition>> = {};
-    const ecsServices: Partial<Record<ServiceKey, EcsService>> = {};
-    for (const key of SERVICE_KEYS) {
-      const service = this.services[key];
-      const image = service.defaultImage
-        ? `${account}.dkr.ecr.${this.region}.amazonaws.com/${service.image}`
-        : service.image;
-      const taskDefinition = new EcsTaskDefinition(this, `${service.name}-task`, {
-        family: `${name}-${service.name}`,
-        requiresCompatibilities: ['FARGATE'],
-        networkMode: 'awsvpc',
-        cpu: String(service.cpu),
-        memory: String(service.memory),
-        executionRoleArn: this.executionRole.arn,
-        runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
-        containerDefinitions: JSON.stringify([
-          {
-            name: service.name,
-            image,
-            essential: true,
-            portMappings: [{ containerPort: service.containerPort, protocol: 'tcp' }],
-            environment,
-            secrets,
-            logConfiguration: {
-              logDriver: 'awslogs',
-              options: {
-                'awslogs-group': this.logGroups[key].name,
-                'awslogs-region': this.region,
-                'awslogs-stream-prefix': service.name,
-              },
-            },
-          },
-        ]),
-      });
-      taskDefinitions[key] = taskDefinition;
-      ecsServices[key] = new EcsService(this, `${service.name}-service`, {
-        name: service.name,
-        cluster: this.cluster.arn,
-        taskDefinition: taskDefinition.arn,
-        desiredCount: service.desiredCount,
-        launchType: 'FARGATE',
-        networkConfiguration: {
-          subnets: privateSubnetIds,
-          securityGroups: [this.serviceSecurityGroup.id, clientSecurityGroupId],
-          assignPublicIp: false,
-        },
-        deploymentCircuitBreaker: { enable: true, rollback: true },
-        propagateTags: 'SERVICE',
-        enableEcsManagedTags: true,
-      });
-    }
-    this.taskDefinitions = taskDefinitions as Record<ServiceKey, EcsTaskDefinition>;
-    this.ecsServices = ecsServices as Record<ServiceKey, EcsService>;
-
+  private addOutputs(): void {
+    const byService = (value: (service: ApplicationService) => string) =>
+      Object.fromEntries(SERVICE_KEYS.map((key) => [SERVICE_NAMES[key], value(this.applicationServices[key])]));
     new TerraformOutput(this, 'cluster_name', { value: this.cluster.name, description: 'ECS cluster name' });
     new TerraformOutput(this, 'cluster_arn', { value: this.cluster.arn, description: 'ECS cluster ARN' });
     new TerraformOutput(this, 'service_security_group_id', {
       value: this.serviceSecurityGroup.id,
       description: 'Security group shared by the application services',
     });
-    new TerraformOutput(this, 'execution_role_arn', {
-      value: this.executionRole.arn,
-      description: 'Task execution role (reads exactly the application database secret)',
+    new TerraformOutput(this, 'execution_role_arns', {
+      value: byService((service) => service.executionRole.arn),
+      description: 'Task execution role of each service (each reads only its own secrets)',
     });
     new TerraformOutput(this, 'service_names', {
-      value: Object.fromEntries(SERVICE_KEYS.map((key) => [SERVICE_NAMES[key], ecsServices[key]!.name])),
+      value: byService((service) => service.service.name),
       description: 'ECS service names by service',
     });
     new TerraformOutput(this, 'log_group_names', {
-      value: Object.fromEntries(SERVICE_KEYS.map((key) => [SERVICE_NAMES[key], this.logGroups[key].name])),
+      value: byService((service) => service.logGroup.name),
       description: 'CloudWatch log groups by service',
     });
   }
@@ -393,27 +348,16 @@ export class EcsStack extends EnvironmentStack {
   }
 
   /**
-   * ECR repositories the execution role may pull from: exactly the services' repositories.
-   * Images outside ECR need no IAM permission; an image given as a token could be any repository
-   * of this account.
+   * ECR repository the service's execution role may pull from. An image outside ECR needs no IAM
+   * permission; an image given as a token could be any repository of this account.
    */
-  private pullRepositoryArns(ecrArnPrefix: string): string[] {
-    const arns = new Set<string>();
-    for (const key of SERVICE_KEYS) {
-      const service = this.services[key];
-      if (service.defaultImage) {
-        arns.add(`${ecrArnPrefix}:repository/${service.image.replace(/:[^/]*$/, '')}`);
-      } else if (Token.isUnresolved(service.image)) {
-        arns.add(`${ecrArnPrefix}:repository/*`);
-      } else {
-        const ecr = ECR_IMAGE_PATTERN.exec(service.image);
-        if (ecr) {
-          const [, imageAccount, imageRegion, repository] = ecr;
-          const partition = service.image.includes('.amazonaws.com.cn/') ? 'aws-cn' : 'aws';
-          arns.add(`arn:${partition}:ecr:${imageRegion}:${imageAccount}:repository/${repository}`);
-        }
-      }
-    }
-    return [...arns];
+  private pullRepositoryArns(service: ResolvedService, ecrArnPrefix: string): string[] {
+    if (service.defaultImage) return [`${ecrArnPrefix}:repository/${service.image.replace(/:[^/]*$/, '')}`];
+    if (Token.isUnresolved(service.image)) return [`${ecrArnPrefix}:repository/*`];
+    const ecr = ECR_IMAGE_PATTERN.exec(service.image);
+    if (!ecr) return [];
+    const [, imageAccount, imageRegion, repository] = ecr;
+    const partition = service.image.includes('.amazonaws.com.cn/') ? 'aws-cn' : 'aws';
+    return [`arn:${partition}:ecr:${imageRegion}:${imageAccount}:repository/${repository}`];
   }
 }

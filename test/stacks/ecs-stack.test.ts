@@ -31,8 +31,16 @@ interface Statement {
   condition?: { test: string; variable: string; values: string[] }[];
 }
 
-function executionStatements(synth: SynthesizedStack): Statement[] {
-  return (synth.data.aws_iam_policy_document?.['execution-policy']?.statement ?? []) as Statement[];
+function executionStatements(synth: SynthesizedStack, service: string): Statement[] {
+  const document = synth.data.aws_iam_policy_document?.[`${service}-execution-policy`];
+  if (!document) throw new Error(`no execution policy for ${service}`);
+  return document.statement as Statement[];
+}
+
+/** The execution role each task definition names, by service. */
+function executionRoles(synth: SynthesizedStack): Record<string, unknown> {
+  const tasks = resourcesOf(synth, 'aws_ecs_task_definition');
+  return Object.fromEntries(SERVICES.map((name) => [name, tasks[`${name}-task`]?.execution_role_arn]));
 }
 
 const RDS = (output: string) => `\${data.terraform_remote_state.rds.outputs.${output}}`;
@@ -58,11 +66,19 @@ describe('ecs-<env>', () => {
     );
   });
 
-  test("attaches every service to the database module's client security group", () => {
-    const services = Object.values(resourcesOf(synthJson(ecsStack('dev')), 'aws_ecs_service'));
-    expect(
-      services.map((service) => (service.network_configuration as { security_groups: string[] }).security_groups),
-    ).toEqual(SERVICES.map(() => ['${aws_security_group.service-security-group.id}', RDS('security_group_client_id')]));
+  test("only the services that connect join the database module's client security group", () => {
+    const services = resourcesOf(synthJson(ecsStack('dev')), 'aws_ecs_service');
+    const groups = Object.fromEntries(
+      SERVICES.map((name) => [
+        name,
+        (services[`${name}-service`]?.network_configuration as { security_groups: string[] }).security_groups,
+      ]),
+    );
+    expect(groups).toEqual({
+      'api-gateway': ['${aws_security_group.service-security-group.id}'],
+      'auth-service': ['${aws_security_group.service-security-group.id}', RDS('security_group_client_id')],
+      'pdp-service': ['${aws_security_group.service-security-group.id}', RDS('security_group_client_id')],
+    });
   });
 
   test('reads vpc-<env> and rds-<env> from their state files', () => {
@@ -72,23 +88,44 @@ describe('ecs-<env>', () => {
     });
   });
 
-  test('takes the database credentials from the application secret through ECS secrets', () => {
+  test('the auth service writes: it gets the application login through ECS secrets', () => {
     expect(container(synthJson(ecsStack('dev')), 'auth-service').secrets).toEqual([
       { name: 'DATABASE_USERNAME', valueFrom: `${RDS('app_secret_arn')}:username::` },
       { name: 'DATABASE_PASSWORD', valueFrom: `${RDS('app_secret_arn')}:password::` },
     ]);
   });
 
-  test('puts no credential in the plain environment', () => {
-    const names = container(synthJson(ecsStack('dev')), 'auth-service').environment.map((variable) => variable.name);
-    expect(names.filter((name) => /PASSWORD|USER|SECRET/.test(name))).toEqual([]);
+  test('the decision point reads: it gets the read-only login', () => {
+    expect(container(synthJson(ecsStack('dev')), 'pdp-service').secrets).toEqual([
+      { name: 'DATABASE_USERNAME', valueFrom: `${RDS('readonly_secret_arn')}:username::` },
+      { name: 'DATABASE_PASSWORD', valueFrom: `${RDS('readonly_secret_arn')}:password::` },
+    ]);
   });
 
-  test('gives the writer and reader endpoints, port and database name as environment', () => {
+  test('the API gateway gets no database login and no database address', () => {
+    const gateway = container(synthJson(ecsStack('dev')), 'api-gateway');
+    expect([gateway.secrets, gateway.environment]).toEqual([[], [{ name: 'ACCESSWEAVER_ENVIRONMENT', value: 'dev' }]]);
+  });
+
+  test('puts no credential in the plain environment', () => {
     const synth = synthJson(ecsStack('dev'));
-    expect(container(synth, 'pdp-service').environment).toEqual([
+    const names = SERVICES.flatMap((service) => container(synth, service).environment.map((variable) => variable.name));
+    expect(names.filter((name) => /PASSWORD|USER|SECRET|KEY/.test(name))).toEqual([]);
+  });
+
+  test('gives the auth service the writer and reader endpoints, port and database name', () => {
+    expect(container(synthJson(ecsStack('dev')), 'auth-service').environment).toEqual([
       { name: 'ACCESSWEAVER_ENVIRONMENT', value: 'dev' },
       { name: 'DATABASE_WRITER_HOST', value: RDS('primary_address') },
+      { name: 'DATABASE_READER_HOSTS', value: '${local.database_reader_hosts}' },
+      { name: 'DATABASE_PORT', value: RDS('database_port') },
+      { name: 'DATABASE_NAME', value: RDS('database_name') },
+    ]);
+  });
+
+  test('gives the decision point the readers only (its login is read-only)', () => {
+    expect(container(synthJson(ecsStack('dev')), 'pdp-service').environment).toEqual([
+      { name: 'ACCESSWEAVER_ENVIRONMENT', value: 'dev' },
       { name: 'DATABASE_READER_HOSTS', value: '${local.database_reader_hosts}' },
       { name: 'DATABASE_PORT', value: RDS('database_port') },
       { name: 'DATABASE_NAME', value: RDS('database_name') },
@@ -101,67 +138,104 @@ describe('ecs-<env>', () => {
     });
   });
 
-  test('the execution role reads exactly the application secret', () => {
-    const statements = executionStatements(synthJson(ecsStack('prod')));
-    expect(statements.filter((s) => s.actions.some((a) => a.startsWith('secretsmanager:')))).toEqual([
-      {
-        sid: 'ReadApplicationDatabaseSecret',
-        actions: ['secretsmanager:GetSecretValue'],
-        resources: [RDS('app_secret_arn')],
-      },
-    ]);
+  test('each service has an execution role of its own', () => {
+    const synth = synthJson(ecsStack('prod'));
+    expect(executionRoles(synth)).toEqual({
+      'api-gateway': '${aws_iam_role.api-gateway-execution-role.arn}',
+      'auth-service': '${aws_iam_role.auth-service-execution-role.arn}',
+      'pdp-service': '${aws_iam_role.pdp-service-execution-role.arn}',
+    });
+    expect(Object.values(resourcesOf(synth, 'aws_iam_role')).map((role) => role.name)).toEqual(
+      SERVICES.map((name) => `accessweaver-prod-${name}-execution`),
+    );
   });
 
-  test('the execution role decrypts with exactly the module key, through Secrets Manager only', () => {
-    const statements = executionStatements(synthJson(ecsStack('prod')));
-    expect(statements.filter((s) => s.actions.some((a) => a.startsWith('kms:')))).toEqual([
-      {
-        sid: 'DecryptApplicationDatabaseSecret',
-        actions: ['kms:Decrypt'],
-        resources: [RDS('kms_key_arn')],
-        condition: [
-          { test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.eu-west-3.amazonaws.com'] },
-        ],
-      },
-    ]);
-  });
-
-  test('the execution role has no wildcard resource except the ECR login', () => {
-    const wildcards = executionStatements(synthJson(ecsStack('prod'))).filter((s) => s.resources.includes('*'));
-    expect(wildcards.map((s) => s.actions)).toEqual([['ecr:GetAuthorizationToken']]);
-  });
-
-  test('the execution role writes only to the services’ log groups', () => {
-    const logs = executionStatements(synthJson(ecsStack('prod'))).find((s) => s.sid === 'WriteServiceLogs');
-    expect(logs?.resources).toEqual(SERVICES.map((name) => `\${aws_cloudwatch_log_group.${name}-logs.arn}:*`));
-  });
-
-  test('the execution role pulls only the services’ default repositories', () => {
-    const pull = executionStatements(synthJson(ecsStack('dev'))).find((s) => s.sid === 'PullServiceImages');
-    expect(pull?.resources).toEqual(
-      SERVICES.map(
-        (name) =>
-          `arn:\${data.aws_partition.partition.partition}:ecr:eu-west-3:\${data.aws_caller_identity.caller.account_id}:repository/accessweaver/${name}`,
+  test('each role policy is attached to its own role', () => {
+    const policies = resourcesOf(synthJson(ecsStack('prod')), 'aws_iam_role_policy');
+    expect(Object.fromEntries(Object.entries(policies).map(([name, p]) => [name, [p.role, p.policy]]))).toEqual(
+      Object.fromEntries(
+        SERVICES.map((name) => [
+          `${name}-execution-role-policy`,
+          [
+            `\${aws_iam_role.${name}-execution-role.id}`,
+            `\${data.aws_iam_policy_document.${name}-execution-policy.json}`,
+          ],
+        ]),
       ),
     );
   });
 
+  const decryptOnly = (secrets: string[]) => ({
+    sid: 'DecryptOwnSecretsOnly',
+    actions: ['kms:Decrypt'],
+    resources: [RDS('kms_key_arn')],
+    condition: [
+      { test: 'StringEquals', variable: 'kms:ViaService', values: ['secretsmanager.eu-west-3.amazonaws.com'] },
+      { test: 'StringEquals', variable: 'kms:EncryptionContext:SecretARN', values: secrets },
+    ],
+  });
+  const logsOf = (name: string) => ({
+    sid: 'WriteOwnLogs',
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [`\${aws_cloudwatch_log_group.${name}-logs.arn}:*`],
+  });
+  const pullOf = (name: string) => [
+    { sid: 'AuthenticateToEcr', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
+    {
+      sid: 'PullOwnImage',
+      actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+      resources: [
+        `arn:\${data.aws_partition.partition.partition}:ecr:eu-west-3:\${data.aws_caller_identity.caller.account_id}:repository/accessweaver/${name}`,
+      ],
+    },
+  ];
+
+  test('the auth service role reads exactly the application secret and decrypts only it', () => {
+    expect(executionStatements(synthJson(ecsStack('prod')), 'auth-service')).toEqual([
+      { sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [RDS('app_secret_arn')] },
+      decryptOnly([RDS('app_secret_arn')]),
+      logsOf('auth-service'),
+      ...pullOf('auth-service'),
+    ]);
+  });
+
+  test('the decision point role reads exactly the read-only secret and decrypts only it', () => {
+    expect(executionStatements(synthJson(ecsStack('prod')), 'pdp-service')).toEqual([
+      { sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [RDS('readonly_secret_arn')] },
+      decryptOnly([RDS('readonly_secret_arn')]),
+      logsOf('pdp-service'),
+      ...pullOf('pdp-service'),
+    ]);
+  });
+
+  test('the gateway role reads no secret and cannot use the key', () => {
+    expect(executionStatements(synthJson(ecsStack('prod')), 'api-gateway')).toEqual([
+      logsOf('api-gateway'),
+      ...pullOf('api-gateway'),
+    ]);
+  });
+
   test('an image in another ECR registry is the repository the role may pull', () => {
     const image = '210987654321.dkr.ecr.eu-west-1.amazonaws.com/shared/pdp@sha256:' + 'a'.repeat(64);
-    const pull = executionStatements(synthJson(ecsStack('dev', { services: { pdpService: { image } } }))).find(
-      (s) => s.sid === 'PullServiceImages',
-    );
-    expect(pull?.resources).toContain('arn:aws:ecr:eu-west-1:210987654321:repository/shared/pdp');
+    const pull = executionStatements(
+      synthJson(ecsStack('dev', { services: { pdpService: { image } } })),
+      'pdp-service',
+    ).find((s) => s.sid === 'PullOwnImage');
+    expect(pull?.resources).toEqual(['arn:aws:ecr:eu-west-1:210987654321:repository/shared/pdp']);
   });
 
   test('images outside ECR need no ECR permission', () => {
-    const services = {
-      apiGateway: { image: 'ghcr.io/acme/api-gateway:1.0.0' },
-      authService: { image: 'ghcr.io/acme/auth-service:1.0.0' },
-      pdpService: { image: 'ghcr.io/acme/pdp-service:1.0.0' },
-    };
-    const sids = executionStatements(synthJson(ecsStack('dev', { services }))).map((s) => s.sid);
-    expect(sids).toEqual(['ReadApplicationDatabaseSecret', 'DecryptApplicationDatabaseSecret', 'WriteServiceLogs']);
+    const services = { authService: { image: 'ghcr.io/acme/auth-service:1.0.0' } };
+    const sids = executionStatements(synthJson(ecsStack('dev', { services })), 'auth-service').map((s) => s.sid);
+    expect(sids).toEqual(['ReadOwnSecrets', 'DecryptOwnSecretsOnly', 'WriteOwnLogs']);
+  });
+
+  test('outputs the execution role of each service', () => {
+    expect(synthJson(ecsStack('dev')).output.execution_role_arns?.value).toEqual({
+      'api-gateway': '${aws_iam_role.api-gateway-execution-role.arn}',
+      'auth-service': '${aws_iam_role.auth-service-execution-role.arn}',
+      'pdp-service': '${aws_iam_role.pdp-service-execution-role.arn}',
+    });
   });
 
   test('only ECS tasks of this account may assume the execution role', () => {
