@@ -3,7 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
 import { ENVIRONMENTS, ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
-import { MODULE_OUTPUTS, MODULE_VARIABLES, RdsModuleStack, stripMetadata } from './module-stack';
+import {
+  MODULE_OUTPUTS,
+  MODULE_REQUIRED_PROVIDERS,
+  MODULE_VARIABLES,
+  RdsModuleStack,
+  stripMetadata,
+} from './module-stack';
+import { providerRangeReadme } from './provider-range';
 
 export const MODULE_STACK_ID = 'rds-module';
 
@@ -71,7 +78,7 @@ export function exampleCaller(environment: EnvironmentName): string {
 terraform {
   required_version = ">= 1.5.0"
   required_providers {
-    aws = { source = "hashicorp/aws", version = "~> 5.0" }
+    aws = { source = "hashicorp/aws", version = "${MODULE_REQUIRED_PROVIDERS.aws.version}" }
   }
 }
 
@@ -200,6 +207,7 @@ Addresses are unchanged, so the state carries over. Three things change on the f
 
 ## Requirements
 
-Terraform >= 1.5, hashicorp/aws ~> 5.0, hashicorp/random ~> 3.6. The module configures no provider and no backend.
-`;
+Terraform >= 1.5, hashicorp/aws ${MODULE_REQUIRED_PROVIDERS.aws.version}, hashicorp/random ${MODULE_REQUIRED_PROVIDERS.random.version}. The module configures no provider and no backend.
+
+${providerRangeReadme()}`;
 }

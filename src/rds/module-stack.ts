@@ -5,11 +5,12 @@ import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
 import { addressOf, ref, tf } from './expressions';
+import { AWS_PROVIDER_RANGE } from './provider-range';
 import { hclChecks } from './validation';
 
-/** Provider requirements of the emitted module: ranges, so callers pick the exact versions. */
+/** Provider requirements of the emitted module: ranges, so callers pick the exact versions (aws: provider-range). */
 export const MODULE_REQUIRED_PROVIDERS = {
-  aws: { source: 'hashicorp/aws', version: '~> 5.0' },
+  aws: { source: 'hashicorp/aws', version: AWS_PROVIDER_RANGE },
   random: { source: 'hashicorp/random', version: '~> 3.6' },
 } as const;
 /** Preconditions and cross-variable checks need Terraform 1.5. */

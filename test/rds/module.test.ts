@@ -32,7 +32,7 @@ describe('the emitted module', () => {
 
   test('requires providers by version range', () => {
     expect(doc.terraform.required_providers).toEqual({
-      aws: { source: 'hashicorp/aws', version: '~> 5.0' },
+      aws: { source: 'hashicorp/aws', version: '>= 5.100.0, < 7.0.0' },
       random: { source: 'hashicorp/random', version: '~> 3.6' },
     });
   });
