@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runRlsBench } from './rls';
-import { runSynthBench } from './synth';
+import { runAppCommandBench, runSynthBench } from './synth';
 
 async function main(): Promise<void> {
   const only = process.argv[2];
@@ -11,6 +11,7 @@ async function main(): Promise<void> {
       throw new Error('.gen/modules/rds is missing: run `npm run get` (or `npm test`) first');
     }
     runSynthBench();
+    runAppCommandBench();
   }
   if (!only || only === 'rls') await runRlsBench();
 }

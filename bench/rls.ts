@@ -13,7 +13,7 @@
  * (one per core of the reference machine).
  *
  * Runs on an embedded PostgreSQL 15, or on DATABASE_URL's server (a superuser URL) when set.
- * Standalone: `npx tsx bench/rls.ts [--tenants 1000,10000]`.
+ * Standalone: `node --import tsx bench/rls.ts [--tenants 1000,10000]`.
  */
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';

@@ -1,0 +1,26 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { PROJECT_ROOT } from './support';
+
+const packageJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+  scripts: Record<string, string>;
+};
+const cdktfJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'cdktf.json'), 'utf8')) as { app: string };
+
+// The CDKTF CLI reads CHECKPOINT_DISABLE from its own environment only (cdktf.json has no such setting, and the app
+// runs in a child process): every script that starts it must set it, or it reports to checkpoint-api.hashicorp.com.
+test('every npm script that runs the cdktf CLI disables its telemetry', () => {
+  const invocations = Object.entries(packageJson.scripts).flatMap(([name, script]) =>
+    script
+      .split(/&&|\|\||;/)
+      .map((part) => part.trim())
+      .filter((part) => /^(\w+=\S*\s+)*cdktf(\s|$)/.test(part))
+      .map((part) => ({ name, part })),
+  );
+  expect(invocations.length).toBeGreaterThanOrEqual(4);
+  expect(invocations.filter(({ part }) => !part.startsWith('CHECKPOINT_DISABLE=1 cdktf'))).toEqual([]);
+});
+
+test('the app command starts main.ts with node and the tsx loader, without npx', () => {
+  expect(cdktfJson.app).toBe('node --import tsx main.ts');
+});
