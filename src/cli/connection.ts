@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { Option, type Command } from 'commander';
 import { Client, types } from 'pg';
 import { describeInstance, readSecretJson, secretString } from './aws';
 import type { AwsClients } from './context';
@@ -15,6 +16,14 @@ import { resolveTarget, type TargetOptions } from './target';
  */
 export type Login = 'master' | 'app' | 'readonly';
 export const LOGINS: readonly Login[] = ['master', 'app', 'readonly'];
+
+/** The options of every command that runs SQL: where to connect, how to verify TLS, and as which login. */
+export function sqlOptions(command: Command, defaultLogin: Login): Command {
+  return command
+    .option('--database-url <url>', 'connect to this URL (also DATABASE_URL) instead of resolving through the secrets')
+    .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
+    .addOption(new Option('--login <login>', 'login resolved from the secrets').choices(LOGINS).default(defaultLogin));
+}
 
 export interface ConnectionOptions extends TargetOptions {
   readonly databaseUrl?: string;
@@ -126,7 +135,7 @@ export async function resolveConnection(
     if (instance.DBName === undefined)
       throw failedError(`${target.primaryIdentifier} reports no initial database name (DBName).`);
     // The managed secret holds only username and password; the address and the database name come
-    // from the instance itself (the seed read a `dbname` key this secret never has).
+    // from the instance itself (this secret has no `dbname` key).
     const secret = await readSecretJson(clients.secrets, secretArn, 'master credentials');
     const user = secretString(secret, 'username', secretArn);
     const url = rdsConnectionUrl({

@@ -1,6 +1,7 @@
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
+import { ALARM_PERIOD_SECONDS, CPU_ALARM } from '../config/alarms';
 import { awsCall, describeInstance } from './aws';
 import type { GlobalOptions, Runner } from './command';
 import { resolveConnection, withDatabase } from './connection';
@@ -36,7 +37,7 @@ function instanceSummary(instance: DBInstance) {
 }
 
 /**
- * The seed's rds-health-check.sh as checks with a verdict: instance status, security groups, CPU
+ * The health check, as checks with a verdict: instance status, security groups, CPU
  * over the last hour against the environment's alarm threshold, and a connection as the application
  * login. Exit 0 when every check passes, 1 when one fails, 4 when the instance does not exist.
  */
@@ -112,10 +113,6 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
     );
 }
 
-// The module's CPU alarm: average above the threshold for two consecutive 5-minute periods.
-const ALARM_PERIOD_SECONDS = 300;
-const ALARM_EVALUATION_PERIODS = 2;
-
 /**
  * CPU over the last hour, judged the way the module's alarm judges it, so the health check and the
  * alarm agree; the hour's average and peak are reported alongside.
@@ -127,11 +124,11 @@ async function cpuCheck(
   threshold: number,
 ): Promise<CheckResult> {
   const end = deps.clock.now();
-  const metrics = await awsCall('GetMetricStatistics CPUUtilization', () =>
+  const metrics = await awsCall(`GetMetricStatistics ${CPU_ALARM.metric}`, () =>
     deps.aws(region).cloudwatch.send(
       new GetMetricStatisticsCommand({
         Namespace: 'AWS/RDS',
-        MetricName: 'CPUUtilization',
+        MetricName: CPU_ALARM.metric,
         Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }],
         StartTime: new Date(end.getTime() - 3_600_000),
         EndTime: end,
@@ -150,14 +147,14 @@ async function cpuCheck(
   const hourAverage = averages.reduce((a, b) => a + b, 0) / averages.length;
   const hourMaximum = Math.max(...points.map((p) => p.Maximum ?? p.Average ?? 0));
   const alarming =
-    averages.length >= ALARM_EVALUATION_PERIODS &&
-    averages.slice(0, ALARM_EVALUATION_PERIODS).every((a) => a > threshold);
+    averages.length >= CPU_ALARM.evaluationPeriods &&
+    averages.slice(0, CPU_ALARM.evaluationPeriods).every((a) => a > threshold);
   return {
     check: 'cpu (last hour)',
     status: alarming ? 'fail' : 'ok',
     detail:
       `latest 5-min average ${latest.toFixed(2)}%, hour average ${hourAverage.toFixed(2)}%, hour maximum ${hourMaximum.toFixed(2)}% ` +
-      `(alarm: average above ${threshold}% for 10 min)`,
+      `(alarm: average above ${threshold}% for ${(CPU_ALARM.evaluationPeriods * ALARM_PERIOD_SECONDS) / 60} min)`,
   };
 }
 

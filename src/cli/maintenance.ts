@@ -1,6 +1,6 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
-import { LOGINS, resolveConnection, withDatabase, type Login, type ResolvedConnection } from './connection';
+import { resolveConnection, sqlOptions, withDatabase, type Login, type ResolvedConnection } from './connection';
 import type { CliDeps } from './context';
 import { ExitCode, usageError } from './exit-codes';
 import { renderTable, type Reporter } from './output';
@@ -23,12 +23,8 @@ interface SqlOptions extends GlobalOptions {
   readonly login: Login;
 }
 
-function sqlOptions(command: Command): Command {
-  return command
-    .option('--database-url <url>', 'connect to this URL (also DATABASE_URL) instead of resolving through the secrets')
-    .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
-    .addOption(new Option('--login <login>', 'login resolved from the secrets').choices(LOGINS).default('master'));
-}
+// Every maintenance operation defaults to the master login (the tables' owner; see registerMaintenance).
+const sqlCommand = (command: Command) => sqlOptions(command, 'master');
 
 async function connect(options: SqlOptions, deps: CliDeps, reporter: Reporter): Promise<ResolvedConnection> {
   const connection = await resolveConnection(options, options.login, deps);
@@ -42,7 +38,7 @@ const runColumns = [
 ];
 
 /**
- * The seed's rds-maintenance.sh. Every operation defaults to the master login: VACUUM and REINDEX
+ * Routine maintenance and reports. Every operation defaults to the master login: VACUUM and REINDEX
  * need the tables' owner, and the reports only show other sessions' query text to a member of
  * pg_read_all_stats (rds_superuser is). `--login readonly` suits the reports when less is enough.
  */
@@ -57,7 +53,7 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     }
   };
 
-  sqlOptions(
+  sqlCommand(
     maintenance
       .command('vacuum')
       .description('VACUUM (ANALYZE) every table of schema accessweaver, one statement per table'),
@@ -80,7 +76,7 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     }),
   );
 
-  sqlOptions(
+  sqlCommand(
     maintenance
       .command('reindex')
       .description('REINDEX TABLE CONCURRENTLY every table of schema accessweaver (no write blocking)'),
@@ -103,7 +99,7 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     }),
   );
 
-  sqlOptions(
+  sqlCommand(
     maintenance.command('stats').description('per-table activity, live/dead rows and vacuum/analyze times'),
   ).action(
     run<SqlOptions>(async (options, reporter) => {
@@ -130,7 +126,7 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     }),
   );
 
-  sqlOptions(maintenance.command('connections').description('sessions on the database (pg_stat_activity)')).action(
+  sqlCommand(maintenance.command('connections').description('sessions on the database (pg_stat_activity)')).action(
     run<SqlOptions>(async (options, reporter) => {
       const connection = await connect(options, deps, reporter);
       const rows = await withDatabase(connection, (client) => connections(client));
@@ -155,7 +151,7 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     }),
   );
 
-  sqlOptions(maintenance.command('slow-queries').description('statements by total execution time (pg_stat_statements)'))
+  sqlCommand(maintenance.command('slow-queries').description('statements by total execution time (pg_stat_statements)'))
     .option('--limit <n>', 'how many statements', positiveInteger, 10)
     .action(
       run<SqlOptions & { readonly limit: number }>(async (options, reporter) => {

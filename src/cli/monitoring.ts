@@ -3,10 +3,10 @@ import {
   type GetMetricDataCommandInput,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { Option, type Command } from 'commander';
+import { type Command } from 'commander';
 import { awsCall } from './aws';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
-import { LOGINS, resolveConnection, withDatabase, type Login } from './connection';
+import { resolveConnection, sqlOptions, withDatabase, type Login } from './connection';
 import type { CliDeps } from './context';
 import { CliError, ExitCode } from './exit-codes';
 import { renderRecord, renderTable } from './output';
@@ -64,7 +64,7 @@ export function metricDataInput(instance: string, end: Date, minutes: number): G
   return {
     StartTime: new Date(end.getTime() - minutes * 60_000),
     EndTime: end,
-    // Newest first, so the latest value is the first one (the seed read an unordered list's last element).
+    // Newest first, so the latest value is the first one (CloudWatch orders nothing otherwise).
     ScanBy: 'TimestampDescending',
     MetricDataQueries: METRICS.map((m) => ({
       Id: m.id,
@@ -97,20 +97,16 @@ function figures(results: readonly MetricDataResult[]): MetricFigure[] {
 }
 
 /**
- * The seed's rds-monitoring.sh: CloudWatch figures of the primary, then database size, sessions and
+ * The monitoring report: CloudWatch figures of the primary, then database size, sessions and
  * busiest tables. The SQL part defaults to the read-only login, which is all it needs. When the
  * database cannot be reached the CloudWatch figures are still printed, and the exit code is 4.
  */
 export function registerMonitoring(program: Command, deps: CliDeps, run: Runner): void {
-  program
-    .command('monitoring')
+  sqlOptions(program.command('monitoring'), 'readonly')
     .description('CloudWatch figures of the primary, plus database size, connections and busiest tables')
     .option('--minutes <n>', 'CloudWatch window in minutes', positiveInteger, 10)
     .option('--top <n>', 'how many tables to list', positiveInteger, 5)
     .option('--no-sql', 'CloudWatch figures only (no database connection)')
-    .option('--database-url <url>', 'connect to this URL (also DATABASE_URL) instead of resolving through the secrets')
-    .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
-    .addOption(new Option('--login <login>', 'login resolved from the secrets').choices(LOGINS).default('readonly'))
     .action(
       run<MonitoringOptions>(async (options, reporter) => {
         const target = resolveTarget(options);

@@ -138,7 +138,7 @@ function nextSteps(
   ];
 }
 
-/** The seed's rds-emergency-restore.sh: safety snapshot, then point-in-time restore into a new instance. */
+/** Emergency restore: safety snapshot, then point-in-time restore into a new instance. */
 export function registerRestore(program: Command, deps: CliDeps, run: Runner): void {
   program
     .command('restore')

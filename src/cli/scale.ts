@@ -60,7 +60,7 @@ async function checkOrderable(rds: RDSClient, source: DBInstance, instanceClass:
 }
 
 /**
- * The seed's rds-emergency-scale.sh: snapshot, then ModifyDBInstance with ApplyImmediately, then
+ * Emergency scale-up: snapshot, then ModifyDBInstance with ApplyImmediately, then
  * wait until the instance is available on the new class. The environment table still names the old
  * class, so the result says to update it before the next apply reverts the change.
  */

@@ -30,11 +30,11 @@ async function loginPassword(
 }
 
 /**
- * The seed's setup-database.sh, on the project's own migrations. Every secret is read and the
+ * First setup of the database: the project's migrations, then the logins' passwords. Every secret is read and the
  * database reached before anything is written, so a missing secret or an unreachable server leaves
  * the database untouched. The master connection comes from DescribeDBInstances (endpoint, port,
- * DBName) and the RDS-managed secret (username, password): the seed read a `dbname` from that
- * secret, which never holds one, and connected to a database named "null".
+ * DBName) and the RDS-managed secret (username, password): that secret never holds a database
+ * name.
  */
 export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runner): void {
   program

@@ -80,7 +80,7 @@ async function forEachTable(
 
 /**
  * VACUUM (ANALYZE), one top-level statement per table: VACUUM cannot run inside a transaction block
- * or a function, which is why the seed's DO-block loop fails on every PostgreSQL version. A login that
+ * or a function (a DO-block loop fails on every PostgreSQL version). A login that
  * does not own a table only gets a WARNING and nothing is vacuumed, so warnings are failures here.
  */
 export async function vacuumAnalyze(client: Client, options: PerTableOptions = {}): Promise<readonly TableRun[]> {
@@ -115,8 +115,8 @@ export async function invalidIndexes(client: Client, schema = APPLICATION_SCHEMA
 
 /**
  * REINDEX TABLE CONCURRENTLY, table by table. CONCURRENTLY holds only SHARE UPDATE EXCLUSIVE on each
- * table, so the application keeps reading and writing; the seed's REINDEX DATABASE took ACCESS
- * EXCLUSIVE on every index in turn and stalled queries for the duration. Per table rather than
+ * table, so the application keeps reading and writing, where REINDEX DATABASE takes ACCESS
+ * EXCLUSIVE on every index in turn and stalls queries for the duration. Per table rather than
  * REINDEX SCHEMA CONCURRENTLY so progress is visible and a failure names its table. A failed
  * concurrent rebuild leaves an invalid index behind, so the run ends by checking for those.
  */
@@ -154,7 +154,7 @@ export interface TableStats {
   readonly lastAutoanalyze: Date | null;
 }
 
-/** Per-table activity. pg_stat_user_tables names the table `relname` (the seed's `tablename` is pg_tables'). */
+/** Per-table activity. pg_stat_user_tables names the table `relname` (`tablename` is pg_tables' column). */
 export async function tableStats(client: Client, schema = APPLICATION_SCHEMA): Promise<readonly TableStats[]> {
   const { rows } = await client.query<TableStats>(
     `SELECT schemaname AS schema, relname AS table,
@@ -209,7 +209,7 @@ export interface SlowQuery {
 
 /**
  * The statements with the most total execution time in this database. PostgreSQL 13 renamed
- * total_time/mean_time to total_exec_time/mean_exec_time; the seed's query fails on 13 and later.
+ * total_time/mean_time to total_exec_time/mean_exec_time; 15 knows only the new names.
  */
 export async function slowQueries(client: Client, limit: number): Promise<readonly SlowQuery[]> {
   const installed = await client.query(`SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'`);

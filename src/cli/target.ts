@@ -5,6 +5,7 @@ import {
   naming,
   type EnvironmentConfig,
 } from '../config/environments';
+import { isValidProjectName, PROJECT_NAME_RULE } from '../config/names';
 import { usageError } from './exit-codes';
 
 /** The module's resources for one project and environment, named exactly as the module names them. */
@@ -23,10 +24,6 @@ export interface TargetOptions {
   readonly project?: string;
 }
 
-// Same rule as RDS identifiers (letters, digits, hyphens, starting with a letter), so a typo fails
-// here with a usage error instead of as an AWS validation error halfway through a flow.
-const PROJECT_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
-
 export function resolveTarget(options: TargetOptions): Target {
   if (options.env === undefined || options.env === '') {
     throw usageError(`--env is required to find the database (one of ${ENVIRONMENTS.join(', ')}).`);
@@ -38,10 +35,9 @@ export function resolveTarget(options: TargetOptions): Target {
     throw usageError((error as Error).message);
   }
   const project = options.project ?? DEFAULT_PROJECT_NAME;
-  if (!PROJECT_PATTERN.test(project)) {
-    throw usageError(
-      `--project '${project}' is not a valid name: lowercase letters, digits and hyphens, starting with a letter.`,
-    );
+  // The module's own rule, so a typo fails here with a usage error instead of as a missing resource.
+  if (!isValidProjectName(project)) {
+    throw usageError(`--project '${project}' is not a valid name: ${PROJECT_NAME_RULE.description}.`);
   }
   return {
     project,

@@ -29,7 +29,7 @@ export function formatElapsed(ms: number): string {
   return hours > 0 ? `${hours}h${mm}m${ss}s` : `${mm}m${ss}s`;
 }
 
-/** `YYYYMMDD-HHMMSS` in UTC: the seed's suffix for snapshot and instance identifiers. */
+/** `YYYYMMDD-HHMMSS` in UTC: the suffix of the snapshot and instance identifiers the runbook names. */
 export function timestampSuffix(date: Date): string {
   const iso = date.toISOString();
   return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;

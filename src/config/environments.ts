@@ -1,8 +1,8 @@
 /**
  * The environment table: the one place where per-environment sizing is written.
  *
- * The RDS module emits this table into `modules/rds` as `local.instance_configs` (selected by
- * `var.environment`, as the original HCL did), and the TypeScript stacks read it directly.
+ * The RDS module emits this table into `modules/rds` as `local.instance_configs`, selected at plan by
+ * `var.environment` (so one module serves every environment), and the TypeScript stacks read it directly.
  */
 
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
@@ -257,7 +257,7 @@ export function isEnvironmentName(value: string): value is EnvironmentName {
   return (ENVIRONMENTS as readonly string[]).includes(value);
 }
 
-/** The seed's message for an unknown environment, kept so callers see the same error in HCL and TypeScript. */
+/** The message for an unknown environment, the same at plan (HCL validation) and at synth (TypeScript). */
 export const UNKNOWN_ENVIRONMENT_MESSAGE = 'Environment must be dev, staging, or prod.';
 
 export function environmentConfig(name: string): EnvironmentConfig {
@@ -267,14 +267,8 @@ export function environmentConfig(name: string): EnvironmentConfig {
   return ENVIRONMENT_CONFIGS[name];
 }
 
-/** Names shared by the module, the stacks and the operations CLI. */
-export const naming = {
-  primaryIdentifier: (project: string, env: string) => `${project}-${env}-primary`,
-  replicaIdentifier: (project: string, env: string, index: number) => `${project}-${env}-replica-${index + 1}`,
-  subnetGroupName: (project: string, env: string) => `${project}-${env}-db-subnet-group`,
-  appSecretName: (project: string, env: string) => `${project}-${env}-app-db-credentials`,
-  readonlySecretName: (project: string, env: string) => `${project}-${env}-readonly-db-credentials`,
-} as const;
+/** Resource names live with the project name rule; re-exported for the modules that read both. */
+export { naming } from './names';
 
 export const DEFAULT_PROJECT_NAME = 'accessweaver';
 export const DATABASE_NAME = 'accessweaver';

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { RESOURCE_SUFFIXES } from '../config/names';
 import { TerraformLocal } from 'cdktf';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
@@ -89,9 +90,13 @@ export class DatabaseCredentials extends Construct {
         logicalId,
       );
 
-    this.appSecret = secret('app-db-credentials', 'app_credentials', `Credentials of ${APP_LOGIN} (application_role)`);
+    this.appSecret = secret(
+      RESOURCE_SUFFIXES.appSecret,
+      'app_credentials',
+      `Credentials of ${APP_LOGIN} (application_role)`,
+    );
     this.readonlySecret = secret(
-      'readonly-db-credentials',
+      RESOURCE_SUFFIXES.readonlySecret,
       'readonly_credentials',
       `Credentials of ${READONLY_LOGIN} (readonly_role), with every reader host`,
     );

@@ -9,7 +9,14 @@ import { addressOf, CONFIG_LOCAL, ref, tf } from './expressions';
 import { address, COMMON_TAGS_LOCAL, NAME_PREFIX_LOCAL } from './naming';
 import { DatabaseNetwork } from './network';
 import { DatabaseParameters } from './parameters';
-import { hclChecks, validateEnvironment, validateSizing, validateSubnets, validateWindows } from './validation';
+import {
+  hclChecks,
+  validateEnvironment,
+  validateProjectName,
+  validateSizing,
+  validateSubnets,
+  validateWindows,
+} from './validation';
 
 export const DEFAULT_BACKUP_WINDOW = '03:00-04:00';
 export const DEFAULT_MAINTENANCE_WINDOW = 'Sun:04:00-Sun:05:00';
@@ -106,6 +113,7 @@ export class AccessWeaverDatabase extends Construct {
     const backupWindow = props.backupWindow ?? DEFAULT_BACKUP_WINDOW;
     const maintenanceWindow = props.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW;
 
+    validateProjectName(props.projectName);
     validateEnvironment(props.environment);
     for (const [environment, row] of Object.entries(sizing)) validateSizing(environment, row);
     validateSubnets(props.privateSubnetIds);

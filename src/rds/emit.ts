@@ -69,7 +69,7 @@ export function exampleNetwork(environment: EnvironmentName) {
   };
 }
 
-/** An HCL caller written like the original design's `environments/<env>/main.tf`, with literal network IDs. */
+/** An HCL caller as an existing pipeline writes one (`environments/<env>/main.tf`), with literal network IDs. */
 export function exampleCaller(environment: EnvironmentName): string {
   const network = exampleNetwork(environment);
   return `# Example: the AccessWeaver database for ${environment}, called as an existing Terraform pipeline would.

@@ -12,9 +12,9 @@ import { address, NAME_PREFIX, nameTags } from './naming';
  * The customer-managed key that encrypts the instances' storage, Performance Insights, the master and
  * credential secrets, and the alarm topic.
  *
- * The policy is explicit (the original design passed it as `key_policy`, an argument the provider does not have):
- * the account administers the key through IAM, RDS and Secrets Manager use it on the account's behalf only through
- * their own service endpoints, and CloudWatch alarms and RDS events may encrypt messages for the alarm topic.
+ * The policy is explicit rather than the default key policy: the account administers the key through IAM, RDS
+ * and Secrets Manager use it on the account's behalf only through their own service endpoints, and CloudWatch
+ * alarms and RDS events may encrypt messages for the alarm topic.
  */
 export class DatabaseEncryption extends Construct {
   public readonly key: KmsKey;

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { RESOURCE_SUFFIXES } from '../config/names';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
@@ -10,7 +11,12 @@ import { Id } from '@cdktf/provider-random/lib/id';
 import { DATABASE_NAME, DATABASE_PORT, MASTER_USERNAME } from '../config/environments';
 import { addressOf, config, ref, tf } from './expressions';
 import { ENGINE_MAJOR_VERSION } from './parameters';
-import { hclChecks } from './validation';
+import {
+  hclChecks,
+  IO1_RATIO_MESSAGE,
+  MINIMUM_WINDOW_MINUTES,
+  PERFORMANCE_INSIGHTS_RETENTION_RULE,
+} from './validation';
 import { address, nameTags, prefixed } from './naming';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { TerraformLocal } from 'cdktf';
@@ -19,7 +25,7 @@ import { TerraformLocal } from 'cdktf';
 export const EXPORTED_LOGS = ['postgresql', 'upgrade'];
 export const CA_CERTIFICATE = 'rds-ca-rsa2048-g1';
 /** Name suffix of each replica inside its counted block: `replica-1`, `replica-2`... */
-export const REPLICA_SUFFIX = 'replica-${count.index + 1}';
+export const REPLICA_SUFFIX = RESOURCE_SUFFIXES.replica('${count.index + 1}');
 
 export interface DatabaseInstancesProps {
   /** Encrypts storage, Performance Insights and the master secret. */
@@ -76,12 +82,12 @@ export class DatabaseInstances extends Construct {
       'rds_enhanced_monitoring',
     );
 
-    // Created once with the instance and kept in state: the final snapshot's name is stable across plans (the
-    // original design used timestamp(), which changed it on every plan) yet unique per instance lifetime.
+    // Created once with the instance and kept in state: the final snapshot's name is stable across plans (a
+    // timestamp would change it, and the instance with it, on every plan) yet unique per instance lifetime.
     const finalSnapshotSuffix = address(
       new Id(this, 'final-snapshot-suffix', {
         byteLength: 4,
-        keepers: { identifier: prefixed('primary') },
+        keepers: { identifier: prefixed(RESOURCE_SUFFIXES.primary) },
       }),
       'final_snapshot',
     );
@@ -101,7 +107,7 @@ export class DatabaseInstances extends Construct {
 
     this.primary = address(
       new DbInstance(this, 'primary', {
-        identifier: prefixed('primary'),
+        identifier: prefixed(RESOURCE_SUFFIXES.primary),
         engine: 'postgres',
         engineVersion: ENGINE_MAJOR_VERSION,
         autoMinorVersionUpgrade: true,
@@ -144,20 +150,20 @@ export class DatabaseInstances extends Construct {
           `${config('protectFromDeletion')} ? "${prefixed('final')}-\${${ref(finalSnapshotSuffix, 'hex')}}" : null`,
         ),
 
-        tags: nameTags('primary', { Backup: 'required' }),
+        tags: nameTags(RESOURCE_SUFFIXES.primary, { Backup: 'required' }),
         lifecycle: {
           precondition: [
             {
               condition: tf.string(hclChecks.io1Ratio),
-              errorMessage: 'io1 storage needs 0.5 to 50 provisioned IOPS per GiB of allocated storage.',
+              errorMessage: IO1_RATIO_MESSAGE,
             },
             {
               condition: tf.string(hclChecks.performanceInsightsRetention),
-              errorMessage: 'Performance Insights retention must be 7, 731, or a multiple of 31 days up to 713.',
+              errorMessage: `Performance Insights retention must be ${PERFORMANCE_INSIGHTS_RETENTION_RULE}.`,
             },
             {
               condition: tf.string(hclChecks.windowDurations),
-              errorMessage: 'backup_window and maintenance_window must each last at least 30 minutes.',
+              errorMessage: `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
             },
             {
               condition: tf.string(hclChecks.windowsDisjoint),

@@ -3,10 +3,15 @@ import { TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
+import { PROJECT_NAME_RULE } from '../config/names';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
 import { addressOf, ref, tf } from './expressions';
 import { AWS_PROVIDER_RANGE } from './provider-range';
-import { hclChecks } from './validation';
+import { hclChecks, MINIMUM_WINDOW_MINUTES, WINDOW_FORMATS, WindowKind } from './validation';
+
+/** The plan-time message of a malformed window: the TypeScript check's format and example. */
+const windowFormatMessage = (kind: WindowKind) =>
+  `${WINDOW_FORMATS[kind].input} must be ${WINDOW_FORMATS[kind].format}, e.g. ${WINDOW_FORMATS[kind].example}.`;
 
 /** Provider requirements of the emitted module: ranges, so callers pick the exact versions (aws: provider-range). */
 export const MODULE_REQUIRED_PROVIDERS = {
@@ -25,7 +30,7 @@ export interface ModuleVariableSpec {
   readonly validation?: ReadonlyArray<{ readonly condition: string; readonly errorMessage: string }>;
 }
 
-/** The module's inputs: the original module's eight, then additions, each with a default. */
+/** The module's inputs: the eight required or long-standing ones first, then optional ones, each with a default. */
 export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   {
     name: 'project_name',
@@ -33,9 +38,8 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     description: 'Project name, the first part of every resource name (<project>-<environment>-...).',
     validation: [
       {
-        condition: 'can(regex("^[a-z][a-z0-9-]{1,29}$", var.project_name))',
-        errorMessage:
-          'project_name must be 2 to 30 lowercase letters, digits or hyphens, starting with a letter (RDS identifier rules).',
+        condition: `can(regex(${JSON.stringify(PROJECT_NAME_RULE.pattern)}, var.project_name))`,
+        errorMessage: `project_name must be ${PROJECT_NAME_RULE.description} (RDS identifier rules).`,
       },
     ],
   },
@@ -84,24 +88,26 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   {
     name: 'backup_window',
     type: 'string',
-    description: 'Daily backup window, hh24:mi-hh24:mi in UTC, at least 30 minutes, disjoint from maintenance_window.',
+    description:
+      `Daily backup window, ${WINDOW_FORMATS.backup.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes, ` +
+      'disjoint from maintenance_window.',
     default: DEFAULT_BACKUP_WINDOW,
     validation: [
       {
         condition: hclChecks.backupWindowFormat,
-        errorMessage: 'backup_window must be hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00.',
+        errorMessage: windowFormatMessage('backup'),
       },
     ],
   },
   {
     name: 'maintenance_window',
     type: 'string',
-    description: 'Weekly maintenance window, ddd:hh24:mi-ddd:hh24:mi in UTC, at least 30 minutes.',
+    description: `Weekly maintenance window, ${WINDOW_FORMATS.maintenance.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
     default: DEFAULT_MAINTENANCE_WINDOW,
     validation: [
       {
         condition: hclChecks.maintenanceWindowFormat,
-        errorMessage: 'maintenance_window must be ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. Sun:04:00-Sun:05:00.',
+        errorMessage: windowFormatMessage('maintenance'),
       },
     ],
   },
@@ -142,7 +148,7 @@ export interface ModuleOutputSpec {
   readonly sensitive?: boolean;
 }
 
-/** The original module's eleven outputs, then additions. */
+/** The module's outputs; names are a contract with its callers and with the rds-<env> stacks. */
 export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
   {
     name: 'primary_endpoint',

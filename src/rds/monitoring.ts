@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { ALARM_PERIOD_SECONDS, AlarmThreshold, PRIMARY_ALARMS, REPLICA_LAG_THRESHOLD_SECONDS } from '../config/alarms';
 import { TerraformLocal } from 'cdktf';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
@@ -15,89 +16,12 @@ import { address, nameTags, prefixed } from './naming';
 
 const GIB = 1024 * 1024 * 1024;
 
-/** One CloudWatch alarm on the primary. */
-export interface PrimaryAlarm {
-  /** Address (`aws_cloudwatch_metric_alarm.<logicalId>`) and name suffix. */
-  readonly logicalId: string;
-  readonly metric: string;
-  readonly comparison: 'GreaterThanThreshold' | 'LessThanThreshold';
-  /** HCL expression of the threshold, in the metric's unit. */
-  readonly threshold: string;
-  readonly statistic: 'Average' | 'Maximum' | 'Minimum';
-  readonly evaluationPeriods: number;
-  readonly description: string;
+/** An alarm's threshold as an HCL expression over the selected sizing row. */
+export function thresholdExpression(threshold: AlarmThreshold): string {
+  if ('field' in threshold) return config(threshold.field);
+  if ('percentOfGiB' in threshold) return `${config(threshold.percentOfGiB)} * ${GIB} / ${100 / threshold.percent}`;
+  return String(threshold.value);
 }
-
-/** The alarms every environment gets; thresholds that depend on sizing come from the environment table. */
-export const PRIMARY_ALARMS: readonly PrimaryAlarm[] = [
-  {
-    logicalId: 'high_cpu',
-    metric: 'CPUUtilization',
-    comparison: 'GreaterThanThreshold',
-    threshold: config('cpuAlarmThreshold'),
-    statistic: 'Average',
-    evaluationPeriods: 2,
-    description: 'CPU above the environment threshold for 10 minutes',
-  },
-  {
-    logicalId: 'high_connections',
-    metric: 'DatabaseConnections',
-    comparison: 'GreaterThanThreshold',
-    threshold: config('connectionsAlarmThreshold'),
-    statistic: 'Average',
-    evaluationPeriods: 2,
-    description: 'Connections approaching max_connections',
-  },
-  {
-    logicalId: 'low_free_storage',
-    metric: 'FreeStorageSpace',
-    comparison: 'LessThanThreshold',
-    threshold: `${config('allocatedStorage')} * ${GIB} / 10`,
-    statistic: 'Minimum',
-    evaluationPeriods: 1,
-    description: 'Less than 10% of the allocated storage free',
-  },
-  {
-    logicalId: 'low_freeable_memory',
-    metric: 'FreeableMemory',
-    comparison: 'LessThanThreshold',
-    threshold: `${config('instanceMemoryGiB')} * ${GIB} / 10`,
-    statistic: 'Average',
-    evaluationPeriods: 3,
-    description: 'Less than 10% of the instance memory freeable',
-  },
-  {
-    logicalId: 'high_read_latency',
-    metric: 'ReadLatency',
-    comparison: 'GreaterThanThreshold',
-    threshold: '0.02',
-    statistic: 'Average',
-    evaluationPeriods: 3,
-    description: 'Average read latency above 20 ms for 15 minutes',
-  },
-  {
-    logicalId: 'high_write_latency',
-    metric: 'WriteLatency',
-    comparison: 'GreaterThanThreshold',
-    threshold: '0.02',
-    statistic: 'Average',
-    evaluationPeriods: 3,
-    description: 'Average write latency above 20 ms for 15 minutes',
-  },
-  {
-    logicalId: 'high_disk_queue_depth',
-    metric: 'DiskQueueDepth',
-    comparison: 'GreaterThanThreshold',
-    threshold: '20',
-    statistic: 'Average',
-    evaluationPeriods: 3,
-    description: 'I/O requests queueing on the storage for 15 minutes',
-  },
-];
-
-/** Replica lag (seconds) beyond which reads from a replica are too stale for the authorization checks. */
-export const REPLICA_LAG_THRESHOLD_SECONDS = 60;
-export const ALARM_PERIOD_SECONDS = 300;
 
 export const EVENT_CATEGORIES = [
   'availability',
@@ -130,7 +54,7 @@ export interface DatabaseMonitoringProps {
 
 /**
  * Alarms, the dashboard and RDS events, all routed to one SNS topic: the caller's (`alarm_sns_topic_arn`) or one
- * this module creates, encrypted with the module's key (the original design referenced a topic it never defined).
+ * this module creates, encrypted with the module's key, so alarms have somewhere to go without any setup.
  */
 export class DatabaseMonitoring extends Construct {
   /** The module's own topic, counted: created only when the caller passes none. */
@@ -189,7 +113,7 @@ export class DatabaseMonitoring extends Construct {
           period: ALARM_PERIOD_SECONDS,
           evaluationPeriods: alarm.evaluationPeriods,
           comparisonOperator: alarm.comparison,
-          threshold: tf.number(alarm.threshold),
+          threshold: tf.number(thresholdExpression(alarm.threshold)),
           alarmActions: actions,
           okActions: actions,
           tags: nameTags(`rds-${alarm.logicalId.replace(/_/g, '-')}`),

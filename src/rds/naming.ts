@@ -2,8 +2,8 @@ import { TerraformElement } from 'cdktf';
 import { tf } from './expressions';
 
 /**
- * Every resource of the module keeps the address the original HCL module gave it (`aws_db_instance.main`,
- * `aws_security_group.rds`, ...), so state written by that module maps without `moved` blocks.
+ * Gives a resource its Terraform address (`aws_db_instance.main`, `aws_security_group.rds`, ...). Addresses are
+ * part of the module's contract: existing state maps onto them, so renaming one needs a `moved` block.
  */
 export function address<T extends TerraformElement>(element: T, logicalId: string): T {
   element.overrideLogicalId(logicalId);

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { RESOURCE_SUFFIXES } from '../config/names';
 import { TerraformCount, TerraformLocal } from 'cdktf';
 import { DataAwsSubnet } from '@cdktf/provider-aws/lib/data-aws-subnet';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
@@ -26,11 +27,11 @@ export interface DatabaseNetworkProps {
  * Where the database lives and who may reach it.
  *
  * - The database security group has ingress on 5432 from the client group and from `allowed_security_groups`, and
- *   no egress at all (RDS needs none; the original design's allow-all egress is dropped).
+ *   no egress at all (RDS needs none).
  * - The client group, attached to the services, may reach the database group on 5432 and nothing else. Rules are
  *   separate resources so the two groups can reference each other without a dependency cycle.
  * - The network ACL is opt-in (`enable_network_acl`): it admits only PostgreSQL and return traffic from the VPC
- *   CIDR (an input, no longer a hard-coded 10.0.0.0/16), so it belongs on subnets dedicated to the database.
+ *   CIDR (an input), so it belongs on subnets dedicated to the database.
  */
 export class DatabaseNetwork extends Construct {
   /** The private subnets, looked up one by one (counted: one per entry of privateSubnetIds). */
@@ -57,10 +58,10 @@ export class DatabaseNetwork extends Construct {
 
     this.subnetGroup = address(
       new DbSubnetGroup(this, 'subnet-group', {
-        name: prefixed('db-subnet-group'),
+        name: prefixed(RESOURCE_SUFFIXES.subnetGroup),
         description: `Private subnets of ${NAME_PREFIX} RDS`,
         subnetIds: props.privateSubnetIds.asList,
-        tags: nameTags('db-subnet-group'),
+        tags: nameTags(RESOURCE_SUFFIXES.subnetGroup),
       }),
       'main',
     );
@@ -70,7 +71,7 @@ export class DatabaseNetwork extends Construct {
         namePrefix: prefixed('rds-'),
         description: 'AccessWeaver RDS: PostgreSQL from authorized clients only',
         vpcId: props.vpcId.asString,
-        // Explicitly none: this also revokes the allow-all egress a group created by the original module still has.
+        // Explicitly none rather than absent: an absent egress leaves rules made outside the module in place.
         egress: [],
         tags: nameTags('rds-sg'),
         lifecycle: { createBeforeDestroy: true },

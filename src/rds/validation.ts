@@ -1,5 +1,7 @@
 import { Token } from 'cdktf';
 import { DatabaseSizing, ENVIRONMENTS, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
+import { isValidProjectName, PROJECT_NAME_RULE } from '../config/names';
+import { config } from './expressions';
 
 /**
  * Checks of the module's inputs, written twice on purpose: in TypeScript (so a stack with literal values fails at
@@ -19,49 +21,67 @@ export interface Window {
   readonly end: number;
 }
 
-const TIME = '([01][0-9]|2[0-3]):([0-5][0-9])';
-const BACKUP_WINDOW = new RegExp(`^${TIME}-${TIME}$`);
-const MAINTENANCE_WINDOW = new RegExp(
-  `^(mon|tue|wed|thu|fri|sat|sun):${TIME}-(mon|tue|wed|thu|fri|sat|sun):${TIME}$`,
-  'i',
-);
+/**
+ * The two window formats RDS accepts, each written once in the regular-expression syntax JavaScript's RegExp and
+ * Terraform's regex() (RE2) share; the maintenance pattern is matched against the lowercased value.
+ */
+const HCL_TIME = '([01][0-9]|2[0-3]):[0-5][0-9]';
+const HCL_DAY = `(${DAYS.join('|')})`;
+export const WINDOW_FORMATS = {
+  backup: {
+    input: 'backup_window',
+    pattern: `^${HCL_TIME}-${HCL_TIME}$`,
+    format: 'hh24:mi-hh24:mi in UTC',
+    example: '03:00-04:00',
+  },
+  maintenance: {
+    input: 'maintenance_window',
+    pattern: `^${HCL_DAY}:${HCL_TIME}-${HCL_DAY}:${HCL_TIME}$`,
+    format: 'ddd:hh24:mi-ddd:hh24:mi in UTC',
+    example: 'Sun:04:00-Sun:05:00',
+  },
+} as const;
+export type WindowKind = keyof typeof WINDOW_FORMATS;
+
+/** Checks `value` against the window format of `kind`; throws a message naming the input and the value. */
+function checkWindowFormat(kind: WindowKind, value: string): void {
+  const { input, pattern, format, example } = WINDOW_FORMATS[kind];
+  if (!new RegExp(pattern).test(value.toLowerCase())) {
+    throw new Error(`${input} '${value}' is malformed: expected ${format}, e.g. ${example}`);
+  }
+}
+
+function checkWindowLength(kind: WindowKind, value: string, window: Window): Window {
+  const minutes = window.end - window.start;
+  if (minutes < MINIMUM_WINDOW_MINUTES) {
+    throw new Error(
+      `${WINDOW_FORMATS[kind].input} '${value}' lasts ${minutes} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`,
+    );
+  }
+  return window;
+}
 
 /** Parses an RDS backup window `hh24:mi-hh24:mi` (UTC, daily). */
 export function parseBackupWindow(value: string): Window {
-  const match = BACKUP_WINDOW.exec(value);
-  if (!match) {
-    throw new Error(`backup_window '${value}' is malformed: expected hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00`);
-  }
-  const start = Number(match[1]) * 60 + Number(match[2]);
-  let end = Number(match[3]) * 60 + Number(match[4]);
-  if (end <= start) end += MINUTES_PER_DAY;
-  if (end - start < MINIMUM_WINDOW_MINUTES) {
-    throw new Error(
-      `backup_window '${value}' lasts ${end - start} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`,
-    );
-  }
-  return { start, end };
+  checkWindowFormat('backup', value);
+  const [start, end] = value.split('-').map((time) => {
+    const [hours, minutes] = time.split(':');
+    return Number(hours) * 60 + Number(minutes);
+  });
+  return checkWindowLength('backup', value, { start, end: end <= start ? end + MINUTES_PER_DAY : end });
 }
 
 /** Parses an RDS maintenance window `ddd:hh24:mi-ddd:hh24:mi` (UTC, weekly). */
 export function parseMaintenanceWindow(value: string): Window {
-  const match = MAINTENANCE_WINDOW.exec(value);
-  if (!match) {
-    throw new Error(
-      `maintenance_window '${value}' is malformed: expected ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. Sun:04:00-Sun:05:00`,
-    );
-  }
-  const minuteOfWeek = (day: string, hours: string, minutes: string) =>
-    DAYS.indexOf(day.toLowerCase() as (typeof DAYS)[number]) * MINUTES_PER_DAY + Number(hours) * 60 + Number(minutes);
-  const start = minuteOfWeek(match[1], match[2], match[3]);
-  let end = minuteOfWeek(match[4], match[5], match[6]);
-  if (end <= start) end += MINUTES_PER_WEEK;
-  if (end - start < MINIMUM_WINDOW_MINUTES) {
-    throw new Error(
-      `maintenance_window '${value}' lasts ${end - start} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`,
-    );
-  }
-  return { start, end };
+  checkWindowFormat('maintenance', value);
+  const [start, end] = value
+    .toLowerCase()
+    .split('-')
+    .map((time) => {
+      const [day, hours, minutes] = time.split(':');
+      return DAYS.indexOf(day as (typeof DAYS)[number]) * MINUTES_PER_DAY + Number(hours) * 60 + Number(minutes);
+    });
+  return checkWindowLength('maintenance', value, { start, end: end <= start ? end + MINUTES_PER_WEEK : end });
 }
 
 /** True when the daily backup window meets the weekly maintenance window on any day (RDS rejects that). */
@@ -84,6 +104,13 @@ export function validateWindows(backupWindow: string, maintenanceWindow: string)
     throw new Error(
       `backup_window '${backupWindow}' overlaps maintenance_window '${maintenanceWindow}'; RDS requires them to be disjoint`,
     );
+  }
+}
+
+export function validateProjectName(projectName: string): void {
+  if (Token.isUnresolved(projectName)) return;
+  if (!isValidProjectName(projectName)) {
+    throw new Error(`project_name '${projectName}' must be ${PROJECT_NAME_RULE.description}`);
   }
 }
 
@@ -113,10 +140,19 @@ export function validateSubnets(subnetIds: string[]): void {
 
 /** io1 accepts 0.5 to 50 provisioned IOPS per GiB. */
 export const IO1_IOPS_PER_GIB = { min: 0.5, max: 50 } as const;
+export const IO1_RATIO_MESSAGE = `io1 storage needs ${IO1_IOPS_PER_GIB.min} to ${IO1_IOPS_PER_GIB.max} provisioned IOPS per GiB of allocated storage.`;
 
 /** Performance Insights keeps 7 days (free tier), a whole number of 31-day months up to 23, or 731 days. */
+export const PERFORMANCE_INSIGHTS_RETENTION = { free: 7, longest: 731, month: 31, longestInMonths: 713 } as const;
+const PI = PERFORMANCE_INSIGHTS_RETENTION;
+export const PERFORMANCE_INSIGHTS_RETENTION_RULE = `${PI.free}, ${PI.longest}, or a multiple of ${PI.month} days up to ${PI.longestInMonths}`;
+
 export function isValidPerformanceInsightsRetention(days: number): boolean {
-  return days === 7 || days === 731 || (Number.isInteger(days) && days % 31 === 0 && days >= 31 && days <= 713);
+  return (
+    days === PI.free ||
+    days === PI.longest ||
+    (Number.isInteger(days) && days % PI.month === 0 && days >= PI.month && days <= PI.longestInMonths)
+  );
 }
 
 /** Validates one environment's sizing; the message names the environment and the bad value. */
@@ -153,7 +189,7 @@ export function validateSizing(environment: string, sizing: DatabaseSizing): voi
   ) {
     throw new Error(
       `${where}: Performance Insights retention ${sizing.performanceInsightsRetentionDays} days is invalid; ` +
-        'use 7, 731, or a multiple of 31 up to 713',
+        `use ${PERFORMANCE_INSIGHTS_RETENTION_RULE}`,
     );
   }
   if (!Number.isInteger(sizing.replicaCount) || sizing.replicaCount < 0 || sizing.replicaCount > 5) {
@@ -169,15 +205,12 @@ export function validateSizing(environment: string, sizing: DatabaseSizing): voi
  * HCL twins. Each returns an expression (without ${}) over the module's variables and locals.
  * -------------------------------------------------------------------------------------------------------------- */
 
-const HCL_TIME = '([01][0-9]|2[0-3]):[0-5][0-9]';
-const HCL_DAY = '(mon|tue|wed|thu|fri|sat|sun)';
-
 export const hclChecks = {
-  environment: 'contains(["dev", "staging", "prod"], var.environment)',
+  environment: `contains([${ENVIRONMENTS.map((e) => JSON.stringify(e)).join(', ')}], var.environment)`,
   subnetCount:
     'length(var.private_subnet_ids) >= 2 && length(distinct(var.private_subnet_ids)) == length(var.private_subnet_ids)',
-  backupWindowFormat: `can(regex("^${HCL_TIME}-${HCL_TIME}$", var.backup_window))`,
-  maintenanceWindowFormat: `can(regex("^${HCL_DAY}:${HCL_TIME}-${HCL_DAY}:${HCL_TIME}$", lower(var.maintenance_window)))`,
+  backupWindowFormat: `can(regex("${WINDOW_FORMATS.backup.pattern}", var.backup_window))`,
+  maintenanceWindowFormat: `can(regex("${WINDOW_FORMATS.maintenance.pattern}", lower(var.maintenance_window)))`,
   /** Locals computing both windows as unrolled [start, end) minutes. */
   windowLocals: {
     backup_window_minutes: `[for t in split("-", local.backup_window) : tonumber(split(":", t)[0]) * 60 + tonumber(split(":", t)[1])]`,
@@ -199,9 +232,13 @@ export const hclChecks = {
     `&& local.maintenance_window_span.start < day * ${MINUTES_PER_DAY} + local.backup_window_span.end])`,
   io1Ratio:
     // HCL's || does not short-circuit, so the null cases are conditionals.
-    `local.config.storage_type != "io1" ? true : (local.config.iops / local.config.allocated_storage >= ${IO1_IOPS_PER_GIB.min} ` +
-    `&& local.config.iops / local.config.allocated_storage <= ${IO1_IOPS_PER_GIB.max})`,
+    `${config('storageType')} != "io1" ? true : ` +
+    `(${config('iops')} / ${config('allocatedStorage')} >= ${IO1_IOPS_PER_GIB.min} ` +
+    `&& ${config('iops')} / ${config('allocatedStorage')} <= ${IO1_IOPS_PER_GIB.max})`,
   performanceInsightsRetention:
-    `local.config.performance_insights_retention == null ? true : contains([7, 731], local.config.performance_insights_retention) || ` +
-    `(local.config.performance_insights_retention % 31 == 0 && local.config.performance_insights_retention >= 31 && local.config.performance_insights_retention <= 713)`,
+    `${config('performanceInsightsRetentionDays')} == null ? true : ` +
+    `contains([${PI.free}, ${PI.longest}], ${config('performanceInsightsRetentionDays')}) || ` +
+    `(${config('performanceInsightsRetentionDays')} % ${PI.month} == 0 && ` +
+    `${config('performanceInsightsRetentionDays')} >= ${PI.month} && ` +
+    `${config('performanceInsightsRetentionDays')} <= ${PI.longestInMonths})`,
 };

@@ -6,6 +6,7 @@ import { TerraformRemoteState, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DEFAULT_PROJECT_NAME, EnvironmentConfig, EnvironmentName, environmentConfig } from '../config/environments';
+import { isValidProjectName, PROJECT_NAME_RULE } from '../config/names';
 import { StateBackendConfig, configureStateBackend, readStackState, validateStateBackend } from './backend';
 
 export type StackKind = 'vpc' | 'rds' | 'ecs';
@@ -46,7 +47,7 @@ export const RDS_OUTPUTS = {
   alarmTopicArn: 'alarm_topic_arn',
 } as const;
 
-/** Paris: the seed's maintenance windows are written for French working hours. */
+/** Paris: the backup and maintenance windows are chosen for French working hours. */
 export const DEFAULT_REGION = 'eu-west-3';
 
 export interface EnvironmentStackProps {
@@ -74,9 +75,6 @@ export interface EnvironmentStackProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-// Lowercase, starting with a letter, at most 30 characters (the RDS module's own rule): the prefix
-// ends up in RDS identifiers, IAM and ECS names.
-const PROJECT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,28}[a-z0-9]$/;
 const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 export abstract class EnvironmentStack extends TerraformStack {
@@ -91,10 +89,8 @@ export abstract class EnvironmentStack extends TerraformStack {
     super(scope, id);
     this.config = environmentConfig(props.environment);
     this.projectName = props.projectName ?? DEFAULT_PROJECT_NAME;
-    if (!PROJECT_NAME_PATTERN.test(this.projectName)) {
-      throw new Error(
-        `${id}: project name '${this.projectName}' must be 2-30 lowercase letters, digits or hyphens, starting with a letter.`,
-      );
+    if (!isValidProjectName(this.projectName)) {
+      throw new Error(`${id}: project name '${this.projectName}' must be ${PROJECT_NAME_RULE.description}.`);
     }
     this.region = props.region ?? DEFAULT_REGION;
     if (!REGION_PATTERN.test(this.region)) {

@@ -1,7 +1,7 @@
 /**
  * rds-<env>: the database, as the `modules/rds` Terraform module called through the binding that
- * `cdktf get` generates into `.gen` — the same module block an HCL root would write (the seed's
- * `environments/prod/main.tf`), fed with vpc-<env>'s outputs.
+ * `cdktf get` generates into `.gen` — the same module block an HCL root would write, fed with
+ * vpc-<env>'s outputs, so the stacks and Terraform callers run the same module.
  *
  * It re-exports the module's outputs under the module's own names, so ecs-<env> and any HCL
  * consumer read `primary_address`, `app_secret_arn`... from this stack's state.
@@ -10,61 +10,21 @@ import { Fn, TerraformOutput, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { Rds } from '../../.gen/modules/rds';
 import { EnvironmentName } from '../config/environments';
+import { DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from '../rds/database';
+import { validateWindows } from '../rds/validation';
+import { DatabaseSettings, moduleInputs, withDefaults } from './database-settings';
 import { EnvironmentStack, EnvironmentStackProps, RDS_OUTPUTS, VPC_OUTPUTS } from './environment-stack';
 
-/** Per-environment module inputs that differ from the module's defaults. */
-interface DatabaseEnvironmentDefaults {
-  readonly backupWindow?: string;
-  readonly maintenanceWindow?: string;
-  readonly tags: Readonly<Record<string, string>>;
-}
-
-/**
- * prod follows the seed's `environments/prod/main.tf`: backups at 03:00 and maintenance on Sunday
- * 04:00 French time, and the Backup/Monitoring tags. dev and staging keep the module's windows.
- */
-export const DATABASE_ENVIRONMENT_DEFAULTS: Readonly<Record<EnvironmentName, DatabaseEnvironmentDefaults>> = {
-  dev: { tags: {} },
-  staging: { tags: {} },
-  prod: {
-    backupWindow: '02:00-03:00',
-    maintenanceWindow: 'Sun:03:00-Sun:04:00',
-    tags: { Backup: 'critical', Monitoring: 'enhanced' },
-  },
+/** Tags prod's database carries on top of the stacks' own (what its backup and monitoring tooling selects on). */
+export const DATABASE_TAGS: Readonly<Record<EnvironmentName, Readonly<Record<string, string>>>> = {
+  dev: {},
+  staging: {},
+  prod: { Backup: 'critical', Monitoring: 'enhanced' },
 };
 
-export interface RdsStackProps extends EnvironmentStackProps {
-  /**
-   * Daily backup window (UTC, hh24:mi-hh24:mi).
-   * @default prod '02:00-03:00'; otherwise the module's default
-   */
-  readonly backupWindow?: string;
-  /**
-   * Weekly maintenance window (UTC, ddd:hh24:mi-ddd:hh24:mi).
-   * @default prod 'Sun:03:00-Sun:04:00'; otherwise the module's default
-   */
-  readonly maintenanceWindow?: string;
-  /**
-   * Security groups allowed to reach the database besides the module's client group (which the
-   * ECS services join, so the database never depends on the ECS stack).
-   * @default []
-   */
-  readonly allowedSecurityGroupIds?: readonly string[];
-  /**
-   * Add the module's network ACL on the database subnets (the VPC CIDR is always passed for it).
-   * @default false
-   */
-  readonly enableNetworkAcl?: boolean;
-  /**
-   * SNS topic for the database alarms.
-   * @default the module creates an encrypted topic
-   */
-  readonly alarmSnsTopicArn?: string;
-}
+/** The environment, plus every database setting (declared in DATABASE_SETTINGS, with its default). */
+export interface RdsStackProps extends EnvironmentStackProps, DatabaseSettings {}
 
-const BACKUP_WINDOW_PATTERN = /^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/;
-const MAINTENANCE_WINDOW_PATTERN =
-  /^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$/i;
 const SECURITY_GROUP_ID_PATTERN = /^sg-[0-9a-f]{8,17}$/;
 
 export class RdsStack extends EnvironmentStack {
@@ -73,16 +33,17 @@ export class RdsStack extends EnvironmentStack {
 
   constructor(scope: Construct, id: string, props: RdsStackProps) {
     super(scope, id, props);
-    const defaults = DATABASE_ENVIRONMENT_DEFAULTS[this.config.name];
-    const backupWindow = props.backupWindow ?? defaults.backupWindow;
-    const maintenanceWindow = props.maintenanceWindow ?? defaults.maintenanceWindow;
-    if (backupWindow !== undefined && !BACKUP_WINDOW_PATTERN.test(backupWindow)) {
-      throw new Error(`${id}: backupWindow '${backupWindow}' must be hh24:mi-hh24:mi (UTC).`);
+    const settings = withDefaults(props, this.config.name);
+    try {
+      // The module's own rules, so a bad window fails this synth rather than the plan.
+      validateWindows(
+        settings.backupWindow ?? DEFAULT_BACKUP_WINDOW,
+        settings.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW,
+      );
+    } catch (error) {
+      throw new Error(`${id}: ${(error as Error).message}.`, { cause: error });
     }
-    if (maintenanceWindow !== undefined && !MAINTENANCE_WINDOW_PATTERN.test(maintenanceWindow)) {
-      throw new Error(`${id}: maintenanceWindow '${maintenanceWindow}' must be ddd:hh24:mi-ddd:hh24:mi (UTC).`);
-    }
-    for (const groupId of props.allowedSecurityGroupIds ?? []) {
+    for (const groupId of settings.allowedSecurityGroupIds ?? []) {
       if (!Token.isUnresolved(groupId) && !SECURITY_GROUP_ID_PATTERN.test(groupId)) {
         throw new Error(`${id}: allowedSecurityGroupIds entry '${groupId}' is not a security group id.`);
       }
@@ -95,12 +56,9 @@ export class RdsStack extends EnvironmentStack {
       vpcId: vpc.getString(VPC_OUTPUTS.vpcId),
       privateSubnetIds: vpc.getList(VPC_OUTPUTS.privateSubnetIds),
       vpcCidr: vpc.getString(VPC_OUTPUTS.vpcCidr),
-      allowedSecurityGroups: [...(props.allowedSecurityGroupIds ?? [])],
-      backupWindow,
-      maintenanceWindow,
-      enableNetworkAcl: props.enableNetworkAcl,
-      alarmSnsTopicArn: props.alarmSnsTopicArn,
-      tags: { ...defaults.tags, ...this.tags },
+      allowedSecurityGroups: [],
+      ...moduleInputs(settings),
+      tags: { ...DATABASE_TAGS[this.config.name], ...this.tags },
     });
 
     const db = this.database;

@@ -6,6 +6,8 @@
  */
 import { EnvironmentName, isEnvironmentName, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
 import { StateBackendConfig } from './backend';
+import { DATABASE_SETTING_KEYS, DatabaseSettings, parseDatabaseSettings } from './database-settings';
+import { isObject, objectAt, optional, stringMap } from './setting-parsers';
 import { DEFAULT_REGION } from './environment-stack';
 import { SERVICE_KEYS, ServiceKey, ServiceSettings } from './ecs-stack';
 import { NatGatewayMode } from './vpc-stack';
@@ -13,20 +15,14 @@ import { NatGatewayMode } from './vpc-stack';
 /** The cdktf.json context key holding the settings. */
 export const CONTEXT_KEY = 'accessweaver';
 
+export type { DatabaseSettings } from './database-settings';
+
 export interface NetworkSettings {
   readonly vpcCidr?: string;
   readonly azCount?: number;
   readonly natGateways?: NatGatewayMode;
   readonly privateSubnetPrefix?: number;
   readonly publicSubnetPrefix?: number;
-}
-
-export interface DatabaseSettings {
-  readonly backupWindow?: string;
-  readonly maintenanceWindow?: string;
-  readonly allowedSecurityGroupIds?: readonly string[];
-  readonly enableNetworkAcl?: boolean;
-  readonly alarmSnsTopicArn?: string;
 }
 
 /** Overrides for one environment; each field is optional and falls back to the stacks' defaults. */
@@ -45,45 +41,6 @@ export interface DeploymentSettings {
   readonly environments: Readonly<Partial<Record<EnvironmentName, EnvironmentSettings>>>;
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function objectAt(value: unknown, where: string, allowed: readonly string[]): Json {
-  if (!isObject(value)) throw new Error(`${where} must be an object.`);
-  const unknown = Object.keys(value).filter((key) => !allowed.includes(key));
-  if (unknown.length > 0) {
-    throw new Error(
-      `${where} has unknown key(s) ${unknown.map((k) => `'${k}'`).join(', ')}; expected ${allowed.join(', ')}.`,
-    );
-  }
-  return value;
-}
-
-function optional<T>(value: unknown, where: string, type: 'string' | 'number' | 'boolean'): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== type) throw new Error(`${where} must be a ${type}, got ${JSON.stringify(value)}.`);
-  return value as T;
-}
-
-function stringMap(value: unknown, where: string): Record<string, string> | undefined {
-  if (value === undefined) return undefined;
-  if (!isObject(value) || Object.values(value).some((v) => typeof v !== 'string')) {
-    throw new Error(`${where} must map names to strings.`);
-  }
-  return value as Record<string, string>;
-}
-
-function stringList(value: unknown, where: string): string[] | undefined {
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-    throw new Error(`${where} must be a list of strings.`);
-  }
-  return value as string[];
-}
-
 function parseNetwork(value: unknown, where: string): NetworkSettings | undefined {
   if (value === undefined) return undefined;
   const o = objectAt(value, where, ['vpcCidr', 'azCount', 'natGateways', 'privateSubnetPrefix', 'publicSubnetPrefix']);
@@ -98,20 +55,7 @@ function parseNetwork(value: unknown, where: string): NetworkSettings | undefine
 
 function parseDatabase(value: unknown, where: string): DatabaseSettings | undefined {
   if (value === undefined) return undefined;
-  const o = objectAt(value, where, [
-    'backupWindow',
-    'maintenanceWindow',
-    'allowedSecurityGroupIds',
-    'enableNetworkAcl',
-    'alarmSnsTopicArn',
-  ]);
-  return {
-    backupWindow: optional(o.backupWindow, `${where}.backupWindow`, 'string'),
-    maintenanceWindow: optional(o.maintenanceWindow, `${where}.maintenanceWindow`, 'string'),
-    allowedSecurityGroupIds: stringList(o.allowedSecurityGroupIds, `${where}.allowedSecurityGroupIds`),
-    enableNetworkAcl: optional(o.enableNetworkAcl, `${where}.enableNetworkAcl`, 'boolean'),
-    alarmSnsTopicArn: optional(o.alarmSnsTopicArn, `${where}.alarmSnsTopicArn`, 'string'),
-  };
+  return parseDatabaseSettings(objectAt(value, where, DATABASE_SETTING_KEYS), where);
 }
 
 function parseServices(value: unknown, where: string): Partial<Record<ServiceKey, ServiceSettings>> | undefined {

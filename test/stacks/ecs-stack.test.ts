@@ -325,7 +325,7 @@ describe('ecs-<env>', () => {
     ]);
   });
 
-  test('outputs the service security group under the seed’s name', () => {
+  test('outputs the service security group under the name HCL callers use', () => {
     expect(synthJson(ecsStack('dev')).output.service_security_group_id?.value).toBe(
       '${aws_security_group.service-security-group.id}',
     );

@@ -54,7 +54,7 @@ describe('rds-<env>', () => {
     });
   });
 
-  test("prod takes the seed's windows and Backup/Monitoring tags", () => {
+  test('prod takes its own windows and Backup/Monitoring tags', () => {
     expect(moduleBlock(rdsStack('prod'))).toMatchObject({
       backup_window: '02:00-03:00',
       maintenance_window: 'Sun:03:00-Sun:04:00',
@@ -74,6 +74,32 @@ describe('rds-<env>', () => {
       backup_window: '01:00-02:00',
       maintenance_window: 'Sat:02:00-Sat:03:00',
     });
+  });
+
+  test('every database setting reaches the module input its declaration names', () => {
+    expect(
+      moduleBlock(
+        rdsStack('dev', {
+          backupWindow: '01:00-02:00',
+          maintenanceWindow: 'Sat:02:00-Sat:03:00',
+          allowedSecurityGroupIds: ['sg-0123456789abcdef0'],
+          enableNetworkAcl: true,
+          alarmSnsTopicArn: 'arn:aws:sns:eu-west-3:123456789012:alerts',
+        }),
+      ),
+    ).toMatchObject({
+      backup_window: '01:00-02:00',
+      maintenance_window: 'Sat:02:00-Sat:03:00',
+      allowed_security_groups: ['sg-0123456789abcdef0'],
+      enable_network_acl: true,
+      alarm_sns_topic_arn: 'arn:aws:sns:eu-west-3:123456789012:alerts',
+    });
+  });
+
+  test("refuses windows the module would refuse at plan: overlapping prod's default maintenance window", () => {
+    expect(() => rdsStack('prod', { backupWindow: '03:30-04:30' })).toThrow(
+      "rds-prod: backup_window '03:30-04:30' overlaps maintenance_window 'Sun:03:00-Sun:04:00'",
+    );
   });
 
   test('lets no security group in by default: clients join the module client group', () => {
@@ -112,13 +138,13 @@ describe('rds-<env> bad input', () => {
 
   test('a backup window that is not hh24:mi-hh24:mi', () => {
     expect(() => rdsStack('dev', { backupWindow: '3am-4am' })).toThrow(
-      "rds-dev: backupWindow '3am-4am' must be hh24:mi-hh24:mi (UTC).",
+      "rds-dev: backup_window '3am-4am' is malformed: expected hh24:mi-hh24:mi in UTC, e.g. 03:00-04:00.",
     );
   });
 
   test('a maintenance window without days', () => {
     expect(() => rdsStack('dev', { maintenanceWindow: '04:00-05:00' })).toThrow(
-      "rds-dev: maintenanceWindow '04:00-05:00' must be ddd:hh24:mi-ddd:hh24:mi (UTC).",
+      "rds-dev: maintenance_window '04:00-05:00' is malformed: expected ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. Sun:04:00-Sun:05:00.",
     );
   });
 

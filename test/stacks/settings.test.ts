@@ -113,4 +113,28 @@ describe('deployment settings', () => {
       'cdktf.json context.accessweaver.environments.prod.services.apiGateway.desiredCount must be a number, got "3".',
     );
   });
+
+  test('every database setting is read from cdktf.json under its declared key', () => {
+    const database = {
+      backupWindow: '01:00-02:00',
+      maintenanceWindow: 'Sat:02:00-Sat:03:00',
+      allowedSecurityGroupIds: ['sg-0123456789abcdef0'],
+      enableNetworkAcl: true,
+      alarmSnsTopicArn: 'arn:aws:sns:eu-west-3:123456789012:alerts',
+    };
+    expect(loadDeploymentSettings({ environments: { dev: { database } } }, {}).environments.dev?.database).toEqual(
+      database,
+    );
+  });
+
+  test('a database setting of the wrong type is an error naming it', () => {
+    expect(() =>
+      loadDeploymentSettings({ environments: { dev: { database: { allowedSecurityGroupIds: 'sg-1' } } } }, {}),
+    ).toThrow(
+      'cdktf.json context.accessweaver.environments.dev.database.allowedSecurityGroupIds must be a list of strings.',
+    );
+    expect(() =>
+      loadDeploymentSettings({ environments: { dev: { database: { backupWindw: '01:00-02:00' } } } }, {}),
+    ).toThrow("database has unknown key(s) 'backupWindw'");
+  });
 });

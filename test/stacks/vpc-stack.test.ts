@@ -194,7 +194,7 @@ describe('vpc-<env> bad input', () => {
 
   test('a project name that cannot prefix AWS names', () => {
     expect(() => vpcStack('dev', { projectName: 'Access Weaver' })).toThrow(
-      "vpc-dev: project name 'Access Weaver' must be 2-30 lowercase letters",
+      "vpc-dev: project name 'Access Weaver' must be 2 to 30 lowercase letters",
     );
   });
 });

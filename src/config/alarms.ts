@@ -1,0 +1,101 @@
+/**
+ * The CloudWatch alarms on the database, as data: the module creates them from this list, and the operations CLI
+ * judges the same metrics with the same period, statistic and evaluation periods, so a health check and an alarm
+ * never disagree. Thresholds that depend on sizing name their field of the environment table.
+ */
+import { DatabaseSizing } from './environments';
+
+/** Every alarm evaluates 5-minute periods. */
+export const ALARM_PERIOD_SECONDS = 300;
+
+/** Replica lag (seconds) beyond which reads from a replica are too stale for the authorization checks. */
+export const REPLICA_LAG_THRESHOLD_SECONDS = 60;
+
+export type AlarmThreshold =
+  /** A field of the environment's sizing row, in the metric's unit. */
+  | { readonly field: keyof DatabaseSizing }
+  /** `percent` of a sizing field given in GiB, in bytes. */
+  | { readonly percentOfGiB: keyof DatabaseSizing; readonly percent: number }
+  /** The same value in every environment, in the metric's unit. */
+  | { readonly value: number };
+
+export interface AlarmRule {
+  /** Terraform address (`aws_cloudwatch_metric_alarm.<logicalId>`) and, hyphenated, the name suffix. */
+  readonly logicalId: string;
+  readonly metric: string;
+  readonly comparison: 'GreaterThanThreshold' | 'LessThanThreshold';
+  readonly threshold: AlarmThreshold;
+  readonly statistic: 'Average' | 'Maximum' | 'Minimum';
+  /** Consecutive periods past the threshold before the alarm fires. */
+  readonly evaluationPeriods: number;
+  readonly description: string;
+}
+
+export const CPU_ALARM: AlarmRule = {
+  logicalId: 'high_cpu',
+  metric: 'CPUUtilization',
+  comparison: 'GreaterThanThreshold',
+  threshold: { field: 'cpuAlarmThreshold' },
+  statistic: 'Average',
+  evaluationPeriods: 2,
+  description: 'CPU above the environment threshold for 10 minutes',
+};
+
+/** The alarms on the primary in every environment. */
+export const PRIMARY_ALARMS: readonly AlarmRule[] = [
+  CPU_ALARM,
+  {
+    logicalId: 'high_connections',
+    metric: 'DatabaseConnections',
+    comparison: 'GreaterThanThreshold',
+    threshold: { field: 'connectionsAlarmThreshold' },
+    statistic: 'Average',
+    evaluationPeriods: 2,
+    description: 'Connections approaching max_connections',
+  },
+  {
+    logicalId: 'low_free_storage',
+    metric: 'FreeStorageSpace',
+    comparison: 'LessThanThreshold',
+    threshold: { percentOfGiB: 'allocatedStorage', percent: 10 },
+    statistic: 'Minimum',
+    evaluationPeriods: 1,
+    description: 'Less than 10% of the allocated storage free',
+  },
+  {
+    logicalId: 'low_freeable_memory',
+    metric: 'FreeableMemory',
+    comparison: 'LessThanThreshold',
+    threshold: { percentOfGiB: 'instanceMemoryGiB', percent: 10 },
+    statistic: 'Average',
+    evaluationPeriods: 3,
+    description: 'Less than 10% of the instance memory freeable',
+  },
+  {
+    logicalId: 'high_read_latency',
+    metric: 'ReadLatency',
+    comparison: 'GreaterThanThreshold',
+    threshold: { value: 0.02 },
+    statistic: 'Average',
+    evaluationPeriods: 3,
+    description: 'Average read latency above 20 ms for 15 minutes',
+  },
+  {
+    logicalId: 'high_write_latency',
+    metric: 'WriteLatency',
+    comparison: 'GreaterThanThreshold',
+    threshold: { value: 0.02 },
+    statistic: 'Average',
+    evaluationPeriods: 3,
+    description: 'Average write latency above 20 ms for 15 minutes',
+  },
+  {
+    logicalId: 'high_disk_queue_depth',
+    metric: 'DiskQueueDepth',
+    comparison: 'GreaterThanThreshold',
+    threshold: { value: 20 },
+    statistic: 'Average',
+    evaluationPeriods: 3,
+    description: 'I/O requests queueing on the storage for 15 minutes',
+  },
+];
