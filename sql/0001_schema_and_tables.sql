@@ -1,7 +1,7 @@
 -- Schema and tenant-scoped tables.
 --
--- Names are the seed's (schema accessweaver; tenants, users, roles, user_roles) so the application
--- keeps working. Every name is schema-qualified: a migration must not depend on, or change, the
+-- Names (schema accessweaver; tenants, users, roles, user_roles) are the ones the application's
+-- queries use. Every name is schema-qualified: a migration must not depend on, or change, the
 -- session's search_path (the runner reuses one connection for every file).
 --
 -- No BEGIN/COMMIT here: the runner wraps each file in its own transaction.
@@ -62,8 +62,8 @@ CREATE TABLE accessweaver.roles (
     CONSTRAINT roles_tenant_id_id_key UNIQUE (tenant_id, id)
 );
 
--- tenant_id is stored on the grant itself, so its policy is a plain column comparison (the seed ran
--- an EXISTS against users for every row), and the composite foreign keys make it impossible for a
+-- tenant_id is stored on the grant itself, so its policy is a plain column comparison (no EXISTS
+-- against users for every row), and the composite foreign keys make it impossible for a
 -- grant to name a user, role or grantor of another tenant: the referenced row must carry the same
 -- tenant_id. Foreign-key checks ignore row-level security, so this holds even for rows a policy hides.
 CREATE TABLE accessweaver.user_roles (

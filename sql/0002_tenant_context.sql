@@ -3,7 +3,7 @@
 -- The application sets it per transaction with set_config('app.current_tenant_id', $1, true).
 -- NULL matches no tenant_id, so "no tenant", an empty setting and a malformed one all mean zero
 -- rows, never all rows and never an error. (Once a transaction-local setting has ended, PostgreSQL
--- reports the placeholder as '' rather than NULL; the seed cast that '' to uuid and failed.)
+-- reports the placeholder as '' rather than NULL; casting that '' to uuid would fail the query.)
 --
 -- It is a LANGUAGE sql STABLE function with a single expression and no SET clause, so the planner
 -- inlines it; policies call it as (select accessweaver.current_tenant_id()) so that it becomes an

@@ -51,7 +51,7 @@ BEGIN
 END
 $$;
 
--- Defence in depth for read-only clients, and the seed's search_path without connectionInitSql.
+-- Defence in depth for read-only clients, and a search_path for clients that set none themselves.
 ALTER ROLE accessweaver_readonly SET default_transaction_read_only = on;
 DO $$
 BEGIN

@@ -4,9 +4,9 @@
 -- bypasses them silently, which is how a login that ends up owning a table escapes isolation.
 --
 -- Tenant policies name both application_role and readonly_role (privileges from 0003 decide what
--- each may do; the policy decides which rows). The seed gave readonly_role no policy at all, so it
--- saw nothing. The tenant is read once per query through an initPlan:
--- (SELECT accessweaver.current_tenant_id()), which lets the planner use the tenant_id indexes.
+-- each may do; the policy decides which rows): a role with no policy would see nothing. The tenant
+-- is read once per query through an initPlan: (SELECT accessweaver.current_tenant_id()), which
+-- lets the planner use the tenant_id indexes.
 -- USING and WITH CHECK are the same, so a row can neither be read nor written outside the tenant,
 -- nor moved to another tenant by an UPDATE.
 
@@ -15,7 +15,7 @@ ALTER TABLE accessweaver.users ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURI
 ALTER TABLE accessweaver.roles ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 ALTER TABLE accessweaver.user_roles ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 
--- A tenant sees its own tenants row, and only that one (the seed let it list, rename and delete all).
+-- A tenant sees its own tenants row, and only that one: it may not list, rename or delete the others.
 CREATE POLICY tenant_isolation_tenants ON accessweaver.tenants
     FOR SELECT TO application_role, readonly_role
     USING (id = (SELECT accessweaver.current_tenant_id()));

@@ -26,7 +26,7 @@ async function vacuumTimes(): Promise<Record<string, { lastVacuum: Date | null; 
   return Object.fromEntries(rows.map((r) => [r.name, { lastVacuum: r.last_vacuum, lastAnalyze: r.last_analyze }]));
 }
 
-/** A login that owns nothing in the schema, as the seed's accessweaver_app was. */
+/** A login that owns nothing in the schema, as accessweaver_app is. */
 async function nonOwnerUrl(): Promise<string> {
   const name = `aw_cli_nonowner_${randomBytes(3).toString('hex')}`;
   await execute(

@@ -62,7 +62,7 @@ test.each(['application_role', 'readonly_role'])(
   },
 );
 
-// The seed's plpgsql function could be neither inlined nor cached.
+// A plpgsql function could be neither inlined nor cached.
 test('current_tenant_id() is an inlinable STABLE SQL function', async () => {
   const [definition] = await query<{
     language: string;
@@ -77,7 +77,7 @@ test('current_tenant_id() is an inlinable STABLE SQL function', async () => {
   expect(definition).toEqual({ language: 'sql', volatility: 's', config: null, security_definer: false });
 });
 
-// The seed's user_roles policy ran an EXISTS against users for every row of every tenant.
+// A user_roles policy with an EXISTS against users would run it for every row of every tenant.
 test("one tenant's grants are read through the primary key, with the tenant as an initPlan", async () => {
   const tenants = await seedTenants(database.url, 2);
   const plan = await withConnection(database.appUrl, async (client) => {
@@ -120,7 +120,7 @@ test.each([APP_LOGIN, READONLY_LOGIN])('login %s owns no object of the schema', 
   expect(owned).toEqual([]);
 });
 
-// GRANT ... ON ALL TABLES (the seed) covers only the tables that exist when it runs.
+// GRANT ... ON ALL TABLES covers only the tables that exist when it runs.
 test('a table added by a later migration gets the logins’ privileges without a new GRANT', async () => {
   await query('CREATE TABLE accessweaver.added_later (tenant_id uuid NOT NULL)');
   try {

@@ -206,7 +206,7 @@ describe('app login writes', () => {
 });
 
 describe("grants cannot point at another tenant's rows", () => {
-  // The seed let a tenant grant its user another tenant's role: user_roles had no tenant of its own.
+  // Without a tenant of its own, user_roles would let a tenant grant its user another tenant's role.
   test("a grant of another tenant's role is refused", async () => {
     const state = await asTenant('app', own().id, (client) =>
       sqlState(

@@ -89,7 +89,7 @@ describe('migrate()', () => {
 });
 
 describe('sql/ files', () => {
-  // The seed ended its setup script with COMMIT outside any transaction, so a failure half-way left
+  // A setup script ending with COMMIT outside any transaction leaves, on a failure half-way,
   // a half-built schema. Each file here is wrapped in a transaction by the runner and must not end it.
   test.each(migrationFiles)('%s leaves transaction control to the runner', (name) => {
     const code = readFileSync(path.join(MIGRATIONS_DIRECTORY, name), 'utf8')
@@ -98,7 +98,7 @@ describe('sql/ files', () => {
     expect(code).not.toMatch(/\b(BEGIN|COMMIT|ROLLBACK|END|START\s+TRANSACTION|SAVEPOINT)\s*;/i);
   });
 
-  // The seed created its logins WITH PASSWORD 'CHANGE_ME_IN_PRODUCTION'.
+  // No login may be created with a known password such as 'CHANGE_ME_IN_PRODUCTION'.
   test.each(migrationFiles)('%s sets no password', (name) => {
     const code = readFileSync(path.join(MIGRATIONS_DIRECTORY, name), 'utf8').replace(/--.*$/gm, '');
     expect(code).not.toMatch(/\bPASSWORD\b/i);

@@ -1,5 +1,5 @@
 /**
- * The tenant context on pooled connections (the seed's session-level SET leaked to the next
+ * The tenant context on pooled connections (a session-level SET leaks to the next
  * request) and current_tenant_id() on missing, empty or malformed tenants.
  */
 import type { Pool, PoolClient } from 'pg';
@@ -137,9 +137,9 @@ describe('withTenant()', () => {
   });
 });
 
-// Why withTenant exists: the seed's filter ran `SET app.current_tenant_id = ?` (session level), so
-// the tenant stayed on the connection after it went back to the pool.
-test("a session-level SET, as the seed's filter did, leaks to the next request on the connection", async () => {
+// Why withTenant exists: a filter running `SET app.current_tenant_id = ?` (session level) leaves
+// the tenant on the connection after it goes back to the pool.
+test('a session-level SET leaks to the next request on the connection', async () => {
   const client = await pool.connect();
   const pid = await backendPidOf(client);
   await client.query(`SET app.current_tenant_id = '${tenants[0].id}'`);
@@ -185,7 +185,7 @@ describe('current_tenant_id() and the policies on a bad or missing tenant', () =
   });
 
   // After a transaction-local setting ends, PostgreSQL reports the placeholder as '' on that
-  // session; the seed's ''::uuid cast then failed every later query on the connection.
+  // session; a ''::uuid cast would then fail every later query on the connection.
   test('after a transaction-local tenant has ended, queries see zero rows rather than fail', async () => {
     const count = await withConnection(database.appUrl, async (client) => {
       await client.query('BEGIN');
