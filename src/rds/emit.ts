@@ -10,6 +10,7 @@ import {
   RdsModuleStack,
   stripMetadata,
 } from './module-stack';
+import { applyRequirementsReadme, declaredTypes } from './apply-permissions';
 import { providerRangeReadme } from './provider-range';
 
 export const MODULE_STACK_ID = 'rds-module';
@@ -40,7 +41,7 @@ export function moduleFiles(document = synthesizeModuleDocument()): Record<strin
     'variables.tf.json': json({ variable }),
     'main.tf.json': json(main),
     'outputs.tf.json': json({ output }),
-    'README.md': moduleReadme(),
+    'README.md': moduleReadme(document),
   };
   for (const environment of ENVIRONMENTS) {
     files[`examples/${environment}/main.tf`] = exampleCaller(environment);
@@ -118,7 +119,8 @@ output "app_secret_arn" {
 
 const escapeHtml = (text: string) => text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-function moduleReadme(): string {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Terraform JSON, read by key
+function moduleReadme(document: Record<string, any>): string {
   const cell = (value: unknown) => (value === undefined ? 'required' : `\`${JSON.stringify(value)}\``);
   const inputs = MODULE_VARIABLES.map(
     (v) => `| \`${v.name}\` | ${escapeHtml(v.description)} | \`${v.type}\` | ${cell(v.default)} |`,
@@ -209,5 +211,6 @@ Addresses are unchanged, so the state carries over. Three things change on the f
 
 Terraform >= 1.5, hashicorp/aws ${MODULE_REQUIRED_PROVIDERS.aws.version}, hashicorp/random ${MODULE_REQUIRED_PROVIDERS.random.version}. The module configures no provider and no backend.
 
-${providerRangeReadme()}`;
+${providerRangeReadme()}
+${applyRequirementsReadme(declaredTypes(document))}`;
 }
