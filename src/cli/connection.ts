@@ -2,27 +2,37 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { Client, types } from 'pg';
+import type { DBInstance } from '@aws-sdk/client-rds';
+import { IAM_OPERATOR_LOGIN } from '../config/environments';
 import { describeInstance, readSecretJson, secretString } from './aws';
-import type { AwsClients } from './context';
+import type { AwsClients, IamAuthTokenSigner } from './context';
 import { failedError, unavailableError, usageError } from './exit-codes';
 import { resolveTarget, type TargetOptions } from './target';
 
 /**
- * Which login a connection resolved from the module's secrets uses:
- * - master: the RDS-managed master user (owner of the schema: VACUUM, REINDEX, migrations, and
- *   member of rds_superuser, hence of pg_read_all_stats, so it sees every session's query text);
- * - app: the application login (what the services connect as: the health check's connection test);
- * - readonly: the read-only login (reports that need no privilege: monitoring).
+ * Which login a connection resolved through AWS uses:
+ * - operator: accessweaver_iam_operator with an IAM authentication token signed by the caller's own
+ *   AWS identity (acts as accessweaver_operator, reads statistics through pg_monitor): the default;
+ * - master: the RDS-managed master user from its secret (owner of the schema: migrations, VACUUM,
+ *   REINDEX): only for setup-database and, with --master-secret, for break-glass;
+ * - app: the application login (what the auth service connects as), from its secret;
+ * - readonly: the read-only login (what the decision point connects as), from its secret.
  */
-export type Login = 'master' | 'app' | 'readonly';
-export const LOGINS: readonly Login[] = ['master', 'app', 'readonly'];
+export type Login = 'operator' | 'master' | 'app' | 'readonly';
+/** Logins `--login` accepts; the master user is reached only through `--master-secret`. */
+export const LOGINS: readonly Login[] = ['operator', 'app', 'readonly'];
 
 /** The options of every command that runs SQL: where to connect, how to verify TLS, and as which login. */
 export function sqlOptions(command: Command, defaultLogin: Login): Command {
   return command
-    .option('--database-url <url>', 'connect to this URL (also DATABASE_URL) instead of resolving through the secrets')
+    .option('--database-url <url>', 'connect to this URL (also DATABASE_URL) instead of resolving through AWS')
     .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
-    .addOption(new Option('--login <login>', 'login resolved from the secrets').choices(LOGINS).default(defaultLogin));
+    .addOption(
+      new Option('--login <login>', 'login: operator (IAM token), app or readonly (their secrets)')
+        .choices(LOGINS)
+        .default(defaultLogin),
+    )
+    .option('--master-secret', MASTER_SECRET_HELP);
 }
 
 export interface ConnectionOptions extends TargetOptions {
@@ -31,12 +41,27 @@ export interface ConnectionOptions extends TargetOptions {
   readonly region?: string;
 }
 
+/** The options of a SQL command: `--login`, and `--master-secret` for break-glass. */
+export interface LoginOptions {
+  readonly login: Login;
+  readonly masterSecret?: boolean;
+}
+
+/** The login a command's options select: `--master-secret` wins over `--login`. */
+export function chosenLogin(options: LoginOptions): Login {
+  return options.masterSecret === true ? 'master' : options.login;
+}
+
+export const MASTER_SECRET_HELP =
+  'break-glass: connect as the master user with the RDS-managed master secret instead of an IAM token';
+
 export interface ResolvedConnection {
   /** Connection string with credentials and TLS parameters; never printed. */
   readonly url: string;
   /** What the operator sees: user, host, port, database and TLS mode; no password. */
   readonly display: string;
-  readonly source: 'url' | 'secrets';
+  /** A URL given, a secret read, or an IAM token signed. */
+  readonly source: 'url' | 'secrets' | 'iam';
 }
 
 /** The RDS CA bundle file: --ca-bundle, else PGSSLROOTCERT (libpq's variable for the same thing). */
@@ -92,8 +117,8 @@ export function describeUrl(connectionString: string): string {
 }
 
 /**
- * Where SQL goes: --database-url, else DATABASE_URL, else the module's secrets for `login` on the
- * environment's primary. Everything is resolved before any connection is made.
+ * Where SQL goes: --database-url, else DATABASE_URL, else `login` on the environment's primary (an
+ * IAM token for the operator, a secret otherwise). Everything is resolved before any connection is made.
  */
 export async function resolveConnection(
   options: ConnectionOptions,
@@ -101,6 +126,7 @@ export async function resolveConnection(
   deps: {
     readonly aws: (region: string | undefined) => AwsClients;
     readonly env: Readonly<Record<string, string | undefined>>;
+    readonly iamAuthToken: IamAuthTokenSigner;
   },
 ): Promise<ResolvedConnection> {
   const explicit = options.databaseUrl ?? deps.env.DATABASE_URL;
@@ -117,36 +143,15 @@ export async function resolveConnection(
   const target = resolveTarget(options);
   const caBundle = resolveCaBundle(options.caBundle, deps.env);
   const clients = deps.aws(options.region);
-  if (login === 'master') {
+  if (login === 'operator' || login === 'master') {
     const instance = await describeInstance(clients.rds, target.primaryIdentifier);
-    const secretArn = instance.MasterUserSecret?.SecretArn;
-    if (secretArn === undefined) {
-      throw unavailableError(
-        `${target.primaryIdentifier} has no RDS-managed master user secret (MasterUserSecret is empty).`,
-      );
-    }
-    const host = instance.Endpoint?.Address;
-    const port = instance.Endpoint?.Port;
-    if (host === undefined || port === undefined) {
-      throw unavailableError(
-        `${target.primaryIdentifier} has no endpoint yet (status ${instance.DBInstanceStatus ?? 'unknown'}).`,
-      );
-    }
-    if (instance.DBName === undefined)
-      throw failedError(`${target.primaryIdentifier} reports no initial database name (DBName).`);
-    // The managed secret holds only username and password; the address and the database name come
-    // from the instance itself (this secret has no `dbname` key).
-    const secret = await readSecretJson(clients.secrets, secretArn, 'master credentials');
-    const user = secretString(secret, 'username', secretArn);
-    const url = rdsConnectionUrl({
-      host,
-      port,
-      database: instance.DBName,
-      user,
-      password: secretString(secret, 'password', secretArn),
-      caBundle,
-    });
-    return { url, display: describeUrl(url), source: 'secrets' };
+    const endpoint = instanceEndpoint(instance, target.primaryIdentifier);
+    const credentials =
+      login === 'operator'
+        ? await iamCredentials(instance, endpoint, options.region, deps.iamAuthToken)
+        : await masterCredentials(instance, clients, target.primaryIdentifier);
+    const url = rdsConnectionUrl({ ...endpoint, ...credentials, caBundle });
+    return { url, display: describeUrl(url), source: login === 'operator' ? 'iam' : 'secrets' };
   }
   const secretName = login === 'app' ? target.appSecretName : target.readonlySecretName;
   const secret = await readSecretJson(clients.secrets, secretName, `${login} credentials`);
@@ -161,6 +166,56 @@ export async function resolveConnection(
     caBundle,
   });
   return { url, display: describeUrl(url), source: 'secrets' };
+}
+
+interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly database: string;
+}
+
+/** The instance's own address, port and initial database (the managed secret holds none of them). */
+function instanceEndpoint(instance: DBInstance, identifier: string): Endpoint {
+  const host = instance.Endpoint?.Address;
+  const port = instance.Endpoint?.Port;
+  if (host === undefined || port === undefined) {
+    throw unavailableError(`${identifier} has no endpoint yet (status ${instance.DBInstanceStatus ?? 'unknown'}).`);
+  }
+  if (instance.DBName === undefined) throw failedError(`${identifier} reports no initial database name (DBName).`);
+  return { host, port, database: instance.DBName };
+}
+
+/**
+ * A token for accessweaver_iam_operator, signed locally with the caller's credentials (no AWS call;
+ * RDS checks it and the caller's `rds-db:connect` permission at login). Valid 15 minutes.
+ */
+async function iamCredentials(
+  instance: DBInstance,
+  endpoint: Endpoint,
+  region: string | undefined,
+  sign: IamAuthTokenSigner,
+): Promise<{ user: string; password: string }> {
+  if (instance.IAMDatabaseAuthenticationEnabled === false) {
+    throw failedError(
+      `${instance.DBInstanceIdentifier ?? 'The instance'} has IAM database authentication off: apply the module ` +
+        '(it enables it on every instance), or connect with --master-secret (break-glass).',
+    );
+  }
+  const token = await sign({ hostname: endpoint.host, port: endpoint.port, username: IAM_OPERATOR_LOGIN, region });
+  return { user: IAM_OPERATOR_LOGIN, password: token };
+}
+
+async function masterCredentials(
+  instance: DBInstance,
+  clients: AwsClients,
+  identifier: string,
+): Promise<{ user: string; password: string }> {
+  const secretArn = instance.MasterUserSecret?.SecretArn;
+  if (secretArn === undefined) {
+    throw unavailableError(`${identifier} has no RDS-managed master user secret (MasterUserSecret is empty).`);
+  }
+  const secret = await readSecretJson(clients.secrets, secretArn, 'master credentials');
+  return { user: secretString(secret, 'username', secretArn), password: secretString(secret, 'password', secretArn) };
 }
 
 // Counts and sizes arrive as int8/numeric, which pg returns as strings; as numbers they stay exact

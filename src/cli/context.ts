@@ -1,7 +1,9 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Signer } from '@aws-sdk/rds-signer';
 import { createInterface } from 'node:readline/promises';
+import type { SecretLogins } from '../db/logins';
 
 /** Time, injected so waits are instant and elapsed times are deterministic under test. */
 export interface Clock {
@@ -30,8 +32,28 @@ export interface DatabaseTools {
     databaseUrl: string,
     options?: { directory?: string; log?: (line: string) => void },
   ): Promise<{ applied: string[]; alreadyApplied: string[] }>;
-  setLoginPasswords(databaseUrl: string, passwords: { app: string; readonly: string }): Promise<void>;
+  setLoginPasswords(
+    databaseUrl: string,
+    passwords: { app: string; readonly: string },
+    logins?: SecretLogins,
+  ): Promise<void>;
 }
+
+/** What an IAM database authentication token is signed for. */
+export interface IamAuthTokenRequest {
+  readonly hostname: string;
+  readonly port: number;
+  readonly username: string;
+  /** undefined: the SDK's own resolution (AWS_REGION / profile). */
+  readonly region: string | undefined;
+}
+
+/** Signs an IAM database authentication token (a presigned URL used as the password). */
+export type IamAuthTokenSigner = (request: IamAuthTokenRequest) => Promise<string>;
+
+/** The AWS SDK's RDS signer, with the default credential chain. */
+export const rdsSigner: IamAuthTokenSigner = ({ hostname, port, username, region }) =>
+  new Signer({ hostname, port, username, ...(region === undefined ? {} : { region }) }).getAuthToken();
 
 export interface CliDeps {
   /** AWS clients for a region (undefined: the SDK's own resolution, AWS_REGION / profile). */
@@ -41,6 +63,8 @@ export interface CliDeps {
   /** Environment variables (DATABASE_URL, PGSSLROOTCERT), injected so tests do not leak into each other. */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly database: DatabaseTools;
+  /** Signs the operator's IAM database authentication tokens. */
+  readonly iamAuthToken: IamAuthTokenSigner;
   /** Delay between two polls of a long AWS operation. */
   readonly pollIntervalMs: number;
 }

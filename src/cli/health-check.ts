@@ -1,16 +1,23 @@
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import type { DBInstance } from '@aws-sdk/client-rds';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ALARM_PERIOD_SECONDS, CPU_ALARM } from '../config/alarms';
 import { awsCall, describeInstance } from './aws';
 import type { GlobalOptions, Runner } from './command';
-import { resolveConnection, withDatabase } from './connection';
+import {
+  chosenLogin,
+  LOGINS,
+  MASTER_SECRET_HELP,
+  resolveConnection,
+  withDatabase,
+  type LoginOptions,
+} from './connection';
 import type { CliDeps } from './context';
 import { CliError, ExitCode } from './exit-codes';
 import { renderRecord, renderTable } from './output';
 import { resolveTarget } from './target';
 
-export interface HealthCheckOptions {
+export interface HealthCheckOptions extends LoginOptions {
   readonly connect: boolean;
   readonly databaseUrl?: string;
   readonly caBundle?: string;
@@ -38,18 +45,25 @@ function instanceSummary(instance: DBInstance) {
 
 /**
  * The health check, as checks with a verdict: instance status, security groups, CPU
- * over the last hour against the environment's alarm threshold, and a connection as the application
- * login. Exit 0 when every check passes, 1 when one fails, 4 when the instance does not exist.
+ * over the last hour against the environment's alarm threshold, and a connection test (as the IAM
+ * operator login by default; `--login app` tests the auth service's login). Exit 0 when every check
+ * passes, 1 when one fails, 4 when the instance does not exist.
  */
 export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner): void {
   program
     .command('health-check')
     .description(
-      'instance status, security groups, CPU over the last hour, and a connection test as the application login',
+      'instance status, security groups, CPU over the last hour, and a connection test (IAM operator login by default)',
     )
     .option('--database-url <url>', 'connection test against this URL instead of the app secret (also DATABASE_URL)')
     .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
     .option('--no-connect', 'skip the connection test (e.g. when outside the VPC)')
+    .addOption(
+      new Option('--login <login>', 'connection test as: operator (IAM token), app or readonly (their secrets)')
+        .choices(LOGINS)
+        .default('operator'),
+    )
+    .option('--master-secret', MASTER_SECRET_HELP)
     .action(
       run<HealthCheckOptions>(async (options, reporter) => {
         const target = resolveTarget(options);
@@ -160,7 +174,7 @@ async function cpuCheck(
 
 async function connectionCheck(options: HealthCheckOptions & GlobalOptions, deps: CliDeps): Promise<CheckResult> {
   try {
-    const connection = await resolveConnection(options, 'app', deps);
+    const connection = await resolveConnection(options, chosenLogin(options), deps);
     const row = await withDatabase(connection, async (client) => {
       const { rows } = await client.query<{ database: string; version: string }>(
         'SELECT current_database() AS database, version() AS version',

@@ -7,6 +7,7 @@ import type { Action, GlobalOptions, Runner } from './command';
 import {
   defaultAwsClients,
   processTerminal,
+  rdsSigner,
   systemClock,
   type AwsClients,
   type CliDeps,
@@ -105,6 +106,7 @@ export function defaultDeps(database: DatabaseTools): CliDeps {
     terminal: processTerminal(),
     env: process.env,
     database,
+    iamAuthToken: rdsSigner,
     pollIntervalMs: 15_000,
   };
 }

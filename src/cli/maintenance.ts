@@ -1,6 +1,13 @@
 import { Command } from 'commander';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
-import { resolveConnection, sqlOptions, withDatabase, type Login, type ResolvedConnection } from './connection';
+import {
+  chosenLogin,
+  resolveConnection,
+  sqlOptions,
+  withDatabase,
+  type LoginOptions,
+  type ResolvedConnection,
+} from './connection';
 import type { CliDeps } from './context';
 import { ExitCode, usageError } from './exit-codes';
 import { renderTable, type Reporter } from './output';
@@ -17,17 +24,16 @@ import {
 } from './sql-reports';
 import { formatElapsed } from './wait';
 
-interface SqlOptions extends GlobalOptions {
+interface SqlOptions extends GlobalOptions, LoginOptions {
   readonly databaseUrl?: string;
   readonly caBundle?: string;
-  readonly login: Login;
 }
 
-// Every maintenance operation defaults to the master login (the tables' owner; see registerMaintenance).
-const sqlCommand = (command: Command) => sqlOptions(command, 'master');
+// The reports default to the IAM operator login; vacuum and reindex require --master-secret or a URL.
+const sqlCommand = (command: Command) => sqlOptions(command, 'operator');
 
 async function connect(options: SqlOptions, deps: CliDeps, reporter: Reporter): Promise<ResolvedConnection> {
-  const connection = await resolveConnection(options, options.login, deps);
+  const connection = await resolveConnection(options, chosenLogin(options), deps);
   reporter.info(`Connecting to ${connection.display}`);
   return connection;
 }
@@ -38,9 +44,10 @@ const runColumns = [
 ];
 
 /**
- * Routine maintenance and reports. Every operation defaults to the master login: VACUUM and REINDEX
- * need the tables' owner, and the reports only show other sessions' query text to a member of
- * pg_read_all_stats (rds_superuser is). `--login readonly` suits the reports when less is enough.
+ * Routine maintenance and reports. The reports connect as the IAM operator login, whose pg_monitor
+ * membership shows other sessions' query text. VACUUM and REINDEX need the tables' owner, the
+ * master user (PostgreSQL 15 has no maintenance role a login could hold instead): they take
+ * `--master-secret`, or a URL of the operator's choosing.
  */
 export function registerMaintenance(program: Command, deps: CliDeps, run: Runner): void {
   const maintenance = program
@@ -48,8 +55,11 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
     .description('VACUUM, REINDEX and database reports (vacuum | reindex | stats | connections | slow-queries)');
 
   const ownerOnly = (options: SqlOptions, operation: string) => {
-    if (options.login !== 'master') {
-      throw usageError(`${operation} needs the tables' owner: use --login master (the default).`);
+    const url = options.databaseUrl ?? deps.env.DATABASE_URL;
+    if (chosenLogin(options) !== 'master' && (url === undefined || url === '')) {
+      throw usageError(
+        `${operation} needs the tables' owner, the master user: run it with --master-secret, or give --database-url.`,
+      );
     }
   };
 

@@ -6,20 +6,19 @@ import {
 import { type Command } from 'commander';
 import { awsCall } from './aws';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
-import { resolveConnection, sqlOptions, withDatabase, type Login } from './connection';
+import { chosenLogin, resolveConnection, sqlOptions, withDatabase, type LoginOptions } from './connection';
 import type { CliDeps } from './context';
 import { CliError, ExitCode } from './exit-codes';
 import { renderRecord, renderTable } from './output';
 import { busiestTables, databaseOverview, type BusyTable, type DatabaseOverview } from './sql-reports';
 import { resolveTarget } from './target';
 
-export interface MonitoringOptions extends GlobalOptions {
+export interface MonitoringOptions extends GlobalOptions, LoginOptions {
   readonly minutes: number;
   readonly top: number;
   readonly sql: boolean;
   readonly databaseUrl?: string;
   readonly caBundle?: string;
-  readonly login: Login;
 }
 
 type Unit = 'percent' | 'count' | 'bytes' | 'seconds';
@@ -98,11 +97,11 @@ function figures(results: readonly MetricDataResult[]): MetricFigure[] {
 
 /**
  * The monitoring report: CloudWatch figures of the primary, then database size, sessions and
- * busiest tables. The SQL part defaults to the read-only login, which is all it needs. When the
+ * busiest tables. The SQL part connects as the IAM operator login (an IAM token, no secret). When the
  * database cannot be reached the CloudWatch figures are still printed, and the exit code is 4.
  */
 export function registerMonitoring(program: Command, deps: CliDeps, run: Runner): void {
-  sqlOptions(program.command('monitoring'), 'readonly')
+  sqlOptions(program.command('monitoring'), 'operator')
     .description('CloudWatch figures of the primary, plus database size, connections and busiest tables')
     .option('--minutes <n>', 'CloudWatch window in minutes', positiveInteger, 10)
     .option('--top <n>', 'how many tables to list', positiveInteger, 5)
@@ -136,7 +135,7 @@ export function registerMonitoring(program: Command, deps: CliDeps, run: Runner)
         let databaseError: CliError | null = null;
         if (options.sql) {
           try {
-            const connection = await resolveConnection(options, options.login, deps);
+            const connection = await resolveConnection(options, chosenLogin(options), deps);
             database = await withDatabase(connection, async (client) => ({
               ...(await databaseOverview(client)),
               busiestTables: await busiestTables(client, options.top),

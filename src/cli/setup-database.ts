@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { APP_LOGIN, READONLY_LOGIN } from '../config/environments';
+import { APP_LOGIN, READONLY_LOGIN, ROTATION_CLONE_SUFFIX } from '../config/environments';
 import { readSecretJson, secretString } from './aws';
 import type { GlobalOptions, Runner } from './command';
 import { resolveConnection, withDatabase } from './connection';
@@ -14,19 +14,23 @@ export interface SetupDatabaseOptions extends GlobalOptions {
   readonly migrationsDir?: string;
 }
 
-/** Reads one login's secret and checks it names the login the migrations create. */
-async function loginPassword(
+/**
+ * Reads one login's secret and checks it names the login the migrations create, or its clone (the
+ * secret alternates between the two once multi-user rotation has run).
+ */
+async function loginPassword<L extends string>(
   deps: CliDeps,
   region: string | undefined,
   secretId: string,
-  login: string,
-): Promise<string> {
+  login: L,
+): Promise<{ login: L | `${L}${typeof ROTATION_CLONE_SUFFIX}`; password: string }> {
   const secret = await readSecretJson(deps.aws(region).secrets, secretId, `${login} credentials`);
   const username = secretString(secret, 'username', secretId);
-  if (username !== login) {
+  const clone = `${login}${ROTATION_CLONE_SUFFIX}` as const;
+  if (username !== login && username !== clone) {
     throw failedError(`Secret ${secretId} is for '${username}', but the migrations create the login '${login}'.`);
   }
-  return secretString(secret, 'password', secretId);
+  return { login: username as L | typeof clone, password: secretString(secret, 'password', secretId) };
 }
 
 /**
@@ -51,10 +55,10 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
     .action(
       run<SetupDatabaseOptions>(async (options, reporter) => {
         const target = resolveTarget(options);
-        const passwords = {
-          app: await loginPassword(deps, options.region, target.appSecretName, APP_LOGIN),
-          readonly: await loginPassword(deps, options.region, target.readonlySecretName, READONLY_LOGIN),
-        };
+        const app = await loginPassword(deps, options.region, target.appSecretName, APP_LOGIN);
+        const readonly = await loginPassword(deps, options.region, target.readonlySecretName, READONLY_LOGIN);
+        const passwords = { app: app.password, readonly: readonly.password };
+        const logins = { app: app.login, readonly: readonly.login };
         const connection = await resolveConnection(options, 'master', deps);
         reporter.info(`Setting up ${connection.display}`);
         const user = await withDatabase(
@@ -74,7 +78,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
           );
         }
         try {
-          await deps.database.setLoginPasswords(connection.url, passwords);
+          await deps.database.setLoginPasswords(connection.url, passwords, logins);
         } catch (error) {
           throw failedError(`Migrations applied, but setting the login passwords failed: ${(error as Error).message}`);
         }
@@ -84,7 +88,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
             user,
             applied: migrations.applied,
             alreadyApplied: migrations.alreadyApplied,
-            passwordsSet: [APP_LOGIN, READONLY_LOGIN],
+            passwordsSet: [logins.app, logins.readonly],
           },
           () =>
             renderRecord([
@@ -94,7 +98,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
               ['Already applied', migrations.alreadyApplied.length],
               [
                 'Passwords set',
-                `${APP_LOGIN} (${target.appSecretName}), ${READONLY_LOGIN} (${target.readonlySecretName})`,
+                `${logins.app} (${target.appSecretName}), ${logins.readonly} (${target.readonlySecretName})`,
               ],
             ]) + `Database setup complete for ${target.project}-${target.env}.\n`,
         );

@@ -88,7 +88,7 @@ export async function vacuumAnalyze(client: Client, options: PerTableOptions = {
     const warnings = await queryCollectingWarnings(client, `VACUUM (ANALYZE) ${qualified}`);
     if (warnings.length > 0) {
       throw failedError(
-        `VACUUM ${schema}.${table}: ${warnings.map((w) => w.message).join('; ')} (run maintenance as the master login, which owns the schema).`,
+        `VACUUM ${schema}.${table}: ${warnings.map((w) => w.message).join('; ')} (run vacuum and reindex as the master login, which owns the schema: --master-secret).`,
       );
     }
   });

@@ -276,3 +276,12 @@ export const DATABASE_PORT = 5432;
 export const MASTER_USERNAME = 'accessweaver_admin';
 export const APP_LOGIN = 'accessweaver_app';
 export const READONLY_LOGIN = 'accessweaver_readonly';
+/**
+ * AWS's PostgreSQL multi-user rotation function alternates each secret between a login and this
+ * login plus `_clone`; the migrations create both.
+ */
+export const ROTATION_CLONE_SUFFIX = '_clone';
+export const APP_CLONE_LOGIN = `${APP_LOGIN}${ROTATION_CLONE_SUFFIX}`;
+export const READONLY_CLONE_LOGIN = `${READONLY_LOGIN}${ROTATION_CLONE_SUFFIX}`;
+/** The login people use through IAM database authentication (rds_iam); acts as accessweaver_operator. */
+export const IAM_OPERATOR_LOGIN = 'accessweaver_iam_operator';

@@ -8,7 +8,7 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { APP_LOGIN, READONLY_LOGIN } from '../config/environments';
+import { APP_CLONE_LOGIN, APP_LOGIN, READONLY_CLONE_LOGIN, READONLY_LOGIN } from '../config/environments';
 
 export interface LoginPasswords {
   readonly app: string;
@@ -18,14 +18,30 @@ export interface LoginPasswords {
 export const APP_PASSWORD_VARIABLE = 'ACCESSWEAVER_APP_PASSWORD';
 export const READONLY_PASSWORD_VARIABLE = 'ACCESSWEAVER_READONLY_PASSWORD';
 
-/** Run as the master user (it has CREATEROLE); both passwords change in one transaction. */
+/** Which login of each rotation pair a secret currently names (multi-user rotation alternates them). */
+export interface SecretLogins {
+  readonly app: typeof APP_LOGIN | typeof APP_CLONE_LOGIN;
+  readonly readonly: typeof READONLY_LOGIN | typeof READONLY_CLONE_LOGIN;
+}
+
+/**
+ * Run as the master user (it has CREATEROLE); both passwords change in one transaction. `logins`
+ * says which login of each pair the passwords are for: after a rotation a secret names the clone.
+ */
 export async function setLoginPasswords(
   databaseUrl: string,
   passwords: { app: string; readonly: string },
+  logins: SecretLogins = { app: APP_LOGIN, readonly: READONLY_LOGIN },
 ): Promise<void> {
+  if (
+    ![APP_LOGIN, APP_CLONE_LOGIN].includes(logins.app) ||
+    ![READONLY_LOGIN, READONLY_CLONE_LOGIN].includes(logins.readonly)
+  ) {
+    throw new Error(`Passwords can be set only on the application and read-only logins and their clones.`);
+  }
   const verifiers: ReadonlyArray<readonly [string, string]> = [
-    [APP_LOGIN, scramSha256Verifier(passwords.app, 'app')],
-    [READONLY_LOGIN, scramSha256Verifier(passwords.readonly, 'readonly')],
+    [logins.app, scramSha256Verifier(passwords.app, 'app')],
+    [logins.readonly, scramSha256Verifier(passwords.readonly, 'readonly')],
   ];
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();

@@ -33,7 +33,7 @@ describe('accessweaver-rds program', () => {
   test('an invalid --login is a usage error, exit 2', async () => {
     const result = await runCli(['maintenance', 'stats', '--login', 'root']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/Allowed choices are master, app, readonly/);
+    expect(result.stderr).toMatch(/Allowed choices are operator, app, readonly/);
   });
 
   test('the installed bin runs the TypeScript entry point', () => {

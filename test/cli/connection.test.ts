@@ -15,7 +15,7 @@ import {
   sent,
   sentNames,
 } from './support/aws';
-import { testAwsClients } from './support/harness';
+import { StubSigner, testAwsClients } from './support/harness';
 
 const caBundle = path.join(mkdtempSync(path.join(os.tmpdir(), 'aw-cli-ca-')), 'global-bundle.pem');
 writeFileSync(caBundle, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
@@ -36,7 +36,8 @@ function parse(url: string): {
     password: client.password ?? undefined,
   };
 }
-const deps = (env: Record<string, string> = {}) => ({ aws: () => testAwsClients(), env });
+let signer: StubSigner;
+const deps = (env: Record<string, string> = {}) => ({ aws: () => testAwsClients(), env, iamAuthToken: signer.sign });
 
 async function failure(promise: Promise<unknown>): Promise<CliError> {
   const error = await promise.then(
@@ -48,12 +49,61 @@ async function failure(promise: Promise<unknown>): Promise<CliError> {
 }
 
 beforeEach(() => {
+  signer = new StubSigner();
   resetAwsMocks();
   rdsMock.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'accessweaver-staging-primary' }).resolves({
     DBInstances: [primaryInstance({ DBInstanceIdentifier: 'accessweaver-staging-primary' })],
   });
   secretsMock.on(GetSecretValueCommand, { SecretId: MASTER_SECRET_ARN }).resolves({
     SecretString: JSON.stringify({ username: 'accessweaver_admin', password: 'p@ss:w/rd#?' }),
+  });
+});
+
+describe('operator connection with an IAM token', () => {
+  const ENDPOINT = 'accessweaver-prod-primary.c9akciq32.eu-west-3.rds.amazonaws.com';
+
+  test('signs a token for the instance endpoint and the IAM operator login', async () => {
+    await resolveConnection({ env: 'staging', caBundle, region: 'eu-west-3' }, 'operator', deps());
+    expect(signer.requests).toEqual([
+      { hostname: ENDPOINT, port: 5432, username: 'accessweaver_iam_operator', region: 'eu-west-3' },
+    ]);
+  });
+
+  test('reads no secret at all, the master secret included', async () => {
+    await resolveConnection({ env: 'staging', caBundle }, 'operator', deps());
+    expect(sent(secretsMock)).toEqual([]);
+    expect(sent(rdsMock)).toEqual([
+      ['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'accessweaver-staging-primary' }],
+    ]);
+  });
+
+  test('connects as the IAM operator login with the token as password, verifying the certificate', async () => {
+    const { url, display, source } = await resolveConnection({ env: 'staging', caBundle }, 'operator', deps());
+    expect(parse(url)).toEqual({
+      host: ENDPOINT,
+      port: '5432',
+      database: 'accessweaver',
+      user: 'accessweaver_iam_operator',
+      password: `${ENDPOINT}:5432/?Action=connect&DBUser=accessweaver_iam_operator&X-Amz-Signature=stub1`,
+    });
+    expect([display, source]).toEqual([
+      `accessweaver_iam_operator@${ENDPOINT}:5432/accessweaver (sslmode=verify-full)`,
+      'iam',
+    ]);
+    expect(new URL(url).searchParams.get('sslmode')).toBe('verify-full');
+  });
+
+  test('says what to do when IAM database authentication is off on the instance', async () => {
+    rdsMock
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [primaryInstance({ IAMDatabaseAuthenticationEnabled: false })] });
+    const error = await failure(resolveConnection({ env: 'staging', caBundle }, 'operator', deps()));
+    expect([error.exitCode, error.message]).toEqual([
+      1,
+      'accessweaver-prod-primary has IAM database authentication off: apply the module (it enables it on every ' +
+        'instance), or connect with --master-secret (break-glass).',
+    ]);
+    expect(signer.requests).toEqual([]);
   });
 });
 

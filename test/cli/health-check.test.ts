@@ -133,7 +133,7 @@ describe('health-check', () => {
     );
   });
 
-  test('tests the connection as the application login from its secret, over TLS', async () => {
+  test('with --login app, tests the connection as the application login from its secret, over TLS', async () => {
     const caBundle = path.join(mkdtempSync(path.join(os.tmpdir(), 'aw-cli-ca-')), 'bundle.pem');
     writeFileSync(caBundle, '');
     const server = new URL(db.url);
@@ -147,7 +147,7 @@ describe('health-check', () => {
         engine: 'postgres',
       }),
     });
-    const result = await runCli(['health-check', '--env', 'prod', '--ca-bundle', caBundle, '--json']);
+    const result = await runCli(['health-check', '--env', 'prod', '--login', 'app', '--ca-bundle', caBundle, '--json']);
     expect(sent(secretsMock)).toEqual([
       ['GetSecretValueCommand', { SecretId: 'accessweaver-prod-app-db-credentials' }],
     ]);

@@ -1,6 +1,7 @@
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { Client } from 'pg';
 import os from 'node:os';
 import path from 'node:path';
 import type { DatabaseTools } from '../../src/cli/context';
@@ -41,10 +42,10 @@ function secretJson(username: string, password: string): { SecretString: string 
 /** The real database tools, recording what setup-database asked of them. */
 function recordingTools(): DatabaseTools & {
   readonly migrated: string[];
-  readonly passwordsSet: { url: string; passwords: object }[];
+  readonly passwordsSet: { url: string; passwords: object; logins?: object }[];
 } {
   const migrated: string[] = [];
-  const passwordsSet: { url: string; passwords: object }[] = [];
+  const passwordsSet: { url: string; passwords: object; logins?: object }[] = [];
   return {
     migrated,
     passwordsSet,
@@ -52,9 +53,9 @@ function recordingTools(): DatabaseTools & {
       migrated.push(url);
       return migrate(url, options);
     },
-    setLoginPasswords: (url, passwords) => {
-      passwordsSet.push({ url, passwords: { ...passwords } });
-      return setLoginPasswords(url, passwords);
+    setLoginPasswords: (url, passwords, logins) => {
+      passwordsSet.push({ url, passwords: { ...passwords }, ...(logins === undefined ? {} : { logins }) });
+      return setLoginPasswords(url, passwords, logins);
     },
   };
 }
@@ -91,7 +92,11 @@ describe('setup-database', () => {
     const tools = recordingTools();
     await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
     expect(tools.passwordsSet).toEqual([
-      { url: db.url, passwords: { app: TEST_PASSWORDS.app, readonly: TEST_PASSWORDS.readonly } },
+      {
+        url: db.url,
+        passwords: { app: TEST_PASSWORDS.app, readonly: TEST_PASSWORDS.readonly },
+        logins: { app: 'accessweaver_app', readonly: 'accessweaver_readonly' },
+      },
     ]);
     expect(sent(secretsMock)).toEqual([
       ['GetSecretValueCommand', { SecretId: APP_SECRET }],
@@ -121,6 +126,26 @@ describe('setup-database', () => {
       `GetSecretValue ${READONLY_SECRET} (accessweaver_readonly credentials): ResourceNotFoundException`,
     );
     expect(tools.migrated).toEqual([]);
+  });
+
+  test('after a multi-user rotation, sets the password of the clone the secret names', async () => {
+    const clonePassword = `clone-${Date.now()}`;
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: APP_SECRET })
+      .resolves(secretJson('accessweaver_app_clone', clonePassword));
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], {
+      database: tools,
+    });
+    expect(result.code).toBe(0);
+    expect(tools.passwordsSet[0]?.logins).toEqual({ app: 'accessweaver_app_clone', readonly: 'accessweaver_readonly' });
+    expect(JSON.parse(result.stdout).passwordsSet).toEqual(['accessweaver_app_clone', 'accessweaver_readonly']);
+    const clone = new URL(db.url);
+    clone.username = 'accessweaver_app_clone';
+    clone.password = clonePassword;
+    const client = new Client({ connectionString: clone.toString() });
+    await client.connect();
+    await client.end();
   });
 
   test('refuses a secret made for another login', async () => {

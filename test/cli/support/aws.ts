@@ -52,6 +52,7 @@ export function primaryInstance(overrides: Partial<DBInstance> = {}): DBInstance
     DBParameterGroups: [{ DBParameterGroupName: 'accessweaver-prod-pg-params', ParameterApplyStatus: 'in-sync' }],
     EnabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
     MasterUserSecret: { SecretArn: MASTER_SECRET_ARN, SecretStatus: 'active', KmsKeyId: KMS_KEY_ARN },
+    IAMDatabaseAuthenticationEnabled: true,
     ReadReplicaDBInstanceIdentifiers: ['accessweaver-prod-replica-1', 'accessweaver-prod-replica-2'],
     ...overrides,
   };

@@ -1,7 +1,15 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { AwsClients, CliDeps, Clock, DatabaseTools, Terminal } from '../../../src/cli/context';
+import type {
+  AwsClients,
+  CliDeps,
+  Clock,
+  DatabaseTools,
+  IamAuthTokenRequest,
+  IamAuthTokenSigner,
+  Terminal,
+} from '../../../src/cli/context';
 import { run } from '../../../src/cli/main';
 
 /** A clock whose sleep advances time instantly and records every wait. */
@@ -38,7 +46,19 @@ export interface HarnessOptions {
   readonly answers?: readonly string[];
   readonly clock?: FakeClock;
   readonly database?: DatabaseTools;
+  readonly iamAuthToken?: IamAuthTokenSigner;
 }
+
+/** A stand-in for the RDS signer: records what it was asked to sign and returns a recognisable token. */
+export class StubSigner {
+  readonly requests: IamAuthTokenRequest[] = [];
+  readonly sign: IamAuthTokenSigner = async (request) => {
+    this.requests.push(request);
+    return `${request.hostname}:${request.port}/?Action=connect&DBUser=${request.username}&X-Amz-Signature=stub${this.requests.length}`;
+  };
+}
+
+const unexpectedSigner: IamAuthTokenSigner = () => Promise.reject(new Error('no IAM token was expected in this test'));
 
 const unusedDatabaseTools: DatabaseTools = {
   migrate: () => Promise.reject(new Error('migrate was not expected in this test')),
@@ -80,6 +100,7 @@ export async function runCli(argv: readonly string[], options: HarnessOptions = 
     terminal,
     env: options.env ?? {},
     database: options.database ?? unusedDatabaseTools,
+    iamAuthToken: options.iamAuthToken ?? unexpectedSigner,
     pollIntervalMs: 30_000,
   };
   const code = await run(argv, deps);
