@@ -3,7 +3,12 @@
  * numeric prefix, each in its own transaction, under a session advisory lock (concurrent runners
  * wait for each other); every applied file is recorded with a hash of its name and contents, and a
  * run refuses to start when an applied file has since changed.
+ *
+ * Then every file of `repeatable/` (sorted by name) runs again, on every run, each in its own
+ * transaction: statements that re-assert state the numbered files cannot keep true by running once,
+ * such as the limits of the login roles (roles are cluster-wide and may be changed after migrating).
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client } from 'pg';
 import { loadMigrationFiles, migrate as applyMigrations } from 'postgres-migrations';
@@ -23,6 +28,11 @@ export interface MigrateResult {
   /** File names that were already applied before this run, in order. */
   alreadyApplied: string[];
 }
+
+/** Folder of the files run on every migration, inside the migrations folder. */
+export const REPEATABLE_DIRECTORY = 'repeatable';
+// Serialises concurrent runners over the repeatable files (the library's own lock is released by then).
+const REPEATABLE_LOCK_KEY = 4_281_937_105;
 
 /** An applied migration file no longer matches what was applied. */
 export class MigrationChecksumError extends Error {
@@ -63,9 +73,38 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
     };
     for (const name of result.alreadyApplied) log(`already applied ${name}`);
     for (const name of result.applied) log(`applied ${name}`);
+    await runRepeatable(client, directory, log);
     return result;
   } finally {
     await client.end();
+  }
+}
+
+/** Names of the `repeatable/` files of `directory`, sorted; none when the folder does not exist. */
+export function repeatableFiles(directory: string): string[] {
+  try {
+    return readdirSync(path.join(directory, REPEATABLE_DIRECTORY))
+      .filter((name) => name.endsWith('.sql'))
+      .sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function runRepeatable(client: Client, directory: string, log: (line: string) => void): Promise<void> {
+  for (const name of repeatableFiles(directory)) {
+    const sql = readFileSync(path.join(directory, REPEATABLE_DIRECTORY, name), 'utf8');
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [REPEATABLE_LOCK_KEY]);
+      await client.query(sql);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw new Error(`${REPEATABLE_DIRECTORY}/${name} failed: ${(error as Error).message}`, { cause: error });
+    }
+    log(`re-asserted ${REPEATABLE_DIRECTORY}/${name}`);
   }
 }
 

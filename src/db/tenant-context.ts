@@ -1,27 +1,126 @@
 /**
- * Tenant context for application code: the tenant lives in a transaction-local setting, so it ends
- * with the transaction and can never leak to the next user of a pooled connection (a session-level
- * `SET app.current_tenant_id` survives on the connection after it returns to the pool). The same
- * pattern works behind PgBouncer in transaction pooling mode, where consecutive transactions of one
- * client may run on different server connections.
+ * Signed tenant context for application code.
+ *
+ * The service that authenticates a request signs a short-lived context (tenant, expiry, optionally
+ * the acting user, key version) with the tenant-context key; every other service passes the string
+ * along. The database verifies it on every query (accessweaver.current_tenant_id()), so SQL that a
+ * login runs, injected or not, can only ever see the tenant some issuer signed for.
+ *
+ * Format (docs/database.md, with test vectors):
+ *   awtc1.<key version>.<tenant uuid>.<actor uuid or empty>.<expiry, unix seconds>.<signature>
+ * signature = lowercase hex HMAC-SHA-256(key, everything before the last dot).
+ *
+ * The context lives in a transaction-local setting, so it ends with the transaction and never leaks
+ * to the next user of a pooled connection; the same holds behind PgBouncer in transaction mode.
  */
-import type { Pool, PoolClient } from 'pg';
+import { createHmac } from 'node:crypto';
+import type { Pool, PoolClient, PoolConfig } from 'pg';
 
-export const TENANT_SETTING = 'app.current_tenant_id';
+export const CONTEXT_PREFIX = 'awtc1';
+/** Where set_tenant_context() keeps the context for the rest of the transaction. */
+export const CONTEXT_SETTING = 'accessweaver.tenant_context';
+export const TENANT_CONTEXT_KEY_BYTES = 32;
+export const MAX_KEY_VERSION = 999_999_999;
 
-// The canonical form is the only one accessweaver.current_tenant_id() accepts.
-const TENANT_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+const TENANT_ID_PATTERN = new RegExp(`^${UUID}$`, 'i');
+/** The whole grammar; the database applies the same one before it looks at the signature. */
+export const TENANT_CONTEXT_PATTERN = new RegExp(
+  `^${CONTEXT_PREFIX}\\.[1-9][0-9]{0,8}\\.${UUID}\\.(${UUID})?\\.[1-9][0-9]{0,11}\\.[0-9a-f]{64}$`,
+);
 
 export function isTenantId(value: string): boolean {
   return TENANT_ID_PATTERN.test(value);
 }
 
-export class InvalidTenantIdError extends Error {
-  constructor() {
-    // The value itself stays out of the message: it comes from a request.
-    super('Tenant id must be a UUID in canonical 8-4-4-4-12 form.');
-    this.name = 'InvalidTenantIdError';
+/** A context string that the format allows (says nothing of its signature or expiry). */
+export function isWellFormedTenantContext(value: unknown): value is string {
+  return typeof value === 'string' && TENANT_CONTEXT_PATTERN.test(value);
+}
+
+export class InvalidTenantContextError extends Error {
+  constructor(detail: string) {
+    // Values stay out of the message: they come from a request.
+    super(`Invalid tenant context: ${detail}.`);
+    this.name = 'InvalidTenantContextError';
   }
+}
+
+export interface SignTenantContextOptions {
+  /** Tenant UUID (any case; signed in lowercase, the one spelling the format allows). */
+  readonly tenantId: string;
+  /** Acting user UUID, when the request has one (accessweaver.current_actor_id() returns it). */
+  readonly userId?: string;
+  /** Expiry; give this or `ttlSeconds`. Truncated to whole seconds. */
+  readonly expiresAt?: Date;
+  /** Lifetime in seconds from `now`; give this or `expiresAt`. */
+  readonly ttlSeconds?: number;
+  /** Version of `key`, as installed in the database. */
+  readonly keyVersion: number;
+  /** The 32-byte tenant-context key. */
+  readonly key: Uint8Array;
+  /** @default new Date() */
+  readonly now?: Date;
+}
+
+function expirySeconds(options: SignTenantContextOptions): number {
+  if ((options.expiresAt === undefined) === (options.ttlSeconds === undefined)) {
+    throw new InvalidTenantContextError('give exactly one of expiresAt or ttlSeconds');
+  }
+  let millis: number;
+  if (options.ttlSeconds !== undefined) {
+    if (!Number.isFinite(options.ttlSeconds) || options.ttlSeconds <= 0) {
+      throw new InvalidTenantContextError(`ttlSeconds ${options.ttlSeconds} is not a positive number`);
+    }
+    millis = (options.now ?? new Date()).getTime() + options.ttlSeconds * 1000;
+  } else {
+    millis = (options.expiresAt as Date).getTime();
+  }
+  const seconds = Math.floor(millis / 1000);
+  if (!Number.isSafeInteger(seconds) || seconds < 1 || seconds > 999_999_999_999) {
+    throw new InvalidTenantContextError('the expiry is not a time between 1970 and the year 33658');
+  }
+  return seconds;
+}
+
+/** Signs a context without any database round trip, byte for byte as issue_tenant_context() does. */
+export function signTenantContext(options: SignTenantContextOptions): string {
+  if (!isTenantId(options.tenantId)) throw new InvalidTenantContextError('tenantId is not a UUID');
+  if (options.userId !== undefined && !isTenantId(options.userId)) {
+    throw new InvalidTenantContextError('userId is not a UUID');
+  }
+  if (!Number.isInteger(options.keyVersion) || options.keyVersion < 1 || options.keyVersion > MAX_KEY_VERSION) {
+    throw new InvalidTenantContextError(
+      `keyVersion ${options.keyVersion} is not an integer from 1 to ${MAX_KEY_VERSION}`,
+    );
+  }
+  if (options.key.length !== TENANT_CONTEXT_KEY_BYTES) {
+    throw new InvalidTenantContextError(`the key is ${options.key.length} bytes, not ${TENANT_CONTEXT_KEY_BYTES}`);
+  }
+  const payload = [
+    CONTEXT_PREFIX,
+    String(options.keyVersion),
+    options.tenantId.toLowerCase(),
+    options.userId?.toLowerCase() ?? '',
+    String(expirySeconds(options)),
+  ].join('.');
+  return `${payload}.${createHmac('sha256', options.key).update(payload, 'utf8').digest('hex')}`;
+}
+
+/**
+ * Connection options for every pool that runs tenant work: row-level security is forced on at
+ * connection start, whatever a login may have stored for itself with ALTER ROLE ... SET (a setting
+ * from the client's startup packet takes precedence over per-role settings).
+ */
+export const TENANT_CONNECTION_OPTIONS = '-c row_security=on';
+
+/** A pg Pool configuration with {@link TENANT_CONNECTION_OPTIONS}; `config` may add anything else. */
+export function tenantPoolConfig(
+  connectionString: string,
+  config: Omit<PoolConfig, 'connectionString'> = {},
+): PoolConfig {
+  const options = [TENANT_CONNECTION_OPTIONS, config.options].filter((part) => part !== undefined).join(' ');
+  return { ...config, connectionString, options };
 }
 
 export interface TenantTransactionOptions {
@@ -30,21 +129,24 @@ export interface TenantTransactionOptions {
 }
 
 /**
- * Runs `work` in one transaction on one pooled connection with the tenant set for that transaction
- * only. Commits when `work` resolves, rolls back when it throws; the result of `work` is returned.
+ * Runs `work` in one transaction on one pooled connection with the signed `context` applied to that
+ * transaction only (accessweaver.set_tenant_context). Commits when `work` resolves, rolls back when
+ * it throws; the result of `work` is returned. A context that is not even well-formed is refused
+ * before a connection is taken; the database refuses a bad signature, an expired context or an
+ * unknown key version with SQLSTATE 28000 naming the reason.
  */
 export async function withTenant<T>(
   pool: Pool,
-  tenantId: string,
+  context: string,
   work: (client: PoolClient) => Promise<T>,
   options: TenantTransactionOptions = {},
 ): Promise<T> {
-  if (!isTenantId(tenantId)) throw new InvalidTenantIdError();
+  if (!isWellFormedTenantContext(context)) throw new InvalidTenantContextError('malformed');
   const client = await pool.connect();
   let unusable: Error | undefined;
   try {
     await client.query(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-    await client.query('SELECT set_config($1, $2, true)', [TENANT_SETTING, tenantId]);
+    await client.query('SELECT accessweaver.set_tenant_context($1)', [context]);
     const result = await work(client);
     const commit = await client.query('COMMIT');
     // COMMIT of a transaction in which a statement failed (an error `work` caught) answers ROLLBACK.

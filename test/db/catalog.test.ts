@@ -4,7 +4,7 @@
  * shape of current_tenant_id(), and a policy the planner can serve from an index.
  */
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
-import { createMigratedDatabase, seedTenants, withConnection, type MigratedDatabase } from './fixtures';
+import { contextFor, createMigratedDatabase, seedTenants, withConnection, type MigratedDatabase } from './fixtures';
 
 let database: MigratedDatabase;
 
@@ -62,19 +62,21 @@ test.each(['application_role', 'readonly_role'])(
   },
 );
 
-// A plpgsql function could be neither inlined nor cached.
-test('current_tenant_id() is an inlinable STABLE SQL function', async () => {
-  const [definition] = await query<{
-    language: string;
-    volatility: string;
-    config: string[] | null;
-    security_definer: boolean;
-  }>(
-    `SELECT l.lanname AS language, p.provolatile AS volatility, p.proconfig AS config, p.prosecdef AS security_definer
-       FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-      WHERE p.oid = 'accessweaver.current_tenant_id()'::regprocedure`,
+// Policies call it, the logins call it, and it reads a table they cannot: it must run as its owner
+// with a search_path the caller cannot change, and be STABLE so the policy's initPlan runs it once.
+test.each([
+  'current_tenant_id()',
+  'current_actor_id()',
+  'set_tenant_context(text)',
+  'issue_tenant_context(uuid,interval,uuid)',
+])('accessweaver.%s runs as its owner, the master user, with a pinned search_path', async (signature) => {
+  const [definition] = await query<{ owner: string; config: string[] | null; security_definer: boolean }>(
+    `SELECT pg_get_userbyid(p.proowner) AS owner, p.proconfig AS config, p.prosecdef AS security_definer
+         FROM pg_proc p WHERE p.oid = $1::regprocedure`,
+    [`accessweaver.${signature}`],
   );
-  expect(definition).toEqual({ language: 'sql', volatility: 's', config: null, security_definer: false });
+  const [{ user }] = await query<{ user: string }>('SELECT current_user AS user');
+  expect(definition).toEqual({ owner: user, config: ['search_path=pg_catalog, pg_temp'], security_definer: true });
 });
 
 // A user_roles policy with an EXISTS against users would run it for every row of every tenant.
@@ -83,7 +85,7 @@ test("one tenant's grants are read through the primary key, with the tenant as a
   const plan = await withConnection(database.appUrl, async (client) => {
     await client.query('BEGIN');
     try {
-      await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [tenants[0].id]);
+      await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenants[0].id)]);
       await client.query('SET LOCAL enable_seqscan = off'); // a few rows would otherwise be scanned whole
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(
         'EXPLAIN (COSTS OFF) SELECT user_id, role_id FROM accessweaver.user_roles WHERE expires_at IS NULL OR expires_at > now()',

@@ -3,11 +3,30 @@ import { Client, Pool } from 'pg';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
+import { signTenantContext, tenantPoolConfig } from '../../src/db/tenant-context';
+import { installTenantContextKey, type TenantContextKey } from '../../src/db/tenant-context-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 // Logins are cluster-wide and every suite sets these same test-only passwords, so suites never
 // depend on each other's order.
 export const TEST_PASSWORDS = { app: 'aw-test-app-login', readonly: 'aw-test-readonly-login' } as const;
+
+/** The tenant-context key every test database has installed (version 1): fixed, so failures reproduce. */
+export const TEST_CONTEXT_KEY: TenantContextKey = {
+  version: 1,
+  key: Buffer.from('accessweaver-test-context-key-32', 'utf8'),
+};
+
+/** A context for `tenantId` signed with the test key, valid for five minutes unless told otherwise. */
+export function contextFor(tenantId: string, options: { userId?: string; ttlSeconds?: number } = {}): string {
+  return signTenantContext({
+    tenantId,
+    userId: options.userId,
+    ttlSeconds: options.ttlSeconds ?? 300,
+    keyVersion: TEST_CONTEXT_KEY.version,
+    key: TEST_CONTEXT_KEY.key,
+  });
+}
 
 export interface MigratedDatabase extends TestDatabase {
   /** Connection URL of a login of this database. */
@@ -27,6 +46,9 @@ export async function createMigratedDatabase(): Promise<MigratedDatabase> {
   const database = await createTestDatabase('aw_db');
   await migrate(database.url);
   await setLoginPasswords(database.url, TEST_PASSWORDS);
+  await withConnection(database.url, (client) =>
+    installTenantContextKey(client, TEST_CONTEXT_KEY, { overlapSeconds: 0 }),
+  );
   return {
     ...database,
     loginUrl: (login, password) => withCredentials(database.url, login, password),
@@ -90,6 +112,7 @@ export async function seedTenants(adminUrl: string, count: number): Promise<Tena
   });
 }
 
+/** A pool configured as the project documents for tenant work (row_security forced on). */
 export function poolFor(url: string, max = 1): Pool {
-  return new Pool({ connectionString: url, max });
+  return new Pool(tenantPoolConfig(url, { max }));
 }

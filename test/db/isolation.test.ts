@@ -4,6 +4,7 @@
  */
 import { Client, DatabaseError } from 'pg';
 import {
+  contextFor,
   createMigratedDatabase,
   seedTenants,
   withConnection,
@@ -48,7 +49,7 @@ async function asTenant<T>(login: Login, tenantId: string, work: (client: Client
     // READ WRITE overrides the read-only login's default, so privileges are what refuse its writes.
     await client.query('BEGIN READ WRITE');
     try {
-      await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [tenantId]);
+      await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenantId)]);
       return await work(client);
     } finally {
       await client.query('ROLLBACK');
@@ -262,7 +263,7 @@ describe("grants cannot point at another tenant's rows", () => {
 test('the read-only login runs read-only transactions by default', async () => {
   const state = await withConnection(database.readonlyUrl, async (client) => {
     await client.query('BEGIN');
-    await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [own().id]);
+    await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(own().id)]);
     try {
       return await sqlState(client.query("UPDATE accessweaver.users SET metadata = '{}'"));
     } finally {

@@ -1,10 +1,11 @@
 /**
- * The tenant context on pooled connections (a session-level SET leaks to the next
- * request) and current_tenant_id() on missing, empty or malformed tenants.
+ * withTenant() and the signed context on pooled connections (a session-level setting leaks to the
+ * next request), and current_tenant_id() when there is no context or a bad one.
  */
-import type { Pool, PoolClient } from 'pg';
-import { InvalidTenantIdError, withTenant } from '../../src/db/tenant-context';
+import { DatabaseError, type Pool, type PoolClient } from 'pg';
+import { InvalidTenantContextError, withTenant } from '../../src/db/tenant-context';
 import {
+  contextFor,
   createMigratedDatabase,
   poolFor,
   seedTenants,
@@ -60,7 +61,7 @@ describe('withTenant()', () => {
   test('runs the work with the tenant set', async () => {
     const tenant = await withTenant(
       pool,
-      tenants[0].id,
+      contextFor(tenants[0].id),
       async (client) =>
         (await client.query<{ id: string }>('SELECT accessweaver.current_tenant_id() AS id')).rows[0].id,
     );
@@ -68,13 +69,13 @@ describe('withTenant()', () => {
   });
 
   test('leaves no tenant on the pooled connection for the next request', async () => {
-    const pid = await withTenant(pool, tenants[0].id, backendPidOf);
+    const pid = await withTenant(pool, contextFor(tenants[0].id), backendPidOf);
     const next = await nextRequestView();
     expect(next).toEqual({ backendPid: pid, tenant: null, visibleUsers: 0 });
   });
 
   test('leaves no tenant on the pooled connection when the work fails', async () => {
-    const failure = withTenant(pool, tenants[0].id, async () => {
+    const failure = withTenant(pool, contextFor(tenants[0].id), async () => {
       throw new Error('request failed');
     });
     await expect(failure).rejects.toThrow('request failed');
@@ -82,7 +83,7 @@ describe('withTenant()', () => {
   });
 
   test('commits the work', async () => {
-    await withTenant(pool, tenants[0].id, (client) =>
+    await withTenant(pool, contextFor(tenants[0].id), (client) =>
       client.query("INSERT INTO accessweaver.roles (tenant_id, name) VALUES ($1, 'committed')", [tenants[0].id]),
     );
     const names = await withConnection(
@@ -94,7 +95,7 @@ describe('withTenant()', () => {
   });
 
   test('rolls back the work when it throws', async () => {
-    const attempt = withTenant(pool, tenants[0].id, async (client) => {
+    const attempt = withTenant(pool, contextFor(tenants[0].id), async (client) => {
       await client.query("INSERT INTO accessweaver.roles (tenant_id, name) VALUES ($1, 'rolled-back')", [
         tenants[0].id,
       ]);
@@ -114,22 +115,36 @@ describe('withTenant()', () => {
   });
 
   test('reports a transaction whose failed statement the work swallowed', async () => {
-    const attempt = withTenant(pool, tenants[0].id, async (client) => {
+    const attempt = withTenant(pool, contextFor(tenants[0].id), async (client) => {
       await client.query('SELECT 1 / 0').catch(() => undefined);
     });
     await expect(attempt).rejects.toThrow(/rolled back/);
   });
 
-  test('refuses a malformed tenant id before using a connection', async () => {
+  test('refuses a malformed context before using a connection', async () => {
     const work = jest.fn(async () => undefined);
-    await expect(withTenant(pool, "' OR true --", work)).rejects.toBeInstanceOf(InvalidTenantIdError);
+    const connect = jest.spyOn(pool, 'connect');
+    await expect(withTenant(pool, "' OR true --", work)).rejects.toBeInstanceOf(InvalidTenantContextError);
+    await expect(withTenant(pool, tenants[0].id, work)).rejects.toBeInstanceOf(InvalidTenantContextError);
     expect(work).not.toHaveBeenCalled();
+    expect(connect).not.toHaveBeenCalled();
+  });
+
+  test('a context the database refuses fails with SQLSTATE 28000 naming the reason, before the work', async () => {
+    const work = jest.fn(async () => undefined);
+    const expired = contextFor(tenants[0].id, { ttlSeconds: 0.001 });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const failure = await withTenant(pool, expired, work).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DatabaseError);
+    expect(failure).toMatchObject({ code: '28000', message: 'tenant context refused: expired' });
+    expect(work).not.toHaveBeenCalled();
+    expect(await nextRequestView()).toMatchObject({ tenant: null, visibleUsers: 0 });
   });
 
   test('readOnly refuses writes', async () => {
     const attempt = withTenant(
       pool,
-      tenants[0].id,
+      contextFor(tenants[0].id),
       (client) => client.query("INSERT INTO accessweaver.roles (tenant_id, name) VALUES ($1, 'nope')", [tenants[0].id]),
       { readOnly: true },
     );
@@ -137,12 +152,12 @@ describe('withTenant()', () => {
   });
 });
 
-// Why withTenant exists: a filter running `SET app.current_tenant_id = ?` (session level) leaves
-// the tenant on the connection after it goes back to the pool.
-test('a session-level SET leaks to the next request on the connection', async () => {
+// Why withTenant applies the context per transaction: a context stored at session level stays on
+// the connection after it goes back to the pool, and serves the next request until it expires.
+test('a context stored at session level leaks to the next request on the connection', async () => {
   const client = await pool.connect();
   const pid = await backendPidOf(client);
-  await client.query(`SET app.current_tenant_id = '${tenants[0].id}'`);
+  await client.query("SELECT set_config('accessweaver.tenant_context', $1, false)", [contextFor(tenants[0].id)]);
   client.release();
 
   const next = await nextRequestView();
@@ -150,13 +165,13 @@ test('a session-level SET leaks to the next request on the connection', async ()
   expect(next.tenant).toBe(tenants[0].id);
 });
 
-describe('current_tenant_id() and the policies on a bad or missing tenant', () => {
-  async function visibleUsers(tenantSetting: string | undefined): Promise<number> {
+describe('current_tenant_id() and the policies without a valid context', () => {
+  async function visibleUsers(context: string | undefined): Promise<number> {
     return withConnection(database.appUrl, async (client) => {
       await client.query('BEGIN');
       try {
-        if (tenantSetting !== undefined) {
-          await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [tenantSetting]);
+        if (context !== undefined) {
+          await client.query("SELECT set_config('accessweaver.tenant_context', $1, true)", [context]);
         }
         return (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM accessweaver.users')).rows[0].n;
       } finally {
@@ -165,31 +180,30 @@ describe('current_tenant_id() and the policies on a bad or missing tenant', () =
     });
   }
 
-  test('no tenant ever set on the session means zero rows', async () => {
+  test('no context ever set on the session means zero rows', async () => {
     expect(await visibleUsers(undefined)).toBe(0);
+  });
+
+  test('a valid context stored directly in the setting selects its tenant', async () => {
+    expect(await visibleUsers(contextFor(tenants[0].id))).toBe(tenants[0].userIds.length);
   });
 
   test.each([
     ['empty', ''],
-    ['malformed', 'not-a-uuid'],
+    ['a bare tenant id', '00000000-0000-0000-0000-000000000000'],
     ['SQL text', "' OR true --"],
-    ['braced UUID', `{${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}}`],
-    ['UUID without dashes', 'a0eebc999c0b4ef8bb6d6bb9bd380a11'],
-    ['unknown tenant', '00000000-0000-0000-0000-000000000000'],
-  ])('a tenant setting that is %s means zero rows, without an error', async (_label, value) => {
-    expect(await visibleUsers(value)).toBe(0);
-  });
-
-  test('an upper-case tenant id is the same tenant', async () => {
-    expect(await visibleUsers(tenants[0].id.toUpperCase())).toBe(tenants[0].userIds.length);
+    ['a context with upper-case hex', () => contextFor(tenants[0].id).toUpperCase()],
+    ['a context with a trailing newline', () => `${contextFor(tenants[0].id)}\n`],
+  ])('a context that is %s means zero rows, without an error', async (_label, value) => {
+    expect(await visibleUsers(typeof value === 'function' ? value() : value)).toBe(0);
   });
 
   // After a transaction-local setting ends, PostgreSQL reports the placeholder as '' on that
   // session; a ''::uuid cast would then fail every later query on the connection.
-  test('after a transaction-local tenant has ended, queries see zero rows rather than fail', async () => {
+  test('after a transaction-local context has ended, queries see zero rows rather than fail', async () => {
     const count = await withConnection(database.appUrl, async (client) => {
       await client.query('BEGIN');
-      await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [tenants[0].id]);
+      await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenants[0].id)]);
       await client.query('COMMIT');
       return (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM accessweaver.users')).rows[0].n;
     });
