@@ -8,7 +8,7 @@
  *
  * Each runs twice on the same data: as the application login under RLS with the tenant set for the
  * transaction, and as the superuser (RLS bypassed) with an explicit tenant_id filter, the two
- * interleaved. Only the prepared query is timed; the BEGIN / set_config / COMMIT around it, the
+ * interleaved. Only the prepared query is timed; the BEGIN / set_tenant_context / COMMIT around it, the
  * same for both, is left out. Latency comes from one connection per variant; throughput from two concurrent connections
  * (one per core of the reference machine).
  *
@@ -21,6 +21,12 @@ import { Client } from 'pg';
 import { APP_LOGIN } from '../src/config/environments';
 import { setLoginPasswords } from '../src/db/logins';
 import { migrate } from '../src/db/migrate';
+import { signTenantContext } from '../src/db/tenant-context';
+import {
+  generateTenantContextKey,
+  installTenantContextKey,
+  type TenantContextKey,
+} from '../src/db/tenant-context-keys';
 
 const USERS_PER_TENANT = 100;
 const ROLES_PER_TENANT = 10;
@@ -41,6 +47,8 @@ const SCALE_GOAL = 1.5;
 interface Sample {
   readonly tenantId: string;
   readonly userId: string;
+  /** Signed context of the sample's tenant, as the issuing service would pass it. */
+  readonly context: string;
 }
 
 interface QueryVariant {
@@ -142,6 +150,8 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
   const adminUrl = withDatabase(serverUrl, databaseName);
   try {
     await migrate(adminUrl);
+    const key = generateTenantContextKey(1);
+    await withClient(adminUrl, (client) => installTenantContextKey(client, key, { overlapSeconds: 0 }));
     const appPassword = randomBytes(18).toString('base64url');
     await setLoginPasswords(adminUrl, { app: appPassword, readonly: randomBytes(18).toString('base64url') });
     const appUrl = withCredentials(adminUrl, APP_LOGIN, appPassword);
@@ -154,7 +164,7 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
         `generated in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
         `database ${counts.databaseSize}, shared_buffers ${counts.sharedBuffers}`,
     );
-    const samples = await sampleUsers(adminUrl, LATENCY_ITERATIONS);
+    const samples = await sampleUsers(adminUrl, LATENCY_ITERATIONS, key);
 
     const measurements: Measurement[] = [];
     const statementStats = await hasStatementStatistics(adminUrl);
@@ -248,13 +258,23 @@ async function generate(adminUrl: string, tenants: number): Promise<Counts> {
   });
 }
 
-async function sampleUsers(adminUrl: string, count: number): Promise<Sample[]> {
+async function sampleUsers(adminUrl: string, count: number, key: TenantContextKey): Promise<Sample[]> {
   return withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ tenant_id: string; id: string }>(
       'SELECT tenant_id, id FROM accessweaver.users ORDER BY random() LIMIT $1',
       [count],
     );
-    return rows.map((row) => ({ tenantId: row.tenant_id, userId: row.id }));
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      userId: row.id,
+      context: signTenantContext({
+        tenantId: row.tenant_id,
+        userId: row.id,
+        ttlSeconds: 3 * 3600,
+        keyVersion: key.version,
+        key: key.key,
+      }),
+    }));
   });
 }
 
@@ -267,7 +287,7 @@ async function timedQuery(
   // Both variants set the tenant (RLS bypassed ignores it), so their transactions differ only in
   // the statement under test: the query is the second statement of the transaction in both.
   await client.query('BEGIN READ ONLY');
-  await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [sample.tenantId]);
+  await client.query('SELECT accessweaver.set_tenant_context($1)', [sample.context]);
   const start = performance.now();
   const result = await client.query({ name: variant.name, text: variant.text, values: variant.values(sample) });
   const elapsed = performance.now() - start;
@@ -380,7 +400,7 @@ async function serverMean(adminUrl: string, variant: QueryVariant): Promise<numb
 async function printPlan(appUrl: string, sample: Sample): Promise<void> {
   await withClient(appUrl, async (client) => {
     await client.query('BEGIN READ ONLY');
-    await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [sample.tenantId]);
+    await client.query('SELECT accessweaver.set_tenant_context($1)', [sample.context]);
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${TENANT_GRANTS_RLS.text}`);
     await client.query('COMMIT');
     console.log(`  plan of (b) under RLS: ${rows.map((row) => row['QUERY PLAN'].trim()).join(' | ')}`);

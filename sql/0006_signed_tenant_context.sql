@@ -117,6 +117,12 @@ $$;
 -- setting accessweaver.tenant_context and verifies it again: any login can write that setting, so
 -- nothing about it is trusted. No state is kept between queries, so it works the same on a replica
 -- in a read-only transaction, and a context that expires mid-transaction stops selecting rows.
+--
+-- This is the per-query path, so it checks only what it needs before the signature (six fields, the
+-- prefix, a version that casts safely) and compares the signature before it casts anything else:
+-- a context whose signature matches was written by a holder of the key, and both issuers write
+-- only the canonical form. It never raises; whatever does not verify is NULL. The full format
+-- check, with reasons, is verify_tenant_context's (set_tenant_context, current_actor_id).
 CREATE OR REPLACE FUNCTION accessweaver.current_tenant_id()
 RETURNS uuid
 LANGUAGE plpgsql
@@ -125,8 +131,25 @@ PARALLEL SAFE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    context text := current_setting('accessweaver.tenant_context', true);
+    field text[] := string_to_array(context, '.');
+    signing_key bytea;
 BEGIN
-    RETURN (accessweaver_private.verify_tenant_context(current_setting('accessweaver.tenant_context', true))).tenant_id;
+    IF cardinality(field) IS DISTINCT FROM 6 OR field[1] <> 'awtc1'
+       OR length(field[2]) > 9 OR field[2] !~ '^[1-9][0-9]*$'
+       OR length(field[5]) > 12 OR field[5] !~ '^[1-9][0-9]*$' THEN
+        RETURN NULL;
+    END IF;
+    SELECT k.key INTO signing_key
+      FROM accessweaver_private.tenant_context_keys k
+     WHERE k.version = field[2]::integer
+       AND (k.valid_until IS NULL OR k.valid_until > statement_timestamp());
+    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6]
+       AND field[5]::bigint > extract(epoch FROM statement_timestamp()) THEN
+        RETURN field[3]::uuid;
+    END IF;
+    RETURN NULL;
 END
 $$;
 

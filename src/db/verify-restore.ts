@@ -11,7 +11,6 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from 'pg';
 import { loadMigrationFiles } from 'postgres-migrations';
 import { MIGRATIONS_DIRECTORY } from './migrate';
-import { TENANT_SETTING } from './tenant-context';
 
 export const SCHEMA = 'accessweaver';
 /** The roles tenant-facing logins act through; each must be confined to one tenant. */
@@ -229,15 +228,8 @@ async function probeTenant(client: Client): Promise<ProbeTenant> {
   return { id, enter: await tenantEntry(client, id) };
 }
 
-/**
- * A signed context where the database verifies contexts (issued here, as operator, before switching role);
- * otherwise the transaction-local setting.
- */
+/** A signed context for the probe tenant, issued here as operator before switching to a tenant role. */
 async function tenantEntry(client: Client, tenantId: string): Promise<ProbeTenant['enter']> {
-  const { rows } = await client.query<{ signed: boolean }>(
-    `SELECT to_regproc('${SCHEMA}.issue_tenant_context') IS NOT NULL AS signed`,
-  );
-  if (!rows[0].signed) return { sql: 'SELECT set_config($1, $2, true)', values: [TENANT_SETTING, tenantId] };
   const issued = await client.query<{ context: string }>(
     `SELECT ${SCHEMA}.issue_tenant_context($1::uuid, interval '10 minutes') AS context`,
     [tenantId],

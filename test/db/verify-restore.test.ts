@@ -10,9 +10,10 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate, MIGRATIONS_DIRECTORY } from '../../src/db/migrate';
+import { installTenantContextKey } from '../../src/db/tenant-context-keys';
 import { verifyRestoredDatabase, type RestoreVerification } from '../../src/db/verify-restore';
 import { adminUrl, createTestDatabase, type TestDatabase } from '../support/database';
-import { seedTenants, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
+import { seedTenants, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
 
 // Other migrations land after these tests were written: name the latest and the one before from the folder.
 const MIGRATION_FILES = readdirSync(MIGRATIONS_DIRECTORY)
@@ -45,6 +46,10 @@ async function restoredStandIn(migrationsDirectory = MIGRATIONS_DIRECTORY): Prom
   const url = withCredentials(database.url, MASTER, MASTER_PASSWORD);
   await migrate(url, { directory: migrationsDirectory });
   await setLoginPasswords(database.url, TEST_PASSWORDS);
+  // The key arrives with the migration that creates its table; a stand-in migrated short of it has none.
+  if (migrationsDirectory === MIGRATIONS_DIRECTORY) {
+    await withConnection(url, (client) => installTenantContextKey(client, TEST_CONTEXT_KEY, { overlapSeconds: 0 }));
+  }
   await seedTenants(database.url, 2);
   return { superUrl: database.url, url };
 }
@@ -168,8 +173,10 @@ describe('migrations', () => {
     const { url } = await restoredStandIn(behind);
     const result = await verify(url);
     expect(result.ok).toBe(false);
-    expect(failed(result)).toEqual([
-      ['migrations', `latest applied ${ledgerName(PREVIOUS)}; expected ${LATEST}; behind: ${LATEST} not applied`],
+    // Other checks may fail too on a database that lacks what the latest migrations bring.
+    expect(failed(result)).toContainEqual([
+      'migrations',
+      `latest applied ${ledgerName(PREVIOUS)}; expected ${LATEST}; behind: ${LATEST} not applied`,
     ]);
   });
 
