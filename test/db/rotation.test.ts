@@ -15,6 +15,7 @@ import {
 } from '../../src/config/environments';
 import { withTenant } from '../../src/db/tenant-context';
 import {
+  contextFor,
   createMigratedDatabase,
   poolFor,
   seedTenants,
@@ -81,7 +82,7 @@ async function tenantView(credential: Credential, tenantId: string, readOnly: bo
   try {
     return await withTenant(
       pool,
-      tenantId,
+      contextFor(tenantId),
       async (client) => ({
         user: (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0].user,
         tenants: (await client.query('SELECT id FROM accessweaver.tenants')).rows,
@@ -126,7 +127,7 @@ describe('rotation of a login to its clone', () => {
     const clone = { username: READONLY_CLONE_LOGIN, password: `rotated-${randomBytes(12).toString('hex')}` };
     await rotate({ username: READONLY_LOGIN, password: TEST_PASSWORDS.readonly }, clone);
     const pool = poolFor(database.loginUrl(clone.username, clone.password));
-    const attempt = withTenant(pool, tenants[0].id, (c) =>
+    const attempt = withTenant(pool, contextFor(tenants[0].id), (c) =>
       c.query("UPDATE accessweaver.users SET email = 'x@example.com'"),
     );
     await expect(attempt).rejects.toThrow('cannot execute UPDATE in a read-only transaction');
