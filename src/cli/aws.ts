@@ -1,6 +1,6 @@
 import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CliError, ExitCode, failedError, unavailableError } from './exit-codes';
+import { CliError, ExitCode, failedError, unavailableError, usageError } from './exit-codes';
 
 const NOT_FOUND_ERRORS = new Set([
   'DBInstanceNotFoundFault',
@@ -19,10 +19,18 @@ const UNREACHABLE_ERRORS = new Set([
   'EAI_AGAIN',
 ]);
 
+// The SDK resolves the region (argument, AWS_REGION, profile) before it opens any connection; this is its wording.
+const REGION_MISSING = 'Region is missing';
+
 /** Turns an SDK error into the operator's message and exit code; `action` says what was attempted. */
 export function awsError(error: unknown, action: string): CliError {
   if (error instanceof CliError) return error;
   const err = error as { name?: string; code?: string; message?: string };
+  if (err.message === REGION_MISSING) {
+    return usageError(
+      `${action}: no AWS region. Pass --region (e.g. --region eu-west-3), or set AWS_REGION or a region in the AWS profile.`,
+    );
+  }
   const name = err.name ?? 'Error';
   const detail = `${action}: ${name}: ${err.message ?? String(error)}`;
   if (NOT_FOUND_ERRORS.has(name)) return unavailableError(detail);

@@ -92,6 +92,9 @@ export function processTerminal(): Terminal {
 }
 
 export function defaultAwsClients(region: string | undefined): AwsClients {
+  // The SDK's documented switch for its multi-line notice that future releases need Node 22: an operator running
+  // a restore needs the command's own output, not that (README, "Node.js versions", says it once instead).
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const config = region === undefined ? {} : { region };
   return {
     rds: new RDSClient(config),

@@ -21,6 +21,7 @@ import { Reporter } from './output';
 import { registerRestore } from './restore';
 import { registerScale } from './scale';
 import { registerSetupDatabase } from './setup-database';
+import { resolveTarget } from './target';
 
 /** Builds the `accessweaver-rds` program; `onExit` receives the exit code the chosen command decided. */
 export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => void): Command {
@@ -49,6 +50,9 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     async (...args: unknown[]) => {
       const command = args[args.length - 1] as Command;
       const options = command.optsWithGlobals<O & GlobalOptions>();
+      // A given --env (and --project) is checked by every command, even one that --database-url points
+      // elsewhere: `--env qa` is a mistake to report (exit 2), not an option to ignore.
+      if (options.env !== undefined) resolveTarget(options);
       onExit(await action(options, new Reporter(deps.terminal, Boolean(options.json))));
     };
 

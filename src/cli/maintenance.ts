@@ -22,7 +22,7 @@ import {
   type TableRun,
   type TableStats,
 } from './sql-reports';
-import { formatElapsed } from './wait';
+import { formatDuration } from './wait';
 
 interface SqlOptions extends GlobalOptions, LoginOptions {
   readonly databaseUrl?: string;
@@ -40,7 +40,7 @@ async function connect(options: SqlOptions, deps: CliDeps, reporter: Reporter): 
 
 const runColumns = [
   { header: 'TABLE', value: (r: TableRun) => r.table },
-  { header: 'DURATION', value: (r: TableRun) => formatElapsed(r.durationMs), align: 'right' as const },
+  { header: 'DURATION', value: (r: TableRun) => formatDuration(r.durationMs), align: 'right' as const },
 ];
 
 /**
@@ -75,7 +75,7 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
       const runs = await withDatabase(connection, (client) =>
         vacuumAnalyze(client, {
           now: clock,
-          onTable: (r) => reporter.progress(`  vacuumed ${r.table} in ${formatElapsed(r.durationMs)}`),
+          onTable: (r) => reporter.progress(`  vacuumed ${r.table} in ${formatDuration(r.durationMs)}`),
         }),
       );
       reporter.result(
@@ -98,7 +98,7 @@ export function registerMaintenance(program: Command, deps: CliDeps, run: Runner
       const runs = await withDatabase(connection, (client) =>
         reindexConcurrently(client, {
           now: clock,
-          onTable: (r) => reporter.progress(`  reindexed ${r.table} in ${formatElapsed(r.durationMs)}`),
+          onTable: (r) => reporter.progress(`  reindexed ${r.table} in ${formatDuration(r.durationMs)}`),
         }),
       );
       reporter.result(

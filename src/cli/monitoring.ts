@@ -1,5 +1,6 @@
 import {
   GetMetricDataCommand,
+  type CloudWatchClient,
   type GetMetricDataCommandInput,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
@@ -95,10 +96,83 @@ function figures(results: readonly MetricDataResult[]): MetricFigure[] {
   });
 }
 
+type DatabaseFigures = DatabaseOverview & { readonly busiestTables: readonly BusyTable[] };
+
+/** One source of the report: its figures, or why they are missing (an AWS or database failure, never bad input). */
+type Part<T> = { readonly value: T; readonly error: null } | { readonly value: null; readonly error: CliError };
+
+async function part<T>(fetch: () => Promise<T>): Promise<Part<T>> {
+  try {
+    return { value: await fetch(), error: null };
+  } catch (error) {
+    if (!(error instanceof CliError) || error.exitCode === ExitCode.Usage) throw error;
+    return { value: null, error };
+  }
+}
+
+/** Every page of GetMetricData, the series of each metric joined. */
+async function fetchMetrics(cloudwatch: CloudWatchClient, input: GetMetricDataCommandInput): Promise<MetricFigure[]> {
+  const results: MetricDataResult[] = [];
+  let nextToken: string | undefined;
+  do {
+    const output = await awsCall('GetMetricData', () =>
+      cloudwatch.send(
+        new GetMetricDataCommand({ ...input, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
+      ),
+    );
+    for (const result of output.MetricDataResults ?? []) {
+      const seen = results.find((r) => r.Id === result.Id);
+      if (seen === undefined) results.push({ ...result });
+      else {
+        seen.Values = [...(seen.Values ?? []), ...(result.Values ?? [])];
+        seen.Timestamps = [...(seen.Timestamps ?? []), ...(result.Timestamps ?? [])];
+      }
+    }
+    nextToken = output.NextToken;
+  } while (nextToken !== undefined);
+  return figures(results);
+}
+
+const show = (value: number | null, unit: Unit) => (value === null ? 'no data' : formatMetric(value, unit));
+
+function renderMetrics(metrics: readonly MetricFigure[]): string {
+  return renderTable<MetricFigure>(
+    [
+      { header: 'METRIC', value: (f) => f.metric },
+      { header: 'LATEST', value: (f) => show(f.latest, f.unit), align: 'right' },
+      { header: 'WINDOW AVG', value: (f) => show(f.windowAverage, f.unit), align: 'right' },
+      { header: 'WINDOW MAX', value: (f) => show(f.windowMaximum, f.unit), align: 'right' },
+      { header: 'AT', value: (f) => f.latestAt },
+    ],
+    metrics,
+  );
+}
+
+function renderDatabase(database: DatabaseFigures): string {
+  return (
+    renderRecord([
+      ['Database', database.database],
+      ['Size', database.size],
+      ['Connections', `${database.connections} (${database.activeConnections} active)`],
+    ]) +
+    `\nTop tables by activity:\n` +
+    renderTable<BusyTable>(
+      [
+        { header: 'TABLE', value: (t) => t.table },
+        { header: 'CHANGES', value: (t) => t.totalChanges, align: 'right' },
+        { header: 'LIVE ROWS', value: (t) => t.liveRows, align: 'right' },
+        { header: 'SIZE', value: (t) => t.size, align: 'right' },
+      ],
+      database.busiestTables,
+    )
+  );
+}
+
 /**
  * The monitoring report: CloudWatch figures of the primary, then database size, sessions and
- * busiest tables. The SQL part connects as the IAM operator login (an IAM token, no secret). When the
- * database cannot be reached the CloudWatch figures are still printed, and the exit code is 4.
+ * busiest tables. The SQL part connects as the IAM operator login (an IAM token, no secret). Each source is
+ * reported on its own: when CloudWatch or the database cannot be reached, the other's figures are still
+ * printed, the missing part is named on stderr, and the exit code is that failure's (4 when unreachable).
  */
 export function registerMonitoring(program: Command, deps: CliDeps, run: Runner): void {
   sqlOptions(program.command('monitoring'), 'operator')
@@ -109,92 +183,35 @@ export function registerMonitoring(program: Command, deps: CliDeps, run: Runner)
     .action(
       run<MonitoringOptions>(async (options, reporter) => {
         const target = resolveTarget(options);
-        const { cloudwatch } = deps.aws(options.region);
         const input = metricDataInput(target.primaryIdentifier, deps.clock.now(), options.minutes);
-        const results: MetricDataResult[] = [];
-        let nextToken: string | undefined;
-        do {
-          const output = await awsCall('GetMetricData', () =>
-            cloudwatch.send(
-              new GetMetricDataCommand({ ...input, ...(nextToken === undefined ? {} : { NextToken: nextToken }) }),
-            ),
-          );
-          for (const result of output.MetricDataResults ?? []) {
-            const seen = results.find((r) => r.Id === result.Id);
-            if (seen === undefined) results.push({ ...result });
-            else {
-              seen.Values = [...(seen.Values ?? []), ...(result.Values ?? [])];
-              seen.Timestamps = [...(seen.Timestamps ?? []), ...(result.Timestamps ?? [])];
-            }
-          }
-          nextToken = output.NextToken;
-        } while (nextToken !== undefined);
-        const metrics = figures(results);
+        const metrics = await part(() => fetchMetrics(deps.aws(options.region).cloudwatch, input));
+        const database: Part<DatabaseFigures | null> = options.sql
+          ? await part(async () => {
+              const connection = await resolveConnection(options, chosenLogin(options), deps);
+              return withDatabase(connection, async (client) => ({
+                ...(await databaseOverview(client)),
+                busiestTables: await busiestTables(client, options.top),
+              }));
+            })
+          : { value: null, error: null };
 
-        let database: (DatabaseOverview & { readonly busiestTables: readonly BusyTable[] }) | null = null;
-        let databaseError: CliError | null = null;
-        if (options.sql) {
-          try {
-            const connection = await resolveConnection(options, chosenLogin(options), deps);
-            database = await withDatabase(connection, async (client) => ({
-              ...(await databaseOverview(client)),
-              busiestTables: await busiestTables(client, options.top),
-            }));
-          } catch (error) {
-            if (!(error instanceof CliError) || error.exitCode === ExitCode.Usage) throw error;
-            databaseError = error;
-          }
-        }
-
-        const show = (value: number | null, unit: Unit) => (value === null ? 'no data' : formatMetric(value, unit));
         reporter.result(
           {
             instance: target.primaryIdentifier,
             windowMinutes: options.minutes,
-            metrics,
-            database,
-            databaseError: databaseError?.message ?? null,
+            metrics: metrics.value,
+            metricsError: metrics.error?.message ?? null,
+            database: database.value,
+            databaseError: database.error?.message ?? null,
           },
-          () => {
-            let text =
-              `RDS monitoring for ${target.primaryIdentifier} (last ${options.minutes} min, ${PERIOD_SECONDS}s averages)\n\n` +
-              renderTable<MetricFigure>(
-                [
-                  { header: 'METRIC', value: (f) => f.metric },
-                  { header: 'LATEST', value: (f) => show(f.latest, f.unit), align: 'right' },
-                  { header: 'WINDOW AVG', value: (f) => show(f.windowAverage, f.unit), align: 'right' },
-                  { header: 'WINDOW MAX', value: (f) => show(f.windowMaximum, f.unit), align: 'right' },
-                  { header: 'AT', value: (f) => f.latestAt },
-                ],
-                metrics,
-              );
-            if (database !== null) {
-              text +=
-                '\n' +
-                renderRecord([
-                  ['Database', database.database],
-                  ['Size', database.size],
-                  ['Connections', `${database.connections} (${database.activeConnections} active)`],
-                ]) +
-                `\nTop tables by activity:\n` +
-                renderTable<BusyTable>(
-                  [
-                    { header: 'TABLE', value: (t) => t.table },
-                    { header: 'CHANGES', value: (t) => t.totalChanges, align: 'right' },
-                    { header: 'LIVE ROWS', value: (t) => t.liveRows, align: 'right' },
-                    { header: 'SIZE', value: (t) => t.size, align: 'right' },
-                  ],
-                  database.busiestTables,
-                );
-            }
-            return text;
-          },
+          () =>
+            `RDS monitoring for ${target.primaryIdentifier} (last ${options.minutes} min, ${PERIOD_SECONDS}s averages)\n\n` +
+            (metrics.value === null ? 'CloudWatch figures unavailable (see below).\n' : renderMetrics(metrics.value)) +
+            (database.value === null ? '' : `\n${renderDatabase(database.value)}`),
         );
-        if (databaseError !== null) {
-          reporter.warn(`database figures unavailable: ${databaseError.message}`);
-          return databaseError.exitCode;
-        }
-        return ExitCode.Ok;
+        if (metrics.error !== null) reporter.warn(`CloudWatch figures unavailable: ${metrics.error.message}`);
+        if (database.error !== null) reporter.warn(`database figures unavailable: ${database.error.message}`);
+        return (metrics.error ?? database.error)?.exitCode ?? ExitCode.Ok;
       }),
     );
 }

@@ -34,12 +34,37 @@ export interface RestoreOptions {
 }
 
 // A zone is mandatory: at 3 a.m. "02:00" must not silently mean the laptop's local time.
-const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,3})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
 
-export function parseRestoreTime(value: string): Date {
+/** Whether the written fields name a real time: Date turns 2026-02-30 into March 2, and 24:00 into the next day. */
+function isCalendarTime(match: RegExpExecArray): boolean {
+  const [year, month, day, hour, minute, second, zoneHours, zoneMinutes] = match.slice(1).map((f) => Number(f ?? 0));
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate(); // day 0 of the next month
+  return (
+    month >= 1 &&
+    month <= 12 &&
+    day >= 1 &&
+    day <= daysInMonth &&
+    hour <= 23 &&
+    minute <= 59 &&
+    second <= 59 &&
+    zoneHours <= 23 &&
+    zoneMinutes <= 59
+  );
+}
+
+/** Parses --restore-time, and refuses a time in the future before anything asks AWS. */
+export function parseRestoreTime(value: string, now: Date): Date {
+  const match = ISO_WITH_ZONE.exec(value);
   const parsed = new Date(value);
-  if (!ISO_WITH_ZONE.test(value) || Number.isNaN(parsed.getTime())) {
+  if (match !== null && !isCalendarTime(match)) {
+    throw usageError(`--restore-time '${value}' is not a real date and time (check the day of the month and hour).`);
+  }
+  if (match === null || Number.isNaN(parsed.getTime())) {
     throw usageError(`--restore-time '${value}' is not an ISO 8601 time with a zone, e.g. 2026-03-14T01:55:00Z.`);
+  }
+  if (parsed.getTime() > now.getTime()) {
+    throw usageError(`--restore-time ${parsed.toISOString()} is in the future (now ${now.toISOString()}).`);
   }
   return parsed;
 }
@@ -53,8 +78,6 @@ function checkRecoveryWindow(source: DBInstance, restoreTime: Date | undefined, 
     );
   }
   if (restoreTime === undefined) return;
-  if (restoreTime.getTime() > now.getTime())
-    throw usageError(`--restore-time ${restoreTime.toISOString()} is in the future.`);
   const latest = source.LatestRestorableTime;
   if (latest !== undefined && restoreTime.getTime() > latest.getTime()) {
     throw usageError(
@@ -161,8 +184,8 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
         if ((options.restoreTime === undefined) === (options.latest !== true)) {
           throw usageError('Give exactly one of --restore-time <time> or --latest.');
         }
-        const restoreTime = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime);
         const now = deps.clock.now();
+        const restoreTime = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime, now);
         const stamp = timestampSuffix(now);
         const targetIdentifier = options.targetIdentifier ?? `${target.project}-${target.env}-restored-${stamp}`;
         if (!isValidIdentifier(targetIdentifier))

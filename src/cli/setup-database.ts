@@ -1,10 +1,12 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Command } from 'commander';
-import { APP_LOGIN, READONLY_LOGIN, ROTATION_CLONE_SUFFIX } from '../config/environments';
+import { APP_LOGIN, ENVIRONMENTS, READONLY_LOGIN, ROTATION_CLONE_SUFFIX } from '../config/environments';
 import { readSecretJson, secretString } from './aws';
 import type { GlobalOptions, Runner } from './command';
 import { resolveConnection, withDatabase } from './connection';
 import type { CliDeps } from './context';
-import { ExitCode, failedError } from './exit-codes';
+import { ExitCode, failedError, usageError } from './exit-codes';
 import { renderRecord } from './output';
 import { resolveTarget } from './target';
 
@@ -33,6 +35,20 @@ async function loginPassword<L extends string>(
   return { login: username as L | typeof clone, password: secretString(secret, 'password', secretId) };
 }
 
+/** What can be checked without AWS or the database, so a bad invocation fails before any of them is reached. */
+function checkInputs(options: SetupDatabaseOptions): void {
+  if (options.env === undefined) {
+    throw usageError(
+      `setup-database needs --env (${ENVIRONMENTS.join(', ')}): the app and read-only login passwords come from that ` +
+        `environment's secrets, with or without --database-url.`,
+    );
+  }
+  const dir = options.migrationsDir;
+  if (dir !== undefined && !(existsSync(dir) && statSync(dir).isDirectory())) {
+    throw usageError(`--migrations-dir ${path.resolve(dir)} is not a directory.`);
+  }
+}
+
 /**
  * First setup of the database: the project's migrations, then the logins' passwords. Every secret is read and the
  * database reached before anything is written, so a missing secret or an unreachable server leaves
@@ -54,6 +70,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
     .option('--migrations-dir <dir>', "migrations folder (default: the project's sql/)")
     .action(
       run<SetupDatabaseOptions>(async (options, reporter) => {
+        checkInputs(options);
         const target = resolveTarget(options);
         const app = await loginPassword(deps, options.region, target.appSecretName, APP_LOGIN);
         const readonly = await loginPassword(deps, options.region, target.readonlySecretName, READONLY_LOGIN);

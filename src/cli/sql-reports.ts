@@ -42,6 +42,12 @@ async function queryCollectingWarnings(client: Client, sql: string): Promise<rea
   return warnings;
 }
 
+const noTables = (schema: string, verb: string) =>
+  failedError(
+    `Schema ${schema} has no tables in this database: nothing to ${verb} (are the migrations applied? ` +
+      'accessweaver-rds setup-database applies them).',
+  );
+
 export interface TableRun {
   readonly table: string;
   readonly durationMs: number;
@@ -63,10 +69,7 @@ async function forEachTable(
   const schema = options.schema ?? APPLICATION_SCHEMA;
   const now = options.now ?? Date.now;
   const tables = await tablesOf(client, schema);
-  if (tables.length === 0)
-    throw failedError(
-      `Schema ${schema} has no tables in this database: nothing to ${verb} (are the migrations applied?).`,
-    );
+  if (tables.length === 0) throw noTables(schema, verb);
   const runs: TableRun[] = [];
   for (const table of tables) {
     const started = now();
@@ -167,6 +170,8 @@ export async function tableStats(client: Client, schema = APPLICATION_SCHEMA): P
       ORDER BY n_live_tup DESC, relname`,
     [schema],
   );
+  // Every table has a row here, even an empty one: no row means no schema, not a quiet database.
+  if (rows.length === 0) throw noTables(schema, 'report');
   return rows;
 }
 

@@ -29,6 +29,11 @@ export function formatElapsed(ms: number): string {
   return hours > 0 ? `${hours}h${mm}m${ss}s` : `${mm}m${ss}s`;
 }
 
+/** A statement's duration: tenths of a second below a minute (`0.3 s`, `12.0 s`), else as formatElapsed. */
+export function formatDuration(ms: number): string {
+  return ms < 59_950 ? `${(Math.max(0, ms) / 1000).toFixed(1)} s` : formatElapsed(Math.round(ms / 1000) * 1000);
+}
+
 /** `YYYYMMDD-HHMMSS` in UTC: the suffix of the snapshot and instance identifiers the runbook names. */
 export function timestampSuffix(date: Date): string {
   const iso = date.toISOString();

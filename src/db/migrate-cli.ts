@@ -6,11 +6,26 @@
 import { loginPasswordsFromEnvironment, setLoginPasswords } from './logins';
 import { migrate } from './migrate';
 
-async function main(): Promise<void> {
-  const databaseUrl = process.env.DATABASE_URL;
-  if (!databaseUrl) {
-    throw new Error('DATABASE_URL is not set (postgres://USER:PASSWORD@HOST:PORT/DATABASE of the master user).');
+const URL_SHAPE = 'postgres://USER:PASSWORD@HOST:PORT/DATABASE of the master user';
+
+/** pg reads anything as a connection string ("not a url" becomes host "base"), so the shape is checked first. */
+function checkDatabaseUrl(value: string | undefined): string {
+  if (!value) throw new Error(`DATABASE_URL is not set (${URL_SHAPE}).`);
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
   }
+  if (url === undefined || !['postgres:', 'postgresql:'].includes(url.protocol) || url.hostname === '') {
+    // The value is not echoed: it may hold a password.
+    throw new Error(`DATABASE_URL is not a PostgreSQL URL (expected ${URL_SHAPE}).`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const databaseUrl = checkDatabaseUrl(process.env.DATABASE_URL);
   const passwords = loginPasswordsFromEnvironment();
   const result = await migrate(databaseUrl, { log: (line) => console.log(line) });
   console.log(

@@ -54,6 +54,64 @@ describe('accessweaver-rds program', () => {
   });
 });
 
+describe('an unknown --env is exit 2 in every command, even when --database-url makes it unnecessary', () => {
+  const elsewhere = 'postgres://nobody:x@127.0.0.1:1/accessweaver';
+  test.each([
+    [['maintenance', 'stats', '--database-url', elsewhere]],
+    [['maintenance', 'vacuum', '--database-url', elsewhere]],
+    [['monitoring', '--database-url', elsewhere]],
+    [['setup-database', '--database-url', elsewhere]],
+    [['health-check', '--database-url', elsewhere]],
+    [['restore', '--latest', '--dry-run']],
+    [['scale', '--instance-class', 'db.r6g.xlarge', '--dry-run']],
+  ])('%j --env qa', async (argv) => {
+    const result = await runCli([...argv, '--env', 'qa']);
+    expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "error: Environment must be dev, staging, or prod. Got 'qa'.\n",
+    });
+  });
+});
+
+describe('the installed bin against AWS without a region or credentials (no network reached)', () => {
+  const bin = path.resolve(__dirname, '../../bin/accessweaver-rds.js');
+  /** The bin with nothing to find a region or credentials in, and the instance metadata service switched off. */
+  function runBin(argv: readonly string[]) {
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_CONFIG_FILE: '/nonexistent/aws-config',
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/aws-credentials',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    for (const name of Object.keys(env)) {
+      if (/^AWS_(REGION|DEFAULT_REGION|PROFILE|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|SDK_JS_)/.test(name)) {
+        delete env[name];
+      }
+    }
+    return spawnSync(process.execPath, [bin, ...argv], { encoding: 'utf8', timeout: 60_000, env });
+  }
+
+  test('no region: one line saying how to give one, exit 2', () => {
+    const child = runBin(['restore', '--env', 'prod', '--latest', '--dry-run']);
+    expect({ status: child.status, stderr: child.stderr }).toEqual({
+      status: 2,
+      stderr:
+        'error: DescribeDBInstances accessweaver-prod-primary: no AWS region. Pass --region (e.g. --region eu-west-3), ' +
+        'or set AWS_REGION or a region in the AWS profile.\n',
+    });
+  });
+
+  test('no credentials: one line, exit 4, and no SDK notice about Node.js versions', () => {
+    const child = runBin(['restore', '--env', 'prod', '--latest', '--dry-run', '--region', 'eu-west-3']);
+    expect(child.status).toBe(4);
+    expect(child.stderr).toMatch(
+      /^error: DescribeDBInstances accessweaver-prod-primary: CredentialsProviderError: .*\(check AWS credentials, AWS_REGION\/--region and network access\)\n$/,
+    );
+    expect(child.stderr).not.toMatch(/NodeVersionSupportWarning/);
+  });
+});
+
 describe('--json failures', () => {
   test('a failure under --json is also a JSON document on stdout, with the exit code', async () => {
     const result = await runCli(['scale', '--env', 'qa', '--instance-class', 'db.r6g.xlarge', '--json']);

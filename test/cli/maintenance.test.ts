@@ -41,6 +41,14 @@ async function nonOwnerUrl(): Promise<string> {
 }
 
 describe('maintenance vacuum', () => {
+  test('prints each table time in seconds with a tenth (a vacuum takes well under a minute here)', async () => {
+    const result = await runCli(['maintenance', 'vacuum', '--database-url', db.url]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^TABLE\s+DURATION$/m);
+    expect(result.stdout).toMatch(/^accessweaver\.tenants\s+\d+\.\d s$/m);
+    expect(result.stderr).toMatch(/^ {2}vacuumed accessweaver\.users in \d+\.\d s$/m);
+  });
+
   test('vacuums and analyzes every table of the schema, one statement per table', async () => {
     const result = await runCli(['maintenance', 'vacuum', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
@@ -136,6 +144,22 @@ describe('maintenance stats', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^TABLE\s+INSERTS\s+UPDATES\s+DELETES\s+LIVE\s+DEAD/m);
     expect(result.stdout).toMatch(/^accessweaver\.users\s/m);
+  });
+
+  test('on a database without the schema: fails saying so, exit 1 (not an empty report)', async () => {
+    const bare = await createTestDatabase('aw_cli_bare');
+    try {
+      const result = await runCli(['maintenance', 'stats', '--database-url', bare.url]);
+      expect({ code: result.code, stderr: result.stderr.split('\n').slice(-2) }).toEqual({
+        code: 1,
+        stderr: [
+          'error: Schema accessweaver has no tables in this database: nothing to report (are the migrations applied? accessweaver-rds setup-database applies them).',
+          '',
+        ],
+      });
+    } finally {
+      await bare.drop();
+    }
   });
 });
 

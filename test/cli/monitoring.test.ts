@@ -102,6 +102,23 @@ describe('monitoring', () => {
     expect(result.stderr).toMatch(/database figures unavailable: Cannot connect to u@127\.0\.0\.1:1\/accessweaver/);
   });
 
+  test('still prints the database figures when CloudWatch is unreachable, and exits 4', async () => {
+    cloudwatchMock
+      .on(GetMetricDataCommand)
+      .rejects(
+        Object.assign(new Error('getaddrinfo ENOTFOUND monitoring.eu-west-3.amazonaws.com'), { code: 'ENOTFOUND' }),
+      );
+    const result = await runCli(['monitoring', '--env', 'staging', '--database-url', db.url]);
+    expect(result.code).toBe(4);
+    expect(result.stdout).toContain('CloudWatch figures unavailable (see below).');
+    expect(result.stdout).toMatch(new RegExp(`^Database\\s+${db.name}$`, 'm'));
+    expect(result.stdout).toMatch(/^accessweaver\.tenants\s+4\s/m);
+    expect(result.stderr).toContain(
+      'CloudWatch figures unavailable: GetMetricData: Error: getaddrinfo ENOTFOUND monitoring.eu-west-3.amazonaws.com ' +
+        '(check AWS credentials, AWS_REGION/--region and network access)',
+    );
+  });
+
   test('exits 2 without --env, before calling CloudWatch', async () => {
     const result = await runCli(['monitoring', '--no-sql']);
     expect(result.code).toBe(2);

@@ -1,5 +1,5 @@
 import { formatCell, renderRecord, renderTable } from '../../src/cli/output';
-import { formatElapsed, timestampSuffix } from '../../src/cli/wait';
+import { formatDuration, formatElapsed, timestampSuffix } from '../../src/cli/wait';
 
 describe('renderTable', () => {
   const columns = [
@@ -44,6 +44,15 @@ describe('record, cell and time formats', () => {
       '2026-03-14T02:30:00.000Z',
       '',
       '12.35',
+    ]);
+  });
+
+  test('formatDuration shows tenths of a second below a minute, then minutes and seconds', () => {
+    expect([formatDuration(312), formatDuration(0), formatDuration(12_049), formatDuration(59_960)]).toEqual([
+      '0.3 s',
+      '0.0 s',
+      '12.0 s',
+      '1m00s',
     ]);
   });
 

@@ -278,6 +278,28 @@ describe('restore input checks', () => {
     expect(sentNames(rdsMock)).toEqual([]);
   });
 
+  test.each([
+    ['2026-02-30T02:30:00Z', 'no February 30th'],
+    ['2026-03-13T24:00:00Z', 'no hour 24'],
+    ['2026-03-13T23:60:00Z', 'no minute 60'],
+  ])('rejects %s (%s) as not a real time, without calling AWS', async (time) => {
+    const result = await runCli(['restore', '--env', 'prod', '--restore-time', time, '--dry-run']);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: `error: --restore-time '${time}' is not a real date and time (check the day of the month and hour).\n`,
+    });
+    expect(sentNames(rdsMock)).toEqual([]);
+  });
+
+  test('rejects a future time before calling AWS (exit 2, even without credentials)', async () => {
+    const result = await runCli(['restore', '--env', 'prod', '--restore-time', '2026-03-14T03:00:00Z', '--dry-run']);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: 'error: --restore-time 2026-03-14T03:00:00.000Z is in the future (now 2026-03-14T02:30:00.000Z).\n',
+    });
+    expect(sentNames(rdsMock)).toEqual([]);
+  });
+
   test('requires exactly one of --restore-time and --latest', async () => {
     const result = await runCli(['restore', '--env', 'prod', '--yes']);
     expect(result.code).toBe(2);

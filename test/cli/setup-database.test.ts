@@ -172,6 +172,33 @@ describe('setup-database', () => {
     expect(tools.passwordsSet).toEqual([]);
   });
 
+  test('without --env: says the secrets need it, exit 2, before any call', async () => {
+    const result = await runCli(['setup-database', '--database-url', db.url]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr:
+        "error: setup-database needs --env (dev, staging, prod): the app and read-only login passwords come from that environment's secrets, with or without --database-url.\n",
+    });
+    expect(sentNames(secretsMock)).toEqual([]);
+  });
+
+  test('a --migrations-dir that does not exist is a usage error, exit 2, before any call', async () => {
+    const result = await runCli([
+      'setup-database',
+      '--env',
+      'dev',
+      '--database-url',
+      db.url,
+      '--migrations-dir',
+      '/nonexistent/sql',
+    ]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 2,
+      stderr: 'error: --migrations-dir /nonexistent/sql is not a directory.\n',
+    });
+    expect(sentNames(secretsMock)).toEqual([]);
+  });
+
   test('exits 4 when the database is unreachable, before migrating', async () => {
     const tools = recordingTools();
     const result = await runCli(

@@ -45,6 +45,15 @@ describe('npm run db:migrate', () => {
     expect(run.stderr).toMatch(/DATABASE_URL is not set/);
   });
 
+  test('fails with a message naming the expected form when DATABASE_URL is not a URL (never echoing it)', () => {
+    const run = runMigrateCli({ ...baseEnv(), DATABASE_URL: 'not a url' });
+    expect({ status: run.status, stderr: run.stderr }).toEqual({
+      status: 1,
+      stderr:
+        'db:migrate failed: DATABASE_URL is not a PostgreSQL URL (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE of the master user).\n',
+    });
+  });
+
   test('fails before migrating when only one login password is given', () => {
     const run = runMigrateCli({ ...baseEnv(), ACCESSWEAVER_APP_PASSWORD: 'only-one' });
     expect(run.status).toBe(1);
