@@ -11,6 +11,7 @@ import {
   stripMetadata,
 } from './module-stack';
 import { applyRequirementsReadme, declaredTypes } from './apply-permissions';
+import { costReadme } from './cost';
 import { providerRangeReadme } from './provider-range';
 
 export const MODULE_STACK_ID = 'rds-module';
@@ -165,6 +166,7 @@ Selected by \`environment\` from \`local.instance_configs\`:
 |---|---|---|---|---|---|---|---|---|---|
 ${sizing}
 
+${costReadme()}
 ## Inputs
 
 | name | description | type | default |

@@ -73,15 +73,15 @@ describe('literal inputs are checked at synth, naming the bad value', () => {
   });
 
   test('io1 IOPS/storage ratio above 50', () => {
-    expect(() => synth(withSizing({ allocatedStorage: 100, iops: 6000 }))).toThrow(
+    expect(() => synth(withSizing({ storageType: 'io1', allocatedStorage: 100, iops: 6000 }))).toThrow(
       "environment 'prod': io1 iops 6000 for 100 GiB is 60 IOPS/GiB",
     );
   });
 
   test('io1 IOPS/storage ratio below 0.5', () => {
-    expect(() => synth(withSizing({ allocatedStorage: 2000, maxAllocatedStorage: 4000, iops: 900 }))).toThrow(
-      'is 0.45 IOPS/GiB',
-    );
+    expect(() =>
+      synth(withSizing({ storageType: 'io1', allocatedStorage: 2000, maxAllocatedStorage: 4000, iops: 900 })),
+    ).toThrow('is 0.45 IOPS/GiB');
   });
 
   test('Performance Insights retention that RDS refuses', () => {
