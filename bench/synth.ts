@@ -84,8 +84,8 @@ export function runAppCommandBench(runs = 5): void {
     npx.push(appCommandMs(NPX_APP_COMMAND, context));
   }
   console.log(`app command as cdktf synth runs it (median of ${runs} each, wall time)`);
-  console.log(`  cdktf.json  ${config.app.padEnd(28)} ${median(configured).toFixed(0)} ms`);
-  console.log(`  was         ${NPX_APP_COMMAND.padEnd(28)} ${median(npx).toFixed(0)} ms`);
+  console.log(`  cdktf.json  ${config.app.padEnd(52)} ${median(configured).toFixed(0)} ms`);
+  console.log(`  was         ${NPX_APP_COMMAND.padEnd(52)} ${median(npx).toFixed(0)} ms`);
 }
 
 if (require.main === module) {
