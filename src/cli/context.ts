@@ -1,9 +1,13 @@
+import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Signer } from '@aws-sdk/rds-signer';
 import { createInterface } from 'node:readline/promises';
 import type { SecretLogins } from '../db/logins';
+import type { RestoreVerification } from '../db/verify-restore';
+import type { ResolvedConnection } from './connection';
 
 /** Time, injected so waits are instant and elapsed times are deterministic under test. */
 export interface Clock {
@@ -24,6 +28,8 @@ export interface AwsClients {
   readonly rds: RDSClient;
   readonly secrets: SecretsManagerClient;
   readonly cloudwatch: CloudWatchClient;
+  readonly ec2: EC2Client;
+  readonly backup: BackupClient;
 }
 
 /** The database layer's entry points that setup-database drives (src/db). */
@@ -37,6 +43,16 @@ export interface DatabaseTools {
     passwords: { app: string; readonly: string },
     logins?: SecretLogins,
   ): Promise<void>;
+  /**
+   * Checks that a restored database is usable, over a connection the CLI resolved.
+   * @default connects and runs verifyRestoredDatabase (src/db/verify-restore.ts)
+   */
+  verifyRestore?(connection: ResolvedConnection): Promise<RestoreVerification>;
+}
+
+/** Ctrl-C during a long flow: the handler runs instead of the process exiting; the returned function unsubscribes. */
+export interface Interrupts {
+  onInterrupt(handler: () => void): () => void;
 }
 
 /** What an IAM database authentication token is signed for. */
@@ -67,11 +83,23 @@ export interface CliDeps {
   readonly iamAuthToken: IamAuthTokenSigner;
   /** Delay between two polls of a long AWS operation. */
   readonly pollIntervalMs: number;
+  /**
+   * SIGINT, injected so a test can interrupt a flow.
+   * @default processInterrupts
+   */
+  readonly interrupts?: Interrupts;
 }
 
 export const systemClock: Clock = {
   now: () => new Date(),
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export const processInterrupts: Interrupts = {
+  onInterrupt(handler) {
+    process.on('SIGINT', handler);
+    return () => process.off('SIGINT', handler);
+  },
 };
 
 export function processTerminal(): Terminal {
@@ -100,5 +128,7 @@ export function defaultAwsClients(region: string | undefined): AwsClients {
     rds: new RDSClient(config),
     secrets: new SecretsManagerClient(config),
     cloudwatch: new CloudWatchClient(config),
+    ec2: new EC2Client(config),
+    backup: new BackupClient(config),
   };
 }

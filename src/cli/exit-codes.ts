@@ -13,6 +13,8 @@ export const ExitCode = {
   Refused: 3,
   /** The target does not exist or cannot be reached: instance, secret, or database connection. */
   Unavailable: 4,
+  /** restore-drill: the restored database was verified, but slower than the RTO or older than the RPO. */
+  ObjectiveMissed: 5,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -19,6 +19,7 @@ import { registerMaintenance } from './maintenance';
 import { registerMonitoring } from './monitoring';
 import { Reporter } from './output';
 import { registerRestore } from './restore';
+import { registerRestoreDrill } from './restore-drill';
 import { registerScale } from './scale';
 import { registerSetupDatabase } from './setup-database';
 import { resolveTarget } from './target';
@@ -34,7 +35,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .configureHelp({ showGlobalOptions: true })
     .version(version)
     .description(
-      'Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, scaling, setup, monitoring.',
+      'Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, restore drill, scaling, setup, monitoring.',
     )
     .option('--env <env>', `environment (${ENVIRONMENTS.join(', ')})`)
     .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)
@@ -42,7 +43,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 operation failed or unhealthy, 2 usage error, 3 refused (no confirmation), 4 not found or unreachable.\nRunbook: docs/runbook.md',
+      '\nExit codes: 0 ok, 1 operation failed or unhealthy, 2 usage error, 3 refused (no confirmation), 4 not found or unreachable, 5 restore drill verified but an objective (RTO/RPO) missed.\nRunbook: docs/runbook.md',
     );
 
   const run: Runner =
@@ -59,6 +60,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
   registerHealthCheck(program, deps, run);
   registerMaintenance(program, deps, run);
   registerRestore(program, deps, run);
+  registerRestoreDrill(program, deps, run);
   registerScale(program, deps, run);
   registerSetupDatabase(program, deps, run);
   registerMonitoring(program, deps, run);

@@ -150,6 +150,8 @@ export async function waitForInstance(
     readonly reporter: Reporter;
     readonly timeoutMinutes: number;
     readonly label: string;
+    /** Called before every poll; throws to stop waiting (an operator's interrupt). */
+    readonly checkAbort?: () => void;
   },
 ): Promise<{ readonly instance: DBInstance; readonly elapsedMs: number }> {
   const { value, elapsedMs } = await pollUntil<DBInstance>({
@@ -160,6 +162,7 @@ export async function waitForInstance(
     progress: (line) => options.reporter.progress(line),
     followUp: `Check it with: aws rds describe-db-instances --db-instance-identifier ${identifier}`,
     check: async (): Promise<PollState<DBInstance>> => {
+      options.checkAbort?.();
       let instance: DBInstance | undefined;
       try {
         const output = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));

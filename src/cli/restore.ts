@@ -70,7 +70,7 @@ export function parseRestoreTime(value: string, now: Date): Date {
 }
 
 /** Checks the time against the instance's recovery window, so AWS is never asked for the impossible. */
-function checkRecoveryWindow(source: DBInstance, restoreTime: Date | undefined, now: Date): void {
+export function checkRecoveryWindow(source: DBInstance, restoreTime: Date | undefined, now: Date): void {
   const retentionDays = source.BackupRetentionPeriod ?? 0;
   if (retentionDays === 0) {
     throw failedError(
@@ -136,7 +136,7 @@ export function restoreInput(
 }
 
 /** The new instance's identifier must be free: checked before the snapshot, not discovered after it. */
-async function checkTargetFree(rds: RDSClient, identifier: string): Promise<void> {
+export async function checkTargetFree(rds: RDSClient, identifier: string): Promise<void> {
   try {
     await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
   } catch (error) {

@@ -31,6 +31,12 @@ export const RESOURCE_SUFFIXES = {
   subnetGroup: 'db-subnet-group',
   appSecret: 'app-db-credentials',
   readonlySecret: 'readonly-db-credentials',
+  /** AWS Backup vault of the module, in the primary's region. */
+  backupVault: 'backup',
+  /** AWS Backup vault receiving the copies, in the disaster-recovery region. */
+  drBackupVault: 'backup-dr',
+  /** Temporary instances (and their security groups) of `accessweaver-rds restore-drill`; nothing else has it. */
+  drillPrefix: 'drill-',
 } as const;
 
 /** `<project>-<env>-<suffix>`. */
@@ -45,4 +51,7 @@ export const naming = {
   subnetGroupName: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.subnetGroup),
   appSecretName: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.appSecret),
   readonlySecretName: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.readonlySecret),
+  backupVaultName: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.backupVault),
+  drBackupVaultName: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.drBackupVault),
+  drillIdentifierPrefix: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.drillPrefix),
 } as const;

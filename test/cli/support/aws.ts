@@ -1,4 +1,6 @@
+import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient, type DBInstance } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
@@ -6,11 +8,15 @@ import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
 export const rdsMock = mockClient(RDSClient);
 export const secretsMock = mockClient(SecretsManagerClient);
 export const cloudwatchMock = mockClient(CloudWatchClient);
+export const ec2Mock = mockClient(EC2Client);
+export const backupMock = mockClient(BackupClient);
 
 export function resetAwsMocks(): void {
   rdsMock.reset();
   secretsMock.reset();
   cloudwatchMock.reset();
+  ec2Mock.reset();
+  backupMock.reset();
 }
 
 /** Every command a mocked client received, in order, as [command name, input]. */

@@ -1,4 +1,6 @@
+import { BackupClient } from '@aws-sdk/client-backup';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type {
@@ -8,6 +10,7 @@ import type {
   DatabaseTools,
   IamAuthTokenRequest,
   IamAuthTokenSigner,
+  Interrupts,
   Terminal,
 } from '../../../src/cli/context';
 import { run } from '../../../src/cli/main';
@@ -47,6 +50,7 @@ export interface HarnessOptions {
   readonly clock?: FakeClock;
   readonly database?: DatabaseTools;
   readonly iamAuthToken?: IamAuthTokenSigner;
+  readonly interrupts?: Interrupts;
 }
 
 /** A stand-in for the RDS signer: records what it was asked to sign and returns a recognisable token. */
@@ -72,6 +76,8 @@ export function testAwsClients(): AwsClients {
     rds: new RDSClient(config),
     secrets: new SecretsManagerClient(config),
     cloudwatch: new CloudWatchClient(config),
+    ec2: new EC2Client(config),
+    backup: new BackupClient(config),
   };
 }
 
@@ -102,6 +108,7 @@ export async function runCli(argv: readonly string[], options: HarnessOptions = 
     database: options.database ?? unusedDatabaseTools,
     iamAuthToken: options.iamAuthToken ?? unexpectedSigner,
     pollIntervalMs: 30_000,
+    interrupts: options.interrupts ?? { onInterrupt: () => () => undefined },
   };
   const code = await run(argv, deps);
   return { code, stdout, stderr, questions };

@@ -1,0 +1,299 @@
+/**
+ * The AWS resources of one restore drill: where it restores from, the temporary instance and the security group
+ * that admits only the drill, and their removal. Removal is guarded: the drill deletes an instance or a group only
+ * when its name is the drill's own identifier under the drill prefix AND it carries the drill tag with that
+ * identifier, so no mistake in the flow can reach the primary, a replica or anyone else's resource.
+ */
+import { paginateListRecoveryPointsByBackupVault, type BackupClient } from '@aws-sdk/client-backup';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
+  DescribeSecurityGroupsCommand,
+  RevokeSecurityGroupEgressCommand,
+  type AuthorizeSecurityGroupIngressCommandInput,
+  type CreateSecurityGroupCommandInput,
+  type EC2Client,
+  type RevokeSecurityGroupEgressCommandInput,
+  type Tag as Ec2Tag,
+} from '@aws-sdk/client-ec2';
+import {
+  DeleteDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSubnetGroupsCommand,
+  type DBInstance,
+  type DeleteDBInstanceCommandInput,
+  type RDSClient,
+  type Tag,
+} from '@aws-sdk/client-rds';
+import { DATABASE_PORT } from '../config/environments';
+import { awsCall, awsError } from './aws';
+import type { CliDeps } from './context';
+import { CliError, ExitCode, unavailableError, usageError } from './exit-codes';
+import type { Reporter } from './output';
+import { pollUntil, type PollState } from './wait';
+
+/** The tag every drill resource carries, valued with the drill's identifier. */
+export const DRILL_TAG = 'accessweaver-rds:restore-drill';
+
+/** One drill: its identifier (instance and security group name) and the prefix reserved for drills. */
+export interface Drill {
+  readonly identifier: string;
+  readonly prefix: string;
+  readonly project: string;
+  readonly env: string;
+}
+
+export function drillTags(drill: Drill): Tag[] {
+  return [
+    { Key: 'Project', Value: drill.project },
+    { Key: 'Environment', Value: drill.env },
+    { Key: 'Purpose', Value: 'restore-drill' },
+    { Key: 'CreatedBy', Value: 'accessweaver-rds' },
+    { Key: DRILL_TAG, Value: drill.identifier },
+  ];
+}
+
+/** True only for the drill's own resource: its exact name under the drill prefix, and the drill tag. */
+export function isOwnDrillResource(
+  drill: Drill,
+  name: string | undefined,
+  tags: readonly (Tag | Ec2Tag)[] | undefined,
+): boolean {
+  return (
+    name === drill.identifier &&
+    drill.identifier.startsWith(drill.prefix) &&
+    (tags ?? []).some((tag) => tag.Key === DRILL_TAG && tag.Value === drill.identifier)
+  );
+}
+
+function refuse(what: string, drill: Drill): CliError {
+  return new CliError(
+    `Refusing to delete ${what}: it is not this drill's own resource (name ${drill.identifier} under ${drill.prefix} ` +
+      `with tag ${DRILL_TAG}=${drill.identifier}). Nothing was deleted; check it by hand.`,
+    ExitCode.Refused,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Where to restore from
+
+export interface RecoveryPoint {
+  /** The RDS snapshot ARN AWS Backup created (restorable with RestoreDBInstanceFromDBSnapshot). */
+  readonly arn: string;
+  readonly created: Date;
+  readonly vault: string;
+}
+
+/**
+ * The newest completed snapshot recovery point of the primary in a vault. Copies in a DR vault keep the source's
+ * resource ARN, so the primary is matched by its identifier, which works in either region.
+ */
+export async function latestRecoveryPoint(
+  backup: BackupClient,
+  vault: string,
+  primaryIdentifier: string,
+): Promise<RecoveryPoint> {
+  let latest: RecoveryPoint | undefined;
+  try {
+    for await (const page of paginateListRecoveryPointsByBackupVault(
+      { client: backup },
+      { BackupVaultName: vault, ByResourceType: 'RDS' },
+    )) {
+      for (const point of page.RecoveryPoints ?? []) {
+        const snapshot = point.RecoveryPointArn?.includes(':snapshot:') === true;
+        if (!snapshot || point.Status !== 'COMPLETED' || point.CreationDate === undefined) continue;
+        if (!point.ResourceArn?.endsWith(`:db:${primaryIdentifier}`)) continue;
+        if (latest === undefined || point.CreationDate > latest.created) {
+          latest = { arn: point.RecoveryPointArn ?? '', created: point.CreationDate, vault };
+        }
+      }
+    }
+  } catch (error) {
+    throw awsError(error, `ListRecoveryPointsByBackupVault ${vault}`);
+  }
+  if (latest === undefined) {
+    throw unavailableError(`Vault ${vault} holds no completed snapshot recovery point of ${primaryIdentifier}.`);
+  }
+  return latest;
+}
+
+/** The VPC of a DB subnet group: the drill's security group must live there. */
+export async function subnetGroupVpc(rds: RDSClient, subnetGroup: string): Promise<string> {
+  const output = await awsCall(`DescribeDBSubnetGroups ${subnetGroup}`, () =>
+    rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: subnetGroup })),
+  );
+  const vpc = output.DBSubnetGroups?.[0]?.VpcId;
+  if (vpc === undefined) throw unavailableError(`DB subnet group ${subnetGroup} not found (give --subnet-group).`);
+  return vpc;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The security group that admits only the drill
+
+/** `sg-...` (the drill runs with that group, e.g. an ECS task) or an IPv4 CIDR (a runner's address). */
+export function parseAllowFrom(value: string): { readonly securityGroup: string } | { readonly cidr: string } {
+  if (/^sg-[0-9a-f]{8,17}$/.test(value)) return { securityGroup: value };
+  if (/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(value)) return { cidr: value };
+  throw usageError(`--allow-from '${value}' is neither a security group ID (sg-...) nor an IPv4 CIDR (10.0.1.15/32).`);
+}
+
+export interface SecurityGroupInputs {
+  readonly create: CreateSecurityGroupCommandInput;
+  /** Without a group ID yet: the one CreateSecurityGroup returns goes in. */
+  readonly revokeEgress: Omit<RevokeSecurityGroupEgressCommandInput, 'GroupId'>;
+  readonly ingress: Omit<AuthorizeSecurityGroupIngressCommandInput, 'GroupId'>;
+}
+
+export function securityGroupInputs(drill: Drill, vpcId: string, allowFrom: string): SecurityGroupInputs {
+  const source = parseAllowFrom(allowFrom);
+  const description = `restore drill ${drill.identifier}`;
+  return {
+    create: {
+      GroupName: drill.identifier,
+      Description: `Admits only restore drill ${drill.identifier} to its temporary instance`,
+      VpcId: vpcId,
+      TagSpecifications: [{ ResourceType: 'security-group', Tags: drillTags(drill) }],
+    },
+    // A new group allows all egress; the restored database needs none.
+    revokeEgress: { IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
+    ingress: {
+      IpPermissions: [
+        {
+          IpProtocol: 'tcp',
+          FromPort: DATABASE_PORT,
+          ToPort: DATABASE_PORT,
+          ...('securityGroup' in source
+            ? { UserIdGroupPairs: [{ GroupId: source.securityGroup, Description: description }] }
+            : { IpRanges: [{ CidrIp: source.cidr, Description: description }] }),
+        },
+      ],
+    },
+  };
+}
+
+/** Creates the group and returns its ID as soon as it exists, so cleanup can remove it whatever fails next. */
+export async function createSecurityGroup(
+  ec2: EC2Client,
+  inputs: SecurityGroupInputs,
+  created: (groupId: string) => void,
+): Promise<string> {
+  const name = inputs.create.GroupName ?? '';
+  const output = await awsCall(`CreateSecurityGroup ${name}`, () =>
+    ec2.send(new CreateSecurityGroupCommand(inputs.create)),
+  );
+  const groupId = output.GroupId ?? '';
+  created(groupId);
+  await awsCall(`RevokeSecurityGroupEgress ${groupId}`, () =>
+    ec2.send(new RevokeSecurityGroupEgressCommand({ GroupId: groupId, ...inputs.revokeEgress })),
+  );
+  await awsCall(`AuthorizeSecurityGroupIngress ${groupId}`, () =>
+    ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, ...inputs.ingress })),
+  );
+  return groupId;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cleanup
+
+export function deleteInstanceInput(drill: Drill): DeleteDBInstanceCommandInput {
+  return { DBInstanceIdentifier: drill.identifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true };
+}
+
+const isNotFound = (error: unknown) => (error as { name?: string }).name?.startsWith('DBInstanceNotFound') === true;
+const isInvalidState = (error: unknown) => (error as { name?: string }).name === 'InvalidDBInstanceStateFault';
+
+async function describeDrillInstance(rds: RDSClient, drill: Drill): Promise<DBInstance | undefined> {
+  try {
+    const output = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: drill.identifier }));
+    return output.DBInstances?.[0];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw awsError(error, `DescribeDBInstances ${drill.identifier}`);
+  }
+}
+
+/**
+ * Deletes the temporary instance (no final snapshot) and waits until it is gone. An instance still being created
+ * is retried until RDS accepts the deletion. `requested` says whether RDS acknowledged the restore: only then can
+ * a not-yet-visible instance still appear.
+ */
+export async function deleteDrillInstance(
+  rds: RDSClient,
+  drill: Drill,
+  options: {
+    readonly requested: boolean;
+    readonly deps: CliDeps;
+    readonly reporter: Reporter;
+    readonly timeoutMinutes: number;
+  },
+): Promise<'deleted' | 'never created'> {
+  let seen = false;
+  let unseenPolls = 0;
+  await pollUntil<null>({
+    label: `${drill.identifier} deleted`,
+    clock: options.deps.clock,
+    intervalMs: options.deps.pollIntervalMs,
+    timeoutMs: options.timeoutMinutes * 60_000,
+    progress: (line) => options.reporter.progress(line),
+    followUp: `Delete it by hand: aws rds delete-db-instance --db-instance-identifier ${drill.identifier} --skip-final-snapshot`,
+    check: async (): Promise<PollState<null>> => {
+      const instance = await describeDrillInstance(rds, drill);
+      if (instance === undefined) {
+        // A requested restore can take a poll or two to become visible; give it three before calling it absent.
+        unseenPolls += 1;
+        if (seen || !options.requested || unseenPolls > 3) return { kind: 'done', status: 'gone', value: null };
+        return { kind: 'pending', status: 'not visible yet' };
+      }
+      seen = true;
+      if (!isOwnDrillResource(drill, instance.DBInstanceIdentifier, instance.TagList)) {
+        throw refuse(`DB instance ${instance.DBInstanceIdentifier ?? drill.identifier}`, drill);
+      }
+      const status = instance.DBInstanceStatus ?? 'unknown';
+      if (status === 'deleting') return { kind: 'pending', status };
+      try {
+        await rds.send(new DeleteDBInstanceCommand(deleteInstanceInput(drill)));
+        return { kind: 'pending', status: 'deleting' };
+      } catch (error) {
+        if (isInvalidState(error)) return { kind: 'pending', status: `${status}, deletion not accepted yet` };
+        if (isNotFound(error)) return { kind: 'done', status: 'gone', value: null };
+        throw awsError(error, `DeleteDBInstance ${drill.identifier}`);
+      }
+    },
+  });
+  return seen ? 'deleted' : 'never created';
+}
+
+/** Deletes the drill's group once its instance is gone (its network interfaces can take a minute to go). */
+export async function deleteDrillSecurityGroup(
+  ec2: EC2Client,
+  groupId: string,
+  drill: Drill,
+  options: { readonly deps: CliDeps; readonly reporter: Reporter; readonly timeoutMinutes: number },
+): Promise<void> {
+  const described = await awsCall(`DescribeSecurityGroups ${groupId}`, () =>
+    ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })),
+  );
+  const group = described.SecurityGroups?.[0];
+  if (group === undefined || !isOwnDrillResource(drill, group.GroupName, group.Tags)) {
+    throw refuse(`security group ${groupId}`, drill);
+  }
+  await pollUntil<null>({
+    label: `security group ${groupId} deleted`,
+    clock: options.deps.clock,
+    intervalMs: options.deps.pollIntervalMs,
+    timeoutMs: options.timeoutMinutes * 60_000,
+    progress: (line) => options.reporter.progress(line),
+    followUp: `Delete it by hand: aws ec2 delete-security-group --group-id ${groupId}`,
+    check: async (): Promise<PollState<null>> => {
+      try {
+        await ec2.send(new DeleteSecurityGroupCommand({ GroupId: groupId }));
+        return { kind: 'done', status: 'deleted', value: null };
+      } catch (error) {
+        if ((error as { name?: string }).name === 'DependencyViolation')
+          return { kind: 'pending', status: 'still in use' };
+        throw awsError(error, `DeleteSecurityGroup ${groupId}`);
+      }
+    },
+  });
+}
