@@ -93,7 +93,7 @@ async function resolveSource(
   }
   if (primary === undefined)
     throw usageError('A point-in-time drill needs the primary (do not combine with --from-region).');
-  const time = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime);
+  const time = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime, now);
   checkRecoveryWindow(primary, time, now);
   return { kind: 'point-in-time', time, pointTime: time ?? primary.LatestRestorableTime };
 }
@@ -155,6 +155,8 @@ async function prepare(options: RestoreDrillOptions, deps: CliDeps): Promise<Pre
     );
   }
   const startedAt = deps.clock.now();
+  // A malformed or future time is refused before any AWS call.
+  if (options.restoreTime !== undefined) parseRestoreTime(options.restoreTime, startedAt);
   const region = options.fromRegion ?? options.region;
   const clients = deps.aws(region);
   const drill: Drill = {

@@ -660,6 +660,26 @@ describe('restore-drill: input checks', () => {
     expect(allCalls()).toEqual([]);
   });
 
+  test('a future --restore-time is refused before any AWS call', async () => {
+    const result = await runCli(drill('--restore-time', '2026-03-14T03:00:00Z'), { database: tools() });
+    expect(result.code).toBe(2);
+    expect(allCalls()).toEqual([]);
+  });
+
+  test('--restore-time restores that point; its age is not judged against the RPO', async () => {
+    const result = await runCli(drill('--restore-time', '2026-03-14T01:00:00Z', '--json'), { database: tools() });
+    const [, input] = sent(rdsMock).find(([name]) => name === 'RestoreDBInstanceToPointInTimeCommand') ?? [];
+    expect(input).toMatchObject({ RestoreTime: new Date('2026-03-14T01:00:00Z') });
+    expect(input).not.toHaveProperty('UseLatestRestorableTime');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).rpo).toEqual({
+      objectiveMinutes: 15,
+      pointTime: '2026-03-14T01:00:00.000Z',
+      pointAgeSeconds: null,
+      met: null,
+    });
+  });
+
   test('requires --allow-from', async () => {
     const result = await runCli(['restore-drill', '--env', 'prod', '--yes', '--ca-bundle', caBundle]);
     expect(result.code).toBe(2);
