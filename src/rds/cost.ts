@@ -86,7 +86,11 @@ function performanceInsightsLine(d: DatabaseSizing): CostLine {
   const item = 'Performance Insights';
   if (days === null) return { item, usd: 0, detail: 'off' };
   if (days <= 7) return { item, usd: 0, detail: '7 days, free' };
-  return { item, usd: null, detail: `${days} days on ${d.replicaCount + 1} instance(s): not in the price list` };
+  return {
+    item,
+    usd: null,
+    detail: `${days} days on ${d.replicaCount + 1} instances: per vCPU and month of retention, not in the price list`,
+  };
 }
 
 /** The monthly cost lines of one environment's sizing. */

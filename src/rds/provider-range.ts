@@ -11,6 +11,8 @@
 export const CHECKED_AWS_5 = '5.100.0';
 /** The 6.x release checked: schema comparison only (no 6.x provider binary is available offline). */
 export const CHECKED_AWS_6 = '6.25.0';
+/** The hashicorp/random release checked (schema comparison against `@cdktf/provider-random`). */
+export const CHECKED_RANDOM = '3.7.2';
 
 /**
  * From the checked 5.x release to the end of the 6.x line: within a major version the provider only adds
@@ -65,6 +67,6 @@ ${notes}
 
 Within a major version the provider removes no argument, so the check at ${CHECKED_AWS_5} covers the 5.x releases
 from it on; older 5.x releases were not checked, and the range refuses them. \`hashicorp/random ~> 3.6\` is
-checked the same way against \`@cdktf/provider-random\` (3.7.2).
+checked the same way against \`@cdktf/provider-random\` (${CHECKED_RANDOM}).
 `;
 }
