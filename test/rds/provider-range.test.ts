@@ -95,11 +95,12 @@ describe('provider range of modules/rds', () => {
     });
   });
 
-  test('the check reports an unknown type, argument, nested argument and attribute, and reads map keys as values', () => {
+  test('the check reports an unknown type, argument, nested or dynamic-block argument and attribute; map keys are values', () => {
     const document = {
       resource: {
         aws_db_parameter_group: {
           p: { name: 'x', tags: { AnyKey: 'v' }, parameter: [{ name: 'a', bogus_nested: 1 }] },
+          q: { dynamic: { parameter: { for_each: '${var.p}', content: { value: 'v', bogus_dynamic: 1 } } } },
         },
         aws_db_instance: { i: { storage_type: 'gp3', bogus_top: true, lifecycle: { ignore_changes: ['tags'] } } },
         aws_made_up: { m: { anything: 1 } },
@@ -109,6 +110,7 @@ describe('provider range of modules/rds', () => {
     };
     expect(missingArguments(usesOf(aws6, document), aws6)).toEqual([
       'resource.aws_db_instance.bogus_top',
+      'resource.aws_db_parameter_group.parameter.bogus_dynamic',
       'resource.aws_db_parameter_group.parameter.bogus_nested',
       'resource.aws_made_up (no such type)',
     ]);

@@ -118,9 +118,19 @@ export interface AttributeReference {
 
 const useKey = (u: ArgumentUse) => `${u.kind}.${u.type}.${u.path.join('.')}`;
 
+/** `dynamic "x" { content { ... } }` in JSON syntax, as the blocks `x` it generates. */
+function expandDynamic(body: any): [string, any][] {
+  const { dynamic, ...rest } = body;
+  const generated = Object.entries<any>(dynamic ?? {}).map(([name, spec]): [string, any] => [
+    name,
+    (Array.isArray(spec) ? spec : [spec]).map((s) => s.content ?? {}),
+  ]);
+  return [...Object.entries<any>(rest), ...generated];
+}
+
 function blockUses(kind: ArgumentUse['kind'], type: string, prefix: string[], body: any, schema?: BlockSchema) {
   const uses: ArgumentUse[] = [];
-  for (const [key, value] of Object.entries<any>(body)) {
+  for (const [key, value] of expandDynamic(body)) {
     if (prefix.length === 0 && META_ARGUMENTS.has(key)) continue;
     const argPath = [...prefix, key];
     uses.push({ kind, type, path: argPath });
