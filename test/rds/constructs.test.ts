@@ -150,7 +150,22 @@ describe('DatabaseEncryption', () => {
   test('the key is usable by other principals only through RDS and Secrets Manager', () => {
     const statements = JSON.parse(synth).data.aws_iam_policy_document.rds_key_policy.statement;
     const viaService = statements.find((s: any) => s.sid === 'UseThroughRdsAndSecretsManagerOnly');
-    expect(viaService.condition.map((c: any) => c.variable)).toEqual(['kms:CallerAccount', 'kms:ViaService']);
+    expect(viaService.condition).toEqual([
+      {
+        test: 'StringEquals',
+        variable: 'kms:CallerAccount',
+        values: ['${data.aws_caller_identity.current.account_id}'],
+      },
+      {
+        test: 'StringEquals',
+        variable: 'kms:ViaService',
+        values: [
+          'rds.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}',
+          'secretsmanager.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}',
+        ],
+      },
+    ]);
+    expect(viaService.principals).toEqual([{ type: 'AWS', identifiers: ['*'] }]);
   });
 });
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { ENVIRONMENT_CONFIGS } from '../../src/config/environments';
-import { DATABASE_PARAMETERS } from '../../src/rds/parameters';
+import { Client } from 'pg';
 import { moduleFiles, synthesizeModuleDocument } from '../../src/rds/emit';
 import { MODULE_OUTPUTS, MODULE_VARIABLES } from '../../src/rds/module-stack';
+import { adminUrl } from '../support/database';
 
 const MODULE_DIR = path.resolve(__dirname, '../../modules/rds');
 const doc = synthesizeModuleDocument();
@@ -118,53 +118,77 @@ describe('the emitted module', () => {
     expect(resource('aws_db_instance', 'replica').count).toBe('${local.config.replica_count}');
   });
 
+  // Literal values, not the table they are generated from: a changed value must fail here until the test is changed
+  // with it, on purpose.
   test('emits the sizing table as local.instance_configs, selected by the environment', () => {
-    const configs = doc.locals.instance_configs;
-    expect(configs.dev).toMatchObject({
-      instance_class: 'db.t3.micro',
-      allocated_storage: 20,
-      max_allocated_storage: 100,
-      storage_type: 'gp3',
-      iops: null,
-      multi_az: false,
-      backup_retention: 1,
-      replica_count: 0,
-      monitoring_interval: 0,
-      performance_insights_retention: null,
-    });
-    expect(configs.staging).toMatchObject({
-      instance_class: 'db.t3.small',
-      allocated_storage: 100,
-      max_allocated_storage: 500,
-      storage_type: 'gp3',
-      multi_az: true,
-      backup_retention: 7,
-      replica_count: 1,
-      monitoring_interval: 60,
-      performance_insights_retention: 7,
-    });
-    expect(configs.prod).toMatchObject({
-      instance_class: 'db.r6g.large',
-      allocated_storage: 500,
-      max_allocated_storage: 2000,
-      storage_type: 'gp3',
-      iops: null,
-      multi_az: true,
-      backup_retention: 30,
-      replica_count: 2,
-      monitoring_interval: 60,
-      performance_insights_retention: 731,
-      deletion_protection: true,
+    expect(doc.locals.instance_configs).toEqual({
+      dev: {
+        instance_class: 'db.t3.micro',
+        instance_memory_gib: 1,
+        allocated_storage: 20,
+        max_allocated_storage: 100,
+        storage_type: 'gp3',
+        iops: null,
+        multi_az: false,
+        backup_retention: 1,
+        replica_count: 0,
+        monitoring_interval: 0,
+        performance_insights_retention: null,
+        deletion_protection: false,
+        max_connections: 100,
+        secret_recovery_window_days: 0,
+        rotate_credentials: false,
+        cpu_alarm_threshold: 90,
+        connections_alarm_threshold: 80,
+      },
+      staging: {
+        instance_class: 'db.t3.small',
+        instance_memory_gib: 2,
+        allocated_storage: 100,
+        max_allocated_storage: 500,
+        storage_type: 'gp3',
+        iops: null,
+        multi_az: true,
+        backup_retention: 7,
+        replica_count: 1,
+        monitoring_interval: 60,
+        performance_insights_retention: 7,
+        deletion_protection: false,
+        max_connections: 100,
+        secret_recovery_window_days: 0,
+        rotate_credentials: false,
+        cpu_alarm_threshold: 90,
+        connections_alarm_threshold: 80,
+      },
+      prod: {
+        instance_class: 'db.r6g.large',
+        instance_memory_gib: 16,
+        allocated_storage: 500,
+        max_allocated_storage: 2000,
+        storage_type: 'gp3',
+        iops: null,
+        multi_az: true,
+        backup_retention: 30,
+        replica_count: 2,
+        monitoring_interval: 60,
+        performance_insights_retention: 731,
+        deletion_protection: true,
+        max_connections: 200,
+        secret_recovery_window_days: 30,
+        rotate_credentials: true,
+        cpu_alarm_threshold: 80,
+        connections_alarm_threshold: 150,
+      },
     });
     expect(doc.locals.config).toBe('${local.instance_configs[local.environment]}');
     expect(doc.locals.environment).toBe('${var.environment}');
   });
 
-  test('takes every sizing value from the table in src/config, nowhere else', () => {
-    expect(doc.locals.instance_configs.prod.instance_class).toBe(ENVIRONMENT_CONFIGS.prod.database.instanceClass);
+  test('the primary reads its sizing from local.config, never a literal class or an environment test', () => {
     const primary = JSON.stringify(resource('aws_db_instance', 'main'));
     expect(primary).not.toMatch(/db\.(t3|r6g)\./);
     expect(primary).not.toMatch(/var\.environment\s*==/);
+    expect(resource('aws_db_instance', 'main').instance_class).toBe('${local.config.instance_class}');
   });
 });
 
@@ -340,11 +364,35 @@ test('the README lists every input and output', () => {
   for (const o of MODULE_OUTPUTS) expect(readme).toContain(`| \`${o.name}\` |`);
 });
 
-test('every static parameter in the list is marked for reboot (the list has no unmarked static ones)', () => {
-  const staticParameters = ['shared_preload_libraries', 'max_connections', 'shared_buffers', 'wal_buffers'];
-  expect(
-    DATABASE_PARAMETERS.filter((p) => p.applyMethod === 'pending-reboot')
-      .map((p) => p.name)
-      .sort(),
-  ).toEqual(staticParameters.sort());
+// RDS rejects a parameter group that applies a static parameter immediately, so the split must follow PostgreSQL's own
+// contexts: the test server says which settings need a restart (context 'postmaster'), not a list kept by hand.
+describe('apply methods follow PostgreSQL 15', () => {
+  /** Parameters RDS adds to PostgreSQL; they are dynamic on RDS and unknown to a plain server. */
+  const RDS_ONLY = ['rds.force_ssl'];
+  let contexts: Map<string, string>;
+
+  beforeAll(async () => {
+    const client = new Client({ connectionString: adminUrl() });
+    await client.connect();
+    try {
+      await client.query("LOAD 'auto_explain'"); // its settings exist once the library is loaded
+      const { rows } = await client.query<{ name: string; context: string }>('SELECT name, context FROM pg_settings');
+      contexts = new Map(rows.map((row) => [row.name, row.context]));
+    } finally {
+      await client.end();
+    }
+  });
+
+  test("every parameter of the group is a PostgreSQL setting, or one of RDS's own", () => {
+    const names = resource('aws_db_parameter_group', 'main').parameter.map((p: any) => p.name);
+    expect(names.filter((name: string) => !contexts.has(name) && !RDS_ONLY.includes(name))).toEqual([]);
+  });
+
+  test("exactly the parameters of context 'postmaster' apply at the next reboot", () => {
+    const methods = resource('aws_db_parameter_group', 'main')
+      .parameter.filter((p: any) => !RDS_ONLY.includes(p.name))
+      .map((p: any) => ({ name: p.name, context: contexts.get(p.name), reboot: p.apply_method === 'pending-reboot' }));
+    expect(methods).toEqual(methods.map((m: any) => ({ ...m, reboot: m.context === 'postmaster' })));
+    expect(methods.filter((m: any) => m.reboot).length).toBeGreaterThan(0);
+  });
 });

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ENVIRONMENTS, EnvironmentName } from '../../src/config/environments';
 import { exampleNetwork } from '../../src/rds/emit';
-import { AwsStandIn, providerOverride, startAwsStandIn } from '../support/aws-stand-in';
+import { AwsStandIn, providerOverride, STAND_IN_ACCOUNT, startAwsStandIn } from '../support/aws-stand-in';
 import { describeWithTerraform, offlineModuleCopy, terraform, terraformOk } from '../support/terraform';
 
 const MODULE_DIR = path.resolve(__dirname, '../../modules/rds');
@@ -23,7 +23,97 @@ jest.setTimeout(10 * 60 * 1000);
 interface PlannedChange {
   address: string;
   after: Record<string, any>;
+  /** The references of each argument as written in the module (values a plan cannot know yet, such as IDs). */
+  references: Record<string, string[]>;
 }
+
+/** Values each environment's plan must resolve, written out: the environment table is what is under test. */
+const PLANNED: Record<
+  Env,
+  { maxConnections: string; secretRecoveryWindowDays: number; alarmThresholds: Record<string, number>; rules: string[] }
+> = {
+  dev: {
+    maxConnections: '100',
+    secretRecoveryWindowDays: 0,
+    alarmThresholds: {
+      high_connections: 80,
+      high_cpu: 90,
+      high_disk_queue_depth: 20,
+      high_read_latency: 0.02,
+      high_write_latency: 0.02,
+      low_free_storage: 2147483648, // 10% of 20 GiB
+      low_freeable_memory: 107374182.4, // 10% of 1 GiB
+    },
+    rules: [
+      'egress rds_client_to_rds: rds_client tcp 5432-5432 to aws_security_group.rds',
+      'ingress rds_from_allowed[0]: rds tcp 5432-5432 from sg-010e0000000000000',
+      'ingress rds_from_clients: rds tcp 5432-5432 from aws_security_group.rds_client',
+    ],
+  },
+  staging: {
+    maxConnections: '100',
+    secretRecoveryWindowDays: 0,
+    alarmThresholds: {
+      high_connections: 80,
+      high_cpu: 90,
+      high_disk_queue_depth: 20,
+      high_read_latency: 0.02,
+      high_write_latency: 0.02,
+      low_free_storage: 10737418240, // 10% of 100 GiB
+      low_freeable_memory: 214748364.8, // 10% of 2 GiB
+      'replica_lag[0]': 60,
+    },
+    rules: [
+      'egress rds_client_to_rds: rds_client tcp 5432-5432 to aws_security_group.rds',
+      'ingress rds_from_allowed[0]: rds tcp 5432-5432 from sg-020e0000000000000',
+      'ingress rds_from_clients: rds tcp 5432-5432 from aws_security_group.rds_client',
+    ],
+  },
+  prod: {
+    maxConnections: '200',
+    secretRecoveryWindowDays: 30,
+    alarmThresholds: {
+      high_connections: 150,
+      high_cpu: 80,
+      high_disk_queue_depth: 20,
+      high_read_latency: 0.02,
+      high_write_latency: 0.02,
+      low_free_storage: 53687091200, // 10% of 500 GiB
+      low_freeable_memory: 1717986918.4, // 10% of 16 GiB
+      'replica_lag[0]': 60,
+      'replica_lag[1]': 60,
+    },
+    rules: [
+      'egress rds_client_to_rds: rds_client tcp 5432-5432 to aws_security_group.rds',
+      'egress rotation_to_rds[0]: rotation tcp 5432-5432 to aws_security_group.rds',
+      'egress rotation_to_secrets_manager[0]: rotation tcp 443-443 to 0.0.0.0/0',
+      'ingress rds_from_allowed[0]: rds tcp 5432-5432 from sg-030e0000000000000',
+      'ingress rds_from_clients: rds tcp 5432-5432 from aws_security_group.rds_client',
+      'ingress rds_from_rotation[0]: rds tcp 5432-5432 from aws_security_group.rotation',
+    ],
+  },
+};
+
+/** Every parameter of the group, as each plan must resolve it (only max_connections differs by environment). */
+const plannedParameters = (maxConnections: string) => [
+  { name: 'auto_explain.log_min_duration', value: '1000', apply_method: 'immediate' },
+  { name: 'checkpoint_completion_target', value: '0.9', apply_method: 'immediate' },
+  { name: 'default_statistics_target', value: '100', apply_method: 'immediate' },
+  { name: 'effective_cache_size', value: '{DBInstanceClassMemory*3/32768}', apply_method: 'immediate' },
+  { name: 'log_min_duration_statement', value: '1000', apply_method: 'immediate' },
+  { name: 'log_statement', value: 'mod', apply_method: 'immediate' },
+  {
+    name: 'maintenance_work_mem',
+    value: 'GREATEST({DBInstanceClassMemory/63963136*1024},65536)',
+    apply_method: 'immediate',
+  },
+  { name: 'max_connections', value: maxConnections, apply_method: 'pending-reboot' },
+  { name: 'rds.force_ssl', value: '1', apply_method: 'immediate' },
+  { name: 'row_security', value: 'on', apply_method: 'immediate' },
+  { name: 'shared_buffers', value: '{DBInstanceClassMemory/32768}', apply_method: 'pending-reboot' },
+  { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain', apply_method: 'pending-reboot' },
+  { name: 'wal_buffers', value: '2048', apply_method: 'pending-reboot' },
+];
 
 describeWithTerraform('modules/rds with terraform', () => {
   let workdir: string;
@@ -57,7 +147,16 @@ describeWithTerraform('modules/rds with terraform', () => {
   async function plan(dir: string): Promise<PlannedChange[]> {
     await terraformOk(dir, ['plan', '-input=false', '-out=plan.bin']);
     const shown = JSON.parse(await terraformOk(dir, ['show', '-json', 'plan.bin']));
-    return shown.resource_changes.map((rc: any) => ({ address: rc.address, after: rc.change.after ?? {} }));
+    const written = new Map<string, Record<string, { references?: string[] }>>(
+      shown.configuration.root_module.module_calls.rds.module.resources.map((r: any) => [r.address, r.expressions]),
+    );
+    return shown.resource_changes.map((rc: any) => {
+      const expressions = written.get(rc.address.replace(/^module\.rds\./, '').replace(/\[\d+\]$/, '')) ?? {};
+      const references = Object.fromEntries(
+        Object.entries(expressions).map(([argument, expression]) => [argument, expression.references ?? []]),
+      );
+      return { address: rc.address, after: rc.change.after ?? {}, references };
+    });
   }
 
   const find = (changes: PlannedChange[], address: string) => {
@@ -167,6 +266,59 @@ describeWithTerraform('modules/rds with terraform', () => {
     test('credential rotation only in prod', () => {
       const rotations = changes.filter((c) => c.address.includes('aws_secretsmanager_secret_rotation'));
       expect(rotations).toHaveLength(env === 'prod' ? 2 : 0);
+    });
+
+    test('the parameter group: every value, and max_connections from the table', () => {
+      const parameters = find(changes, 'module.rds.aws_db_parameter_group.main').parameter;
+      expect([...parameters].sort((a: any, b: any) => a.name.localeCompare(b.name))).toEqual(
+        plannedParameters(PLANNED[env].maxConnections),
+      );
+    });
+
+    test('both credential secrets stay recoverable for the recovery window of the table', () => {
+      expect(
+        ['app_credentials', 'readonly_credentials'].map(
+          (name) => find(changes, `module.rds.aws_secretsmanager_secret.${name}`).recovery_window_in_days,
+        ),
+      ).toEqual([PLANNED[env].secretRecoveryWindowDays, PLANNED[env].secretRecoveryWindowDays]);
+    });
+
+    test('every alarm threshold', () => {
+      const prefix = 'module.rds.aws_cloudwatch_metric_alarm.';
+      const alarms = changes.filter((c) => c.address.startsWith(prefix));
+      expect(Object.fromEntries(alarms.map((c) => [c.address.slice(prefix.length), c.after.threshold]))).toEqual(
+        PLANNED[env].alarmThresholds,
+      );
+    });
+
+    // A group created by the plan has no ID yet: a rule names it by the reference the module writes.
+    test('every security-group rule: group, protocol, ports and peer', () => {
+      const group = (change: PlannedChange, argument: string) =>
+        change.after[argument] ?? change.references[argument]?.[1]?.replace(/\[\d+\]$/, '');
+      const rules = changes
+        .map((c) => ({ c, match: /^module\.rds\.aws_vpc_security_group_(ingress|egress)_rule\.(.+)$/.exec(c.address) }))
+        .filter(({ match }) => match)
+        .map(({ c, match }) => {
+          const [, direction, name] = match!;
+          const peer = c.after.cidr_ipv4 ?? group(c, 'referenced_security_group_id');
+          const owner = group(c, 'security_group_id').replace(/^aws_security_group\./, '');
+          const { ip_protocol, from_port, to_port } = c.after;
+          const toOrFrom = direction === 'ingress' ? 'from' : 'to';
+          return `${direction} ${name}: ${owner} ${ip_protocol} ${from_port}-${to_port} ${toOrFrom} ${peer}`;
+        });
+      expect(rules.sort()).toEqual(PLANNED[env].rules);
+      expect(find(changes, 'module.rds.aws_security_group.rds').egress).toEqual([]);
+    });
+
+    test('the key is usable by other principals through RDS and Secrets Manager of the region only', () => {
+      const policy = JSON.parse(find(changes, 'module.rds.aws_kms_key.rds').policy);
+      const statement = policy.Statement.find((s: any) => s.Sid === 'UseThroughRdsAndSecretsManagerOnly');
+      expect(statement.Condition).toEqual({
+        StringEquals: {
+          'kms:CallerAccount': STAND_IN_ACCOUNT,
+          'kms:ViaService': ['rds.eu-west-3.amazonaws.com', 'secretsmanager.eu-west-3.amazonaws.com'],
+        },
+      });
     });
 
     test("the data sources called nothing but the stand-in's two APIs", () => {

@@ -2,58 +2,17 @@
  * `terraform init -backend=false` + `terraform validate` of every synthesized environment stack,
  * offline, with providers from a filesystem mirror (ACCESSWEAVER_TF_MIRROR, default /opt/tf-plugins).
  *
- * A stack whose providers are not all in the mirror cannot be validated (Terraform needs every
- * provider's schema); such a stack is reported skipped with the missing providers named. For the
- * rds stacks, whose module needs hashicorp/random, `terraform get` still proves the module source
- * resolves offline, and the whole stack is validated with the module's random resources stood in.
+ * The rds stacks' module needs hashicorp/random, which the mirror does not hold: `terraform get` proves the module
+ * source resolves offline, and each rds stack is validated with the module's random resources stood in.
  */
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ENVIRONMENTS } from '../../src/config/environments';
 import { addEnvironmentStacks } from '../../src/stacks';
-import { StackKind, stackName } from '../../src/stacks/environment-stack';
-import {
-  mirroredProviders,
-  offlineModuleCopy,
-  PROVIDER_MIRROR,
-  terraform,
-  terraformUnavailableReason,
-} from '../support/terraform';
+import { stackName } from '../../src/stacks/environment-stack';
+import { describeWithTerraform, offlineModuleCopy, terraform } from '../support/terraform';
 import { testApp } from './support';
-
-const unavailable = terraformUnavailableReason();
-const hasTerraform = unavailable === undefined;
-if (!hasTerraform) {
-  console.warn(`SKIPPED terraform validate of the stacks: ${unavailable}`);
-}
-
-/** Providers the emitted RDS module requires, as `namespace/name`. */
-function rdsModuleProviders(): string[] {
-  const versions = JSON.parse(
-    fs.readFileSync(path.resolve(__dirname, '../../modules/rds/versions.tf.json'), 'utf8'),
-  ) as {
-    terraform: { required_providers: Record<string, { source: string }> };
-  };
-  return Object.values(versions.terraform.required_providers).map(({ source }) =>
-    source.replace(/^registry\.terraform\.io\//, ''),
-  );
-}
-
-const mirrored = mirroredProviders();
-// Root stacks use hashicorp/aws and the built-in terraform_remote_state; rds stacks add the module's providers.
-const missing: Record<StackKind, string[]> = {
-  vpc: ['hashicorp/aws'].filter((p) => !mirrored.includes(p)),
-  ecs: ['hashicorp/aws'].filter((p) => !mirrored.includes(p)),
-  rds: [...new Set(['hashicorp/aws', ...rdsModuleProviders()])].filter((p) => !mirrored.includes(p)),
-};
-for (const kind of ['vpc', 'rds', 'ecs'] as const) {
-  if (hasTerraform && missing[kind].length > 0) {
-    console.warn(
-      `terraform validate of the ${kind} stacks is skipped: ${missing[kind].join(', ')} not in the offline provider mirror ${PROVIDER_MIRROR}.`,
-    );
-  }
-}
 
 let workdir: string;
 let stacksDir: string;
@@ -80,12 +39,11 @@ function readJson<T>(file: string): T {
 
 const VALIDATE_TIMEOUT_MS = 120_000;
 
-describe('terraform validate', () => {
+describeWithTerraform('terraform validate', () => {
   for (const environment of ENVIRONMENTS) {
-    for (const kind of ['vpc', 'rds', 'ecs'] as const) {
+    for (const kind of ['vpc', 'ecs'] as const) {
       const name = stackName(kind, environment);
-      const run = hasTerraform && missing[kind].length === 0 ? test : test.skip;
-      run(
+      test(
         `${name} is valid Terraform`,
         async () => {
           const init = await inStack(name, ['init', '-backend=false', '-input=false']);
@@ -101,33 +59,11 @@ describe('terraform validate', () => {
       );
     }
   }
-});
-
-describe('the rds stacks offline', () => {
-  interface ModuleFiles {
-    variables: Record<string, { default?: unknown }>;
-    outputs: string[];
-  }
-
-  function moduleOf(stack: string): { block: Record<string, unknown>; files: ModuleFiles } {
-    const synthesized = readJson<{ module: { rds: Record<string, unknown> } }>(
-      path.join(stacksDir, stack, 'cdk.tf.json'),
-    );
-    const block = synthesized.module.rds;
-    const dir = path.join(stacksDir, stack, block.source as string);
-    return {
-      block,
-      files: {
-        variables: readJson<{ variable: ModuleFiles['variables'] }>(path.join(dir, 'variables.tf.json')).variable,
-        outputs: Object.keys(readJson<{ output: Record<string, unknown> }>(path.join(dir, 'outputs.tf.json')).output),
-      },
-    };
-  }
 
   for (const environment of ENVIRONMENTS) {
     const name = stackName('rds', environment);
 
-    (hasTerraform ? test : test.skip)(
+    test(
       `${name}: terraform resolves the module source without a network`,
       async () => {
         const get = await inStack(name, ['get']);
@@ -140,11 +76,10 @@ describe('the rds stacks offline', () => {
       VALIDATE_TIMEOUT_MS,
     );
 
-    // hashicorp/random is not in the offline mirror, so the stack is validated with the module's random
-    // resources stood in by terraform_data (test/support/terraform.ts); every other line of the module is
-    // validated as emitted.
-    (hasTerraform && missing.vpc.length === 0 ? test : test.skip)(
-      `${name}: is valid Terraform with the whole module, random resources stood in`,
+    // Every line of the module is validated as emitted, except its random resources (stood in by terraform_data,
+    // see test/support/terraform.ts).
+    test(
+      `${name} is valid Terraform with the whole module, random resources stood in`,
       async () => {
         const copy = path.join(workdir, 'offline', name);
         fs.cpSync(path.join(stacksDir, name), copy, { recursive: true });
@@ -157,6 +92,32 @@ describe('the rds stacks offline', () => {
       },
       VALIDATE_TIMEOUT_MS,
     );
+  }
+});
+
+interface ModuleFiles {
+  variables: Record<string, { default?: unknown }>;
+  outputs: string[];
+}
+
+function moduleOf(stack: string): { block: Record<string, unknown>; files: ModuleFiles } {
+  const synthesized = readJson<{ module: { rds: Record<string, unknown> } }>(
+    path.join(stacksDir, stack, 'cdk.tf.json'),
+  );
+  const block = synthesized.module.rds;
+  const dir = path.join(stacksDir, stack, block.source as string);
+  return {
+    block,
+    files: {
+      variables: readJson<{ variable: ModuleFiles['variables'] }>(path.join(dir, 'variables.tf.json')).variable,
+      outputs: Object.keys(readJson<{ output: Record<string, unknown> }>(path.join(dir, 'outputs.tf.json')).output),
+    },
+  };
+}
+
+describe('the rds stacks and the module they call', () => {
+  for (const environment of ENVIRONMENTS) {
+    const name = stackName('rds', environment);
 
     test(`${name}: every module argument is a variable of the module`, () => {
       const { block, files } = moduleOf(name);
@@ -182,7 +143,7 @@ describe('the rds stacks offline', () => {
   }
 });
 
-(hasTerraform ? describe : describe.skip)('the S3 state backend', () => {
+describeWithTerraform('the S3 state backend', () => {
   test(
     'terraform init accepts it, lock file included, and goes on to check the credentials',
     async () => {

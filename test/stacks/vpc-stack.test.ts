@@ -118,9 +118,11 @@ describe('vpc-<env>', () => {
     ]);
   });
 
+  // An aws_default_security_group that declares no rule makes Terraform revoke every rule of the VPC's default group.
   test('empties the default security group', () => {
-    const group = resourcesOf(synthJson(vpcStack('dev')), 'aws_default_security_group')['default-security-group'];
-    expect([group?.ingress, group?.egress]).toEqual([undefined, undefined]);
+    expect(resourcesOf(synthJson(vpcStack('dev')), 'aws_default_security_group')).toEqual({
+      'default-security-group': { vpc_id: '${aws_vpc.vpc.id}', tags: { Name: 'accessweaver-dev-default-deny' } },
+    });
   });
 
   test('outputs vpc_id, vpc_cidr, private_subnet_ids, public_subnet_ids and availability_zones', () => {

@@ -36,14 +36,25 @@ export function terraformUnavailableReason(): string | undefined {
   return undefined;
 }
 
-/** `describe` when Terraform can run, otherwise `describe.skip` with the reason printed once. */
+/**
+ * `describe` when Terraform can run. Otherwise, on a developer's machine, `describe.skip` with the reason printed
+ * once; under CI=true, a single failing test whose message is the reason, so CI cannot go green without them.
+ */
 export function describeWithTerraform(name: string, body: () => void): void {
   const reason = terraformUnavailableReason();
-  if (reason) {
+  if (!reason) {
+    describe(name, body);
+  } else if (process.env.CI === 'true') {
+    describe(name, () => {
+      test('terraform and the provider mirror are available (CI=true)', () => {
+        const error = new Error(`CI=true but the Terraform tests cannot run: ${reason}`);
+        error.stack = error.message; // the reason is the whole message
+        throw error;
+      });
+    });
+  } else {
     console.warn(`SKIPPED "${name}": ${reason}`);
     describe.skip(name, body);
-  } else {
-    describe(name, body);
   }
 }
 
