@@ -1,0 +1,257 @@
+/**
+ * The mutations `npm run mutants` applies, one at a time, to a scratch copy of the repository. Each names a
+ * behaviour a test claims to prove; the mutation breaks that behaviour and at least one of `suites` must fail.
+ *
+ * `search` is exact text that must occur once in `file`: when the code moves on, a mutation whose text no longer
+ * matches is reported STALE (a failure) until it is rewritten against today's code.
+ */
+export interface Mutation {
+  /** Short name, shown in the table. */
+  readonly name: string;
+  /** What the mutation breaks, in the project's terms. */
+  readonly breaks: string;
+  /** Repository-relative path of the one file the edits apply to. */
+  readonly file: string;
+  readonly edits: readonly { readonly search: string; readonly replace: string }[];
+  /** Jest suites that must catch it, tried in this order (fastest first); the first failing one is reported. */
+  readonly suites: readonly string[];
+}
+
+const MODULE_SUITES = ['test/rds/module.test.ts', 'test/rds/constructs.test.ts', 'test/rds/terraform.test.ts'];
+const CATALOG_SUITES = ['test/db/catalog.test.ts', 'test/db/isolation.test.ts'];
+
+export const MUTATIONS: readonly Mutation[] = [
+  {
+    name: 'prod-max-connections',
+    breaks: 'prod max_connections 200 -> 5000',
+    file: 'src/config/environments.ts',
+    edits: [{ search: 'maxConnections: 200,', replace: 'maxConnections: 5000,' }],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'prod-secret-recovery-window',
+    breaks: 'prod credential secrets deleted at once (recovery window 30 -> 0 days)',
+    file: 'src/config/environments.ts',
+    edits: [{ search: 'secretRecoveryWindowDays: 30,', replace: 'secretRecoveryWindowDays: 0,' }],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'prod-connections-alarm',
+    breaks: 'prod connections alarm threshold 150 -> 4900',
+    file: 'src/config/environments.ts',
+    edits: [{ search: 'connectionsAlarmThreshold: 150,', replace: 'connectionsAlarmThreshold: 4900,' }],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'kms-via-service-any',
+    breaks: "key policy: kms:ViaService values replaced by '*'",
+    file: 'src/rds/encryption.ts',
+    edits: [
+      {
+        search: `                values: [
+                  \`rds.\${region.name}.\${partition.dnsSuffix}\`,
+                  \`secretsmanager.\${region.name}.\${partition.dnsSuffix}\`,
+                ],`,
+        replace: `                values: ['*'],`,
+      },
+    ],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'static-parameter-unmarked',
+    breaks: 'a static parameter (max_wal_senders) added without pending-reboot',
+    file: 'src/rds/parameters.ts',
+    edits: [
+      {
+        search: "  { name: 'checkpoint_completion_target', value: '0.9' },",
+        replace:
+          "  { name: 'max_wal_senders', value: '10' },\n  { name: 'checkpoint_completion_target', value: '0.9' },",
+      },
+    ],
+    suites: ['test/rds/module.test.ts'],
+  },
+  {
+    name: 'delete-force-ssl',
+    breaks: 'parameter rds.force_ssl deleted',
+    file: 'src/rds/parameters.ts',
+    edits: [{ search: "  { name: 'rds.force_ssl', value: '1' },\n", replace: '' }],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'delete-connections-alarm',
+    breaks: 'the DatabaseConnections alarm deleted',
+    file: 'src/rds/monitoring.ts',
+    edits: [
+      {
+        search: `  {
+    logicalId: 'high_connections',
+    metric: 'DatabaseConnections',
+    comparison: 'GreaterThanThreshold',
+    threshold: config('connectionsAlarmThreshold'),
+    statistic: 'Average',
+    evaluationPeriods: 2,
+    description: 'Connections approaching max_connections',
+  },
+`,
+        replace: '',
+      },
+    ],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'delete-client-egress-rule',
+    breaks: 'the client group egress rule to the database group deleted',
+    file: 'src/rds/network.ts',
+    edits: [
+      {
+        search: `    address(
+      new VpcSecurityGroupEgressRule(this, 'client-to-database', {
+        securityGroupId: this.clientSecurityGroup.id,
+        referencedSecurityGroupId: this.databaseSecurityGroup.id,
+        ipProtocol: 'tcp',
+        fromPort: DATABASE_PORT,
+        toPort: DATABASE_PORT,
+        description: 'PostgreSQL to the AccessWeaver database',
+      }),
+      'rds_client_to_rds',
+    );
+`,
+        replace: '',
+      },
+    ],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'database-ingress-all-ports',
+    breaks: 'database group admits the client group on every port',
+    file: 'src/rds/network.ts',
+    edits: [
+      {
+        search: `        fromPort: DATABASE_PORT,
+        toPort: DATABASE_PORT,
+        description: 'PostgreSQL from the client security group',`,
+        replace: `        fromPort: 0,
+        toPort: 65535,
+        description: 'PostgreSQL from the client security group',`,
+      },
+    ],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'delete-vpc-default-security-group',
+    breaks: "the VPC's default security group is no longer emptied",
+    file: 'src/stacks/vpc-stack.ts',
+    edits: [
+      {
+        search: `    new DefaultSecurityGroup(this, 'default-security-group', {
+      vpcId: this.vpc.id,
+      tags: { Name: \`\${name}-default-deny\` },
+    });
+`,
+        replace: '',
+      },
+    ],
+    suites: ['test/stacks/vpc-stack.test.ts'],
+  },
+  {
+    name: 'login-password-in-clear',
+    breaks: 'setLoginPasswords sends the plaintext password instead of its SCRAM verifier',
+    file: 'src/db/logins.ts',
+    edits: [
+      {
+        search: "[APP_LOGIN, scramSha256Verifier(passwords.app, 'app')],",
+        replace: '[APP_LOGIN, passwords.app],',
+      },
+      {
+        search: "[READONLY_LOGIN, scramSha256Verifier(passwords.readonly, 'readonly')],",
+        replace: '[READONLY_LOGIN, passwords.readonly],',
+      },
+    ],
+    suites: ['test/db/logins.test.ts'],
+  },
+  {
+    name: 'login-passwords-without-transaction',
+    breaks: 'setLoginPasswords without BEGIN/COMMIT (one password can change alone)',
+    file: 'src/db/logins.ts',
+    edits: [
+      { search: "    await client.query('BEGIN');\n", replace: '' },
+      { search: "    await client.query('COMMIT');\n", replace: '' },
+    ],
+    suites: ['test/db/logins.test.ts'],
+  },
+  {
+    name: 'tenant-policy-or-true',
+    breaks: 'user_roles tenant policy: USING (... OR true)',
+    file: 'sql/0004_row_level_security.sql',
+    edits: [
+      {
+        search: `CREATE POLICY tenant_isolation_user_roles ON accessweaver.user_roles
+    FOR ALL TO application_role, readonly_role
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))`,
+        replace: `CREATE POLICY tenant_isolation_user_roles ON accessweaver.user_roles
+    FOR ALL TO application_role, readonly_role
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()) OR true)`,
+      },
+    ],
+    suites: CATALOG_SUITES,
+  },
+  {
+    name: 'tenant-policy-with-check-true',
+    breaks: 'users tenant policy: WITH CHECK (true), rows writable into any tenant',
+    file: 'sql/0004_row_level_security.sql',
+    edits: [
+      {
+        search: `CREATE POLICY tenant_isolation_users ON accessweaver.users
+    FOR ALL TO application_role, readonly_role
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
+    WITH CHECK (tenant_id = (SELECT accessweaver.current_tenant_id()));`,
+        replace: `CREATE POLICY tenant_isolation_users ON accessweaver.users
+    FOR ALL TO application_role, readonly_role
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
+    WITH CHECK (true);`,
+      },
+    ],
+    suites: CATALOG_SUITES,
+  },
+  {
+    name: 'delete-tenant-policy-roles',
+    breaks: 'the roles tenant policy deleted',
+    file: 'sql/0004_row_level_security.sql',
+    edits: [
+      {
+        search: `CREATE POLICY tenant_isolation_roles ON accessweaver.roles
+    FOR ALL TO application_role, readonly_role
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
+    WITH CHECK (tenant_id = (SELECT accessweaver.current_tenant_id()));
+`,
+        replace: '',
+      },
+    ],
+    suites: CATALOG_SUITES,
+  },
+  {
+    name: 'delete-force-row-security',
+    breaks: 'FORCE ROW LEVEL SECURITY deleted on user_roles (the owner bypasses the policies)',
+    file: 'sql/0004_row_level_security.sql',
+    edits: [
+      {
+        search: 'ALTER TABLE accessweaver.user_roles ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;',
+        replace: 'ALTER TABLE accessweaver.user_roles ENABLE ROW LEVEL SECURITY;',
+      },
+    ],
+    suites: CATALOG_SUITES,
+  },
+  {
+    name: 'user-roles-key-without-include',
+    breaks: 'user_roles primary key without INCLUDE: no index-only scan of a tenant grants',
+    file: 'sql/0001_schema_and_tables.sql',
+    edits: [
+      {
+        search: `    CONSTRAINT user_roles_pkey PRIMARY KEY (tenant_id, user_id, role_id)
+        INCLUDE (expires_at, granted_at, granted_by),`,
+        replace: '    CONSTRAINT user_roles_pkey PRIMARY KEY (tenant_id, user_id, role_id),',
+      },
+    ],
+    suites: ['test/db/catalog.test.ts'],
+  },
+];
