@@ -80,20 +80,32 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'delete-connections-alarm',
     breaks: 'the DatabaseConnections alarm deleted',
-    file: 'src/rds/monitoring.ts',
+    file: 'src/config/alarms.ts',
     edits: [
       {
         search: `  {
     logicalId: 'high_connections',
     metric: 'DatabaseConnections',
     comparison: 'GreaterThanThreshold',
-    threshold: config('connectionsAlarmThreshold'),
+    threshold: { field: 'connectionsAlarmThreshold' },
     statistic: 'Average',
     evaluationPeriods: 2,
     description: 'Connections approaching max_connections',
   },
 `,
         replace: '',
+      },
+    ],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'free-storage-alarm-1-percent',
+    breaks: 'free-storage alarm at 1% of the allocated storage instead of 10%',
+    file: 'src/config/alarms.ts',
+    edits: [
+      {
+        search: "threshold: { percentOfGiB: 'allocatedStorage', percent: 10 },",
+        replace: "threshold: { percentOfGiB: 'allocatedStorage', percent: 1 },",
       },
     ],
     suites: MODULE_SUITES,
@@ -152,6 +164,19 @@ export const MUTATIONS: readonly Mutation[] = [
       },
     ],
     suites: ['test/stacks/vpc-stack.test.ts'],
+  },
+  {
+    name: 'ecs-decrypt-any-secret',
+    breaks: 'an ECS execution role may decrypt every secret of the key, not only its own',
+    file: 'src/stacks/ecs-service.ts',
+    edits: [
+      {
+        search:
+          "            { test: 'StringEquals', variable: 'kms:EncryptionContext:SecretARN', values: secretArns },\n",
+        replace: '',
+      },
+    ],
+    suites: ['test/stacks/ecs-stack.test.ts'],
   },
   {
     name: 'login-password-in-clear',
@@ -240,6 +265,26 @@ export const MUTATIONS: readonly Mutation[] = [
       },
     ],
     suites: CATALOG_SUITES,
+  },
+  {
+    name: 'readonly-role-can-write',
+    breaks: 'readonly_role granted INSERT, UPDATE, DELETE on the tenant tables',
+    file: 'sql/0003_roles_and_privileges.sql',
+    edits: [
+      {
+        search: 'GRANT SELECT ON accessweaver.users, accessweaver.roles, accessweaver.user_roles TO readonly_role;',
+        replace:
+          'GRANT SELECT, INSERT, UPDATE, DELETE ON accessweaver.users, accessweaver.roles, accessweaver.user_roles TO readonly_role;',
+      },
+    ],
+    suites: ['test/db/isolation.test.ts', 'test/db/catalog.test.ts'],
+  },
+  {
+    name: 'readonly-login-read-write-by-default',
+    breaks: 'accessweaver_readonly no longer starts read-only transactions',
+    file: 'sql/0003_roles_and_privileges.sql',
+    edits: [{ search: 'ALTER ROLE accessweaver_readonly SET default_transaction_read_only = on;', replace: '' }],
+    suites: ['test/db/isolation.test.ts'],
   },
   {
     name: 'user-roles-key-without-include',

@@ -53,6 +53,40 @@ describe('DatabaseNetwork', () => {
     });
   });
 
+  test('every security-group rule: PostgreSQL from the client and allowed groups, to the database group only', () => {
+    const resource = JSON.parse(synth).resource;
+    const rule = (r: any) => [
+      r.security_group_id,
+      r.ip_protocol,
+      r.from_port,
+      r.to_port,
+      r.referenced_security_group_id,
+    ];
+    const rules = (type: string) =>
+      Object.fromEntries(Object.entries<any>(resource[type] ?? {}).map(([name, r]) => [name, rule(r)]));
+    expect({
+      ingress: rules('aws_vpc_security_group_ingress_rule'),
+      egress: rules('aws_vpc_security_group_egress_rule'),
+    }).toEqual({
+      ingress: {
+        rds_from_clients: ['${aws_security_group.rds.id}', 'tcp', 5432, 5432, '${aws_security_group.rds_client.id}'],
+        rds_from_allowed: [
+          '${aws_security_group.rds.id}',
+          'tcp',
+          5432,
+          5432,
+          '${local.allowed_security_groups[count.index]}',
+        ],
+      },
+      egress: {
+        rds_client_to_rds: ['${aws_security_group.rds_client.id}', 'tcp', 5432, 5432, '${aws_security_group.rds.id}'],
+      },
+    });
+    expect(resource.aws_vpc_security_group_ingress_rule.rds_from_allowed.count).toBe(
+      '${length(local.allowed_security_groups)}',
+    );
+  });
+
   test('the network ACL exists only when enabled', () => {
     expect(synth).toHaveResourceWithProperties(NetworkAcl, { count: '${local.enable_network_acl ? 1 : 0}' });
   });
