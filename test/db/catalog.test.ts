@@ -87,8 +87,9 @@ test.each([
   expect(definition).toEqual({ owner: user, config: ['search_path=pg_catalog, pg_temp'], security_definer: true });
 });
 
-// A user_roles policy with an EXISTS against users would run it for every row of every tenant. The primary key leads
-// with tenant_id and INCLUDEs expires_at, so one tenant's live grants are one range of the index, read without the heap.
+// A user_roles policy with an EXISTS against users would run it for every row of every tenant. The primary key
+// leads with tenant_id and INCLUDEs expires_at, so one tenant's live grants are one range of the index, read
+// without the heap.
 test("one tenant's live grants are an index-only scan of the primary key, with the tenant as an initPlan", async () => {
   const tenants = await seedTenants(database.url, 2);
   // As autovacuum leaves a live table: statistics gathered and the visibility map set (index-only scans need it).
