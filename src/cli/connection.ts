@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { Client, types } from 'pg';
+import { TENANT_CONNECTION_OPTIONS } from '../db/tenant-context';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { IAM_OPERATOR_LOGIN } from '../config/environments';
 import { describeInstance, readSecretJson, secretString } from './aws';
@@ -237,6 +238,8 @@ export async function withDatabase<T>(
     connectionString: connection.url,
     connectionTimeoutMillis: 10_000,
     application_name: 'accessweaver-rds',
+    // Whatever a login stored for itself, row-level security stays on (docs/database.md).
+    options: TENANT_CONNECTION_OPTIONS,
     types: numericTypes,
   });
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.

@@ -1,6 +1,7 @@
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { Option, type Command } from 'commander';
+import type { Client } from 'pg';
 import { ALARM_PERIOD_SECONDS, CPU_ALARM } from '../config/alarms';
 import { awsCall, describeInstance } from './aws';
 import type { GlobalOptions, Runner } from './command';
@@ -14,6 +15,7 @@ import {
 } from './connection';
 import type { CliDeps } from './context';
 import { CliError, ExitCode } from './exit-codes';
+import { describeLoginSetting, isExpectedLoginSetting, loginSettings } from './login-settings';
 import { renderRecord, renderTable } from './output';
 import { resolveTarget } from './target';
 
@@ -90,7 +92,7 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
         if (!options.connect) {
           checks.push({ check: 'connection', status: 'skipped', detail: '--no-connect' });
         } else {
-          checks.push(await connectionCheck(options, deps));
+          checks.push(...(await connectionCheck(options, deps)));
         }
 
         const healthy = checks.every((c) => c.status !== 'fail');
@@ -172,19 +174,36 @@ async function cpuCheck(
   };
 }
 
-async function connectionCheck(options: HealthCheckOptions & GlobalOptions, deps: CliDeps): Promise<CheckResult> {
+/** Connects as the chosen login; once connected, also judges the per-role settings stored for the logins. */
+async function connectionCheck(options: HealthCheckOptions & GlobalOptions, deps: CliDeps): Promise<CheckResult[]> {
   try {
     const connection = await resolveConnection(options, chosenLogin(options), deps);
-    const row = await withDatabase(connection, async (client) => {
+    return await withDatabase(connection, async (client) => {
       const { rows } = await client.query<{ database: string; version: string }>(
         'SELECT current_database() AS database, version() AS version',
       );
-      return rows[0];
+      const connected: CheckResult = {
+        check: 'connection',
+        status: 'ok',
+        detail: `${connection.display}: ${rows[0].version.split(',')[0]}`,
+      };
+      return [connected, await loginSettingsCheck(client, rows[0].database)];
     });
-    return { check: 'connection', status: 'ok', detail: `${connection.display}: ${row.version.split(',')[0]}` };
   } catch (error) {
     // A missing CA bundle is the operator's input to fix, not a finding about the database.
     if (error instanceof CliError && error.exitCode === ExitCode.Usage) throw error;
-    return { check: 'connection', status: 'fail', detail: (error as Error).message };
+    return [{ check: 'connection', status: 'fail', detail: (error as Error).message }];
   }
+}
+
+async function loginSettingsCheck(client: Client, database: string): Promise<CheckResult> {
+  const unexpected = (await loginSettings(client)).filter((setting) => !isExpectedLoginSetting(setting, database));
+  return {
+    check: 'login settings',
+    status: unexpected.length === 0 ? 'ok' : 'fail',
+    detail:
+      unexpected.length === 0
+        ? 'only the settings the migrations make'
+        : `unexpected per-role settings: ${unexpected.map(describeLoginSetting).join('; ')}`,
+  };
 }

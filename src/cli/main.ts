@@ -23,6 +23,7 @@ import { registerRestoreDrill } from './restore-drill';
 import { registerScale } from './scale';
 import { registerSetupDatabase } from './setup-database';
 import { resolveTarget } from './target';
+import { registerRotateTenantContextKey } from './tenant-context-key';
 
 /** Builds the `accessweaver-rds` program; `onExit` receives the exit code the chosen command decided. */
 export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => void): Command {
@@ -63,6 +64,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
   registerRestoreDrill(program, deps, run);
   registerScale(program, deps, run);
   registerSetupDatabase(program, deps, run);
+  registerRotateTenantContextKey(program, deps, run);
   registerMonitoring(program, deps, run);
   return program;
 }

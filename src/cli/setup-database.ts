@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { APP_LOGIN, ENVIRONMENTS, READONLY_LOGIN, ROTATION_CLONE_SUFFIX } from '../config/environments';
+import { installTenantContextKey } from '../db/tenant-context-keys';
 import { readSecretJson, secretString } from './aws';
 import type { GlobalOptions, Runner } from './command';
 import { resolveConnection, withDatabase } from './connection';
@@ -9,6 +10,7 @@ import type { CliDeps } from './context';
 import { ExitCode, failedError, usageError } from './exit-codes';
 import { renderRecord } from './output';
 import { resolveTarget } from './target';
+import { KEY_OVERLAP_DEFAULT_HOURS, readTenantContextKey } from './tenant-context-key';
 
 export interface SetupDatabaseOptions extends GlobalOptions {
   readonly databaseUrl?: string;
@@ -50,7 +52,8 @@ function checkInputs(options: SetupDatabaseOptions): void {
 }
 
 /**
- * First setup of the database: the project's migrations, then the logins' passwords. Every secret is read and the
+ * First setup of the database: the project's migrations, the tenant-context key, then the logins' passwords. Every
+ * secret is read and the
  * database reached before anything is written, so a missing secret or an unreachable server leaves
  * the database untouched. The master connection comes from DescribeDBInstances (endpoint, port,
  * DBName) and the RDS-managed secret (username, password): that secret never holds a database
@@ -60,7 +63,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
   program
     .command('setup-database')
     .description(
-      'apply the migrations as the master login and set the app and read-only login passwords from their secrets',
+      'apply the migrations as the master login, install the tenant-context key and set the login passwords, all from their secrets',
     )
     .option(
       '--database-url <url>',
@@ -76,6 +79,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
         const readonly = await loginPassword(deps, options.region, target.readonlySecretName, READONLY_LOGIN);
         const passwords = { app: app.password, readonly: readonly.password };
         const logins = { app: app.login, readonly: readonly.login };
+        const contextKey = await readTenantContextKey(deps, options.region, target.tenantContextKeySecretName);
         const connection = await resolveConnection(options, 'master', deps);
         reporter.info(`Setting up ${connection.display}`);
         const user = await withDatabase(
@@ -94,6 +98,19 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
             `Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,
           );
         }
+        // A newer version in the secret than in the database (rotated elsewhere) becomes current; the one it
+        // replaces keeps verifying for the default overlap, as with rotate-tenant-context-key.
+        let keyOutcome: string;
+        try {
+          keyOutcome = await withDatabase(connection, (client) =>
+            installTenantContextKey(client, contextKey.key, { overlapSeconds: KEY_OVERLAP_DEFAULT_HOURS * 3600 }),
+          );
+        } catch (error) {
+          throw failedError(
+            `Migrations applied, but installing tenant-context key version ${contextKey.key.version} from ` +
+              `${target.tenantContextKeySecretName} failed: ${(error as Error).message}`,
+          );
+        }
         try {
           await deps.database.setLoginPasswords(connection.url, passwords, logins);
         } catch (error) {
@@ -105,6 +122,11 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
             user,
             applied: migrations.applied,
             alreadyApplied: migrations.alreadyApplied,
+            tenantContextKey: {
+              secret: target.tenantContextKeySecretName,
+              version: contextKey.key.version,
+              outcome: keyOutcome,
+            },
             passwordsSet: [logins.app, logins.readonly],
           },
           () =>
@@ -113,6 +135,10 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
               ['As', user],
               ['Applied', migrations.applied.join(', ') || 'none (up to date)'],
               ['Already applied', migrations.alreadyApplied.length],
+              [
+                'Tenant-context key',
+                `version ${contextKey.key.version} ${keyOutcome} (${target.tenantContextKeySecretName})`,
+              ],
               [
                 'Passwords set',
                 `${logins.app} (${target.appSecretName}), ${logins.readonly} (${target.readonlySecretName})`,

@@ -17,6 +17,7 @@ export interface Target {
   readonly subnetGroupName: string;
   readonly appSecretName: string;
   readonly readonlySecretName: string;
+  readonly tenantContextKeySecretName: string;
 }
 
 export interface TargetOptions {
@@ -47,5 +48,6 @@ export function resolveTarget(options: TargetOptions): Target {
     subnetGroupName: naming.subnetGroupName(project, config.name),
     appSecretName: naming.appSecretName(project, config.name),
     readonlySecretName: naming.readonlySecretName(project, config.name),
+    tenantContextKeySecretName: naming.tenantContextKeySecretName(project, config.name),
   };
 }

@@ -37,6 +37,8 @@ export const RESOURCE_SUFFIXES = {
   drBackupVault: 'backup-dr',
   /** Temporary instances (and their security groups) of `accessweaver-rds restore-drill`; nothing else has it. */
   drillPrefix: 'drill-',
+  /** JSON `{"version": <integer>, "key": "<base64 of 32 bytes>"}`: the key that signs tenant contexts. */
+  tenantContextKeySecret: 'tenant-context-key',
 } as const;
 
 /** `<project>-<env>-<suffix>`. */
@@ -54,4 +56,6 @@ export const naming = {
   backupVaultName: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.backupVault),
   drBackupVaultName: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.drBackupVault),
   drillIdentifierPrefix: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.drillPrefix),
+  tenantContextKeySecretName: (project: string, env: string) =>
+    named(project, env, RESOURCE_SUFFIXES.tenantContextKeySecret),
 } as const;

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { createMigratedDatabase, withConnection, type MigratedDatabase } from '../db/fixtures';
 import { cloudwatchMock, primaryInstance, rdsMock, resetAwsMocks, secretsMock, sent } from './support/aws';
 import { runCli } from './support/harness';
 
@@ -38,11 +39,63 @@ type Check = { check: string; status: string; detail: string };
 const checksOf = (stdout: string): Record<string, Check> =>
   Object.fromEntries((JSON.parse(stdout).checks as Check[]).map((c) => [c.check, c]));
 
+describe('health-check, login settings', () => {
+  let migrated: MigratedDatabase;
+
+  beforeAll(async () => {
+    migrated = await createMigratedDatabase();
+  });
+  afterAll(async () => {
+    await migrated.drop();
+  });
+
+  test('accepts exactly the settings the migrations make on the logins', async () => {
+    const result = await runCli(['health-check', '--env', 'prod', '--database-url', migrated.url, '--json']);
+    expect(checksOf(result.stdout)['login settings']).toEqual({
+      check: 'login settings',
+      status: 'ok',
+      detail: 'only the settings the migrations make',
+    });
+    expect(result.code).toBe(0);
+  });
+
+  // Scoped to this suite's database: logins are cluster-wide and other suites use them meanwhile.
+  test.each([
+    ['accessweaver_app', 'row_security', 'off'],
+    ['accessweaver_readonly', 'default_transaction_read_only', 'off'],
+    ['accessweaver_app', 'search_path', 'public'],
+  ])('is unhealthy, exit 1, when %s stores %s = %s for itself', async (login, name, value) => {
+    const scoped = `ALTER ROLE ${login} IN DATABASE ${migrated.name}`;
+    const asLogin = login === 'accessweaver_app' ? migrated.appUrl : migrated.readonlyUrl;
+    // A login may store settings for itself: that is the finding.
+    // (ALTER ROLE is refused in the read-only login's default read-only transactions; a session SET lifts that.)
+    await withConnection(asLogin, async (client) => {
+      await client.query('SET default_transaction_read_only = off');
+      await client.query(`${scoped} SET ${name} = ${value}`);
+    });
+    try {
+      const result = await runCli(['health-check', '--env', 'prod', '--database-url', migrated.url, '--json']);
+      expect(result.code).toBe(1);
+      expect(checksOf(result.stdout)['login settings']).toMatchObject({ status: 'fail' });
+      expect(checksOf(result.stdout)['login settings'].detail).toContain(
+        `${login}: ${name}=${value} (database ${migrated.name})`,
+      );
+    } finally {
+      await withConnection(migrated.url, (client) => client.query(`${scoped} RESET ${name}`));
+      if (name === 'search_path') {
+        await withConnection(migrated.url, (client) =>
+          client.query(`${scoped} SET search_path = accessweaver, public`),
+        );
+      }
+    }
+  });
+});
+
 describe('health-check', () => {
   test('passes, exit 0, when the instance, its security groups, CPU and the connection are fine', async () => {
     const result = await runCli(['health-check', '--env', 'prod', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
-    expect(Object.values(checksOf(result.stdout)).map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(Object.values(checksOf(result.stdout)).map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
   });
 
   test("asks CloudWatch for the last hour's CPU average and maximum of the primary", async () => {

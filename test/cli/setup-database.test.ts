@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { DatabaseTools } from '../../src/cli/context';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
-import { TEST_PASSWORDS } from '../db/fixtures';
+import { contextFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from '../db/fixtures';
+import { tenantContextKeySecretString } from '../../src/db/tenant-context-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import {
   MASTER_SECRET_ARN,
@@ -22,6 +23,7 @@ import { runCli } from './support/harness';
 
 const APP_SECRET = 'accessweaver-dev-app-db-credentials';
 const READONLY_SECRET = 'accessweaver-dev-readonly-db-credentials';
+const KEY_SECRET = 'accessweaver-dev-tenant-context-key';
 const MIGRATION_FILES = readdirSync(path.resolve(__dirname, '../../sql'))
   .filter((f) => f.endsWith('.sql'))
   .sort();
@@ -72,6 +74,10 @@ beforeEach(async () => {
   secretsMock
     .on(GetSecretValueCommand, { SecretId: READONLY_SECRET })
     .resolves(secretJson('accessweaver_readonly', TEST_PASSWORDS.readonly));
+  secretsMock.on(GetSecretValueCommand, { SecretId: KEY_SECRET }).resolves({
+    SecretString: tenantContextKeySecretString(TEST_CONTEXT_KEY),
+    VersionId: 'key-version-1',
+  });
   db = await createTestDatabase('aw_cli_setup');
 });
 
@@ -80,6 +86,62 @@ afterEach(async () => {
 });
 
 describe('setup-database', () => {
+  test('installs the tenant-context key from its secret: contexts signed with it verify as the app login', async () => {
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], {
+      database: recordingTools(),
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).tenantContextKey).toEqual({
+      secret: KEY_SECRET,
+      version: 1,
+      outcome: 'installed',
+    });
+    const tenantId = await withConnection(db.url, async (client) => {
+      const { rows } = await client.query(
+        "INSERT INTO accessweaver.tenants (name, subdomain) VALUES ('t', 't') RETURNING id",
+      );
+      return rows[0].id as string;
+    });
+    const appUrl = withCredentials(db.url, 'accessweaver_app', TEST_PASSWORDS.app);
+    const seen = await withConnection(appUrl, async (client) => {
+      await client.query('BEGIN');
+      await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenantId)]);
+      return (await client.query('SELECT id FROM accessweaver.tenants')).rows;
+    });
+    expect(seen).toEqual([{ id: tenantId }]);
+    const again = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], {
+      database: recordingTools(),
+    });
+    expect(JSON.parse(again.stdout).tenantContextKey.outcome).toBe('already installed');
+  });
+
+  test('exits 4 naming a missing tenant-context key secret, before touching the database', async () => {
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: KEY_SECRET })
+      .rejects(
+        new ResourceNotFoundException({ message: "Secrets Manager can't find the specified secret.", $metadata: {} }),
+      );
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(
+      `GetSecretValue ${KEY_SECRET} (AWSCURRENT, tenant-context key): ResourceNotFoundException`,
+    );
+    expect(tools.migrated).toEqual([]);
+  });
+
+  test('exits 1 on a key secret of the wrong shape, naming the secret and not its value', async () => {
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: KEY_SECRET })
+      .resolves({ SecretString: JSON.stringify({ version: 1, key: 'c2hvcnQ=' }), VersionId: 'v' });
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url], { database: tools });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Secret ${KEY_SECRET} has no 'key' holding 32 base64-encoded bytes.`);
+    expect(result.stderr).not.toContain('c2hvcnQ=');
+    expect(tools.migrated).toEqual([]);
+  });
+
   test('applies every migration of the project', async () => {
     const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], {
       database: recordingTools(),
@@ -101,6 +163,7 @@ describe('setup-database', () => {
     expect(sent(secretsMock)).toEqual([
       ['GetSecretValueCommand', { SecretId: APP_SECRET }],
       ['GetSecretValueCommand', { SecretId: READONLY_SECRET }],
+      ['GetSecretValueCommand', { SecretId: KEY_SECRET, VersionStage: 'AWSCURRENT' }],
     ]);
   });
 
@@ -239,8 +302,8 @@ describe('setup-database through the RDS-managed master secret', () => {
     expect(sent(rdsMock)).toEqual([
       ['DescribeDBInstancesCommand', { DBInstanceIdentifier: 'accessweaver-dev-primary' }],
     ]);
-    expect(sentNames(secretsMock)).toHaveLength(3);
-    expect(sent(secretsMock)[2]).toEqual(['GetSecretValueCommand', { SecretId: MASTER_SECRET_ARN }]);
+    expect(sentNames(secretsMock)).toHaveLength(4);
+    expect(sent(secretsMock)[3]).toEqual(['GetSecretValueCommand', { SecretId: MASTER_SECRET_ARN }]);
   });
 
   test('connects to the instance endpoint and DBName, and only with TLS (the test server has none)', async () => {
