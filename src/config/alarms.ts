@@ -14,8 +14,11 @@ export const REPLICA_LAG_THRESHOLD_SECONDS = 60;
 export type AlarmThreshold =
   /** A field of the environment's sizing row, in the metric's unit. */
   | { readonly field: keyof DatabaseSizing }
-  /** `percent` of a sizing field given in GiB, in bytes. */
-  | { readonly percentOfGiB: keyof DatabaseSizing; readonly percent: number }
+  /**
+   * `percent` of the allocated storage or of the instance class's memory, in bytes; `percent` is a number or a
+   * field of the sizing row.
+   */
+  | { readonly shareOf: 'storage' | 'memory'; readonly percent: number | keyof DatabaseSizing }
   /** The same value in every environment, in the metric's unit. */
   | { readonly value: number };
 
@@ -29,6 +32,10 @@ export interface AlarmRule {
   /** Consecutive periods past the threshold before the alarm fires. */
   readonly evaluationPeriods: number;
   readonly description: string;
+  /** Also set on each read replica (their own alarm, named after the replica). */
+  readonly onReplicas?: boolean;
+  /** Only on burstable (T-family) instance classes. */
+  readonly burstableOnly?: boolean;
 }
 
 export const CPU_ALARM: AlarmRule = {
@@ -39,6 +46,7 @@ export const CPU_ALARM: AlarmRule = {
   statistic: 'Average',
   evaluationPeriods: 2,
   description: 'CPU above the environment threshold for 10 minutes',
+  onReplicas: true,
 };
 
 /** The alarms on the primary in every environment. */
@@ -57,19 +65,21 @@ export const PRIMARY_ALARMS: readonly AlarmRule[] = [
     logicalId: 'low_free_storage',
     metric: 'FreeStorageSpace',
     comparison: 'LessThanThreshold',
-    threshold: { percentOfGiB: 'allocatedStorage', percent: 10 },
+    threshold: { shareOf: 'storage', percent: 10 },
     statistic: 'Minimum',
     evaluationPeriods: 1,
     description: 'Less than 10% of the allocated storage free',
+    onReplicas: true,
   },
   {
     logicalId: 'low_freeable_memory',
     metric: 'FreeableMemory',
     comparison: 'LessThanThreshold',
-    threshold: { percentOfGiB: 'instanceMemoryGiB', percent: 10 },
+    threshold: { shareOf: 'memory', percent: 10 },
     statistic: 'Average',
     evaluationPeriods: 3,
-    description: 'Less than 10% of the instance memory freeable',
+    description: 'Less than 10% of the instance class memory freeable',
+    onReplicas: true,
   },
   {
     logicalId: 'high_read_latency',
@@ -97,5 +107,42 @@ export const PRIMARY_ALARMS: readonly AlarmRule[] = [
     statistic: 'Average',
     evaluationPeriods: 3,
     description: 'I/O requests queueing on the storage for 15 minutes',
+  },
+  {
+    logicalId: 'high_transaction_ids',
+    metric: 'MaximumUsedTransactionIDs',
+    comparison: 'GreaterThanThreshold',
+    threshold: { field: 'maximumUsedTransactionIdsAlarmThreshold' },
+    statistic: 'Maximum',
+    evaluationPeriods: 1,
+    description: 'Transaction IDs nearing wraparound: autovacuum is not freezing old rows',
+  },
+  {
+    logicalId: 'high_transaction_logs_disk_usage',
+    metric: 'TransactionLogsDiskUsage',
+    comparison: 'GreaterThanThreshold',
+    threshold: { shareOf: 'storage', percent: 'transactionLogsDiskUsageAlarmPercent' },
+    statistic: 'Maximum',
+    evaluationPeriods: 3,
+    description: 'Write-ahead log taking more of the storage than the environment allows, for 15 minutes',
+  },
+  {
+    logicalId: 'high_replication_slot_disk_usage',
+    metric: 'ReplicationSlotDiskUsage',
+    comparison: 'GreaterThanThreshold',
+    threshold: { shareOf: 'storage', percent: 'replicationSlotDiskUsageAlarmPercent' },
+    statistic: 'Maximum',
+    evaluationPeriods: 3,
+    description: 'Write-ahead log retained by a replication slot (a stalled consumer) for 15 minutes',
+  },
+  {
+    logicalId: 'low_cpu_credit_balance',
+    metric: 'CPUCreditBalance',
+    comparison: 'LessThanThreshold',
+    threshold: { field: 'cpuCreditBalanceAlarmThreshold' },
+    statistic: 'Minimum',
+    evaluationPeriods: 2,
+    description: 'CPU credits running out: the burstable instance is about to be throttled or billed for surplus',
+    burstableOnly: true,
   },
 ];

@@ -8,14 +8,13 @@
 export const ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 
-export type StorageType = 'gp3' | 'io1';
+export const STORAGE_TYPES = ['gp3', 'io1'] as const;
+export type StorageType = (typeof STORAGE_TYPES)[number];
 
 /** Database sizing and protection for one environment. */
 export interface DatabaseSizing {
   /** RDS instance class of the primary and of every replica. */
   readonly instanceClass: string;
-  /** Memory of instanceClass in GiB (for the freeable-memory alarm; parameters use RDS's own DBInstanceClassMemory). */
-  readonly instanceMemoryGiB: number;
   /** Initial storage in GiB. */
   readonly allocatedStorage: number;
   /** Storage autoscaling ceiling in GiB. */
@@ -44,6 +43,14 @@ export interface DatabaseSizing {
   readonly cpuAlarmThreshold: number;
   /** DatabaseConnections alarm threshold. */
   readonly connectionsAlarmThreshold: number;
+  /** MaximumUsedTransactionIDs alarm threshold: transaction IDs not yet frozen (wraparound comes at 2^31). */
+  readonly maximumUsedTransactionIdsAlarmThreshold: number;
+  /** CPUCreditBalance alarm threshold (credits); the alarm exists only on burstable classes. */
+  readonly cpuCreditBalanceAlarmThreshold: number;
+  /** TransactionLogsDiskUsage alarm threshold, in percent of the allocated storage. */
+  readonly transactionLogsDiskUsageAlarmPercent: number;
+  /** ReplicationSlotDiskUsage alarm threshold, in percent of the allocated storage. */
+  readonly replicationSlotDiskUsageAlarmPercent: number;
 }
 
 /**
@@ -52,7 +59,6 @@ export interface DatabaseSizing {
  */
 export const SIZING_ATTRIBUTES: Readonly<Record<keyof DatabaseSizing, string>> = {
   instanceClass: 'instance_class',
-  instanceMemoryGiB: 'instance_memory_gib',
   allocatedStorage: 'allocated_storage',
   maxAllocatedStorage: 'max_allocated_storage',
   storageType: 'storage_type',
@@ -68,6 +74,10 @@ export const SIZING_ATTRIBUTES: Readonly<Record<keyof DatabaseSizing, string>> =
   rotateCredentials: 'rotate_credentials',
   cpuAlarmThreshold: 'cpu_alarm_threshold',
   connectionsAlarmThreshold: 'connections_alarm_threshold',
+  maximumUsedTransactionIdsAlarmThreshold: 'maximum_used_transaction_ids_alarm_threshold',
+  cpuCreditBalanceAlarmThreshold: 'cpu_credit_balance_alarm_threshold',
+  transactionLogsDiskUsageAlarmPercent: 'transaction_logs_disk_usage_alarm_percent',
+  replicationSlotDiskUsageAlarmPercent: 'replication_slot_disk_usage_alarm_percent',
 };
 
 /** Network shape of one environment's VPC. */
@@ -147,7 +157,6 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
     name: 'dev',
     database: {
       instanceClass: 'db.t3.micro',
-      instanceMemoryGiB: 1,
       allocatedStorage: 20,
       maxAllocatedStorage: 100,
       storageType: 'gp3',
@@ -163,6 +172,10 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       rotateCredentials: false,
       cpuAlarmThreshold: 90,
       connectionsAlarmThreshold: 80,
+      maximumUsedTransactionIdsAlarmThreshold: 1_000_000_000,
+      cpuCreditBalanceAlarmThreshold: 30,
+      transactionLogsDiskUsageAlarmPercent: 20,
+      replicationSlotDiskUsageAlarmPercent: 10,
     },
     recovery: {
       rpoMinutes: 1440,
@@ -182,7 +195,6 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
     name: 'staging',
     database: {
       instanceClass: 'db.t3.small',
-      instanceMemoryGiB: 2,
       allocatedStorage: 100,
       maxAllocatedStorage: 500,
       storageType: 'gp3',
@@ -198,6 +210,10 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       rotateCredentials: false,
       cpuAlarmThreshold: 90,
       connectionsAlarmThreshold: 80,
+      maximumUsedTransactionIdsAlarmThreshold: 1_000_000_000,
+      cpuCreditBalanceAlarmThreshold: 60,
+      transactionLogsDiskUsageAlarmPercent: 10,
+      replicationSlotDiskUsageAlarmPercent: 10,
     },
     recovery: {
       rpoMinutes: 60,
@@ -217,7 +233,6 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
     name: 'prod',
     database: {
       instanceClass: 'db.r6g.large',
-      instanceMemoryGiB: 16,
       allocatedStorage: 500,
       maxAllocatedStorage: 2000,
       storageType: 'gp3',
@@ -233,6 +248,10 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       rotateCredentials: true,
       cpuAlarmThreshold: 80,
       connectionsAlarmThreshold: 150,
+      maximumUsedTransactionIdsAlarmThreshold: 1_000_000_000,
+      cpuCreditBalanceAlarmThreshold: 50,
+      transactionLogsDiskUsageAlarmPercent: 5,
+      replicationSlotDiskUsageAlarmPercent: 5,
     },
     recovery: {
       rpoMinutes: 15,

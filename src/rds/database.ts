@@ -1,14 +1,28 @@
 import { Construct } from 'constructs';
 import { IResolvable, Lazy, TerraformLocal, Token } from 'cdktf';
-import { DatabaseSizing, ENVIRONMENT_CONFIGS, EnvironmentName, SIZING_ATTRIBUTES } from '../config/environments';
+import {
+  DatabaseSizing,
+  ENVIRONMENT_CONFIGS,
+  EnvironmentName,
+  isEnvironmentName,
+  SIZING_ATTRIBUTES,
+} from '../config/environments';
 import { DatabaseCredentials } from './credentials';
 import { DatabaseEncryption } from './encryption';
 import { DatabaseInstances } from './instances';
 import { DatabaseMonitoring } from './monitoring';
-import { addressOf, CONFIG_LOCAL, ref, tf } from './expressions';
+import { INSTANCE_CLASSES } from '../config/instance-classes';
+import { addressOf, config, CONFIG_LOCAL, ref, tf } from './expressions';
 import { address, COMMON_TAGS_LOCAL, NAME_PREFIX_LOCAL } from './naming';
 import { DatabaseNetwork } from './network';
-import { DatabaseParameters } from './parameters';
+import {
+  DatabaseParameter,
+  DatabaseParameters,
+  parametersExpression,
+  STATIC_PARAMETERS,
+  validateParameters,
+} from './parameters';
+import { applyOverrides, overridesObject, SizingOverrides, validateOverrides } from './overrides';
 import {
   hclChecks,
   validateEnvironment,
@@ -74,6 +88,24 @@ export interface AccessWeaverDatabaseProps {
    * @default ENVIRONMENT_CONFIGS' database rows (src/config/environments.ts)
    */
   readonly sizing?: Readonly<Record<EnvironmentName, DatabaseSizing>>;
+  /**
+   * Fields of the environment's sizing row to replace (instance class, storage, Multi-AZ, replicas, thresholds...);
+   * the table stays the default. Literal values are checked at synth, field by field and as a whole row.
+   * Overriding storageType without iops drops the row's iops.
+   * @default {} - the row as the table writes it
+   */
+  readonly instanceOverrides?: SizingOverrides;
+  /**
+   * Apply changes to the instances at once rather than in the next maintenance window.
+   * @default false
+   */
+  readonly applyImmediately?: boolean | IResolvable;
+  /**
+   * Parameter-group entries added to the module's, or replacing one of the same name. Static parameters
+   * (STATIC_PARAMETERS) apply at the next reboot unless the entry says otherwise, which is refused.
+   * @default []
+   */
+  readonly parameters?: readonly DatabaseParameter[];
 }
 
 /** The sizing table as the module's `local.instance_configs`: a row per environment, named by SIZING_ATTRIBUTES. */
@@ -85,6 +117,16 @@ export function instanceConfigsLocal(
     Object.entries(sizing).map(([environment, row]) => [
       environment,
       Object.fromEntries(fields.map(([field, attribute]) => [attribute, row[field]])),
+    ]),
+  );
+}
+
+/** The instance class catalogue as the module's `local.instance_classes`: memory and burstable flag by class. */
+export function instanceClassesLocal(): Record<string, { memory_gib: number; burstable: boolean }> {
+  return Object.fromEntries(
+    Object.entries(INSTANCE_CLASSES).map(([name, spec]) => [
+      name,
+      { memory_gib: spec.memoryGiB, burstable: spec.burstable },
     ]),
   );
 }
@@ -118,6 +160,8 @@ export class AccessWeaverDatabase extends Construct {
     for (const [environment, row] of Object.entries(sizing)) validateSizing(environment, row);
     validateSubnets(props.privateSubnetIds);
     validateWindows(backupWindow, maintenanceWindow);
+    const overrides = literalOverrides(props.instanceOverrides, props.environment, sizing);
+    if (props.parameters !== undefined && !Token.isUnresolved(props.parameters)) validateParameters(props.parameters);
     if (props.enableNetworkAcl === true && props.vpcCidr === undefined) {
       throw new Error('enableNetworkAcl is true but vpcCidr is not set: the ACL admits PostgreSQL from that CIDR only');
     }
@@ -146,7 +190,22 @@ export class AccessWeaverDatabase extends Construct {
     const alarmTopicArnInput = local('alarm_topic_arn_input', props.alarmTopicArn ?? Token.nullValue());
     const extraTags = local('extra_tags', props.tags ?? {});
     const instanceConfigs = local('instance_configs', instanceConfigsLocal(sizing));
-    local(CONFIG_LOCAL, tf.string(`${addressOf(instanceConfigs)}[${addressOf(environment)}]`));
+    const instanceClasses = local('instance_classes', instanceClassesLocal());
+    const instanceOverrides = addressOf(local('instance_overrides', overrides));
+    local(
+      CONFIG_LOCAL,
+      tf.string(
+        `merge(${addressOf(instanceConfigs)}[${addressOf(environment)}], ` +
+          `{ for k, v in ${instanceOverrides} : k => v if v != null }, ` +
+          // A new storage type without its own iops drops the row's (gp3 takes no iops below 400 GiB).
+          `{ for k in ["iops"] : k => null if try(${instanceOverrides}.storage_type, null) != null ` +
+          `&& try(${instanceOverrides}.iops, null) == null })`,
+      ),
+    );
+    const instanceClass = local(
+      'instance_class',
+      tf.string(`${addressOf(instanceClasses)}[${config('instanceClass')}]`),
+    );
     local(NAME_PREFIX_LOCAL, `\${${addressOf(projectName)}}-\${${addressOf(environment)}}`);
     local(
       COMMON_TAGS_LOCAL,
@@ -174,10 +233,14 @@ export class AccessWeaverDatabase extends Construct {
       }),
     );
     for (const [name, expression] of Object.entries(hclChecks.windowLocals)) local(name, tf.string(expression));
+    const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
+    local('static_parameters', [...STATIC_PARAMETERS]);
+    const callerParameters = local('caller_parameters', parametersObject(props.parameters));
+    const parameters = local('parameters', tf.string(parametersExpression(addressOf(callerParameters))));
 
     this.encryption = new DatabaseEncryption(this, 'encryption');
     this.network = new DatabaseNetwork(this, 'network', inputs);
-    this.parameters = new DatabaseParameters(this, 'parameters');
+    this.parameters = new DatabaseParameters(this, 'parameters', { parameters });
     this.instances = new DatabaseInstances(this, 'instances', {
       key: this.encryption.key,
       partition: this.encryption.partition,
@@ -187,6 +250,7 @@ export class AccessWeaverDatabase extends Construct {
       availabilityZones,
       backupWindow: inputs.backupWindow,
       maintenanceWindow: inputs.maintenanceWindow,
+      applyImmediately,
     });
     this.credentials = new DatabaseCredentials(this, 'credentials', {
       key: this.encryption.key,
@@ -206,8 +270,31 @@ export class AccessWeaverDatabase extends Construct {
       replica: this.instances.replica,
       alarmTopicArnInput,
       alarmTopicArn: this.alarmTopicArn,
+      instanceClass,
     });
   }
+}
+
+/** Literal overrides checked and named as the module names them; a token is passed through for plan. */
+function literalOverrides(
+  overrides: SizingOverrides | undefined,
+  environment: string,
+  sizing: Readonly<Record<EnvironmentName, DatabaseSizing>>,
+): unknown {
+  if (overrides === undefined) return {};
+  if (Token.isUnresolved(overrides)) return overrides;
+  validateOverrides(overrides);
+  if (!Token.isUnresolved(environment) && isEnvironmentName(environment)) {
+    validateSizing(environment, applyOverrides(sizing[environment], overrides), ' with instance_overrides');
+  }
+  return overridesObject(overrides);
+}
+
+/** Caller parameters as the module's `parameters` list (apply_method null when absent); tokens pass through. */
+function parametersObject(parameters: readonly DatabaseParameter[] | undefined): unknown {
+  if (parameters === undefined) return [];
+  if (Token.isUnresolved(parameters)) return parameters;
+  return parameters.map((p) => ({ name: p.name, value: p.value, apply_method: p.applyMethod ?? null }));
 }
 
 export function sizingOf(configs: typeof ENVIRONMENT_CONFIGS): Record<EnvironmentName, DatabaseSizing> {

@@ -2,7 +2,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { App } from 'cdktf';
-import { ENVIRONMENTS, ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
+import { ALARM_PERIOD_SECONDS, AlarmThreshold, PRIMARY_ALARMS, REPLICA_LAG_THRESHOLD_SECONDS } from '../config/alarms';
+import { ENVIRONMENTS, ENVIRONMENT_CONFIGS, EnvironmentName, SIZING_ATTRIBUTES } from '../config/environments';
+import { INSTANCE_CLASSES } from '../config/instance-classes';
+import { STATIC_PARAMETERS } from './parameters';
 import {
   MODULE_OUTPUTS,
   MODULE_REQUIRED_PROVIDERS,
@@ -133,6 +136,20 @@ function moduleReadme(document: Record<string, any>): string {
     const insights = d.performanceInsightsRetentionDays === null ? 'off' : `${d.performanceInsightsRetentionDays} d`;
     return `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d | ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} |`;
   }).join('\n');
+  const classes = Object.entries(INSTANCE_CLASSES)
+    .map(([name, spec]) => `${name} (${spec.memoryGiB} GiB)`)
+    .join(', ');
+  const threshold = (t: AlarmThreshold) =>
+    'field' in t
+      ? `\`${SIZING_ATTRIBUTES[t.field]}\``
+      : 'shareOf' in t
+        ? `${typeof t.percent === 'number' ? `${t.percent}%` : `\`${SIZING_ATTRIBUTES[t.percent]}\` %`} of the ${t.shareOf === 'storage' ? 'allocated storage' : 'class memory'}`
+        : String(t.value);
+  const alarms = PRIMARY_ALARMS.map(
+    (a) =>
+      `| ${a.logicalId} | ${a.metric} | ${a.comparison === 'LessThanThreshold' ? '<' : '>'} ${threshold(a.threshold)} | ${a.evaluationPeriods} | ` +
+      `${a.burstableOnly ? 'primary, burstable classes only' : a.onReplicas ? 'primary and each replica' : 'primary'} |`,
+  ).join('\n');
   return `# modules/rds
 
 The AccessWeaver database on Amazon RDS for PostgreSQL 15, as a plain Terraform module.
@@ -167,6 +184,31 @@ Selected by \`environment\` from \`local.instance_configs\`:
 ${sizing}
 
 ${costReadme()}
+
+## Overriding the sizing row
+
+\`instance_overrides\` replaces any field of the selected row (attributes named as in \`local.instance_configs\`);
+the table stays the default. Each field is validated at plan, with a message naming it. \`instance_class\` must be
+one of the catalogue (\`local.instance_classes\`), which also gives the memory the freeable-memory alarm is a share
+of: ${classes}. \`parameters\` adds parameter-group entries or replaces the module's entry of the same name; static
+parameters (${STATIC_PARAMETERS.join(', ')}) apply at the next reboot.
+
+\`\`\`hcl
+  instance_overrides = { instance_class = "db.r6g.xlarge", allocated_storage = 800, max_allocated_storage = 2000 }
+  apply_immediately  = false
+  parameters         = [{ name = "max_wal_senders", value = "20" }]   # static: pending-reboot
+\`\`\`
+
+## Alarms
+
+Every alarm evaluates ${ALARM_PERIOD_SECONDS / 60}-minute periods and notifies \`alarm_topic_arn\`; thresholds named by a field come
+from the sizing row (or \`instance_overrides\`).
+
+| alarm | metric | threshold | periods | on |
+|---|---|---|---|---|
+${alarms}
+| replica_lag | ReplicaLag | ${REPLICA_LAG_THRESHOLD_SECONDS} s | 3 | each replica |
+
 ## Inputs
 
 | name | description | type | default |

@@ -39,6 +39,8 @@ export interface DatabaseInstancesProps {
   readonly availabilityZones: TerraformLocal;
   readonly backupWindow: TerraformLocal;
   readonly maintenanceWindow: TerraformLocal;
+  /** Whether changes apply at once rather than in the maintenance window (a boolean). */
+  readonly applyImmediately: TerraformLocal;
 }
 
 /**
@@ -143,6 +145,7 @@ export class DatabaseInstances extends Construct {
 
         ...monitoring,
         enabledCloudwatchLogsExports: EXPORTED_LOGS,
+        applyImmediately: props.applyImmediately.asBoolean,
 
         deletionProtection: tf.bool(config('protectFromDeletion')),
         skipFinalSnapshot: tf.bool(`!${config('protectFromDeletion')}`),
@@ -154,8 +157,20 @@ export class DatabaseInstances extends Construct {
         lifecycle: {
           precondition: [
             {
+              condition: tf.string(hclChecks.instanceClass),
+              errorMessage: 'instance_class must be one of the classes in local.instance_classes.',
+            },
+            {
               condition: tf.string(hclChecks.io1Ratio),
               errorMessage: IO1_RATIO_MESSAGE,
+            },
+            {
+              condition: tf.string(hclChecks.iopsOnlyForIo1),
+              errorMessage: 'iops is only managed for io1 storage: leave it unset for the other storage types.',
+            },
+            {
+              condition: tf.string(hclChecks.storageCeiling),
+              errorMessage: 'max_allocated_storage must be at least allocated_storage.',
             },
             {
               condition: tf.string(hclChecks.performanceInsightsRetention),
@@ -199,6 +214,7 @@ export class DatabaseInstances extends Construct {
         maintenanceWindow: props.maintenanceWindow.asString,
         ...monitoring,
         enabledCloudwatchLogsExports: EXPORTED_LOGS,
+        applyImmediately: props.applyImmediately.asBoolean,
         tags: nameTags(REPLICA_SUFFIX, { Type: 'read-replica' }),
       }),
       'replica',

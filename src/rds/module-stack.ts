@@ -6,6 +6,8 @@ import { UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
 import { PROJECT_NAME_RULE } from '../config/names';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
 import { addressOf, ref, tf } from './expressions';
+import { overrideValidations, OVERRIDES_HCL_TYPE } from './overrides';
+import { PARAMETER_VALIDATIONS } from './parameters';
 import { AWS_PROVIDER_RANGE } from './provider-range';
 import { hclChecks, MINIMUM_WINDOW_MINUTES, WINDOW_FORMATS, WindowKind } from './validation';
 
@@ -138,6 +140,31 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     description: 'SNS topic for alarms and RDS events. When null the module creates one, encrypted with its key.',
     default: null,
   },
+  {
+    name: 'instance_overrides',
+    type: OVERRIDES_HCL_TYPE,
+    description:
+      "Replaces fields of the environment's sizing row (attributes as in local.instance_configs: instance_class, " +
+      'allocated_storage, storage_type, iops, multi_az, replica_count, backup_retention, alarm thresholds...). ' +
+      'Unset fields keep the table value; setting storage_type without iops drops the row iops.',
+    default: {},
+    validation: overrideValidations('instance_overrides'),
+  },
+  {
+    name: 'apply_immediately',
+    type: 'bool',
+    description: 'Apply instance changes at once instead of in the next maintenance window.',
+    default: false,
+  },
+  {
+    name: 'parameters',
+    type: 'list(object({ name = string, value = string, apply_method = optional(string) }))',
+    description:
+      "Parameter-group entries added to the module's, or replacing the module's entry of the same name. " +
+      'Static parameters get apply_method pending-reboot unless set.',
+    default: [],
+    validation: PARAMETER_VALIDATIONS,
+  },
 ];
 
 export interface ModuleOutputSpec {
@@ -265,6 +292,9 @@ export class RdsModuleStack extends TerraformStack {
       enableNetworkAcl: vars.enable_network_acl.booleanValue,
       vpcCidr: vars.vpc_cidr.stringValue,
       alarmTopicArn: vars.alarm_sns_topic_arn.stringValue,
+      instanceOverrides: vars.instance_overrides.value,
+      applyImmediately: vars.apply_immediately.booleanValue,
+      parameters: vars.parameters.value,
     });
 
     for (const spec of MODULE_OUTPUTS) {

@@ -16,12 +16,21 @@ import { address, nameTags, prefixed } from './naming';
 
 const GIB = 1024 * 1024 * 1024;
 
-/** An alarm's threshold as an HCL expression over the selected sizing row. */
-export function thresholdExpression(threshold: AlarmThreshold): string {
+/**
+ * An alarm's threshold as an HCL expression over the selected sizing row; `memoryGiB` is the HCL expression of
+ * the instance class's memory.
+ */
+export function thresholdExpression(threshold: AlarmThreshold, memoryGiB: string): string {
   if ('field' in threshold) return config(threshold.field);
-  if ('percentOfGiB' in threshold) return `${config(threshold.percentOfGiB)} * ${GIB} / ${100 / threshold.percent}`;
+  if ('shareOf' in threshold) {
+    const gib = threshold.shareOf === 'storage' ? config('allocatedStorage') : memoryGiB;
+    const percent = typeof threshold.percent === 'number' ? threshold.percent : config(threshold.percent);
+    return `${gib} * ${GIB} * ${percent} / 100`;
+  }
   return String(threshold.value);
 }
+
+const hyphenated = (logicalId: string) => logicalId.replace(/_/g, '-');
 
 export const EVENT_CATEGORIES = [
   'availability',
@@ -50,6 +59,8 @@ export interface DatabaseMonitoringProps {
   readonly alarmTopicArnInput: TerraformLocal;
   /** The topic alarms and events go to: the caller's, else the module's own (a string). */
   readonly alarmTopicArn: TerraformLocal;
+  /** The catalogue entry of the instance class (an object with memory_gib and burstable). */
+  readonly instanceClass: TerraformLocal;
 }
 
 /**
@@ -100,10 +111,13 @@ export class DatabaseMonitoring extends Construct {
     );
 
     const actions = [props.alarmTopicArn.asString];
+    const instanceClass = addressOf(props.instanceClass);
+    const memoryGiB = `${instanceClass}.memory_gib`;
     for (const alarm of PRIMARY_ALARMS) {
       address(
         new CloudwatchMetricAlarm(this, alarm.logicalId, {
-          alarmName: prefixed(`rds-${alarm.logicalId.replace(/_/g, '-')}`),
+          ...(alarm.burstableOnly ? { count: tf.number(`${instanceClass}.burstable ? 1 : 0`) } : {}),
+          alarmName: prefixed(`rds-${hyphenated(alarm.logicalId)}`),
           alarmDescription: alarm.description,
           namespace: 'AWS/RDS',
           metricName: alarm.metric,
@@ -113,12 +127,36 @@ export class DatabaseMonitoring extends Construct {
           period: ALARM_PERIOD_SECONDS,
           evaluationPeriods: alarm.evaluationPeriods,
           comparisonOperator: alarm.comparison,
-          threshold: tf.number(thresholdExpression(alarm.threshold)),
+          threshold: tf.number(thresholdExpression(alarm.threshold, memoryGiB)),
           alarmActions: actions,
           okActions: actions,
-          tags: nameTags(`rds-${alarm.logicalId.replace(/_/g, '-')}`),
+          tags: nameTags(`rds-${hyphenated(alarm.logicalId)}`),
         }),
         alarm.logicalId,
+      );
+    }
+
+    // Each replica has its own CPU, memory and storage: the same rules, on its own identifier.
+    for (const alarm of PRIMARY_ALARMS.filter((a) => a.onReplicas)) {
+      const name = `rds-${REPLICA_SUFFIX}-${hyphenated(alarm.logicalId)}`;
+      address(
+        new CloudwatchMetricAlarm(this, `replica-${alarm.logicalId}`, {
+          count: tf.number(config('replicaCount')),
+          alarmName: prefixed(name),
+          alarmDescription: `${alarm.description} (read replica)`,
+          namespace: 'AWS/RDS',
+          metricName: alarm.metric,
+          dimensions: { DBInstanceIdentifier: tf.string(ref(replica, 'identifier', 'count.index')) },
+          statistic: alarm.statistic,
+          period: ALARM_PERIOD_SECONDS,
+          evaluationPeriods: alarm.evaluationPeriods,
+          comparisonOperator: alarm.comparison,
+          threshold: tf.number(thresholdExpression(alarm.threshold, memoryGiB)),
+          alarmActions: actions,
+          okActions: actions,
+          tags: nameTags(name),
+        }),
+        `replica_${alarm.logicalId}`,
       );
     }
 

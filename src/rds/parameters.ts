@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
-import { DbParameterGroup, DbParameterGroupParameter } from '@cdktf/provider-aws/lib/db-parameter-group';
-import { config, tf } from './expressions';
+import { TerraformIterator, TerraformLocal } from 'cdktf';
+import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
+import { config, expr, toHcl } from './expressions';
 import { address, NAME_PREFIX, nameTags, prefixed } from './naming';
 
 /** The engine line the parameter group, the instances and the migrations are written for. */
@@ -8,10 +9,85 @@ export const ENGINE_MAJOR_VERSION = '15';
 export const PARAMETER_GROUP_FAMILY = `postgres${ENGINE_MAJOR_VERSION}`;
 
 /**
+ * PostgreSQL 15 parameters that take effect only at server start. RDS rejects a parameter group that applies one
+ * of them `immediate`, so they always carry `pending-reboot`: the module's own, and any a caller adds.
+ */
+export const STATIC_PARAMETERS = [
+  'autovacuum_freeze_max_age',
+  'autovacuum_max_workers',
+  'autovacuum_multixact_freeze_max_age',
+  'huge_pages',
+  'max_connections',
+  'max_locks_per_transaction',
+  'max_logical_replication_workers',
+  'max_pred_locks_per_transaction',
+  'max_prepared_transactions',
+  'max_replication_slots',
+  'max_wal_senders',
+  'max_worker_processes',
+  'rds.logical_replication',
+  'shared_buffers',
+  'shared_preload_libraries',
+  'track_activity_query_size',
+  'track_commit_timestamp',
+  'wal_buffers',
+] as const;
+
+export const APPLY_METHODS = ['immediate', 'pending-reboot'] as const;
+export type ApplyMethod = (typeof APPLY_METHODS)[number];
+
+/** One entry of the parameter group; `applyMethod` defaults to `pending-reboot` for static parameters. */
+export interface DatabaseParameter {
+  readonly name: string;
+  /** The value as RDS takes it, or an HCL expression (HclExpression) evaluated at plan. */
+  readonly value: string;
+  readonly applyMethod?: ApplyMethod;
+}
+
+/** Checks literal caller parameters; the message names the entry. */
+export function validateParameters(parameters: readonly DatabaseParameter[]): void {
+  const names = parameters.map((p) => p.name);
+  for (const p of parameters) {
+    if (!/^[a-z_.]+$/.test(p.name)) throw new Error(`parameters: '${p.name}' is not a PostgreSQL parameter name`);
+    if (names.indexOf(p.name) !== names.lastIndexOf(p.name)) throw new Error(`parameters: '${p.name}' is set twice`);
+    if (p.applyMethod !== undefined && !APPLY_METHODS.includes(p.applyMethod)) {
+      throw new Error(`parameters: '${p.name}' apply_method '${p.applyMethod}' must be ${APPLY_METHODS.join(' or ')}`);
+    }
+    if (p.applyMethod === 'immediate' && applyMethodOf(p.name) === 'pending-reboot') {
+      throw new Error(`parameters: '${p.name}' is static and applies only at a reboot: use pending-reboot`);
+    }
+  }
+}
+
+/** The same checks as validations of the module's `parameters` variable. */
+export const PARAMETER_VALIDATIONS = [
+  {
+    condition: 'alltrue([for p in var.parameters : can(regex("^[a-z_.]+$", p.name))])',
+    errorMessage: 'parameters: every name must be a PostgreSQL parameter name (lowercase letters, _ and .).',
+  },
+  {
+    condition: 'length(distinct(var.parameters[*].name)) == length(var.parameters)',
+    errorMessage: 'parameters: each parameter may be set once.',
+  },
+  {
+    condition: `alltrue([for p in var.parameters : p.apply_method == null ? true : contains(${JSON.stringify(APPLY_METHODS)}, p.apply_method)])`,
+    errorMessage: `parameters: apply_method must be ${APPLY_METHODS.join(' or ')}.`,
+  },
+  {
+    condition:
+      `alltrue([for p in var.parameters : p.apply_method == null ? true : ` +
+      `!(p.apply_method == "immediate" && contains(${JSON.stringify(STATIC_PARAMETERS)}, p.name))])`,
+    errorMessage: `parameters: static parameters (${STATIC_PARAMETERS.join(', ')}) apply only with pending-reboot.`,
+  },
+];
+
+/** `pending-reboot` for static parameters, else `immediate` (RDS's default). */
+export const applyMethodOf = (name: string): ApplyMethod =>
+  (STATIC_PARAMETERS as readonly string[]).includes(name) ? 'pending-reboot' : 'immediate';
+
+/**
  * PostgreSQL settings, as RDS accepts them.
  *
- * - Static parameters (changing them needs a restart) carry `apply_method = "pending-reboot"`; RDS rejects the
- *   group otherwise.
  * - Memory settings are integers in the engine's units (8 kB pages for shared_buffers, effective_cache_size and
  *   wal_buffers; kB for maintenance_work_mem), sized from the instance's memory with RDS formulas rather than
  *   fixed strings such as "256MB": one group stays right when an environment changes instance class.
@@ -19,12 +95,13 @@ export const PARAMETER_GROUP_FAMILY = `postgres${ENGINE_MAJOR_VERSION}`;
  *     effective_cache_size  {DBInstanceClassMemory*3/32768}  = 75% of memory (the OS cache the planner may count on)
  *     maintenance_work_mem  GREATEST({DBInstanceClassMemory/63963136*1024},65536) = RDS's default, at least 64 MiB
  *     wal_buffers           2048 pages                       = 16 MiB
+ * - max_connections comes from the environment's sizing row (`tostring`: every value is a string).
  */
-export const DATABASE_PARAMETERS: readonly DbParameterGroupParameter[] = [
-  { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain', applyMethod: 'pending-reboot' },
-  { name: 'max_connections', value: tf.string(config('maxConnections')), applyMethod: 'pending-reboot' },
-  { name: 'shared_buffers', value: '{DBInstanceClassMemory/32768}', applyMethod: 'pending-reboot' },
-  { name: 'wal_buffers', value: '2048', applyMethod: 'pending-reboot' },
+export const DATABASE_PARAMETERS: readonly DatabaseParameter[] = [
+  { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain' },
+  { name: 'max_connections', value: `\${tostring(${config('maxConnections')})}` },
+  { name: 'shared_buffers', value: '{DBInstanceClassMemory/32768}' },
+  { name: 'wal_buffers', value: '2048' },
   { name: 'effective_cache_size', value: '{DBInstanceClassMemory*3/32768}' },
   { name: 'maintenance_work_mem', value: 'GREATEST({DBInstanceClassMemory/63963136*1024},65536)' },
   { name: 'checkpoint_completion_target', value: '0.9' },
@@ -39,17 +116,50 @@ export const DATABASE_PARAMETERS: readonly DbParameterGroupParameter[] = [
   { name: 'rds.force_ssl', value: '1' },
 ];
 
+/** The module's parameters as an HCL list of objects (name, value, apply_method = null). */
+export function baseParametersHcl(): string {
+  return toHcl(
+    DATABASE_PARAMETERS.map((p) => ({
+      name: p.name,
+      value: p.value.startsWith('${') ? expr(p.value.slice(2, -1)) : p.value,
+      apply_method: expr('null'),
+    })),
+  );
+}
+
+/**
+ * The parameter list the group applies: the module's parameters, except those a caller sets itself, then the
+ * caller's, every entry with its apply method (static parameters `pending-reboot`).
+ */
+export function parametersExpression(callerParameters: string): string {
+  return (
+    `[for p in concat([for p in ${baseParametersHcl()} : p if !contains(${callerParameters}[*].name, p.name)], ` +
+    `${callerParameters}) : { name = p.name, value = p.value, apply_method = p.apply_method != null ? ` +
+    `p.apply_method : (contains(local.static_parameters, p.name) ? "pending-reboot" : "immediate") }]`
+  );
+}
+
+export interface DatabaseParametersProps {
+  /** The parameter list with apply methods (a list of objects; see parametersExpression). */
+  readonly parameters: TerraformLocal;
+}
+
 export class DatabaseParameters extends Construct {
   public readonly group: DbParameterGroup;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: DatabaseParametersProps) {
     super(scope, id);
+    const each = TerraformIterator.fromList(props.parameters.asList);
     this.group = address(
       new DbParameterGroup(this, 'group', {
         family: PARAMETER_GROUP_FAMILY,
         name: prefixed('pg-params'),
         description: `AccessWeaver PostgreSQL settings for ${NAME_PREFIX}`,
-        parameter: [...DATABASE_PARAMETERS],
+        parameter: each.dynamic({
+          name: each.getString('name'),
+          value: each.getString('value'),
+          apply_method: each.getString('apply_method'),
+        }),
         tags: nameTags('pg-params'),
       }),
       'main',

@@ -1,7 +1,10 @@
 import { Token } from 'cdktf';
 import { DatabaseSizing, ENVIRONMENTS, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
 import { isValidProjectName, PROJECT_NAME_RULE } from '../config/names';
+import { INSTANCE_CLASSES, instanceClass } from '../config/instance-classes';
 import { config } from './expressions';
+
+const instanceClassList = () => Object.keys(INSTANCE_CLASSES).join(', ');
 
 /**
  * Checks of the module's inputs, written twice on purpose: in TypeScript (so a stack with literal values fails at
@@ -156,8 +159,11 @@ export function isValidPerformanceInsightsRetention(days: number): boolean {
 }
 
 /** Validates one environment's sizing; the message names the environment and the bad value. */
-export function validateSizing(environment: string, sizing: DatabaseSizing): void {
-  const where = `environment '${environment}'`;
+export function validateSizing(environment: string, sizing: DatabaseSizing, context = ''): void {
+  const where = `environment '${environment}'${context}`;
+  if (!instanceClass(sizing.instanceClass)) {
+    throw new Error(`${where}: instanceClass '${sizing.instanceClass}' is not one of ${instanceClassList()}`);
+  }
   if (!Number.isInteger(sizing.allocatedStorage) || sizing.allocatedStorage < 20) {
     throw new Error(
       `${where}: allocatedStorage ${sizing.allocatedStorage} GiB is below the RDS PostgreSQL minimum of 20`,
@@ -206,6 +212,7 @@ export function validateSizing(environment: string, sizing: DatabaseSizing): voi
  * -------------------------------------------------------------------------------------------------------------- */
 
 export const hclChecks = {
+  instanceClass: `contains(keys(local.instance_classes), ${config('instanceClass')})`,
   environment: `contains([${ENVIRONMENTS.map((e) => JSON.stringify(e)).join(', ')}], var.environment)`,
   subnetCount:
     'length(var.private_subnet_ids) >= 2 && length(distinct(var.private_subnet_ids)) == length(var.private_subnet_ids)',
@@ -232,9 +239,11 @@ export const hclChecks = {
     `&& local.maintenance_window_span.start < day * ${MINUTES_PER_DAY} + local.backup_window_span.end])`,
   io1Ratio:
     // HCL's || does not short-circuit, so the null cases are conditionals.
-    `${config('storageType')} != "io1" ? true : ` +
+    `${config('storageType')} != "io1" ? true : ${config('iops')} == null ? false : ` +
     `(${config('iops')} / ${config('allocatedStorage')} >= ${IO1_IOPS_PER_GIB.min} ` +
     `&& ${config('iops')} / ${config('allocatedStorage')} <= ${IO1_IOPS_PER_GIB.max})`,
+  iopsOnlyForIo1: `${config('storageType')} == "io1" ? true : ${config('iops')} == null`,
+  storageCeiling: `${config('maxAllocatedStorage')} >= ${config('allocatedStorage')}`,
   performanceInsightsRetention:
     `${config('performanceInsightsRetentionDays')} == null ? true : ` +
     `contains([${PI.free}, ${PI.longest}], ${config('performanceInsightsRetentionDays')}) || ` +

@@ -5,8 +5,11 @@
  * DATABASE_SETTINGS: adding a setting is adding an entry here.
  */
 import { RdsConfig } from '../../.gen/modules/rds';
-import { EnvironmentName } from '../config/environments';
-import { optional, stringList } from './setting-parsers';
+import { DatabaseSizing, ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
+import { applyOverrides, OVERRIDE_RULES, overridesObject, SizingOverrides, validateOverrides } from '../rds/overrides';
+import { ApplyMethod, DatabaseParameter, validateParameters } from '../rds/parameters';
+import { validateSizing } from '../rds/validation';
+import { objectAt, optional, stringList } from './setting-parsers';
 
 /** One setting: `T` is its type in TypeScript. */
 export interface DatabaseSettingSpec<T> {
@@ -18,6 +21,10 @@ export interface DatabaseSettingSpec<T> {
   readonly parse: (value: unknown, where: string) => T | undefined;
   /** The module input (as the generated binding names it) that receives the value. */
   readonly moduleInput: keyof RdsConfig;
+  /** The value as the module input takes it. @default the value itself */
+  readonly toModule?: (value: T) => unknown;
+  /** Checks the value at synth with the module's own rules; throws a message naming it. */
+  readonly validate?: (value: T, environment: EnvironmentName) => void;
 }
 
 const string = (value: unknown, where: string) => optional<string>(value, where, 'string');
@@ -25,6 +32,31 @@ const boolean = (value: unknown, where: string) => optional<boolean>(value, wher
 const list = (value: unknown, where: string): readonly string[] | undefined => stringList(value, where);
 
 const spec = <T>(s: DatabaseSettingSpec<T>) => s;
+
+const JSON_TYPES = { string: 'string', number: 'number', bool: 'boolean' } as const;
+
+function overridesSetting(value: unknown, where: string): SizingOverrides | undefined {
+  if (value === undefined) return undefined;
+  const o = objectAt(value, where, Object.keys(OVERRIDE_RULES));
+  for (const [key, v] of Object.entries(o)) {
+    optional(v, `${where}.${key}`, JSON_TYPES[OVERRIDE_RULES[key as keyof DatabaseSizing].type]);
+  }
+  return o as SizingOverrides;
+}
+
+function parametersSetting(value: unknown, where: string): readonly DatabaseParameter[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value)) throw new Error(`${where} must be a list of { name, value, applyMethod? }.`);
+  return value.map((entry, i) => {
+    const at = `${where}[${i}]`;
+    const o = objectAt(entry, at, ['name', 'value', 'applyMethod']);
+    const name = optional<string>(o.name, `${at}.name`, 'string');
+    const v = optional<string>(o.value, `${at}.value`, 'string');
+    if (name === undefined || v === undefined) throw new Error(`${at} needs a name and a value.`);
+    const applyMethod = optional<ApplyMethod>(o.applyMethod, `${at}.applyMethod`, 'string');
+    return { name, value: v, ...(applyMethod === undefined ? {} : { applyMethod }) };
+  });
+}
 
 export const DATABASE_SETTINGS = {
   backupWindow: spec({
@@ -55,6 +87,37 @@ export const DATABASE_SETTINGS = {
     doc: 'SNS topic for the database alarms; without it the module creates an encrypted topic.',
     parse: string,
     moduleInput: 'alarmSnsTopicArn',
+  }),
+  instanceOverrides: spec<SizingOverrides>({
+    doc:
+      "Fields of the environment's sizing row to replace (DatabaseSizing keys: instanceClass, allocatedStorage, " +
+      'storageType, iops, multiAz, replicaCount, alarm thresholds...); the table stays the default.',
+    parse: overridesSetting,
+    moduleInput: 'instanceOverrides',
+    toModule: overridesObject,
+    validate: (overrides, environment) => {
+      validateOverrides(overrides);
+      validateSizing(
+        environment,
+        applyOverrides(ENVIRONMENT_CONFIGS[environment].database, overrides),
+        ' with instance_overrides',
+      );
+    },
+  }),
+  applyImmediately: spec({
+    doc: 'Apply instance changes at once instead of in the next maintenance window.',
+    parse: boolean,
+    moduleInput: 'applyImmediately',
+  }),
+  parameters: spec<readonly DatabaseParameter[]>({
+    doc:
+      "Parameter-group entries ({ name, value, applyMethod? }) added to the module's or replacing one of the same " +
+      'name; static parameters apply at the next reboot.',
+    parse: parametersSetting,
+    moduleInput: 'parameters',
+    toModule: (parameters) =>
+      parameters.map((p) => ({ name: p.name, value: p.value, apply_method: p.applyMethod ?? null })),
+    validate: (parameters) => validateParameters(parameters),
   }),
 };
 
@@ -87,12 +150,27 @@ export function withDefaults(settings: DatabaseSettings, environment: Environmen
   return resolved as DatabaseSettings;
 }
 
+/** Checks every setting present with the module's own rules. */
+export function validateDatabaseSettings(settings: DatabaseSettings, environment: EnvironmentName): void {
+  for (const key of DATABASE_SETTING_KEYS) {
+    const value = settings[key];
+    const setting = DATABASE_SETTINGS[key] as DatabaseSettingSpec<unknown>;
+    if (value !== undefined) setting.validate?.(value, environment);
+  }
+}
+
 /** The module block's arguments for `settings`, each under the module input its declaration names. */
 export function moduleInputs(settings: DatabaseSettings): Partial<RdsConfig> {
   const inputs: Record<string, unknown> = {};
   for (const key of DATABASE_SETTING_KEYS) {
     const value = settings[key];
-    if (value !== undefined) inputs[DATABASE_SETTINGS[key].moduleInput] = Array.isArray(value) ? [...value] : value;
+    if (value === undefined) continue;
+    const setting = DATABASE_SETTINGS[key] as DatabaseSettingSpec<unknown>;
+    inputs[setting.moduleInput] = setting.toModule
+      ? setting.toModule(value)
+      : Array.isArray(value)
+        ? [...value]
+        : value;
   }
   return inputs as Partial<RdsConfig>;
 }

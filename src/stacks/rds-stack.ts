@@ -12,7 +12,7 @@ import { Rds } from '../../.gen/modules/rds';
 import { EnvironmentName } from '../config/environments';
 import { DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from '../rds/database';
 import { validateWindows } from '../rds/validation';
-import { DatabaseSettings, moduleInputs, withDefaults } from './database-settings';
+import { DatabaseSettings, moduleInputs, validateDatabaseSettings, withDefaults } from './database-settings';
 import { EnvironmentStack, EnvironmentStackProps, RDS_OUTPUTS, VPC_OUTPUTS } from './environment-stack';
 
 /** Tags prod's database carries on top of the stacks' own (what its backup and monitoring tooling selects on). */
@@ -43,6 +43,11 @@ export class RdsStack extends EnvironmentStack {
     } catch (error) {
       throw new Error(`${id}: ${(error as Error).message}.`, { cause: error });
     }
+    try {
+      validateDatabaseSettings(settings, this.config.name);
+    } catch (error) {
+      throw new Error(`${id}: ${(error as Error).message}.`, { cause: error });
+    }
     for (const groupId of settings.allowedSecurityGroupIds ?? []) {
       if (!Token.isUnresolved(groupId) && !SECURITY_GROUP_ID_PATTERN.test(groupId)) {
         throw new Error(`${id}: allowedSecurityGroupIds entry '${groupId}' is not a security group id.`);
@@ -57,6 +62,7 @@ export class RdsStack extends EnvironmentStack {
       privateSubnetIds: vpc.getList(VPC_OUTPUTS.privateSubnetIds),
       vpcCidr: vpc.getString(VPC_OUTPUTS.vpcCidr),
       allowedSecurityGroups: [],
+      instanceOverrides: {},
       ...moduleInputs(settings),
       tags: { ...DATABASE_TAGS[this.config.name], ...this.tags },
     });

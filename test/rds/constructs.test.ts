@@ -31,6 +31,7 @@ function inputs(scope: Construct) {
     availabilityZones: local('availability_zones', ['eu-west-3a', 'eu-west-3b']),
     backupWindow: local('backup_window', '03:00-04:00'),
     maintenanceWindow: local('maintenance_window', 'Sun:04:00-Sun:05:00'),
+    applyImmediately: local('apply_immediately', false),
   };
 }
 
@@ -93,77 +94,30 @@ describe('DatabaseNetwork', () => {
 });
 
 describe('DatabaseParameters', () => {
-  test('the whole parameter list', () => {
+  test('one parameter block per entry of the parameters list, each with its apply method', () => {
     const synth = JSON.parse(
       Testing.synthScope((scope) => {
-        new DatabaseParameters(scope, 'parameters');
+        const parameters = new TerraformLocal(scope, 'parameters', []);
+        parameters.overrideLogicalId('parameters');
+        new DatabaseParameters(scope, 'parameters-group', { parameters });
       }),
     );
-    expect(synth.resource.aws_db_parameter_group.main.parameter).toMatchInlineSnapshot(`
-[
-  {
-    "apply_method": "pending-reboot",
-    "name": "shared_preload_libraries",
-    "value": "pg_stat_statements,auto_explain",
-  },
-  {
-    "apply_method": "pending-reboot",
-    "name": "max_connections",
-    "value": "\${local.config.max_connections}",
-  },
-  {
-    "apply_method": "pending-reboot",
-    "name": "shared_buffers",
-    "value": "{DBInstanceClassMemory/32768}",
-  },
-  {
-    "apply_method": "pending-reboot",
-    "name": "wal_buffers",
-    "value": "2048",
-  },
-  {
-    "name": "effective_cache_size",
-    "value": "{DBInstanceClassMemory*3/32768}",
-  },
-  {
-    "name": "maintenance_work_mem",
-    "value": "GREATEST({DBInstanceClassMemory/63963136*1024},65536)",
-  },
-  {
-    "name": "checkpoint_completion_target",
-    "value": "0.9",
-  },
-  {
-    "name": "default_statistics_target",
-    "value": "100",
-  },
-  {
-    "name": "log_statement",
-    "value": "mod",
-  },
-  {
-    "name": "log_min_duration_statement",
-    "value": "1000",
-  },
-  {
-    "name": "auto_explain.log_min_duration",
-    "value": "1000",
-  },
-  {
-    "name": "row_security",
-    "value": "on",
-  },
-  {
-    "name": "rds.force_ssl",
-    "value": "1",
-  },
-]
-`);
+    expect(synth.resource.aws_db_parameter_group.main.dynamic).toEqual({
+      parameter: {
+        for_each: '${toset(local.parameters)}',
+        iterator: 'each',
+        content: {
+          name: '${each.value.name}',
+          value: '${each.value.value}',
+          apply_method: '${each.value.apply_method}',
+        },
+      },
+    });
   });
 
   test('the family matches the engine major version', () => {
     const synth = Testing.synthScope((scope) => {
-      new DatabaseParameters(scope, 'parameters');
+      new DatabaseParameters(scope, 'group', { parameters: new TerraformLocal(scope, 'parameters', []) });
     });
     expect(synth).toHaveResourceWithProperties(DbParameterGroup, { family: 'postgres15' });
   });
@@ -208,7 +162,9 @@ describe('DatabaseInstances', () => {
     const locals = inputs(scope);
     const encryption = new DatabaseEncryption(scope, 'encryption');
     const network = new DatabaseNetwork(scope, 'network', locals);
-    const parameters = new DatabaseParameters(scope, 'parameters');
+    const parameters = new DatabaseParameters(scope, 'parameters', {
+      parameters: new TerraformLocal(scope, 'parameter-list', []),
+    });
     new DatabaseInstances(scope, 'instances', {
       ...locals,
       key: encryption.key,

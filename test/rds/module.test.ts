@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
+import { applyMethodOf, baseParametersHcl, DATABASE_PARAMETERS, STATIC_PARAMETERS } from '../../src/rds/parameters';
 import { moduleFiles, synthesizeModuleDocument } from '../../src/rds/emit';
 import { MODULE_OUTPUTS, MODULE_VARIABLES } from '../../src/rds/module-stack';
 import { adminUrl } from '../support/database';
@@ -12,8 +13,12 @@ const resource = (type: string, name: string) => {
   if (!found) throw new Error(`no ${type}.${name} in the module`);
   return found;
 };
-const parameter = (name: string) =>
-  resource('aws_db_parameter_group', 'main').parameter.find((p: any) => p.name === name);
+/** A module parameter as the group applies it: its value, and the apply method the module gives its name. */
+const parameter = (name: string) => {
+  const found = DATABASE_PARAMETERS.find((p) => p.name === name);
+  if (!found) throw new Error(`no parameter ${name} in the module`);
+  return { value: found.value, apply_method: applyMethodOf(name) };
+};
 
 describe('the emitted module', () => {
   test('the committed modules/rds is exactly what the constructs generate (run `npm run modules`)', () => {
@@ -124,7 +129,6 @@ describe('the emitted module', () => {
     expect(doc.locals.instance_configs).toEqual({
       dev: {
         instance_class: 'db.t3.micro',
-        instance_memory_gib: 1,
         allocated_storage: 20,
         max_allocated_storage: 100,
         storage_type: 'gp3',
@@ -140,10 +144,13 @@ describe('the emitted module', () => {
         rotate_credentials: false,
         cpu_alarm_threshold: 90,
         connections_alarm_threshold: 80,
+        maximum_used_transaction_ids_alarm_threshold: 1000000000,
+        cpu_credit_balance_alarm_threshold: 30,
+        transaction_logs_disk_usage_alarm_percent: 20,
+        replication_slot_disk_usage_alarm_percent: 10,
       },
       staging: {
         instance_class: 'db.t3.small',
-        instance_memory_gib: 2,
         allocated_storage: 100,
         max_allocated_storage: 500,
         storage_type: 'gp3',
@@ -159,10 +166,13 @@ describe('the emitted module', () => {
         rotate_credentials: false,
         cpu_alarm_threshold: 90,
         connections_alarm_threshold: 80,
+        maximum_used_transaction_ids_alarm_threshold: 1000000000,
+        cpu_credit_balance_alarm_threshold: 60,
+        transaction_logs_disk_usage_alarm_percent: 10,
+        replication_slot_disk_usage_alarm_percent: 10,
       },
       prod: {
         instance_class: 'db.r6g.large',
-        instance_memory_gib: 16,
         allocated_storage: 500,
         max_allocated_storage: 2000,
         storage_type: 'gp3',
@@ -178,9 +188,13 @@ describe('the emitted module', () => {
         rotate_credentials: true,
         cpu_alarm_threshold: 80,
         connections_alarm_threshold: 150,
+        maximum_used_transaction_ids_alarm_threshold: 1000000000,
+        cpu_credit_balance_alarm_threshold: 50,
+        transaction_logs_disk_usage_alarm_percent: 5,
+        replication_slot_disk_usage_alarm_percent: 5,
       },
     });
-    expect(doc.locals.config).toBe('${local.instance_configs[local.environment]}');
+    expect(doc.locals.config).toMatch(/^\$\{merge\(local\.instance_configs\[local\.environment\], /);
     expect(doc.locals.environment).toBe('${var.environment}');
   });
 
@@ -367,8 +381,9 @@ test('the README lists every input and output', () => {
 // RDS rejects a parameter group that applies a static parameter immediately, so the split must follow PostgreSQL's own
 // contexts: the test server says which settings need a restart (context 'postmaster'), not a list kept by hand.
 describe('apply methods follow PostgreSQL 15', () => {
+  /** The module's parameters with the apply method the group gives each (see parametersExpression). */
   const parameters = () =>
-    resource('aws_db_parameter_group', 'main').parameter as { name: string; value: string; apply_method?: string }[];
+    DATABASE_PARAMETERS.map((p) => ({ name: p.name, value: p.value, apply_method: applyMethodOf(p.name) }));
   /** RDS's own parameters (rds.*) are unknown to a plain server: their apply method is RDS's documented one. */
   const isRdsOwn = (name: string) => name.startsWith('rds.');
   let contexts: Map<string, string>;
@@ -405,4 +420,26 @@ describe('apply methods follow PostgreSQL 15', () => {
     expect(methods).toEqual(methods.map((m) => ({ ...m, reboot: m.context === 'postmaster' })));
     expect(methods.filter((m) => m.reboot).length).toBeGreaterThan(0);
   });
+
+  test("every name in STATIC_PARAMETERS that PostgreSQL knows has context 'postmaster'", () => {
+    const known = STATIC_PARAMETERS.filter((name) => contexts.has(name));
+    expect(known.map((name) => [name, contexts.get(name)])).toEqual(known.map((name) => [name, 'postmaster']));
+    expect(known.length).toBeGreaterThan(STATIC_PARAMETERS.length - 3);
+  });
+});
+
+test("the module's own static parameters are exactly these four, all applied at a reboot", () => {
+  expect(
+    DATABASE_PARAMETERS.filter((p) => applyMethodOf(p.name) === 'pending-reboot')
+      .map((p) => p.name)
+      .sort(),
+  ).toEqual(['max_connections', 'shared_buffers', 'shared_preload_libraries', 'wal_buffers']);
+});
+
+test('the parameter group applies local.parameters: the module list, then the caller entries', () => {
+  const group = resource('aws_db_parameter_group', 'main');
+  expect(group.dynamic.parameter.for_each).toBe('${toset(local.parameters)}');
+  expect(doc.locals.parameters).toContain(baseParametersHcl());
+  expect(doc.locals.parameters).toContain('local.caller_parameters');
+  expect(doc.locals.static_parameters).toContain('max_connections');
 });

@@ -186,6 +186,19 @@ describeWithTerraform('modules/rds with terraform', () => {
         skip_final_snapshot: true,
       },
       0,
+      {
+        high_cpu: 90,
+        high_connections: 80,
+        low_free_storage: 2147483648, // 10% of 20 GiB
+        low_freeable_memory: 107374182.4, // 10% of db.t3.micro's 1 GiB
+        high_read_latency: 0.02,
+        high_write_latency: 0.02,
+        high_disk_queue_depth: 20,
+        high_transaction_ids: 1000000000,
+        high_transaction_logs_disk_usage: 4294967296, // 20% of 20 GiB
+        high_replication_slot_disk_usage: 2147483648, // 10% of 20 GiB
+        'low_cpu_credit_balance[0]': 30,
+      },
     ],
     [
       'staging',
@@ -203,6 +216,23 @@ describeWithTerraform('modules/rds with terraform', () => {
         skip_final_snapshot: true,
       },
       1,
+      {
+        high_cpu: 90,
+        high_connections: 80,
+        low_free_storage: 10737418240, // 10% of 100 GiB
+        low_freeable_memory: 214748364.8, // 10% of db.t3.small's 2 GiB
+        high_read_latency: 0.02,
+        high_write_latency: 0.02,
+        high_disk_queue_depth: 20,
+        high_transaction_ids: 1000000000,
+        high_transaction_logs_disk_usage: 10737418240,
+        high_replication_slot_disk_usage: 10737418240,
+        'low_cpu_credit_balance[0]': 60,
+        'replica_high_cpu[0]': 90,
+        'replica_low_free_storage[0]': 10737418240,
+        'replica_low_freeable_memory[0]': 214748364.8,
+        'replica_lag[0]': 60,
+      },
     ],
     [
       'prod',
@@ -220,8 +250,28 @@ describeWithTerraform('modules/rds with terraform', () => {
         skip_final_snapshot: false,
       },
       2,
+      {
+        high_cpu: 80,
+        high_connections: 150,
+        low_free_storage: 53687091200, // 10% of 500 GiB
+        low_freeable_memory: 1717986918.4, // 10% of db.r6g.large's 16 GiB
+        high_read_latency: 0.02,
+        high_write_latency: 0.02,
+        high_disk_queue_depth: 20,
+        high_transaction_ids: 1000000000,
+        high_transaction_logs_disk_usage: 26843545600, // 5% of 500 GiB
+        high_replication_slot_disk_usage: 26843545600,
+        'replica_high_cpu[0]': 80,
+        'replica_high_cpu[1]': 80,
+        'replica_low_free_storage[0]': 53687091200,
+        'replica_low_free_storage[1]': 53687091200,
+        'replica_low_freeable_memory[0]': 1717986918.4,
+        'replica_low_freeable_memory[1]': 1717986918.4,
+        'replica_lag[0]': 60,
+        'replica_lag[1]': 60,
+      },
     ],
-  ] as const)('the %s caller plans offline', (env, primaryValues, replicaCount) => {
+  ] as const)('the %s caller plans offline', (env, primaryValues, replicaCount, alarms) => {
     let changes: PlannedChange[];
 
     beforeAll(async () => {
@@ -261,6 +311,26 @@ describeWithTerraform('modules/rds with terraform', () => {
     test('enhanced monitoring role exists exactly when the interval is set', () => {
       const roles = changes.filter((c) => c.address.startsWith('module.rds.aws_iam_role.rds_enhanced_monitoring'));
       expect(roles).toHaveLength(primaryValues.monitoring_interval > 0 ? 1 : 0);
+    });
+
+    test('every alarm, with its threshold (CPU credits on burstable classes only)', () => {
+      const planned = changes.filter((c) => c.address.startsWith('module.rds.aws_cloudwatch_metric_alarm.'));
+      expect(
+        Object.fromEntries(
+          planned.map((c) => [c.address.replace('module.rds.aws_cloudwatch_metric_alarm.', ''), c.after.threshold]),
+        ),
+      ).toEqual(alarms);
+    });
+
+    test('replica alarms watch their own replica', () => {
+      const replicaCpu = changes.filter((c) =>
+        c.address.startsWith('module.rds.aws_cloudwatch_metric_alarm.replica_high_cpu['),
+      );
+      expect(replicaCpu.map((c) => c.after.dimensions)).toEqual(
+        Array.from({ length: replicaCount }, (_, i) => ({
+          DBInstanceIdentifier: `accessweaver-${env}-replica-${i + 1}`,
+        })),
+      );
     });
 
     test('credential rotation only in prod', () => {
@@ -326,6 +396,82 @@ describeWithTerraform('modules/rds with terraform', () => {
     });
   });
 
+  describe('a caller overriding the instance class, the storage and a static parameter', () => {
+    let changes: PlannedChange[];
+
+    beforeAll(async () => {
+      const dir = await prepare('staging');
+      const overrideFile = path.join(dir, 'caller_override.tf');
+      writeFileSync(
+        overrideFile,
+        `module "rds" {
+  instance_overrides = { instance_class = "db.r6g.xlarge", allocated_storage = 200, max_allocated_storage = 1000 }
+  apply_immediately  = true
+  parameters = [
+    { name = "max_wal_senders", value = "20" },
+    { name = "work_mem", value = "16384" },
+    { name = "log_min_duration_statement", value = "500" },
+  ]
+}
+`,
+      );
+      try {
+        changes = await plan(dir);
+      } finally {
+        rmSync(overrideFile, { force: true });
+      }
+    });
+
+    test('the primary and the replica take the overrides; the rest of the staging row stays', () => {
+      for (const address of ['module.rds.aws_db_instance.main', 'module.rds.aws_db_instance.replica[0]']) {
+        expect({ address, ...find(changes, address) }).toMatchObject({
+          address,
+          instance_class: 'db.r6g.xlarge',
+          max_allocated_storage: 1000,
+          apply_immediately: true,
+        });
+      }
+      expect(find(changes, 'module.rds.aws_db_instance.main')).toMatchObject({
+        allocated_storage: 200,
+        storage_type: 'gp3',
+        multi_az: true,
+        backup_retention_period: 7,
+      });
+    });
+
+    test("the memory alarms follow the overriding class's 32 GiB, the storage alarm its 200 GiB", () => {
+      expect(find(changes, 'module.rds.aws_cloudwatch_metric_alarm.low_freeable_memory').threshold).toBe(3435973836.8);
+      expect(find(changes, 'module.rds.aws_cloudwatch_metric_alarm.replica_low_freeable_memory[0]').threshold).toBe(
+        3435973836.8,
+      );
+      expect(find(changes, 'module.rds.aws_cloudwatch_metric_alarm.low_free_storage').threshold).toBe(21474836480);
+    });
+
+    test('db.r6g.xlarge is not burstable: no CPU-credit alarm', () => {
+      expect(changes.filter((c) => c.address.includes('low_cpu_credit_balance'))).toEqual([]);
+    });
+
+    test('the static parameter is pending-reboot; the others immediate; a caller entry replaces the module one', () => {
+      const entries = find(changes, 'module.rds.aws_db_parameter_group.main').parameter as {
+        name: string;
+        value: string;
+        apply_method: string;
+      }[];
+      const byName = (name: string) => entries.filter((p) => p.name === name);
+      expect(byName('max_wal_senders')).toEqual([
+        { name: 'max_wal_senders', value: '20', apply_method: 'pending-reboot' },
+      ]);
+      expect(byName('work_mem')).toEqual([{ name: 'work_mem', value: '16384', apply_method: 'immediate' }]);
+      expect(byName('log_min_duration_statement')).toEqual([
+        { name: 'log_min_duration_statement', value: '500', apply_method: 'immediate' },
+      ]);
+      expect(byName('max_connections')).toEqual([
+        { name: 'max_connections', value: '100', apply_method: 'pending-reboot' },
+      ]);
+      expect(entries).toHaveLength(15);
+    });
+  });
+
   describe("bad input is refused at plan, with the module's message", () => {
     async function planWith(env: Env, overrides: Record<string, string>): Promise<string> {
       const dir = path.join(moduleCopy, 'examples', env);
@@ -361,6 +507,26 @@ describeWithTerraform('modules/rds with terraform', () => {
 
     test('malformed backup window', async () => {
       expect(await planWith('dev', { backup_window: '"3am-4am"' })).toContain('backup_window must be hh24:mi-hh24:mi');
+    });
+
+    test('an instance class outside the catalogue, named', async () => {
+      expect(await planWith('dev', { instance_overrides: '{ instance_class = "db.x9.huge" }' })).toContain(
+        'instance_overrides.instance_class must be one of db.t3.micro, db.t3.small',
+      );
+    });
+
+    test('a replica count out of range, named', async () => {
+      expect(await planWith('dev', { instance_overrides: '{ replica_count = 9 }' })).toContain(
+        'instance_overrides.replica_count must be a whole number from 0 to 5.',
+      );
+    });
+
+    test('a static parameter applied immediately', async () => {
+      expect(
+        await planWith('dev', {
+          parameters: '[{ name = "shared_buffers", value = "1024", apply_method = "immediate" }]',
+        }),
+      ).toContain('parameters: static parameters');
     });
 
     test('network ACL without a VPC CIDR', async () => {

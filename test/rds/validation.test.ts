@@ -29,7 +29,41 @@ describe('literal inputs are checked at synth, naming the bad value', () => {
   test('valid inputs synthesize, with the literal environment selecting its row', () => {
     const json = JSON.parse(synth({}));
     expect(json.locals.environment).toBe('dev');
-    expect(json.locals.config).toBe('${local.instance_configs[local.environment]}');
+    expect(json.locals.config).toMatch(/^\$\{merge\(local\.instance_configs\[local\.environment\], /);
+  });
+
+  test('literal overrides reach the module under its attribute names', () => {
+    const json = JSON.parse(synth({ instanceOverrides: { instanceClass: 'db.t4g.medium', allocatedStorage: 50 } }));
+    expect(json.locals.instance_overrides).toEqual({ instance_class: 'db.t4g.medium', allocated_storage: 50 });
+  });
+
+  test('an override outside the catalogue, named as the module names it', () => {
+    expect(() => synth({ instanceOverrides: { instanceClass: 'db.x9.huge' } })).toThrow(
+      'instance_overrides.instance_class "db.x9.huge" must be one of db.t3.micro, db.t3.small',
+    );
+  });
+
+  test('an override of the wrong type', () => {
+    expect(() => synth({ instanceOverrides: { replicaCount: '2' as never } })).toThrow(
+      'instance_overrides.replica_count "2" must be a number',
+    );
+  });
+
+  test('overrides valid one by one but not together: io1 storage without iops', () => {
+    expect(() => synth({ instanceOverrides: { storageType: 'io1' } })).toThrow(
+      "environment 'dev' with instance_overrides: io1 storage needs iops",
+    );
+  });
+
+  test('a static parameter applied immediately', () => {
+    expect(() => synth({ parameters: [{ name: 'max_wal_senders', value: '20', applyMethod: 'immediate' }] })).toThrow(
+      "parameters: 'max_wal_senders' is static and applies only at a reboot: use pending-reboot",
+    );
+  });
+
+  test('the same parameter twice', () => {
+    const entry = { name: 'work_mem', value: '8192' };
+    expect(() => synth({ parameters: [entry, entry] })).toThrow("parameters: 'work_mem' is set twice");
   });
 
   test('unknown environment', () => {

@@ -85,6 +85,9 @@ describe('rds-<env>', () => {
           allowedSecurityGroupIds: ['sg-0123456789abcdef0'],
           enableNetworkAcl: true,
           alarmSnsTopicArn: 'arn:aws:sns:eu-west-3:123456789012:alerts',
+          instanceOverrides: { instanceClass: 'db.t4g.medium', allocatedStorage: 50 },
+          applyImmediately: true,
+          parameters: [{ name: 'max_wal_senders', value: '20' }],
         }),
       ),
     ).toMatchObject({
@@ -93,7 +96,27 @@ describe('rds-<env>', () => {
       allowed_security_groups: ['sg-0123456789abcdef0'],
       enable_network_acl: true,
       alarm_sns_topic_arn: 'arn:aws:sns:eu-west-3:123456789012:alerts',
+      instance_overrides: { instance_class: 'db.t4g.medium', allocated_storage: 50 },
+      apply_immediately: true,
+      parameters: [{ name: 'max_wal_senders', value: '20', apply_method: null }],
     });
+  });
+
+  test('without overrides the module gets an empty override object', () => {
+    expect(moduleBlock(rdsStack('dev')).instance_overrides).toEqual({});
+  });
+
+  test('refuses at synth an override the module would refuse at plan, naming it', () => {
+    expect(() => rdsStack('prod', { instanceOverrides: { instanceClass: 'db.r5.large' } })).toThrow(
+      'rds-prod: instance_overrides.instance_class "db.r5.large" must be one of db.t3.micro',
+    );
+    expect(() => rdsStack('prod', { instanceOverrides: { storageType: 'gp3' }, parameters: [] })).not.toThrow();
+    expect(() => rdsStack('dev', { instanceOverrides: { allocatedStorage: 200, maxAllocatedStorage: 100 } })).toThrow(
+      "rds-dev: environment 'dev' with instance_overrides: maxAllocatedStorage 100 GiB is below allocatedStorage 200 GiB",
+    );
+    expect(() =>
+      rdsStack('dev', { parameters: [{ name: 'shared_buffers', value: '1024', applyMethod: 'immediate' }] }),
+    ).toThrow("rds-dev: parameters: 'shared_buffers' is static and applies only at a reboot");
   });
 
   test("refuses windows the module would refuse at plan: overlapping prod's default maintenance window", () => {

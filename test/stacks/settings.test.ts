@@ -121,6 +121,9 @@ describe('deployment settings', () => {
       allowedSecurityGroupIds: ['sg-0123456789abcdef0'],
       enableNetworkAcl: true,
       alarmSnsTopicArn: 'arn:aws:sns:eu-west-3:123456789012:alerts',
+      instanceOverrides: { instanceClass: 'db.r6g.xlarge', multiAz: true },
+      applyImmediately: false,
+      parameters: [{ name: 'work_mem', value: '16384', applyMethod: 'immediate' }],
     };
     expect(loadDeploymentSettings({ environments: { dev: { database } } }, {}).environments.dev?.database).toEqual(
       database,
@@ -136,5 +139,11 @@ describe('deployment settings', () => {
     expect(() =>
       loadDeploymentSettings({ environments: { dev: { database: { backupWindw: '01:00-02:00' } } } }, {}),
     ).toThrow("database has unknown key(s) 'backupWindw'");
+    expect(() =>
+      loadDeploymentSettings({ environments: { dev: { database: { instanceOverrides: { replicaCount: '2' } } } } }, {}),
+    ).toThrow('database.instanceOverrides.replicaCount must be a number, got "2".');
+    expect(() =>
+      loadDeploymentSettings({ environments: { dev: { database: { instanceOverrides: { instanceType: 'x' } } } } }, {}),
+    ).toThrow("database.instanceOverrides has unknown key(s) 'instanceType'");
   });
 });
