@@ -184,12 +184,12 @@ export const MUTATIONS: readonly Mutation[] = [
     file: 'src/db/logins.ts',
     edits: [
       {
-        search: "[APP_LOGIN, scramSha256Verifier(passwords.app, 'app')],",
-        replace: '[APP_LOGIN, passwords.app],',
+        search: "[logins.app, scramSha256Verifier(passwords.app, 'app')],",
+        replace: '[logins.app, passwords.app],',
       },
       {
-        search: "[READONLY_LOGIN, scramSha256Verifier(passwords.readonly, 'readonly')],",
-        replace: '[READONLY_LOGIN, passwords.readonly],',
+        search: "[logins.readonly, scramSha256Verifier(passwords.readonly, 'readonly')],",
+        replace: '[logins.readonly, passwords.readonly],',
       },
     ],
     suites: ['test/db/logins.test.ts'],
@@ -265,6 +265,32 @@ export const MUTATIONS: readonly Mutation[] = [
       },
     ],
     suites: CATALOG_SUITES,
+  },
+  {
+    name: 'tenant-context-signature-unchecked',
+    breaks: 'current_tenant_id() takes the tenant of a context without checking its signature',
+    file: 'sql/0008_signed_tenant_context.sql',
+    edits: [
+      {
+        search: `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6]
+       AND field[5]::bigint > extract(epoch FROM statement_timestamp()) THEN`,
+        replace: `    IF field[5]::bigint > extract(epoch FROM statement_timestamp()) THEN`,
+      },
+    ],
+    suites: ['test/db/signed-context.test.ts', 'test/db/tenant-context.test.ts'],
+  },
+  {
+    name: 'tenant-context-expiry-unchecked',
+    breaks: 'current_tenant_id() accepts an expired context',
+    file: 'sql/0008_signed_tenant_context.sql',
+    edits: [
+      {
+        search: `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6]
+       AND field[5]::bigint > extract(epoch FROM statement_timestamp()) THEN`,
+        replace: `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6] THEN`,
+      },
+    ],
+    suites: ['test/db/signed-context.test.ts', 'test/db/tenant-context.test.ts'],
   },
   {
     name: 'readonly-role-can-write',
