@@ -179,6 +179,29 @@ export const MUTATIONS: readonly Mutation[] = [
     suites: ['test/stacks/ecs-stack.test.ts'],
   },
   {
+    name: 'cli-destructive-without-confirmation',
+    breaks: 'accessweaver-rds goes ahead with a destructive operation without --yes or a typed identifier',
+    file: 'src/cli/confirm.ts',
+    edits: [{ search: '  if (options.yes) return;', replace: '  return;' }],
+    suites: ['test/cli/restore.test.ts', 'test/cli/scale.test.ts'],
+  },
+  {
+    name: 'cli-dry-run-acts',
+    breaks: 'accessweaver-rds --dry-run carries out the plan',
+    file: 'src/cli/rds-flows.ts',
+    edits: [{ search: '  if (options.dryRun) {', replace: '  if (options.dryRun && false) {' }],
+    suites: ['test/cli/restore.test.ts', 'test/cli/scale.test.ts'],
+  },
+  {
+    name: 'setup-database-sets-no-passwords',
+    breaks: 'setup-database applies the migrations but never sets the login passwords',
+    file: 'src/cli/setup-database.ts',
+    edits: [
+      { search: '          await deps.database.setLoginPasswords(connection.url, passwords, logins);\n', replace: '' },
+    ],
+    suites: ['test/cli/setup-database.test.ts'],
+  },
+  {
     name: 'login-password-in-clear',
     breaks: 'setLoginPasswords sends the plaintext password instead of its SCRAM verifier',
     file: 'src/db/logins.ts',
