@@ -2,6 +2,7 @@
  * `npm run mutants [-- name...]`: applies each mutation of scripts/mutations.ts to a scratch copy of the working
  * tree, runs the Jest suites it concerns and prints whether a test failed (caught) or none did (survived).
  * Exits non-zero when a mutation survives, is STALE (its text no longer matches) or the unmutated suites fail.
+ * `--stale` only checks that every mutation still applies; `--no-baseline` skips the unmutated run.
  *
  * The copy leaves out node_modules and .gen (symlinked) and .git. A mutation of src/rds or src/config regenerates
  * modules/rds in the copy first (`npm run modules`), as a developer would, since module tests compare with it.
@@ -124,11 +125,20 @@ function firstFailureOf(dir: string, suites: readonly string[]): string | undefi
 function main(): number {
   const args = process.argv.slice(2);
   const skipBaseline = args.includes('--no-baseline');
+  const staleOnly = args.includes('--stale');
   const names = args.filter((arg) => !arg.startsWith('--'));
   const unknown = names.filter((name) => !MUTATIONS.some((m) => m.name === name));
   if (unknown.length > 0) throw new Error(`no mutation named ${unknown.join(', ')}`);
   const selected = names.length > 0 ? MUTATIONS.filter((m) => names.includes(m.name)) : MUTATIONS;
 
+  if (staleOnly) {
+    const stale = selected
+      .map((m) => [m.name, staleReason(m, readFileSync(path.join(ROOT, m.file), 'utf8'))] as const)
+      .filter(([, reason]) => reason);
+    for (const [name, reason] of stale) console.log(`STALE    ${name}: ${reason}`);
+    console.log(`${selected.length - stale.length} of ${selected.length} mutations apply`);
+    return stale.length > 0 ? 1 : 0;
+  }
   const dir = scratchCopy();
   try {
     if (!skipBaseline) {

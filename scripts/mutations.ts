@@ -59,15 +59,16 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: 'static-parameter-unmarked',
-    breaks: 'a static parameter (max_wal_senders) added without pending-reboot',
+    breaks: 'wal_buffers (static) left out of STATIC_PARAMETERS, so applied immediately',
     file: 'src/rds/parameters.ts',
-    edits: [
-      {
-        search: "  { name: 'checkpoint_completion_target', value: '0.9' },",
-        replace:
-          "  { name: 'max_wal_senders', value: '10' },\n  { name: 'checkpoint_completion_target', value: '0.9' },",
-      },
-    ],
+    edits: [{ search: "  'wal_buffers',\n] as const;", replace: '] as const;' }],
+    suites: ['test/rds/module.test.ts'],
+  },
+  {
+    name: 'dynamic-parameter-listed-static',
+    breaks: 'work_mem (dynamic) listed in STATIC_PARAMETERS, so a caller setting it waits for a reboot',
+    file: 'src/rds/parameters.ts',
+    edits: [{ search: "  'wal_buffers',\n] as const;", replace: "  'wal_buffers',\n  'work_mem',\n] as const;" }],
     suites: ['test/rds/module.test.ts'],
   },
   {
@@ -104,8 +105,8 @@ export const MUTATIONS: readonly Mutation[] = [
     file: 'src/config/alarms.ts',
     edits: [
       {
-        search: "threshold: { percentOfGiB: 'allocatedStorage', percent: 10 },",
-        replace: "threshold: { percentOfGiB: 'allocatedStorage', percent: 1 },",
+        search: "threshold: { shareOf: 'storage', percent: 10 },",
+        replace: "threshold: { shareOf: 'storage', percent: 1 },",
       },
     ],
     suites: MODULE_SUITES,
