@@ -1,10 +1,15 @@
 /**
  * `npm run db:migrate`: applies sql/ to DATABASE_URL (as the master user), then sets the login
- * passwords when ACCESSWEAVER_APP_PASSWORD and ACCESSWEAVER_READONLY_PASSWORD are set (local use;
- * on AWS the operations CLI sets them from the credential secrets).
+ * passwords when ACCESSWEAVER_APP_PASSWORD and ACCESSWEAVER_READONLY_PASSWORD are set, and installs the
+ * tenant-context key when ACCESSWEAVER_TENANT_CONTEXT_KEY holds it (the secret's JSON) (local use; on AWS
+ * the operations CLI does both from the module's secrets).
  */
+import { Client } from 'pg';
 import { loginPasswordsFromEnvironment, setLoginPasswords } from './logins';
 import { migrate } from './migrate';
+import { installTenantContextKey, parseTenantContextKey } from './tenant-context-keys';
+
+export const TENANT_CONTEXT_KEY_VARIABLE = 'ACCESSWEAVER_TENANT_CONTEXT_KEY';
 
 const URL_SHAPE = 'postgres://USER:PASSWORD@HOST:PORT/DATABASE of the master user';
 
@@ -27,6 +32,8 @@ function checkDatabaseUrl(value: string | undefined): string {
 async function main(): Promise<void> {
   const databaseUrl = checkDatabaseUrl(process.env.DATABASE_URL);
   const passwords = loginPasswordsFromEnvironment();
+  const keyJson = process.env[TENANT_CONTEXT_KEY_VARIABLE];
+  const key = keyJson ? parseTenantContextKey(keyJson, TENANT_CONTEXT_KEY_VARIABLE) : undefined;
   const result = await migrate(databaseUrl, { log: (line) => console.log(line) });
   console.log(
     result.applied.length === 0
@@ -36,6 +43,16 @@ async function main(): Promise<void> {
   if (passwords) {
     await setLoginPasswords(databaseUrl, passwords);
     console.log('Set the passwords of accessweaver_app and accessweaver_readonly from the environment.');
+  }
+  if (key) {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      const outcome = await installTenantContextKey(client, key, { overlapSeconds: 24 * 3600 });
+      console.log(`Tenant-context key version ${key.version} from ${TENANT_CONTEXT_KEY_VARIABLE}: ${outcome}.`);
+    } finally {
+      await client.end();
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { withConnection } from './fixtures';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -27,7 +28,11 @@ describe('npm run db:migrate', () => {
   });
 
   const baseEnv = () => ({
-    ...environmentWithout('ACCESSWEAVER_APP_PASSWORD', 'ACCESSWEAVER_READONLY_PASSWORD'),
+    ...environmentWithout(
+      'ACCESSWEAVER_APP_PASSWORD',
+      'ACCESSWEAVER_READONLY_PASSWORD',
+      'ACCESSWEAVER_TENANT_CONTEXT_KEY',
+    ),
     DATABASE_URL: database.url,
   });
 
@@ -58,5 +63,24 @@ describe('npm run db:migrate', () => {
     const run = runMigrateCli({ ...baseEnv(), ACCESSWEAVER_APP_PASSWORD: 'only-one' });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/Set both ACCESSWEAVER_APP_PASSWORD and ACCESSWEAVER_READONLY_PASSWORD/);
+  });
+
+  test('installs the tenant-context key from ACCESSWEAVER_TENANT_CONTEXT_KEY, never echoing it', async () => {
+    const key = Buffer.alloc(32, 0x61).toString('base64');
+    const run = runMigrateCli({ ...baseEnv(), ACCESSWEAVER_TENANT_CONTEXT_KEY: JSON.stringify({ version: 3, key }) });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('Tenant-context key version 3 from ACCESSWEAVER_TENANT_CONTEXT_KEY: installed.');
+    expect(run.stdout).not.toContain(key);
+    const versions = await withConnection(
+      database.url,
+      async (client) => (await client.query('SELECT version FROM accessweaver_private.tenant_context_keys')).rows,
+    );
+    expect(versions).toEqual([{ version: 3 }]);
+  });
+
+  test('refuses a malformed ACCESSWEAVER_TENANT_CONTEXT_KEY before migrating', () => {
+    const run = runMigrateCli({ ...baseEnv(), ACCESSWEAVER_TENANT_CONTEXT_KEY: '{"version": 1, "key": "c2hvcnQ="}' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("ACCESSWEAVER_TENANT_CONTEXT_KEY has no 'key' holding 32 base64-encoded bytes.");
   });
 });
