@@ -234,9 +234,12 @@ export class AccessWeaverDatabase extends Construct {
     );
     for (const [name, expression] of Object.entries(hclChecks.windowLocals)) local(name, tf.string(expression));
     const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
-    local('static_parameters', [...STATIC_PARAMETERS]);
+    const staticParameters = local('static_parameters', [...STATIC_PARAMETERS]);
     const callerParameters = local('caller_parameters', parametersObject(props.parameters));
-    const parameters = local('parameters', tf.string(parametersExpression(addressOf(callerParameters))));
+    const parameters = local(
+      'parameters',
+      tf.string(parametersExpression(addressOf(callerParameters), addressOf(staticParameters))),
+    );
 
     this.encryption = new DatabaseEncryption(this, 'encryption');
     this.network = new DatabaseNetwork(this, 'network', inputs);

@@ -131,11 +131,11 @@ export function baseParametersHcl(): string {
  * The parameter list the group applies: the module's parameters, except those a caller sets itself, then the
  * caller's, every entry with its apply method (static parameters `pending-reboot`).
  */
-export function parametersExpression(callerParameters: string): string {
+export function parametersExpression(callerParameters: string, staticParameters: string): string {
   return (
     `[for p in concat([for p in ${baseParametersHcl()} : p if !contains(${callerParameters}[*].name, p.name)], ` +
     `${callerParameters}) : { name = p.name, value = p.value, apply_method = p.apply_method != null ? ` +
-    `p.apply_method : (contains(local.static_parameters, p.name) ? "pending-reboot" : "immediate") }]`
+    `p.apply_method : (contains(${staticParameters}, p.name) ? "pending-reboot" : "immediate") }]`
   );
 }
 
