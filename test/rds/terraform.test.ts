@@ -36,17 +36,17 @@ const PLANNED: Record<
     maxConnections: '100',
     secretRecoveryWindowDays: 0,
     alarmThresholds: {
-      high_cpu: 90,
       high_connections: 80,
-      low_free_storage: 2147483648, // 10% of 20 GiB
-      low_freeable_memory: 107374182.4, // 10% of db.t3.micro's 1 GiB
-      high_read_latency: 0.02,
-      high_write_latency: 0.02,
+      high_cpu: 90,
       high_disk_queue_depth: 20,
+      high_read_latency: 0.02,
+      high_replication_slot_disk_usage: 2147483648, // 10% of 20 GiB
       high_transaction_ids: 1000000000,
       high_transaction_logs_disk_usage: 4294967296, // 20% of 20 GiB
-      high_replication_slot_disk_usage: 2147483648, // 10% of 20 GiB
-      'low_cpu_credit_balance[0]': 30,
+      high_write_latency: 0.02,
+      'low_cpu_credit_balance[0]': 30, // db.t3.micro is burstable
+      low_free_storage: 2147483648, // 10% of 20 GiB
+      low_freeable_memory: 107374182.4, // 10% of 1 GiB
     },
     rules: [
       'egress rds_client_to_rds: rds_client tcp 5432-5432 to aws_security_group.rds',
@@ -58,21 +58,21 @@ const PLANNED: Record<
     maxConnections: '100',
     secretRecoveryWindowDays: 0,
     alarmThresholds: {
-      high_cpu: 90,
       high_connections: 80,
-      low_free_storage: 10737418240, // 10% of 100 GiB
-      low_freeable_memory: 214748364.8, // 10% of db.t3.small's 2 GiB
-      high_read_latency: 0.02,
-      high_write_latency: 0.02,
+      high_cpu: 90,
       high_disk_queue_depth: 20,
+      high_read_latency: 0.02,
+      high_replication_slot_disk_usage: 10737418240, // 10% of 100 GiB
       high_transaction_ids: 1000000000,
-      high_transaction_logs_disk_usage: 10737418240,
-      high_replication_slot_disk_usage: 10737418240,
-      'low_cpu_credit_balance[0]': 60,
+      high_transaction_logs_disk_usage: 10737418240, // 10% of 100 GiB
+      high_write_latency: 0.02,
+      'low_cpu_credit_balance[0]': 60, // db.t3.small is burstable
+      low_free_storage: 10737418240, // 10% of 100 GiB
+      low_freeable_memory: 214748364.8, // 10% of 2 GiB
       'replica_high_cpu[0]': 90,
+      'replica_lag[0]': 60,
       'replica_low_free_storage[0]': 10737418240,
       'replica_low_freeable_memory[0]': 214748364.8,
-      'replica_lag[0]': 60,
     },
     rules: [
       'egress rds_client_to_rds: rds_client tcp 5432-5432 to aws_security_group.rds',
@@ -84,24 +84,24 @@ const PLANNED: Record<
     maxConnections: '200',
     secretRecoveryWindowDays: 30,
     alarmThresholds: {
-      high_cpu: 80,
       high_connections: 150,
-      low_free_storage: 53687091200, // 10% of 500 GiB
-      low_freeable_memory: 1717986918.4, // 10% of db.r6g.large's 16 GiB
-      high_read_latency: 0.02,
-      high_write_latency: 0.02,
+      high_cpu: 80,
       high_disk_queue_depth: 20,
+      high_read_latency: 0.02,
+      high_replication_slot_disk_usage: 26843545600, // 5% of 500 GiB
       high_transaction_ids: 1000000000,
       high_transaction_logs_disk_usage: 26843545600, // 5% of 500 GiB
-      high_replication_slot_disk_usage: 26843545600,
+      high_write_latency: 0.02,
+      low_free_storage: 53687091200, // 10% of 500 GiB
+      low_freeable_memory: 1717986918.4, // 10% of 16 GiB
       'replica_high_cpu[0]': 80,
       'replica_high_cpu[1]': 80,
+      'replica_lag[0]': 60,
+      'replica_lag[1]': 60,
       'replica_low_free_storage[0]': 53687091200,
       'replica_low_free_storage[1]': 53687091200,
       'replica_low_freeable_memory[0]': 1717986918.4,
       'replica_low_freeable_memory[1]': 1717986918.4,
-      'replica_lag[0]': 60,
-      'replica_lag[1]': 60,
     },
     rules: [
       'egress rds_client_to_rds: rds_client tcp 5432-5432 to aws_security_group.rds',
