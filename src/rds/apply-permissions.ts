@@ -71,6 +71,43 @@ export const APPLY_ACTIONS: Readonly<Record<string, TypeActions>> = {
     delete: ['rds:DeleteEventSubscription'],
     tag: rdsTags,
   },
+  aws_backup_vault: {
+    create: [
+      'backup:CreateBackupVault',
+      'backup-storage:MountCapsule',
+      'kms:CreateGrant',
+      'kms:DescribeKey',
+      'kms:GenerateDataKey',
+      'kms:Decrypt',
+    ],
+    read: ['backup:DescribeBackupVault', 'backup:ListRecoveryPointsByBackupVault'],
+    delete: ['backup:DeleteBackupVault', 'backup:DeleteRecoveryPoint'],
+    tag: ['backup:TagResource', 'backup:UntagResource', 'backup:ListTags'],
+    note:
+      'kms on the module key, which encrypts the vault; backup-storage:MountCapsule is what AWS Backup checks when a ' +
+      "vault is created; force_destroy (where deletion protection is off) deletes the vault's recovery points",
+  },
+  aws_backup_plan: {
+    create: ['backup:CreateBackupPlan'],
+    read: ['backup:GetBackupPlan'],
+    update: ['backup:UpdateBackupPlan'],
+    delete: ['backup:DeleteBackupPlan'],
+    tag: ['backup:TagResource', 'backup:UntagResource', 'backup:ListTags'],
+    note: 'copy actions (prod, with backup_copy_vault_arn) need no more for the apply; the backup role copies',
+  },
+  aws_backup_selection: {
+    create: ['backup:CreateBackupSelection', 'iam:PassRole'],
+    read: ['backup:GetBackupSelection'],
+    delete: ['backup:DeleteBackupSelection'],
+    note: 'iam:PassRole on the backup role',
+  },
+  aws_iam_role_policy: {
+    create: ['iam:PutRolePolicy'],
+    read: ['iam:GetRolePolicy'],
+    update: ['iam:PutRolePolicy'],
+    delete: ['iam:DeleteRolePolicy'],
+    note: "only with backup_copy_kms_key_arn: the backup role's use of the destination key",
+  },
   aws_cloudwatch_metric_alarm: {
     create: ['cloudwatch:PutMetricAlarm'],
     read: ['cloudwatch:DescribeAlarms'],

@@ -5,8 +5,16 @@ import {
   ENVIRONMENT_CONFIGS,
   EnvironmentName,
   isEnvironmentName,
+  RecoveryObjectives,
   SIZING_ATTRIBUTES,
 } from '../config/environments';
+import {
+  BACKUP_VAULT_ARN_PATTERN,
+  backupRulesLocal,
+  DatabaseBackup,
+  KMS_KEY_ARN_PATTERN,
+  validateRecovery,
+} from './backup';
 import { DatabaseCredentials } from './credentials';
 import { DatabaseEncryption } from './encryption';
 import { DatabaseInstances } from './instances';
@@ -106,6 +114,22 @@ export interface AccessWeaverDatabaseProps {
    * @default []
    */
   readonly parameters?: readonly DatabaseParameter[];
+  /**
+   * The recovery table: backup rules, continuous backup, objectives.
+   * @default ENVIRONMENT_CONFIGS' recovery rows (src/config/environments.ts)
+   */
+  readonly recovery?: Readonly<Record<EnvironmentName, RecoveryObjectives>>;
+  /**
+   * AWS Backup vault, in another region, that receives a copy of the recovery points of the rules marked
+   * `copyToDisasterRecovery`.
+   * @default - no copy
+   */
+  readonly backupCopyVaultArn?: string;
+  /**
+   * The KMS key of `backupCopyVaultArn`: the backup role may use it to encrypt the copies.
+   * @default - none (the destination key's policy must then admit the role itself)
+   */
+  readonly backupCopyKeyArn?: string;
 }
 
 /** The sizing table as the module's `local.instance_configs`: a row per environment, named by SIZING_ATTRIBUTES. */
@@ -145,6 +169,7 @@ export class AccessWeaverDatabase extends Construct {
   public readonly instances: DatabaseInstances;
   public readonly credentials: DatabaseCredentials;
   public readonly monitoring: DatabaseMonitoring;
+  public readonly backup: DatabaseBackup;
   /** The topic alarms and events go to: the caller's, else the module's own. */
   public readonly alarmTopicArn: TerraformLocal;
 
@@ -158,6 +183,18 @@ export class AccessWeaverDatabase extends Construct {
     validateProjectName(props.projectName);
     validateEnvironment(props.environment);
     for (const [environment, row] of Object.entries(sizing)) validateSizing(environment, row);
+    const recovery = props.recovery ?? recoveryOf(ENVIRONMENT_CONFIGS);
+    for (const [environment, row] of Object.entries(recovery)) {
+      validateRecovery(environment, row);
+    }
+    for (const [name, value, pattern] of [
+      ['backupCopyVaultArn', props.backupCopyVaultArn, BACKUP_VAULT_ARN_PATTERN],
+      ['backupCopyKeyArn', props.backupCopyKeyArn, KMS_KEY_ARN_PATTERN],
+    ] as const) {
+      if (value !== undefined && !Token.isUnresolved(value) && !new RegExp(pattern).test(value)) {
+        throw new Error(`${name} '${value}' does not match ${pattern}`);
+      }
+    }
     validateSubnets(props.privateSubnetIds);
     validateWindows(backupWindow, maintenanceWindow);
     const overrides = literalOverrides(props.instanceOverrides, props.environment, sizing);
@@ -190,6 +227,11 @@ export class AccessWeaverDatabase extends Construct {
     const alarmTopicArnInput = local('alarm_topic_arn_input', props.alarmTopicArn ?? Token.nullValue());
     const extraTags = local('extra_tags', props.tags ?? {});
     const instanceConfigs = local('instance_configs', instanceConfigsLocal(sizing));
+    const backupRules = local('backup_rules', backupRulesLocal(recovery));
+    const backupCopy = {
+      vault: local('backup_copy_vault_arn', props.backupCopyVaultArn ?? Token.nullValue()),
+      key: local('backup_copy_kms_key_arn', props.backupCopyKeyArn ?? Token.nullValue()),
+    };
     const instanceClasses = local('instance_classes', instanceClassesLocal());
     const instanceOverrides = addressOf(local('instance_overrides', overrides));
     local(
@@ -265,6 +307,15 @@ export class AccessWeaverDatabase extends Construct {
       vpcId: inputs.vpcId,
       privateSubnetIds: inputs.privateSubnetIds,
     });
+    this.backup = new DatabaseBackup(this, 'backup', {
+      key: this.encryption.key,
+      partition: this.encryption.partition,
+      primary: this.instances.primary,
+      rules: local('backup_rules_selected', tf.any(`${addressOf(backupRules)}[${addressOf(environment)}]`)),
+      copyVaultArn: backupCopy.vault,
+      copyKeyArn: backupCopy.key,
+      forceDestroy: `!${config('protectFromDeletion')}`,
+    });
     this.monitoring = new DatabaseMonitoring(this, 'monitoring', {
       key: this.encryption.key,
       caller: this.encryption.caller,
@@ -298,6 +349,10 @@ function parametersObject(parameters: readonly DatabaseParameter[] | undefined):
   if (parameters === undefined) return [];
   if (Token.isUnresolved(parameters)) return parameters;
   return parameters.map((p) => ({ name: p.name, value: p.value, apply_method: p.applyMethod ?? null }));
+}
+
+export function recoveryOf(configs: typeof ENVIRONMENT_CONFIGS): Record<EnvironmentName, RecoveryObjectives> {
+  return { dev: configs.dev.recovery, staging: configs.staging.recovery, prod: configs.prod.recovery };
 }
 
 export function sizingOf(configs: typeof ENVIRONMENT_CONFIGS): Record<EnvironmentName, DatabaseSizing> {

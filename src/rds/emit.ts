@@ -109,7 +109,7 @@ module "rds" {
     Backup     = "${environment === 'prod' ? 'critical' : 'standard'}"
     Monitoring = "${environment === 'dev' ? 'basic' : 'enhanced'}"
   }
-}
+${environment === 'prod' ? EXAMPLE_DR_COPY : ''}}
 
 output "primary_endpoint" {
   value = module.rds.primary_endpoint
@@ -118,6 +118,45 @@ output "primary_endpoint" {
 output "app_secret_arn" {
   value = module.rds.app_secret_arn
 }
+`;
+}
+
+/** The DR vault and key an example prod caller copies to (the rds-prod stack creates them in its DR region). */
+export const EXAMPLE_DR_VAULT_ARN = 'arn:aws:backup:eu-west-1:123456789012:backup-vault:accessweaver-prod-backup-dr';
+export const EXAMPLE_DR_KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-4987-8a6b-5c4d3e2f1a0b';
+const EXAMPLE_DR_COPY = `
+  # Copies of the recovery points the table marks for disaster recovery go to a vault in another region.
+  backup_copy_vault_arn   = "${EXAMPLE_DR_VAULT_ARN}"
+  backup_copy_kms_key_arn = "${EXAMPLE_DR_KEY_ARN}"
+`;
+
+/** RPO, RTO and the backup rules per environment, from the recovery table. */
+function recoveryReadme(): string {
+  const rows = ENVIRONMENTS.map((name) => {
+    const r = ENVIRONMENT_CONFIGS[name].recovery;
+    const d = ENVIRONMENT_CONFIGS[name].database;
+    const duration = (minutes: number) => (minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`);
+    const continuous = r.continuousBackup ? `${d.backupRetentionDays} d` : 'no';
+    const rules = r.backupRules
+      .map(
+        (rule) =>
+          `${rule.name} \`${rule.schedule}\` kept ${rule.retentionDays} d${rule.copyToDisasterRecovery ? ', copied' : ''}`,
+      )
+      .join('; ');
+    return `| ${name} | ${duration(r.rpoMinutes)} | ${duration(r.rtoMinutes)} | ${continuous} | ${rules} |`;
+  }).join('\n');
+  return `## Recovery
+
+Recovery objectives per environment, from \`recovery\` in the environment table. The RTO is measured from the restore
+request to a verified, usable database; \`accessweaver-rds restore-drill\` measures it (and the age of the restored
+point against the RPO) on a temporary instance. AWS Backup keeps the primary in the vault \`<project>-<env>-backup\`
+(encrypted with the module key); continuous backup gives point-in-time recovery and, once on, also manages the
+instance's automated backups with the same retention. With \`backup_copy_vault_arn\`, the rules marked "copied" also
+copy each recovery point to that vault, kept as long as the original.
+
+| environment | RPO | RTO | continuous backup (PITR) | snapshot rules (UTC) |
+|---|---|---|---|---|
+${rows}
 `;
 }
 
@@ -183,6 +222,7 @@ Selected by \`environment\` from \`local.instance_configs\`:
 |---|---|---|---|---|---|---|---|---|---|
 ${sizing}
 
+${recoveryReadme()}
 ${costReadme()}
 
 ## Overriding the sizing row

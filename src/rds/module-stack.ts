@@ -4,6 +4,7 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
 import { PROJECT_NAME_RULE } from '../config/names';
+import { BACKUP_VAULT_ARN_PATTERN, KMS_KEY_ARN_PATTERN } from './backup';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
 import { addressOf, ref, tf } from './expressions';
 import { overrideValidations, OVERRIDES_HCL_TYPE } from './overrides';
@@ -165,6 +166,33 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     default: [],
     validation: PARAMETER_VALIDATIONS,
   },
+  {
+    name: 'backup_copy_vault_arn',
+    type: 'string',
+    description:
+      'AWS Backup vault in another region receiving a copy of the recovery points of the rules the environment ' +
+      'table marks for disaster recovery (prod). When null nothing is copied.',
+    default: null,
+    validation: [
+      {
+        condition: `var.backup_copy_vault_arn == null ? true : can(regex(${JSON.stringify(BACKUP_VAULT_ARN_PATTERN)}, var.backup_copy_vault_arn))`,
+        errorMessage:
+          'backup_copy_vault_arn must be a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>).',
+      },
+    ],
+  },
+  {
+    name: 'backup_copy_kms_key_arn',
+    type: 'string',
+    description: "KMS key of backup_copy_vault_arn: the module's backup role is allowed to encrypt the copies with it.",
+    default: null,
+    validation: [
+      {
+        condition: `var.backup_copy_kms_key_arn == null ? true : can(regex(${JSON.stringify(KMS_KEY_ARN_PATTERN)}, var.backup_copy_kms_key_arn))`,
+        errorMessage: 'backup_copy_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>).',
+      },
+    ],
+  },
 ];
 
 export interface ModuleOutputSpec {
@@ -249,6 +277,21 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
     description: 'SNS topic receiving the alarms and RDS events.',
     value: (db) => addressOf(db.alarmTopicArn),
   },
+  {
+    name: 'backup_vault_arn',
+    description: "ARN of the AWS Backup vault holding the primary's recovery points (encrypted with the module key).",
+    value: (db) => ref(db.backup.vault, 'arn'),
+  },
+  {
+    name: 'backup_plan_id',
+    description: 'ID of the AWS Backup plan covering the primary.',
+    value: (db) => ref(db.backup.plan, 'id'),
+  },
+  {
+    name: 'backup_role_arn',
+    description: 'ARN of the role AWS Backup uses: the DR key policy may name it.',
+    value: (db) => ref(db.backup.role, 'arn'),
+  },
 ];
 
 /**
@@ -295,6 +338,8 @@ export class RdsModuleStack extends TerraformStack {
       instanceOverrides: vars.instance_overrides.value,
       applyImmediately: vars.apply_immediately.booleanValue,
       parameters: vars.parameters.value,
+      backupCopyVaultArn: vars.backup_copy_vault_arn.stringValue,
+      backupCopyKeyArn: vars.backup_copy_kms_key_arn.stringValue,
     });
 
     for (const spec of MODULE_OUTPUTS) {

@@ -45,6 +45,9 @@ export const RDS_OUTPUTS = {
   instanceId: 'instance_id',
   instanceResourceId: 'instance_resource_id',
   alarmTopicArn: 'alarm_topic_arn',
+  backupVaultArn: 'backup_vault_arn',
+  backupPlanId: 'backup_plan_id',
+  backupRoleArn: 'backup_role_arn',
 } as const;
 
 /** Paris: the backup and maintenance windows are chosen for French working hours. */
@@ -75,7 +78,8 @@ export interface EnvironmentStackProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+/** An AWS region name, e.g. eu-west-3. */
+export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 export abstract class EnvironmentStack extends TerraformStack {
   readonly config: EnvironmentConfig;

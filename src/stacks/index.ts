@@ -33,7 +33,11 @@ export function addEnvironmentStacks(
       tags: { ...settings.tags, ...overrides.tags },
     };
     const vpc = new VpcStack(app, stackName('vpc', environment), { ...common, ...overrides.network });
-    const rds = new RdsStack(app, stackName('rds', environment), { ...common, ...overrides.database });
+    const rds = new RdsStack(app, stackName('rds', environment), {
+      ...common,
+      disasterRecoveryRegion: settings.disasterRecoveryRegion,
+      ...overrides.database,
+    });
     const ecs = new EcsStack(app, stackName('ecs', environment), { ...common, services: overrides.services });
     // State reads are not references CDKTF can see; the dependencies order deploys and destroys.
     rds.addDependency(vpc);

@@ -9,10 +9,11 @@
 import { Fn, TerraformOutput, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { Rds } from '../../.gen/modules/rds';
-import { EnvironmentName } from '../config/environments';
+import { ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
 import { DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from '../rds/database';
 import { validateWindows } from '../rds/validation';
 import { DatabaseSettings, moduleInputs, validateDatabaseSettings, withDefaults } from './database-settings';
+import { disasterRecoveryRegion, DisasterRecoveryVault } from './disaster-recovery';
 import { EnvironmentStack, EnvironmentStackProps, RDS_OUTPUTS, VPC_OUTPUTS } from './environment-stack';
 
 /** Tags prod's database carries on top of the stacks' own (what its backup and monitoring tooling selects on). */
@@ -23,13 +24,21 @@ export const DATABASE_TAGS: Readonly<Record<EnvironmentName, Readonly<Record<str
 };
 
 /** The environment, plus every database setting (declared in DATABASE_SETTINGS, with its default). */
-export interface RdsStackProps extends EnvironmentStackProps, DatabaseSettings {}
+export interface RdsStackProps extends EnvironmentStackProps, DatabaseSettings {
+  /**
+   * Region of the disaster-recovery vault and key, for environments whose backup rules copy (prod).
+   * @default DEFAULT_DR_REGIONS[region] (eu-west-3 -> eu-west-1)
+   */
+  readonly disasterRecoveryRegion?: string;
+}
 
 const SECURITY_GROUP_ID_PATTERN = /^sg-[0-9a-f]{8,17}$/;
 
 export class RdsStack extends EnvironmentStack {
   /** The module block. */
   readonly database: Rds;
+  /** The DR region's vault and key, where the environment copies its recovery points. */
+  readonly disasterRecovery?: DisasterRecoveryVault;
 
   constructor(scope: Construct, id: string, props: RdsStackProps) {
     super(scope, id, props);
@@ -54,6 +63,17 @@ export class RdsStack extends EnvironmentStack {
       }
     }
 
+    // Environments whose table copies recovery points get a vault and key in the DR region, passed to the module.
+    const copies = ENVIRONMENT_CONFIGS[this.config.name].recovery.backupRules.some((r) => r.copyToDisasterRecovery);
+    this.disasterRecovery = copies
+      ? new DisasterRecoveryVault(this, 'disaster-recovery', {
+          projectName: this.projectName,
+          environment: this.config.name,
+          region: disasterRecoveryRegion(this.region, props.disasterRecoveryRegion, id),
+          tags: this.tags,
+        })
+      : undefined;
+
     const vpc = this.readState('vpc');
     this.database = new Rds(this, 'rds', {
       projectName: this.projectName,
@@ -65,6 +85,12 @@ export class RdsStack extends EnvironmentStack {
       instanceOverrides: {},
       ...moduleInputs(settings),
       tags: { ...DATABASE_TAGS[this.config.name], ...this.tags },
+      ...(this.disasterRecovery === undefined
+        ? {}
+        : {
+            backupCopyVaultArn: this.disasterRecovery.vault.arn,
+            backupCopyKmsKeyArn: this.disasterRecovery.key.arn,
+          }),
     });
 
     const db = this.database;
@@ -90,6 +116,9 @@ export class RdsStack extends EnvironmentStack {
       [RDS_OUTPUTS.instanceId, db.instanceIdOutput, 'Primary instance identifier'],
       [RDS_OUTPUTS.instanceResourceId, db.instanceResourceIdOutput, 'Primary instance resource id'],
       [RDS_OUTPUTS.alarmTopicArn, db.alarmTopicArnOutput, 'SNS topic of the database alarms'],
+      [RDS_OUTPUTS.backupVaultArn, db.backupVaultArnOutput, 'AWS Backup vault of the primary'],
+      [RDS_OUTPUTS.backupPlanId, db.backupPlanIdOutput, 'AWS Backup plan covering the primary'],
+      [RDS_OUTPUTS.backupRoleArn, db.backupRoleArnOutput, 'Role AWS Backup uses for the primary'],
     ];
     for (const [name, value, description] of reexported) {
       new TerraformOutput(this, name, { value, description });

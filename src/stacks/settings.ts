@@ -36,6 +36,8 @@ export interface EnvironmentSettings {
 export interface DeploymentSettings {
   readonly projectName?: string;
   readonly region?: string;
+  /** Region of prod's disaster-recovery vault and key (default: the one next to `region`, see disaster-recovery.ts). */
+  readonly disasterRecoveryRegion?: string;
   readonly stateBackend: StateBackendConfig;
   readonly tags?: Readonly<Record<string, string>>;
   readonly environments: Readonly<Partial<Record<EnvironmentName, EnvironmentSettings>>>;
@@ -139,7 +141,14 @@ export function loadDeploymentSettings(context: unknown, env: NodeJS.ProcessEnv)
   const o =
     context === undefined
       ? {}
-      : objectAt(context, where, ['projectName', 'region', 'stateBackend', 'tags', 'environments']);
+      : objectAt(context, where, [
+          'projectName',
+          'region',
+          'disasterRecoveryRegion',
+          'stateBackend',
+          'tags',
+          'environments',
+        ]);
   const region = optional<string>(o.region, `${where}.region`, 'string');
 
   const environments: Partial<Record<EnvironmentName, EnvironmentSettings>> = {};
@@ -163,6 +172,7 @@ export function loadDeploymentSettings(context: unknown, env: NodeJS.ProcessEnv)
   return {
     projectName: optional(o.projectName, `${where}.projectName`, 'string'),
     region,
+    disasterRecoveryRegion: optional(o.disasterRecoveryRegion, `${where}.disasterRecoveryRegion`, 'string'),
     stateBackend: stateBackendFromEnv(env, region ?? DEFAULT_REGION) ??
       parseStateBackend(o.stateBackend, `${where}.stateBackend`) ?? { type: 'local' },
     tags: stringMap(o.tags, `${where}.tags`),

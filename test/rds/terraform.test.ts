@@ -20,6 +20,24 @@ type Env = EnvironmentName;
 
 jest.setTimeout(10 * 60 * 1000);
 
+const DR_VAULT = 'arn:aws:backup:eu-west-1:123456789012:backup-vault:accessweaver-prod-backup-dr';
+const DR_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-4987-8a6b-5c4d3e2f1a0b';
+
+/** The backup plan's rules as planned: name, schedule, continuous, retention, copies (vault, retention). */
+const BACKUP_RULES: Record<Env, unknown[]> = {
+  dev: [{ name: 'daily', schedule: 'cron(0 0 * * ? *)', continuous: false, deleteAfter: 7, copies: [] }],
+  staging: [
+    { name: 'continuous', schedule: 'cron(0 12 * * ? *)', continuous: true, deleteAfter: 7, copies: [] },
+    { name: 'daily', schedule: 'cron(0 0 * * ? *)', continuous: false, deleteAfter: 14, copies: [] },
+  ],
+  // The prod example passes the DR vault: the daily and monthly points are copied there, kept as long.
+  prod: [
+    { name: 'continuous', schedule: 'cron(0 12 * * ? *)', continuous: true, deleteAfter: 30, copies: [] },
+    { name: 'daily', schedule: 'cron(0 0 * * ? *)', continuous: false, deleteAfter: 35, copies: [[DR_VAULT, 35]] },
+    { name: 'monthly', schedule: 'cron(0 0 1 * ? *)', continuous: false, deleteAfter: 365, copies: [[DR_VAULT, 365]] },
+  ],
+};
+
 interface PlannedChange {
   address: string;
   after: Record<string, any>;
@@ -352,6 +370,47 @@ describeWithTerraform('modules/rds with terraform', () => {
       });
     });
 
+    test("AWS Backup: a vault under the module key, the table's rules, the primary selected (Security Hub RDS.26)", () => {
+      expect(find(changes, 'module.rds.aws_backup_vault.main')).toMatchObject({
+        name: `accessweaver-${env}-backup`,
+        force_destroy: env !== 'prod',
+      });
+      const plan = find(changes, 'module.rds.aws_backup_plan.main');
+      expect(plan.name).toBe(`accessweaver-${env}-backup-plan`);
+      const rules = [...plan.rule]
+        .sort((a: any, b: any) => a.rule_name.localeCompare(b.rule_name))
+        .map((rule: any) => ({
+          name: rule.rule_name,
+          schedule: rule.schedule,
+          continuous: rule.enable_continuous_backup,
+          deleteAfter: rule.lifecycle[0].delete_after,
+          copies: rule.copy_action.map((copy: any) => [copy.destination_vault_arn, copy.lifecycle[0].delete_after]),
+        }));
+      expect(rules).toEqual(BACKUP_RULES[env]);
+      expect(plan.rule.map((rule: any) => rule.target_vault_name)).toEqual(
+        plan.rule.map(() => `accessweaver-${env}-backup`),
+      );
+      expect(find(changes, 'module.rds.aws_backup_selection.primary')).toMatchObject({
+        name: `accessweaver-${env}-primary`,
+      });
+    });
+
+    test("the backup role has AWS's managed backup and restore policies; the DR key policy only with a DR key", () => {
+      expect(find(changes, 'module.rds.aws_iam_role.backup').name).toBe(`accessweaver-${env}-backup-role`);
+      const attached = changes
+        .filter((c) => c.address.startsWith('module.rds.aws_iam_role_policy_attachment.backup'))
+        .map((c) => c.after.policy_arn)
+        .sort();
+      expect(attached).toEqual([
+        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup',
+        'arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores',
+      ]);
+      const keyPolicies = changes.filter((c) => c.address.startsWith('module.rds.aws_iam_role_policy.backup_copy_key'));
+      expect(keyPolicies.map((c) => JSON.parse(c.after.policy).Statement[0].Resource)).toEqual(
+        env === 'prod' ? [DR_KEY] : [],
+      );
+    });
+
     test("the data sources called nothing but the stand-in's two APIs", () => {
       expect(standIn.unexpected).toEqual([]);
     });
@@ -464,6 +523,12 @@ describeWithTerraform('modules/rds with terraform', () => {
       expect(
         await planWith('dev', { backup_window: '"03:00-04:00"', maintenance_window: '"Sun:03:30-Sun:04:30"' }),
       ).toContain('backup_window must not overlap maintenance_window');
+    });
+
+    test('a backup copy vault that is not a vault ARN', async () => {
+      expect(await planWith('prod', { backup_copy_vault_arn: '"arn:aws:s3:::accessweaver-dr"' })).toContain(
+        'backup_copy_vault_arn must be a backup vault ARN',
+      );
     });
 
     test('malformed backup window', async () => {

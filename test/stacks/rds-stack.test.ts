@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { RdsStack, RdsStackProps } from '../../src/stacks/rds-stack';
 import { RDS_OUTPUTS } from '../../src/stacks/environment-stack';
-import { LOCAL_STATE, PROJECT_ROOT, synthJson, testApp } from './support';
+import { LOCAL_STATE, PROJECT_ROOT, resourcesOf, synthJson, testApp } from './support';
 
 function rdsStack(environment: string, props: Partial<RdsStackProps> = {}): RdsStack {
   return new RdsStack(testApp(), `rds-${environment}`, { environment, stateBackend: LOCAL_STATE, ...props });
@@ -175,5 +175,49 @@ describe('rds-<env> bad input', () => {
     expect(() => rdsStack('dev', { allowedSecurityGroupIds: ['api-gateway'] })).toThrow(
       "rds-dev: allowedSecurityGroupIds entry 'api-gateway' is not a security group id.",
     );
+  });
+});
+
+describe('rds-<env> disaster recovery', () => {
+  test('prod creates a vault and its key in eu-west-1 through a second provider, and passes them to the module', () => {
+    const synth = synthJson(rdsStack('prod'));
+    expect(synth.provider.aws.map((p) => [p.alias ?? null, p.region])).toEqual([
+      [null, 'eu-west-3'],
+      ['dr', 'eu-west-1'],
+    ]);
+    const [vaultName, vault] = Object.entries(resourcesOf(synth, 'aws_backup_vault'))[0];
+    const [keyName, key] = Object.entries(resourcesOf(synth, 'aws_kms_key'))[0];
+    expect(vault).toMatchObject({
+      provider: 'aws.dr',
+      name: 'accessweaver-prod-backup-dr',
+      kms_key_arn: `\${aws_kms_key.${keyName}.arn}`,
+    });
+    expect(key).toMatchObject({ provider: 'aws.dr', enable_key_rotation: true, deletion_window_in_days: 30 });
+    expect(moduleBlock(rdsStack('prod'))).toMatchObject({
+      backup_copy_vault_arn: `\${aws_backup_vault.${vaultName}.arn}`,
+      backup_copy_kms_key_arn: `\${aws_kms_key.${keyName}.arn}`,
+    });
+  });
+
+  test('the DR region is a setting', () => {
+    const synth = synthJson(rdsStack('prod', { disasterRecoveryRegion: 'eu-central-1' }));
+    expect(synth.provider.aws.find((p) => p.alias === 'dr')?.region).toBe('eu-central-1');
+  });
+
+  test('dev and staging copy nothing: no second provider, no DR vault, no copy inputs', () => {
+    for (const env of ['dev', 'staging']) {
+      const synth = synthJson(rdsStack(env));
+      expect(synth.provider.aws).toHaveLength(1);
+      expect(resourcesOf(synth, 'aws_backup_vault')).toEqual({});
+      expect(moduleBlock(rdsStack(env))).not.toHaveProperty('backup_copy_vault_arn');
+    }
+  });
+
+  test.each([
+    [{ disasterRecoveryRegion: 'eu-west-3' }, "disasterRecoveryRegion eu-west-3 is the primary's own region"],
+    [{ disasterRecoveryRegion: 'europe' }, "disasterRecoveryRegion 'europe' is not an AWS region name"],
+    [{ region: 'ap-south-2' }, 'no default disaster-recovery region next to ap-south-2; set disasterRecoveryRegion'],
+  ])('refuses %j', (props, message) => {
+    expect(() => rdsStack('prod', props)).toThrow(message);
   });
 });

@@ -147,3 +147,20 @@ describe('deployment settings', () => {
     ).toThrow("database.instanceOverrides has unknown key(s) 'instanceType'");
   });
 });
+
+describe('disaster-recovery region setting', () => {
+  test('read from context and given to the rds stacks', async () => {
+    const settings = loadDeploymentSettings({ disasterRecoveryRegion: 'eu-central-1' }, {});
+    expect(settings.disasterRecoveryRegion).toBe('eu-central-1');
+    const { addEnvironmentStacks } = await import('../../src/stacks');
+    const { testApp } = await import('./support');
+    const stacks = addEnvironmentStacks(testApp(), settings);
+    expect(stacks.prod.rds.disasterRecovery?.provider.region).toBe('eu-central-1');
+  });
+
+  test('a non-string value is refused naming the key', () => {
+    expect(() => loadDeploymentSettings({ disasterRecoveryRegion: 1 }, {})).toThrow(
+      'cdktf.json context.accessweaver.disasterRecoveryRegion must be a string',
+    );
+  });
+});

@@ -132,6 +132,13 @@ function blockUses(kind: ArgumentUse['kind'], type: string, prefix: string[], bo
   const uses: ArgumentUse[] = [];
   for (const [key, value] of expandDynamic(body)) {
     if (prefix.length === 0 && META_ARGUMENTS.has(key)) continue;
+    // `dynamic.<block>.content` generates <block> blocks: check the content as that block's body.
+    if (key === 'dynamic' && value !== null && typeof value === 'object') {
+      for (const [block, spec] of Object.entries<any>(value)) {
+        uses.push(...blockUses(kind, type, prefix, { [block]: spec?.content ?? {} }, schema));
+      }
+      continue;
+    }
     const argPath = [...prefix, key];
     uses.push({ kind, type, path: argPath });
     const nested = schema?.blocks.get(key);
