@@ -48,12 +48,14 @@ function alternateLogin(username: string): string {
     : `${username}${ROTATION_CLONE_SUFFIX}`;
 }
 
+/** False only when PostgreSQL refuses the password (SQLSTATE 28P01); any other failure fails the test. */
 async function canLogIn(credential: Credential): Promise<boolean> {
   try {
     await withConnection(database.loginUrl(credential.username, credential.password), (c) => c.query('SELECT 1'));
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code === '28P01') return false;
+    throw error;
   }
 }
 
