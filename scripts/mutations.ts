@@ -151,6 +151,20 @@ export const MUTATIONS: readonly Mutation[] = [
     suites: MODULE_SUITES,
   },
   {
+    name: 'backup-vault-default-key',
+    breaks: 'the backup vault is encrypted with the AWS-managed key instead of the module key',
+    file: 'src/rds/backup.ts',
+    edits: [{ search: '        kmsKeyArn: props.key.arn,\n', replace: '' }],
+    suites: ['test/rds/backup.test.ts', 'test/rds/module.test.ts'],
+  },
+  {
+    name: 'delete-backup-selection',
+    breaks: 'the backup plan selects no resource (the primary is never backed up by AWS Backup)',
+    file: 'src/rds/backup.ts',
+    edits: [{ search: '        resources: [props.primary.arn],\n', replace: '        resources: [],\n' }],
+    suites: ['test/rds/backup.test.ts', 'test/rds/module.test.ts'],
+  },
+  {
     name: 'delete-vpc-default-security-group',
     breaks: "the VPC's default security group is no longer emptied",
     file: 'src/stacks/vpc-stack.ts',
