@@ -140,6 +140,13 @@ export const APPLY_ACTIONS: Readonly<Record<string, TypeActions>> = {
     delete: ['kms:ScheduleKeyDeletion'],
     tag: ['kms:TagResource', 'kms:UntagResource', 'kms:ListResourceTags'],
   },
+  aws_kms_key_policy: {
+    create: ['kms:PutKeyPolicy'],
+    read: ['kms:GetKeyPolicy', 'kms:DescribeKey'],
+    update: ['kms:PutKeyPolicy'],
+    delete: ['kms:PutKeyPolicy'],
+    note: 'deleting the resource puts back the default key policy',
+  },
   aws_kms_alias: {
     create: ['kms:CreateAlias'],
     read: ['kms:ListAliases'],
@@ -181,6 +188,12 @@ export const APPLY_ACTIONS: Readonly<Record<string, TypeActions>> = {
     update: ['secretsmanager:UpdateSecret'],
     delete: ['secretsmanager:DeleteSecret'],
     tag: ['secretsmanager:TagResource', 'secretsmanager:UntagResource'],
+  },
+  aws_secretsmanager_secret_policy: {
+    create: ['secretsmanager:PutResourcePolicy', 'secretsmanager:ValidateResourcePolicy'],
+    read: ['secretsmanager:GetResourcePolicy'],
+    update: ['secretsmanager:PutResourcePolicy', 'secretsmanager:ValidateResourcePolicy'],
+    delete: ['secretsmanager:DeleteResourcePolicy'],
   },
   aws_secretsmanager_secret_version: {
     create: ['secretsmanager:PutSecretValue', 'kms:GenerateDataKey'],
@@ -257,6 +270,8 @@ export const APPLY_ACTIONS: Readonly<Record<string, TypeActions>> = {
   'data.aws_iam_policy_document': noCall('rendered by the provider, no API call'),
   random_password: noCall('hashicorp/random: local, no AWS call'),
   random_id: noCall('hashicorp/random: local, no AWS call'),
+  random_bytes: noCall('hashicorp/random: local, no AWS call'),
+  'data.aws_lambda_function': { create: [], read: ['lambda:GetFunction'], note: 'the rotation function (prod only)' },
 };
 
 /** Resource types as `aws_x`, data sources as `data.aws_x`, of a Terraform JSON document. */

@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import { RESOURCE_SUFFIXES } from '../config/names';
+
+const TENANT_CONTEXT_KEY_SUFFIX = RESOURCE_SUFFIXES.tenantContextKeySecret;
 import { TerraformLocal } from 'cdktf';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
@@ -12,14 +14,26 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { ServerlessapplicationrepositoryCloudformationStack } from '@cdktf/provider-aws/lib/serverlessapplicationrepository-cloudformation-stack';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { Bytes } from '@cdktf/provider-random/lib/bytes';
 import { Password } from '@cdktf/provider-random/lib/password';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import { DataAwsLambdaFunction } from '@cdktf/provider-aws/lib/data-aws-lambda-function';
+import { SecretsmanagerSecretPolicy } from '@cdktf/provider-aws/lib/secretsmanager-secret-policy';
 import { APP_LOGIN, DATABASE_PORT, READONLY_LOGIN } from '../config/environments';
 import { addressOf, config, ref, tf } from './expressions';
 import { address, nameTags, prefixed } from './naming';
 
-/** AWS's published single-user rotation function for RDS PostgreSQL (Serverless Application Repository). */
+/**
+ * AWS's published alternating-users (multi-user) rotation function for RDS PostgreSQL (Serverless Application
+ * Repository), pinned: a new version of the function changes what runs against the database and is taken on
+ * purpose, by changing this constant.
+ */
 export const POSTGRES_ROTATION_APPLICATION_ID =
-  'arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationSingleUser';
+  'arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationMultiUser';
+export const POSTGRES_ROTATION_APPLICATION_VERSION = '1.1.692';
+/** Secret of the tenant-context signing key: `{"version": 1, "key": "<base64 of 32 bytes>"}`. */
+export const TENANT_CONTEXT_KEY_BYTES = 32;
 export const ROTATION_DAYS = 30;
 /** Characters RDS and connection URLs handle badly are kept out of generated passwords. */
 export const PASSWORD_SPECIALS = '!#$%&*()-_=+[]{}<>:?';
@@ -39,7 +53,17 @@ export interface DatabaseCredentialsProps {
   /** VPC and private subnets (a list of IDs) of the rotation function. */
   readonly vpcId: TerraformLocal;
   readonly privateSubnetIds: TerraformLocal;
+  /** The account, named in the secrets' policies (its root user is never denied). */
+  readonly caller: DataAwsCallerIdentity;
+  /**
+   * Who may read each secret: `{ app = [...], readonly = [...], tenant_context_key = [...] }` (IAM principal ARNs).
+   * Everybody else is denied `secretsmanager:GetSecretValue` by the secret's resource policy.
+   */
+  readonly secretReaders: TerraformLocal;
 }
+
+/** The secrets' keys in `secret_readers`. */
+export const SECRET_READER_KEYS = ['app', 'readonly', 'tenant_context_key'] as const;
 
 /**
  * Credentials of the two application logins (the master password is RDS-managed, see instances.ts).
@@ -55,6 +79,10 @@ export interface DatabaseCredentialsProps {
 export class DatabaseCredentials extends Construct {
   public readonly appSecret: SecretsmanagerSecret;
   public readonly readonlySecret: SecretsmanagerSecret;
+  /** The key the issuing service signs tenant contexts with, installed in the database by setup-database. */
+  public readonly tenantContextKeySecret: SecretsmanagerSecret;
+  /** The rotation function's role (counted: only where credentials rotate). */
+  public readonly rotationRole: DataAwsLambdaFunction;
 
   constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
     super(scope, id);
@@ -64,7 +92,7 @@ export class DatabaseCredentials extends Construct {
       tf.string(
         `jsonencode({ username = ${JSON.stringify(username)}, password = ${ref(password, 'result')}, ` +
           `host = ${ref(primary, 'address')}, port = ${ref(primary, 'port')}, dbname = ${ref(primary, 'dbName')}, ` +
-          `engine = "postgres"${extra} })`,
+          `engine = "postgres", masterarn = ${ref(primary, 'masterUserSecret')}[0].secret_arn${extra} })`,
       );
 
     const passwordArgs = {
@@ -122,10 +150,83 @@ export class DatabaseCredentials extends Construct {
       'readonly_credentials',
     );
 
-    this.addRotation(props);
+    this.tenantContextKeySecret = secret(
+      TENANT_CONTEXT_KEY_SUFFIX,
+      'tenant_context_key',
+      'Key the auth service signs tenant contexts with; setup-database installs it in the database',
+    );
+    const keyBytes = address(
+      new Bytes(this, 'tenant-context-key-bytes', { length: TENANT_CONTEXT_KEY_BYTES }),
+      'tenant_context_key',
+    );
+    address(
+      new SecretsmanagerSecretVersion(this, 'tenant-context-key-version', {
+        secretId: this.tenantContextKeySecret.id,
+        secretString: tf.string(`jsonencode({ version = 1, key = ${ref(keyBytes, 'base64')} })`),
+        // `accessweaver-rds` rotates the key (new version, overlap window) after this first value.
+        lifecycle: { ignoreChanges: ['secret_string'] },
+      }),
+      'tenant_context_key',
+    );
+
+    this.rotationRole = this.addRotation(props);
+    this.addReadPolicies(props);
   }
 
-  private addRotation(props: DatabaseCredentialsProps): void {
+  /**
+   * Each secret denies `GetSecretValue` to every principal but its named readers, the rotation function (for the
+   * two it rotates), the identity applying the module (Terraform reads the versions it seeded) and the account's
+   * root user. Administrators are not locked out: the policy denies reading
+   * only, so a principal allowed `secretsmanager:PutResourcePolicy` can add itself (or apply the module with a
+   * longer `secret_readers`), an act CloudTrail records.
+   */
+  private addReadPolicies(props: DatabaseCredentialsProps): void {
+    // HCL text (inside one expression): the account's ARN prefix as a string template.
+    const iamPrefix = `arn:\${${ref(props.partition, 'partition')}}:iam::\${${ref(props.caller, 'accountId')}}`;
+    const rootUser = `${iamPrefix}:root`;
+    // The identity applying the module reads the secret versions at every refresh. As a role session it is matched
+    // by role name under any path (aws:PrincipalArn is the role's ARN, path included).
+    const callerArn = ref(props.caller, 'arn');
+    const deployer =
+      `can(regex("^arn:[^:]+:sts::[0-9]+:assumed-role/", ${callerArn})) ? ` +
+      `"${iamPrefix}:role*/\${split("/", ${callerArn})[1]}" : ${callerArn}`;
+    const rotationRoles = `${ref(this.rotationRole, 'role', '*')}`;
+    const secrets = [
+      ['app', this.appSecret, 'app_credentials', true],
+      ['readonly', this.readonlySecret, 'readonly_credentials', true],
+      ['tenant_context_key', this.tenantContextKeySecret, 'tenant_context_key', false],
+    ] as const;
+    for (const [key, secret, logicalId, rotated] of secrets) {
+      const readers = `${addressOf(props.secretReaders)}.${key}`;
+      const fixed = `["${rootUser}", ${deployer}]`;
+      const allowed = rotated ? `concat(${readers}, ${rotationRoles}, ${fixed})` : `concat(${readers}, ${fixed})`;
+      const document = address(
+        new DataAwsIamPolicyDocument(this, `${logicalId}-read-policy`, {
+          statement: [
+            {
+              sid: 'OnlyNamedPrincipalsRead',
+              effect: 'Deny',
+              principals: [{ type: '*', identifiers: ['*'] }],
+              actions: ['secretsmanager:GetSecretValue'],
+              resources: ['*'],
+              condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: tf.list(allowed) }],
+            },
+          ],
+        }),
+        `${logicalId}_read`,
+      );
+      address(
+        new SecretsmanagerSecretPolicy(this, `${logicalId}-policy`, {
+          secretArn: secret.arn,
+          policy: document.json,
+          blockPublicPolicy: true,
+        }),
+        logicalId,
+      );
+    }
+  }
+
+  private addRotation(props: DatabaseCredentialsProps): DataAwsLambdaFunction {
     const whenRotating = tf.number(`${config('rotateCredentials')} ? 1 : 0`);
 
     // The rotation function talks to the database and to the Secrets Manager endpoint, nothing else.
@@ -149,6 +250,7 @@ export class DatabaseCredentials extends Construct {
         fromPort: DATABASE_PORT,
         toPort: DATABASE_PORT,
         description: 'PostgreSQL to the database',
+        tags: nameTags('rds-rotation-to-rds'),
       }),
       'rotation_to_rds',
     );
@@ -161,6 +263,7 @@ export class DatabaseCredentials extends Construct {
         fromPort: 443,
         toPort: 443,
         description: 'HTTPS to the Secrets Manager endpoint (VPC endpoint or NAT)',
+        tags: nameTags('rds-rotation-to-secrets-manager'),
       }),
       'rotation_to_secrets_manager',
     );
@@ -173,6 +276,7 @@ export class DatabaseCredentials extends Construct {
         fromPort: DATABASE_PORT,
         toPort: DATABASE_PORT,
         description: 'PostgreSQL from the credential rotation function',
+        tags: nameTags('rds-from-rotation'),
       }),
       'rds_from_rotation',
     );
@@ -182,6 +286,7 @@ export class DatabaseCredentials extends Construct {
         count: whenRotating,
         name: prefixed('rds-rotation'),
         applicationId: POSTGRES_ROTATION_APPLICATION_ID,
+        semanticVersion: POSTGRES_ROTATION_APPLICATION_VERSION,
         capabilities: ['CAPABILITY_IAM', 'CAPABILITY_RESOURCE_POLICY'],
         parameters: {
           functionName: prefixed('rds-rotation'),
@@ -189,6 +294,9 @@ export class DatabaseCredentials extends Construct {
           vpcSubnetIds: tf.string(`join(",", ${addressOf(props.privateSubnetIds)})`),
           vpcSecurityGroupIds: groupId,
           kmsKeyArn: props.key.arn,
+          // The superuser secret that creates and changes the clone logins: the RDS-managed master secret.
+          masterSecretArn: tf.string(`${ref(props.primary, 'masterUserSecret')}[0].secret_arn`),
+          masterSecretKmsKeyArn: props.key.arn,
           excludeCharacters: '/@"\'\\ ',
         },
         tags: nameTags('rds-rotation'),
@@ -211,5 +319,14 @@ export class DatabaseCredentials extends Construct {
         logicalId,
       );
     }
+    // Its role, to name in the key policy and the secrets' policies.
+    return address(
+      new DataAwsLambdaFunction(this, 'rotation-role', {
+        count: whenRotating,
+        functionName: prefixed('rds-rotation'),
+        dependsOn: [rotationFunction],
+      }),
+      'rotation',
+    );
   }
 }

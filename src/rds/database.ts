@@ -21,7 +21,14 @@ import { DatabaseInstances } from './instances';
 import { DatabaseMonitoring } from './monitoring';
 import { INSTANCE_CLASSES } from '../config/instance-classes';
 import { addressOf, config, CONFIG_LOCAL, ref, tf } from './expressions';
-import { address, COMMON_TAGS_LOCAL, NAME_PREFIX_LOCAL } from './naming';
+import {
+  address,
+  CALLER_TAGS_LOCAL,
+  COMMON_TAGS_LOCAL,
+  DEFAULT_TAGS_LOCAL,
+  IDENTITY_TAGS_LOCAL,
+  NAME_PREFIX_LOCAL,
+} from './naming';
 import { DatabaseNetwork } from './network';
 import {
   DatabaseParameter,
@@ -71,7 +78,8 @@ export interface AccessWeaverDatabaseProps {
    */
   readonly maintenanceWindow?: string;
   /**
-   * Tags added to every resource (after Project, Environment and ManagedBy).
+   * Tags on every resource. They win over the module's default tags (ManagedBy, Backup on the primary, Type on
+   * the replicas); Name, Project and Environment stay the module's.
    * @default {}
    */
   readonly tags?: Record<string, string>;
@@ -91,6 +99,19 @@ export interface AccessWeaverDatabaseProps {
    * @default - the module creates a topic encrypted with its key
    */
   readonly alarmTopicArn?: string;
+  /**
+   * IAM principals (ARNs of existing principals) that may decrypt the module's secrets through Secrets Manager
+   * without an IAM permission of their own; they are named in the key policy.
+   * @default []
+   */
+  readonly keyUserArns?: string[];
+  /**
+   * Who may read each secret (IAM principal ARNs): the secrets' resource policies deny `GetSecretValue` to every
+   * other principal (the rotation function and the account's root user aside). Give the service roles that
+   * connect, and the role that runs `accessweaver-rds setup-database`.
+   * @default { app: [], readonly: [], tenantContextKey: [] }
+   */
+  readonly secretReaders?: SecretReaders;
   /**
    * The sizing table.
    * @default ENVIRONMENT_CONFIGS' database rows (src/config/environments.ts)
@@ -130,6 +151,13 @@ export interface AccessWeaverDatabaseProps {
    * @default - none (the destination key's policy must then admit the role itself)
    */
   readonly backupCopyKeyArn?: string;
+}
+
+/** Readers of each of the module's secrets (IAM principal ARNs). */
+export interface SecretReaders {
+  readonly app?: string[];
+  readonly readonly?: string[];
+  readonly tenantContextKey?: string[];
 }
 
 /** The sizing table as the module's `local.instance_configs`: a row per environment, named by SIZING_ATTRIBUTES. */
@@ -224,8 +252,20 @@ export class AccessWeaverDatabase extends Construct {
       enableNetworkAcl: local('enable_network_acl', props.enableNetworkAcl ?? false),
       vpcCidr: local('vpc_cidr', props.vpcCidr ?? Token.nullValue()),
     };
+    const keyUserArns = local('key_user_arns', props.keyUserArns ?? []);
+    const readers = props.secretReaders;
+    const secretReaders = local(
+      'secret_readers',
+      Token.isUnresolved(readers)
+        ? readers
+        : {
+            app: readers?.app ?? [],
+            readonly: readers?.readonly ?? [],
+            tenant_context_key: readers?.tenantContextKey ?? [],
+          },
+    );
     const alarmTopicArnInput = local('alarm_topic_arn_input', props.alarmTopicArn ?? Token.nullValue());
-    const extraTags = local('extra_tags', props.tags ?? {});
+    local(CALLER_TAGS_LOCAL, props.tags ?? {});
     const instanceConfigs = local('instance_configs', instanceConfigsLocal(sizing));
     const backupRules = local('backup_rules', backupRulesLocal(recovery));
     const backupCopy = {
@@ -249,12 +289,14 @@ export class AccessWeaverDatabase extends Construct {
       tf.string(`${addressOf(instanceClasses)}[${config('instanceClass')}]`),
     );
     local(NAME_PREFIX_LOCAL, `\${${addressOf(projectName)}}-\${${addressOf(environment)}}`);
+    local(IDENTITY_TAGS_LOCAL, {
+      Project: tf.string(addressOf(projectName)),
+      Environment: tf.string(addressOf(environment)),
+    });
+    local(DEFAULT_TAGS_LOCAL, { ManagedBy: 'terraform' });
     local(
       COMMON_TAGS_LOCAL,
-      tf.string(
-        `merge({ Project = ${addressOf(projectName)}, Environment = ${addressOf(environment)}, ` +
-          `ManagedBy = "terraform" }, ${addressOf(extraTags)})`,
-      ),
+      tf.string(`merge(local.${DEFAULT_TAGS_LOCAL}, local.${CALLER_TAGS_LOCAL}, local.${IDENTITY_TAGS_LOCAL})`),
     );
     // Both read parts made below (the subnets' zones, the module's own topic): resolved at synth.
     const availabilityZones = local(
@@ -283,7 +325,7 @@ export class AccessWeaverDatabase extends Construct {
       tf.string(parametersExpression(addressOf(callerParameters), addressOf(staticParameters))),
     );
 
-    this.encryption = new DatabaseEncryption(this, 'encryption');
+    this.encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns });
     this.network = new DatabaseNetwork(this, 'network', inputs);
     this.parameters = new DatabaseParameters(this, 'parameters', { parameters });
     this.instances = new DatabaseInstances(this, 'instances', {
@@ -306,6 +348,8 @@ export class AccessWeaverDatabase extends Construct {
       replica: this.instances.replica,
       vpcId: inputs.vpcId,
       privateSubnetIds: inputs.privateSubnetIds,
+      caller: this.encryption.caller,
+      secretReaders,
     });
     this.backup = new DatabaseBackup(this, 'backup', {
       key: this.encryption.key,
@@ -316,6 +360,7 @@ export class AccessWeaverDatabase extends Construct {
       copyKeyArn: backupCopy.key,
       forceDestroy: `!${config('protectFromDeletion')}`,
     });
+    this.encryption.attachPolicy({ rotationRole: this.credentials.rotationRole });
     this.monitoring = new DatabaseMonitoring(this, 'monitoring', {
       key: this.encryption.key,
       caller: this.encryption.caller,

@@ -109,7 +109,14 @@ module "rds" {
     Backup     = "${environment === 'prod' ? 'critical' : 'standard'}"
     Monitoring = "${environment === 'dev' ? 'basic' : 'enhanced'}"
   }
-${environment === 'prod' ? EXAMPLE_DR_COPY : ''}}
+${environment === 'prod' ? EXAMPLE_DR_COPY : ''}
+  # The roles of the services that connect (module.ecs outputs), and the role that runs setup-database.
+  secret_readers = {
+    app                = ["${exampleRole(environment, 'auth-service-execution')}", "${exampleRole(environment, 'database-setup')}"]
+    readonly           = ["${exampleRole(environment, 'pdp-service-execution')}", "${exampleRole(environment, 'database-setup')}"]
+    tenant_context_key = ["${exampleRole(environment, 'auth-service-execution')}", "${exampleRole(environment, 'database-setup')}"]
+  }
+}
 
 output "primary_endpoint" {
   value = module.rds.primary_endpoint
@@ -159,6 +166,10 @@ copy each recovery point to that vault, kept as long as the original.
 ${rows}
 `;
 }
+
+/** An IAM role of the example account (the offline plan's stand-in account). */
+export const exampleRole = (environment: string, name: string) =>
+  `arn:aws:iam::123456789012:role/accessweaver-${environment}-${name}`;
 
 const escapeHtml = (text: string) => text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
 

@@ -4,17 +4,37 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
+import { DataAwsLambdaFunction } from '@cdktf/provider-aws/lib/data-aws-lambda-function';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { config, tf } from './expressions';
+import { KmsKeyPolicy } from '@cdktf/provider-aws/lib/kms-key-policy';
+import { TerraformLocal } from 'cdktf';
+import { addressOf, config, ref, tf } from './expressions';
 import { address, NAME_PREFIX, nameTags } from './naming';
+
+export interface DatabaseEncryptionProps {
+  /**
+   * IAM principals (ARNs, which must exist) that may decrypt the module's secrets through Secrets Manager without an
+   * IAM permission of their own: the caller's key users.
+   */
+  readonly keyUserArns: TerraformLocal;
+}
+
+/** The key policy statements of principals the module creates after the key (attached once they exist). */
+export interface KeyUsePrincipals {
+  /** Role of the credential rotation function (counted: only where credentials rotate). */
+  readonly rotationRole: DataAwsLambdaFunction;
+}
 
 /**
  * The customer-managed key that encrypts the instances' storage, Performance Insights, the master and
  * credential secrets, and the alarm topic.
  *
- * The policy is explicit rather than the default key policy: the account administers the key through IAM, RDS
- * and Secrets Manager use it on the account's behalf only through their own service endpoints, and CloudWatch
- * alarms and RDS events may encrypt messages for the alarm topic.
+ * Its policy names every principal that may use it; none is a wildcard. The account administers the key through
+ * IAM (the root statement: an IAM principal needs its own kms: permission, so `secretsmanager:GetSecretValue`
+ * alone decrypts nothing); the rotation function and the caller's key users (`key_user_arns`) decrypt through
+ * Secrets Manager only; CloudWatch alarms and RDS events encrypt for the alarm topic. The enhanced monitoring role
+ * reads no encrypted data and is not named. The policy is a resource of its own (`aws_kms_key_policy.rds`)
+ * because it names the rotation function's role, which only exists once the key does.
  */
 export class DatabaseEncryption extends Construct {
   public readonly key: KmsKey;
@@ -23,50 +43,83 @@ export class DatabaseEncryption extends Construct {
   public readonly caller: DataAwsCallerIdentity;
   public readonly partition: DataAwsPartition;
   public readonly region: DataAwsRegion;
+  private readonly keyUserArns: TerraformLocal;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: DatabaseEncryptionProps) {
     super(scope, id);
 
-    const caller = address(new DataAwsCallerIdentity(this, 'caller'), 'current');
-    const partition = address(new DataAwsPartition(this, 'partition'), 'current');
-    const region = address(new DataAwsRegion(this, 'region'), 'current');
-    this.caller = caller;
-    this.partition = partition;
-    this.region = region;
+    this.caller = address(new DataAwsCallerIdentity(this, 'caller'), 'current');
+    this.partition = address(new DataAwsPartition(this, 'partition'), 'current');
+    this.region = address(new DataAwsRegion(this, 'region'), 'current');
+    this.keyUserArns = props.keyUserArns;
 
+    this.key = address(
+      new KmsKey(this, 'key', {
+        description: `RDS encryption key for ${NAME_PREFIX}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: tf.number(`${config('protectFromDeletion')} ? 30 : 7`),
+        tags: nameTags('rds-key'),
+      }),
+      'rds',
+    );
+
+    this.alias = address(
+      new KmsAlias(this, 'alias', { name: `alias/${NAME_PREFIX}-rds`, targetKeyId: this.key.keyId }),
+      'rds',
+    );
+  }
+
+  /** Writes the key policy, naming the principals the module created after the key. */
+  public attachPolicy(principals: KeyUsePrincipals): KmsKeyPolicy {
+    const { caller, partition, region } = this;
+    const throughSecretsManager = [
+      {
+        test: 'StringEquals',
+        variable: 'kms:ViaService',
+        values: [`secretsmanager.${region.name}.${partition.dnsSuffix}`],
+      },
+    ];
+    // A statement naming nobody is invalid, so each named group is a document of its own, counted.
+    const rotation = address(
+      new DataAwsIamPolicyDocument(this, 'rotation-policy', {
+        count: principals.rotationRole.count,
+        statement: [
+          {
+            sid: 'RotationFunctionUsesKeyThroughSecretsManager',
+            principals: [{ type: 'AWS', identifiers: [tf.string(ref(principals.rotationRole, 'role', 0))] }],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+            resources: ['*'],
+            condition: throughSecretsManager,
+          },
+        ],
+      }),
+      'rds_key_rotation_function',
+    );
+    const keyUsers = address(
+      new DataAwsIamPolicyDocument(this, 'key-users-policy', {
+        count: tf.number(`length(${addressOf(this.keyUserArns)}) > 0 ? 1 : 0`),
+        statement: [
+          {
+            sid: 'KeyUsersDecryptSecretsThroughSecretsManager',
+            principals: [{ type: 'AWS', identifiers: tf.list(addressOf(this.keyUserArns)) }],
+            actions: ['kms:Decrypt', 'kms:DescribeKey'],
+            resources: ['*'],
+            condition: throughSecretsManager,
+          },
+        ],
+      }),
+      'rds_key_users',
+    );
     const sameAccount = [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [caller.accountId] }];
     const policy = address(
       new DataAwsIamPolicyDocument(this, 'policy', {
+        sourcePolicyDocuments: tf.list(`concat(${ref(rotation, 'json', '*')}, ${ref(keyUsers, 'json', '*')})`),
         statement: [
           {
             sid: 'AccountAdministersKeyThroughIam',
             principals: [{ type: 'AWS', identifiers: [`arn:${partition.partition}:iam::${caller.accountId}:root`] }],
             actions: ['kms:*'],
             resources: ['*'],
-          },
-          {
-            sid: 'UseThroughRdsAndSecretsManagerOnly',
-            principals: [{ type: 'AWS', identifiers: ['*'] }],
-            actions: [
-              'kms:Encrypt',
-              'kms:Decrypt',
-              'kms:ReEncrypt*',
-              'kms:GenerateDataKey*',
-              'kms:CreateGrant',
-              'kms:DescribeKey',
-            ],
-            resources: ['*'],
-            condition: [
-              { test: 'StringEquals', variable: 'kms:CallerAccount', values: [caller.accountId] },
-              {
-                test: 'StringEquals',
-                variable: 'kms:ViaService',
-                values: [
-                  `rds.${region.name}.${partition.dnsSuffix}`,
-                  `secretsmanager.${region.name}.${partition.dnsSuffix}`,
-                ],
-              },
-            ],
           },
           {
             sid: 'AlarmsAndEventsPublishToEncryptedTopic',
@@ -79,21 +132,6 @@ export class DatabaseEncryption extends Construct {
       }),
       'rds_key_policy',
     );
-
-    this.key = address(
-      new KmsKey(this, 'key', {
-        description: `RDS encryption key for ${NAME_PREFIX}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: tf.number(`${config('protectFromDeletion')} ? 30 : 7`),
-        policy: policy.json,
-        tags: nameTags('rds-key'),
-      }),
-      'rds',
-    );
-
-    this.alias = address(
-      new KmsAlias(this, 'alias', { name: `alias/${NAME_PREFIX}-rds`, targetKeyId: this.key.keyId }),
-      'rds',
-    );
+    return address(new KmsKeyPolicy(this, 'key-policy', { keyId: this.key.keyId, policy: policy.json }), 'rds');
   }
 }

@@ -135,6 +135,8 @@ export class DatabaseInstances extends Construct {
         dbSubnetGroupName: props.subnetGroup.name,
         vpcSecurityGroupIds: [props.databaseSecurityGroup.id],
         publiclyAccessible: false,
+        // People connect with IAM tokens (accessweaver_iam_operator), never with the master password.
+        iamDatabaseAuthenticationEnabled: true,
         parameterGroupName: props.parameterGroup.name,
 
         backupRetentionPeriod: tf.number(config('backupRetentionDays')),
@@ -206,6 +208,8 @@ export class DatabaseInstances extends Construct {
         availabilityZone: tf.string(`${zones}[(count.index + 1) % length(${zones})]`),
         vpcSecurityGroupIds: [props.databaseSecurityGroup.id],
         publiclyAccessible: false,
+        // People connect with IAM tokens (accessweaver_iam_operator), never with the master password.
+        iamDatabaseAuthenticationEnabled: true,
         parameterGroupName: props.parameterGroup.name,
         // Replicas keep no backups of their own and leave no snapshot behind; the primary's backups cover them.
         backupRetentionPeriod: 0,

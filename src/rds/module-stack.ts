@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformOutput, TerraformStack, TerraformVariable, Token } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
+import { IAM_OPERATOR_LOGIN, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
 import { PROJECT_NAME_RULE } from '../config/names';
 import { BACKUP_VAULT_ARN_PATTERN, KMS_KEY_ARN_PATTERN } from './backup';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
@@ -114,7 +114,44 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
       },
     ],
   },
-  { name: 'tags', type: 'map(string)', description: 'Tags added to every resource.', default: {} },
+  {
+    name: 'tags',
+    type: 'map(string)',
+    description:
+      "Tags on every resource; they win over the module's default tags (ManagedBy, Backup, Type). Name, Project " +
+      "and Environment stay the module's.",
+    default: {},
+  },
+  {
+    name: 'key_user_arns',
+    type: 'list(string)',
+    description:
+      'IAM principals (existing ARNs) named in the key policy: they may decrypt the secrets through Secrets Manager ' +
+      'without an IAM kms: permission of their own.',
+    default: [],
+    validation: [
+      {
+        condition: 'alltrue([for arn in var.key_user_arns : can(regex("^arn:[a-z-]+:iam::[0-9]{12}:", arn))])',
+        errorMessage: 'key_user_arns must hold IAM principal ARNs (arn:aws:iam::<account>:...).',
+      },
+    ],
+  },
+  {
+    name: 'secret_readers',
+    type: 'object({ app = optional(list(string), []), readonly = optional(list(string), []), tenant_context_key = optional(list(string), []) })',
+    description:
+      "Who may read each secret (IAM principal ARNs). Each secret's resource policy denies GetSecretValue to every " +
+      "other principal, the rotation function and the account's root user aside. Name the service roles that " +
+      'connect and the role that runs accessweaver-rds setup-database.',
+    default: {},
+    validation: [
+      {
+        condition:
+          'alltrue([for arn in concat(var.secret_readers.app, var.secret_readers.readonly, var.secret_readers.tenant_context_key) : can(regex("^arn:[a-z-]+:(iam|sts)::[0-9]{12}:", arn))])',
+        errorMessage: 'secret_readers must hold IAM principal ARNs (arn:aws:iam::<account>:role/...).',
+      },
+    ],
+  },
   {
     name: 'enable_network_acl',
     type: 'bool',
@@ -203,6 +240,16 @@ export interface ModuleOutputSpec {
   readonly sensitive?: boolean;
 }
 
+/** `arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<operator login>` of every instance. */
+function operatorDbUsers(db: AccessWeaverDatabase): string {
+  const { partition, region, caller } = db.encryption;
+  const prefix = `"arn:\${${ref(partition, 'partition')}}:rds-db:\${${ref(region, 'name')}}:\${${ref(caller, 'accountId')}}:dbuser:`;
+  return (
+    `concat([${prefix}\${${ref(db.instances.primary, 'resourceId')}}/${IAM_OPERATOR_LOGIN}"], ` +
+    `[for id in ${ref(db.instances.replica, 'resourceId', '*')} : ${prefix}\${id}/${IAM_OPERATOR_LOGIN}"])`
+  );
+}
+
 /** The module's outputs; names are a contract with its callers and with the rds-<env> stacks. */
 export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
   {
@@ -251,6 +298,25 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
     name: 'instance_resource_id',
     description: 'RDS resource ID (db-...) of the primary.',
     value: (db) => ref(db.instances.primary, 'resourceId'),
+  },
+  {
+    name: 'tenant_context_key_secret_arn',
+    description:
+      'ARN of the secret with the tenant-context signing key ({"version", "key"}), encrypted with the module key: ' +
+      'for the service that issues tenant contexts only.',
+    value: (db) => ref(db.credentials.tenantContextKeySecret, 'arn'),
+  },
+  {
+    name: 'operator_db_user_arns',
+    description: `rds-db:connect resources of the IAM operator login (${IAM_OPERATOR_LOGIN}) on the primary and each replica.`,
+    value: (db) => operatorDbUsers(db),
+  },
+  {
+    name: 'operator_connect_policy_json',
+    description: `IAM policy an operator role needs to connect as ${IAM_OPERATOR_LOGIN} with an IAM token.`,
+    value: (db) =>
+      `jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "ConnectAsAccessWeaverOperator", ` +
+      `Effect = "Allow", Action = "rds-db:connect", Resource = ${operatorDbUsers(db)} }] })`,
   },
   {
     name: 'kms_key_arn',
@@ -340,6 +406,8 @@ export class RdsModuleStack extends TerraformStack {
       parameters: vars.parameters.value,
       backupCopyVaultArn: vars.backup_copy_vault_arn.stringValue,
       backupCopyKeyArn: vars.backup_copy_kms_key_arn.stringValue,
+      keyUserArns: vars.key_user_arns.listValue,
+      secretReaders: vars.secret_readers.value,
     });
 
     for (const spec of MODULE_OUTPUTS) {

@@ -98,6 +98,7 @@ export class DatabaseNetwork extends Construct {
         fromPort: DATABASE_PORT,
         toPort: DATABASE_PORT,
         description: 'PostgreSQL from the client security group',
+        tags: nameTags('rds-from-clients'),
       }),
       'rds_from_clients',
     );
@@ -113,6 +114,7 @@ export class DatabaseNetwork extends Construct {
         fromPort: DATABASE_PORT,
         toPort: DATABASE_PORT,
         description: 'PostgreSQL from an allowed security group',
+        tags: nameTags('rds-from-allowed'),
       }),
       'rds_from_allowed',
     );
@@ -125,6 +127,7 @@ export class DatabaseNetwork extends Construct {
         fromPort: DATABASE_PORT,
         toPort: DATABASE_PORT,
         description: 'PostgreSQL to the AccessWeaver database',
+        tags: nameTags('rds-client-to-rds'),
       }),
       'rds_client_to_rds',
     );

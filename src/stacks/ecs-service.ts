@@ -21,14 +21,20 @@ function named<T extends TerraformElement>(service: string, element: T): T {
   return element;
 }
 
-/** One JSON key of a Secrets Manager secret, given to the container as an environment variable. */
+/** A Secrets Manager secret, or one JSON key of it, given to the container as an environment variable. */
 export interface SecretVariable {
   /** Environment variable the container sees. */
   readonly name: string;
   readonly secretArn: string;
-  /** JSON key inside the secret. */
-  readonly jsonKey: string;
+  /**
+   * JSON key inside the secret.
+   * @default the whole secret string
+   */
+  readonly jsonKey?: string;
 }
+
+/** `<project>-<env>-<service>-execution`: also how rds-<env> names the services as readers of their secrets. */
+export const executionRoleName = (namePrefix: string, service: string): string => `${namePrefix}-${service}-execution`;
 
 export interface ApplicationServiceProps {
   /** Service name (`auth-service`); also the container, log stream prefix and role name part. */
@@ -90,7 +96,7 @@ export class ApplicationService extends Construct {
     this.executionRole = named(
       props.name,
       new IamRole(this, 'execution-role', {
-        name: `${props.namePrefix}-${props.name}-execution`,
+        name: executionRoleName(props.namePrefix, props.name),
         description: `ECS agent of ${props.name}: pulls its image, writes its logs, reads only its own secrets`,
         assumeRolePolicy: props.assumeRolePolicy,
       }),
@@ -151,7 +157,10 @@ export class ApplicationService extends Construct {
       portMappings: [{ containerPort: props.containerPort, protocol: 'tcp' }],
       environment: props.environment,
       // ECS resolves these JSON keys at task start; the values never reach the task definition.
-      secrets: secrets.map((secret) => ({ name: secret.name, valueFrom: `${secret.secretArn}:${secret.jsonKey}::` })),
+      secrets: secrets.map((secret) => ({
+        name: secret.name,
+        valueFrom: secret.jsonKey === undefined ? secret.secretArn : `${secret.secretArn}:${secret.jsonKey}::`,
+      })),
       logConfiguration: {
         logDriver: 'awslogs',
         options: {

@@ -125,14 +125,22 @@ const ECR_IMAGE_PATTERN = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\
 /** Which database login a service connects as; `none` keeps it off the database network path. */
 export type DatabaseLogin = 'app' | 'readonly' | 'none';
 
+/** What one service may reach. */
+export interface ServiceAccess {
+  readonly login: DatabaseLogin;
+  /** Receives the tenant-context signing key (only the service that issues contexts). */
+  readonly signsTenantContexts: boolean;
+}
+
 /**
  * What each service may reach. The decision point only evaluates (reads); the auth service
- * writes users, roles and grants and issues tenant contexts; the gateway only forwards requests.
+ * writes users, roles and grants and issues tenant contexts; the gateway only forwards requests
+ * and contexts.
  */
-export const SERVICE_ACCESS: Readonly<Record<ServiceKey, { readonly login: DatabaseLogin }>> = {
-  apiGateway: { login: 'none' },
-  authService: { login: 'app' },
-  pdpService: { login: 'readonly' },
+export const SERVICE_ACCESS: Readonly<Record<ServiceKey, ServiceAccess>> = {
+  apiGateway: { login: 'none', signsTenantContexts: false },
+  authService: { login: 'app', signsTenantContexts: true },
+  pdpService: { login: 'readonly', signsTenantContexts: false },
 };
 
 export class EcsStack extends EnvironmentStack {
@@ -198,7 +206,12 @@ export class EcsStack extends EnvironmentStack {
             subnetIds: vpc.getList(VPC_OUTPUTS.privateSubnetIds),
             securityGroupIds: [this.serviceSecurityGroup.id, ...access.securityGroupIds],
             environment: [{ name: 'ACCESSWEAVER_ENVIRONMENT', value: this.config.name }, ...access.environment],
-            secrets: access.secrets,
+            secrets: [
+              ...access.secrets,
+              ...(SERVICE_ACCESS[key].signsTenantContexts
+                ? [{ name: 'TENANT_CONTEXT_KEY', secretArn: rds.getString(RDS_OUTPUTS.tenantContextKeySecretArn) }]
+                : []),
+            ],
             secretsKeyArn: rds.getString(RDS_OUTPUTS.kmsKeyArn),
             assumeRolePolicy: assumeRole.json,
             pullRepositoryArns: this.pullRepositoryArns(service, arnPrefix('ecr')),

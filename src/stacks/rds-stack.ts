@@ -8,12 +8,16 @@
  */
 import { Fn, TerraformOutput, Token } from 'cdktf';
 import { Construct } from 'constructs';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { Rds } from '../../.gen/modules/rds';
 import { ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
 import { DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from '../rds/database';
 import { validateWindows } from '../rds/validation';
 import { DatabaseSettings, moduleInputs, validateDatabaseSettings, withDefaults } from './database-settings';
 import { disasterRecoveryRegion, DisasterRecoveryVault } from './disaster-recovery';
+import { SERVICE_ACCESS, SERVICE_KEYS, SERVICE_NAMES, type ServiceAccess } from './ecs-stack';
+import { executionRoleName } from './ecs-service';
 import { EnvironmentStack, EnvironmentStackProps, RDS_OUTPUTS, VPC_OUTPUTS } from './environment-stack';
 
 /** Tags prod's database carries on top of the stacks' own (what its backup and monitoring tooling selects on). */
@@ -30,6 +34,12 @@ export interface RdsStackProps extends EnvironmentStackProps, DatabaseSettings {
    * @default DEFAULT_DR_REGIONS[region] (eu-west-3 -> eu-west-1)
    */
   readonly disasterRecoveryRegion?: string;
+  /**
+   * Roles that read every module secret besides the services: the role that runs
+   * `accessweaver-rds setup-database` (it sets the login passwords and installs the signing key).
+   * @default [] (an administrator adds itself to a secret's resource policy when needed)
+   */
+  readonly databaseSetupRoleArns?: readonly string[];
 }
 
 const SECURITY_GROUP_ID_PATTERN = /^sg-[0-9a-f]{8,17}$/;
@@ -91,6 +101,7 @@ export class RdsStack extends EnvironmentStack {
             backupCopyVaultArn: this.disasterRecovery.vault.arn,
             backupCopyKmsKeyArn: this.disasterRecovery.key.arn,
           }),
+      secretReaders: this.secretReaders(props.databaseSetupRoleArns ?? []),
     });
 
     const db = this.database;
@@ -119,6 +130,21 @@ export class RdsStack extends EnvironmentStack {
       [RDS_OUTPUTS.backupVaultArn, db.backupVaultArnOutput, 'AWS Backup vault of the primary'],
       [RDS_OUTPUTS.backupPlanId, db.backupPlanIdOutput, 'AWS Backup plan covering the primary'],
       [RDS_OUTPUTS.backupRoleArn, db.backupRoleArnOutput, 'Role AWS Backup uses for the primary'],
+      [
+        RDS_OUTPUTS.tenantContextKeySecretArn,
+        db.tenantContextKeySecretArnOutput,
+        'Tenant-context signing key secret (for the auth service only)',
+      ],
+      [
+        RDS_OUTPUTS.operatorDbUserArns,
+        db.operatorDbUserArnsOutput,
+        'rds-db:connect resources of the IAM operator login',
+      ],
+      [
+        RDS_OUTPUTS.operatorConnectPolicyJson,
+        db.operatorConnectPolicyJsonOutput,
+        'IAM policy an operator role needs to connect with an IAM token',
+      ],
     ];
     for (const [name, value, description] of reexported) {
       new TerraformOutput(this, name, { value, description });
@@ -127,5 +153,27 @@ export class RdsStack extends EnvironmentStack {
       value: Fn.coalescelist([Token.asList(db.replicaAddressesOutput), [db.primaryAddressOutput]]),
       description: 'Hosts for read-only connections: the replicas, or the primary when there is none',
     });
+  }
+
+  /**
+   * Who may read each secret: the ECS services that receive it (SERVICE_ACCESS; their execution
+   * roles are named by convention, so this stack needs no state of ecs-<env>, which is deployed
+   * after it), plus the setup roles.
+   */
+  private secretReaders(setupRoles: readonly string[]): Record<'app' | 'readonly' | 'tenant_context_key', string[]> {
+    const caller = new DataAwsCallerIdentity(this, 'caller');
+    const partition = new DataAwsPartition(this, 'partition');
+    const roles = (wanted: (access: ServiceAccess) => boolean) => [
+      ...SERVICE_KEYS.filter((key) => wanted(SERVICE_ACCESS[key])).map(
+        (key) =>
+          `arn:${partition.partition}:iam::${caller.accountId}:role/${executionRoleName(this.namePrefix, SERVICE_NAMES[key])}`,
+      ),
+      ...setupRoles,
+    ];
+    return {
+      app: roles((access) => access.login === 'app'),
+      readonly: roles((access) => access.login === 'readonly'),
+      tenant_context_key: roles((access) => access.signsTenantContexts),
+    };
   }
 }

@@ -4,7 +4,9 @@ import { Construct } from 'constructs';
 import 'cdktf/lib/testing/adapters/jest';
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
+import { DataAwsLambdaFunction } from '@cdktf/provider-aws/lib/data-aws-lambda-function';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { KmsKeyPolicy } from '@cdktf/provider-aws/lib/kms-key-policy';
 import { NetworkAcl } from '@cdktf/provider-aws/lib/network-acl';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -125,42 +127,58 @@ describe('DatabaseParameters', () => {
 
 describe('DatabaseEncryption', () => {
   const synth = Testing.synthScope((scope) => {
-    new DatabaseEncryption(scope, 'encryption');
+    const keyUserArns = new TerraformLocal(scope, 'key_user_arns', ['arn:aws:iam::123456789012:role/acme-auth']);
+    keyUserArns.overrideLogicalId('key_user_arns');
+    const encryption = new DatabaseEncryption(scope, 'encryption', { keyUserArns });
+    const rotationRole = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
+    rotationRole.overrideLogicalId('rotation');
+    encryption.attachPolicy({ rotationRole });
   });
+  const documents = () => JSON.parse(synth).data.aws_iam_policy_document;
 
-  test('the key rotates and carries an explicit policy', () => {
-    expect(synth).toHaveResourceWithProperties(KmsKey, {
-      enable_key_rotation: true,
+  test('the key rotates; its policy is a resource of its own, attached once the named principals exist', () => {
+    expect(synth).toHaveResourceWithProperties(KmsKey, { enable_key_rotation: true });
+    expect(synth).toHaveResourceWithProperties(KmsKeyPolicy, {
+      key_id: '${aws_kms_key.rds.key_id}',
       policy: '${data.aws_iam_policy_document.rds_key_policy.json}',
     });
   });
 
-  test('the key is usable by other principals only through RDS and Secrets Manager', () => {
-    const statements = JSON.parse(synth).data.aws_iam_policy_document.rds_key_policy.statement;
-    const viaService = statements.find((s: any) => s.sid === 'UseThroughRdsAndSecretsManagerOnly');
-    expect(viaService.condition).toEqual([
-      {
-        test: 'StringEquals',
-        variable: 'kms:CallerAccount',
-        values: ['${data.aws_caller_identity.current.account_id}'],
-      },
-      {
-        test: 'StringEquals',
-        variable: 'kms:ViaService',
-        values: [
-          'rds.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}',
-          'secretsmanager.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}',
-        ],
-      },
+  test('no statement of the key policy names a wildcard principal', () => {
+    const principals = Object.values(documents()).flatMap((document: any) =>
+      document.statement.flatMap((statement: any) => statement.principals.flatMap((p: any) => p.identifiers)),
+    );
+    expect(principals.filter((identifier: string) => identifier.includes('*'))).toEqual([]);
+  });
+
+  test('the rotation function and the key users decrypt through Secrets Manager only', () => {
+    const { rds_key_rotation_function: rotation, rds_key_users: users, rds_key_policy: policy } = documents();
+    expect([rotation.statement[0].principals, users.statement[0].principals]).toEqual([
+      [{ type: 'AWS', identifiers: ['${data.aws_lambda_function.rotation[0].role}'] }],
+      [{ type: 'AWS', identifiers: '${local.key_user_arns}' }],
     ]);
-    expect(viaService.principals).toEqual([{ type: 'AWS', identifiers: ['*'] }]);
+    expect([rotation.statement[0].condition, users.statement[0].condition]).toEqual(
+      [0, 1].map(() => [
+        {
+          test: 'StringEquals',
+          variable: 'kms:ViaService',
+          values: ['secretsmanager.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}'],
+        },
+      ]),
+    );
+    expect(users.count).toBe('${length(local.key_user_arns) > 0 ? 1 : 0}');
+    expect(policy.source_policy_documents).toBe(
+      '${concat(data.aws_iam_policy_document.rds_key_rotation_function[*].json, data.aws_iam_policy_document.rds_key_users[*].json)}',
+    );
   });
 });
 
 describe('DatabaseInstances', () => {
   const synth = Testing.synthScope((scope) => {
     const locals = inputs(scope);
-    const encryption = new DatabaseEncryption(scope, 'encryption');
+    const encryption = new DatabaseEncryption(scope, 'encryption', {
+      keyUserArns: new TerraformLocal(scope, 'key_user_arns', []),
+    });
     const network = new DatabaseNetwork(scope, 'network', locals);
     const parameters = new DatabaseParameters(scope, 'parameters', {
       parameters: new TerraformLocal(scope, 'parameter-list', []),

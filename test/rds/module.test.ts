@@ -242,10 +242,13 @@ describe('defects of the original design, fixed', () => {
     expect(resource('aws_db_parameter_group', 'main').family).toBe('postgres15');
   });
 
-  test("the KMS key policy uses the provider's `policy` argument, and the key rotates", () => {
+  test('the KMS key policy is an aws_kms_key_policy (no key_policy argument), and the key rotates', () => {
     const key = resource('aws_kms_key', 'rds');
-    expect(key.policy).toBe('${data.aws_iam_policy_document.rds_key_policy.json}');
-    expect(key.key_policy).toBeUndefined();
+    expect(resource('aws_kms_key_policy', 'rds')).toEqual({
+      key_id: '${aws_kms_key.rds.key_id}',
+      policy: '${data.aws_iam_policy_document.rds_key_policy.json}',
+    });
+    expect([key.policy, key.key_policy]).toEqual([undefined, undefined]);
     expect(key.enable_key_rotation).toBe(true);
   });
 
@@ -287,9 +290,24 @@ describe('defects of the original design, fixed', () => {
     expect(rotation.rotation_rules).toEqual({ automatically_after_days: 30 });
     expect(rotation.count).toBe('${local.config.rotate_credentials ? 1 : 0}');
     expect(resource('aws_secretsmanager_secret_rotation', 'readonly_credentials').count).toBe(rotation.count);
-    expect(resource('aws_serverlessapplicationrepository_cloudformation_stack', 'rotation').application_id).toMatch(
-      /SecretsManagerRDSPostgreSQLRotationSingleUser$/,
-    );
+    const application = resource('aws_serverlessapplicationrepository_cloudformation_stack', 'rotation');
+    expect([application.application_id, application.semantic_version]).toEqual([
+      'arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationMultiUser',
+      '1.1.692',
+    ]);
+  });
+
+  test('multi-user rotation uses the RDS-managed master secret as its superuser secret', () => {
+    const application = resource('aws_serverlessapplicationrepository_cloudformation_stack', 'rotation');
+    expect(application.parameters).toMatchObject({
+      masterSecretArn: '${aws_db_instance.main.master_user_secret[0].secret_arn}',
+      masterSecretKmsKeyArn: '${aws_kms_key.rds.arn}',
+    });
+    for (const secret of ['app_credentials', 'readonly_credentials']) {
+      expect(resource('aws_secretsmanager_secret_version', secret).secret_string).toContain(
+        'masterarn = aws_db_instance.main.master_user_secret[0].secret_arn',
+      );
+    }
   });
 
   test('alarms go to a topic the module defines, encrypted, unless the caller passes one', () => {

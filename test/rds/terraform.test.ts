@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ENVIRONMENTS, EnvironmentName } from '../../src/config/environments';
-import { exampleNetwork } from '../../src/rds/emit';
+import { exampleNetwork, exampleRole } from '../../src/rds/emit';
 import { AwsStandIn, providerOverride, STAND_IN_ACCOUNT, startAwsStandIn } from '../support/aws-stand-in';
 import { describeWithTerraform, offlineModuleCopy, terraform, terraformOk } from '../support/terraform';
 
@@ -40,9 +40,11 @@ const BACKUP_RULES: Record<Env, unknown[]> = {
 
 interface PlannedChange {
   address: string;
+  mode: 'managed' | 'data';
   after: Record<string, any>;
   /** The references of each argument as written in the module (values a plan cannot know yet, such as IDs). */
   references: Record<string, string[]>;
+  afterUnknown: Record<string, any>;
 }
 
 /** Values each environment's plan must resolve, written out: the environment table is what is under test. */
@@ -182,18 +184,28 @@ describeWithTerraform('modules/rds with terraform', () => {
     return dir;
   }
 
+  /** The module's configured arguments, as the plan records them (values Terraform only knows at apply). */
+  let configuration: Record<string, Record<string, any>> = {};
+
   async function plan(dir: string): Promise<PlannedChange[]> {
     await terraformOk(dir, ['plan', '-input=false', '-out=plan.bin']);
     const shown = JSON.parse(await terraformOk(dir, ['show', '-json', 'plan.bin']));
-    const written = new Map<string, Record<string, { references?: string[] }>>(
+    configuration = Object.fromEntries(
       shown.configuration.root_module.module_calls.rds.module.resources.map((r: any) => [r.address, r.expressions]),
     );
+    const written = new Map<string, Record<string, { references?: string[] }>>(Object.entries(configuration));
     return shown.resource_changes.map((rc: any) => {
       const expressions = written.get(rc.address.replace(/^module\.rds\./, '').replace(/\[\d+\]$/, '')) ?? {};
       const references = Object.fromEntries(
         Object.entries(expressions).map(([argument, expression]) => [argument, expression.references ?? []]),
       );
-      return { address: rc.address, after: rc.change.after ?? {}, references };
+      return {
+        address: rc.address,
+        mode: rc.mode,
+        after: rc.change.after ?? {},
+        afterUnknown: rc.change.after_unknown ?? {},
+        references,
+      };
     });
   }
 
@@ -359,14 +371,33 @@ describeWithTerraform('modules/rds with terraform', () => {
       expect(find(changes, 'module.rds.aws_security_group.rds').egress).toEqual([]);
     });
 
-    test('the key is usable by other principals through RDS and Secrets Manager of the region only', () => {
-      const policy = JSON.parse(find(changes, 'module.rds.aws_kms_key.rds').policy);
-      const statement = policy.Statement.find((s: any) => s.Sid === 'UseThroughRdsAndSecretsManagerOnly');
-      expect(statement.Condition).toEqual({
-        StringEquals: {
-          'kms:CallerAccount': STAND_IN_ACCOUNT,
-          'kms:ViaService': ['rds.eu-west-3.amazonaws.com', 'secretsmanager.eu-west-3.amazonaws.com'],
-        },
+    const ACCOUNT = `arn:aws:iam::${STAND_IN_ACCOUNT}`;
+    const callerTags = {
+      Backup: env === 'prod' ? 'critical' : 'standard',
+      Monitoring: env === 'dev' ? 'basic' : 'enhanced',
+    };
+
+    test("the caller's tags win on every taggable resource; Name, Project and Environment stay the module's", () => {
+      const tagged = changes.filter((c) => c.mode === 'managed' && 'tags' in c.after);
+      expect(tagged.length).toBeGreaterThan(20);
+      for (const change of tagged) {
+        expect({ address: change.address, tags: change.after.tags }).toEqual({
+          address: change.address,
+          tags: expect.objectContaining({
+            ...callerTags,
+            Project: 'accessweaver',
+            Environment: env,
+            ManagedBy: 'terraform',
+            Name: expect.stringMatching(new RegExp(`^accessweaver-${env}-`)),
+          }),
+        });
+      }
+      expect(find(changes, 'module.rds.aws_db_instance.main').tags).toEqual({
+        ...callerTags,
+        Project: 'accessweaver',
+        Environment: env,
+        ManagedBy: 'terraform',
+        Name: `accessweaver-${env}-primary`,
       });
     });
 
@@ -410,6 +441,124 @@ describeWithTerraform('modules/rds with terraform', () => {
         env === 'prod' ? [DR_KEY] : [],
       );
     });
+
+    test('IAM database authentication is on on every instance', () => {
+      const instances = changes.filter((c) => c.address.startsWith('module.rds.aws_db_instance.'));
+      expect(instances.map((i) => [i.address, i.after.iam_database_authentication_enabled])).toEqual(
+        [
+          'module.rds.aws_db_instance.main',
+          ...Array.from({ length: replicaCount }, (_, i) => `module.rds.aws_db_instance.replica[${i}]`),
+        ].map((address) => [address, true]),
+      );
+    });
+
+    /** The statements of the key policy: rendered at plan, or (prod) the documents read at apply. */
+    function keyPolicyStatements(): { sid: string; principals: unknown }[] {
+      const attached = find(changes, 'module.rds.aws_kms_key_policy.rds');
+      if (typeof attached.policy === 'string') {
+        return JSON.parse(attached.policy).Statement.map((s: any) => ({ sid: s.Sid, principals: s.Principal }));
+      }
+      return changes
+        .filter((c) => /data\.aws_iam_policy_document\.rds_key_(policy|rotation_function|users)/.test(c.address))
+        .flatMap((c) => c.after.statement.map((s: any) => ({ sid: s.sid, principals: s.principals })));
+    }
+
+    test('no statement of the key policy has a wildcard principal; each names who may use the key', () => {
+      const statements = keyPolicyStatements();
+      expect(JSON.stringify(statements.map((s) => s.principals))).not.toContain('"*"');
+      if (env === 'prod') {
+        expect(statements).toEqual([
+          {
+            sid: 'AccountAdministersKeyThroughIam',
+            principals: [{ type: 'AWS', identifiers: [`${ACCOUNT}:root`] }],
+          },
+          {
+            sid: 'AlarmsAndEventsPublishToEncryptedTopic',
+            principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] }],
+          },
+          // The rotation function's role: known once its stack exists.
+          { sid: 'RotationFunctionUsesKeyThroughSecretsManager', principals: [{ type: 'AWS', identifiers: [null] }] },
+        ]);
+      } else {
+        expect(statements).toEqual([
+          { sid: 'AccountAdministersKeyThroughIam', principals: { AWS: `${ACCOUNT}:root` } },
+          {
+            sid: 'AlarmsAndEventsPublishToEncryptedTopic',
+            principals: { Service: ['events.rds.amazonaws.com', 'cloudwatch.amazonaws.com'] },
+          },
+        ]);
+      }
+    });
+
+    test('each secret has a resource policy that lets only its named readers read it', () => {
+      const readers = {
+        app_credentials: [exampleRole(env, 'auth-service-execution'), exampleRole(env, 'database-setup')],
+        readonly_credentials: [exampleRole(env, 'pdp-service-execution'), exampleRole(env, 'database-setup')],
+        tenant_context_key: [exampleRole(env, 'auth-service-execution'), exampleRole(env, 'database-setup')],
+      };
+      // Always allowed: the rotation function (prod, for the secrets it rotates; its role is known at apply), the
+      // account's root user, and the identity applying the module (the stand-in's user).
+      const always = [`${ACCOUNT}:root`, `${ACCOUNT}:user/offline`];
+      for (const [secret, named] of Object.entries(readers)) {
+        const rotated = env === 'prod' && secret !== 'tenant_context_key';
+        const allowed = [...named, ...(rotated ? [null] : []), ...always];
+        const attached = find(changes, `module.rds.aws_secretsmanager_secret_policy.${secret}`);
+        const statement =
+          typeof attached.policy === 'string'
+            ? JSON.parse(attached.policy).Statement
+            : find(changes, `module.rds.data.aws_iam_policy_document.${secret}_read`).statement;
+        expect({ secret, statement }).toEqual({
+          secret,
+          statement:
+            typeof attached.policy === 'string'
+              ? [
+                  {
+                    Sid: 'OnlyNamedPrincipalsRead',
+                    Effect: 'Deny',
+                    Principal: '*',
+                    Action: 'secretsmanager:GetSecretValue',
+                    Resource: '*',
+                    Condition: { ArnNotLike: { 'aws:PrincipalArn': allowed } },
+                  },
+                ]
+              : [
+                  expect.objectContaining({
+                    sid: 'OnlyNamedPrincipalsRead',
+                    effect: 'Deny',
+                    actions: ['secretsmanager:GetSecretValue'],
+                    condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: allowed }],
+                  }),
+                ],
+        });
+        expect(attached.block_public_policy).toBe(true);
+      }
+    });
+
+    if (env === 'prod') {
+      test('multi-user rotation, pinned, with the RDS-managed master secret as superuser secret', () => {
+        const application = find(
+          changes,
+          'module.rds.aws_serverlessapplicationrepository_cloudformation_stack.rotation[0]',
+        );
+        expect([application.application_id, application.semantic_version]).toEqual([
+          'arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationMultiUser',
+          '1.1.692',
+        ]);
+        // Parameters hold ARNs known at apply; the plan records what they are made of.
+        const parameters =
+          configuration['aws_serverlessapplicationrepository_cloudformation_stack.rotation'].parameters;
+        expect(parameters.constant_value).toMatchObject({
+          masterSecretArn: '${aws_db_instance.main.master_user_secret[0].secret_arn}',
+          masterSecretKmsKeyArn: '${aws_kms_key.rds.arn}',
+        });
+        for (const secret of ['app_credentials', 'readonly_credentials']) {
+          expect(find(changes, `module.rds.aws_secretsmanager_secret_rotation.${secret}[0]`)).toMatchObject({
+            rotate_immediately: false,
+            rotation_rules: [{ automatically_after_days: 30 }],
+          });
+        }
+      });
+    }
 
     test("the data sources called nothing but the stand-in's two APIs", () => {
       expect(standIn.unexpected).toEqual([]);

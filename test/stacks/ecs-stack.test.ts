@@ -88,10 +88,11 @@ describe('ecs-<env>', () => {
     });
   });
 
-  test('the auth service writes: it gets the application login through ECS secrets', () => {
+  test('the auth service writes and issues tenant contexts: the application login and the signing key', () => {
     expect(container(synthJson(ecsStack('dev')), 'auth-service').secrets).toEqual([
       { name: 'DATABASE_USERNAME', valueFrom: `${RDS('app_secret_arn')}:username::` },
       { name: 'DATABASE_PASSWORD', valueFrom: `${RDS('app_secret_arn')}:password::` },
+      { name: 'TENANT_CONTEXT_KEY', valueFrom: RDS('tenant_context_key_secret_arn') },
     ]);
   });
 
@@ -190,10 +191,11 @@ describe('ecs-<env>', () => {
     },
   ];
 
-  test('the auth service role reads exactly the application secret and decrypts only it', () => {
+  test('the auth service role reads exactly the application secret and the signing key, and decrypts only them', () => {
+    const own = [RDS('app_secret_arn'), RDS('tenant_context_key_secret_arn')];
     expect(executionStatements(synthJson(ecsStack('prod')), 'auth-service')).toEqual([
-      { sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue'], resources: [RDS('app_secret_arn')] },
-      decryptOnly([RDS('app_secret_arn')]),
+      { sid: 'ReadOwnSecrets', actions: ['secretsmanager:GetSecretValue'], resources: own },
+      decryptOnly(own),
       logsOf('auth-service'),
       ...pullOf('auth-service'),
     ]);

@@ -125,6 +125,25 @@ describe('rds-<env>', () => {
     );
   });
 
+  test("names each ECS service's execution role as reader of exactly the secrets it receives", () => {
+    const role = (name: string) =>
+      `arn:\${data.aws_partition.partition.partition}:iam::\${data.aws_caller_identity.caller.account_id}:role/accessweaver-prod-${name}-execution`;
+    expect(moduleBlock(rdsStack('prod')).secret_readers).toEqual({
+      app: [role('auth-service')],
+      readonly: [role('pdp-service')],
+      tenant_context_key: [role('auth-service')],
+    });
+  });
+
+  test('adds the setup roles as readers of every secret', () => {
+    const setup = 'arn:aws:iam::123456789012:role/db-setup';
+    const readers = moduleBlock(rdsStack('dev', { databaseSetupRoleArns: [setup] })).secret_readers as Record<
+      string,
+      string[]
+    >;
+    expect(Object.values(readers).map((arns) => arns[arns.length - 1])).toEqual([setup, setup, setup]);
+  });
+
   test('lets no security group in by default: clients join the module client group', () => {
     expect(moduleBlock(rdsStack('prod')).allowed_security_groups).toEqual([]);
   });

@@ -126,6 +126,7 @@ export const OFFLINE_RANDOM_STAND_INS = [
   { type: 'random_password', name: 'app_password', attribute: 'result' },
   { type: 'random_password', name: 'readonly_password', attribute: 'result' },
   { type: 'random_id', name: 'final_snapshot', attribute: 'hex' },
+  { type: 'random_bytes', name: 'tenant_context_key', attribute: 'base64' },
 ] as const;
 
 /**

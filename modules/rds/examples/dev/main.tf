@@ -30,6 +30,13 @@ module "rds" {
     Backup     = "standard"
     Monitoring = "basic"
   }
+
+  # The roles of the services that connect (module.ecs outputs), and the role that runs setup-database.
+  secret_readers = {
+    app                = ["arn:aws:iam::123456789012:role/accessweaver-dev-auth-service-execution", "arn:aws:iam::123456789012:role/accessweaver-dev-database-setup"]
+    readonly           = ["arn:aws:iam::123456789012:role/accessweaver-dev-pdp-service-execution", "arn:aws:iam::123456789012:role/accessweaver-dev-database-setup"]
+    tenant_context_key = ["arn:aws:iam::123456789012:role/accessweaver-dev-auth-service-execution", "arn:aws:iam::123456789012:role/accessweaver-dev-database-setup"]
+  }
 }
 
 output "primary_endpoint" {

@@ -34,6 +34,13 @@ module "rds" {
   # Copies of the recovery points the table marks for disaster recovery go to a vault in another region.
   backup_copy_vault_arn   = "arn:aws:backup:eu-west-1:123456789012:backup-vault:accessweaver-prod-backup-dr"
   backup_copy_kms_key_arn = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-4987-8a6b-5c4d3e2f1a0b"
+
+  # The roles of the services that connect (module.ecs outputs), and the role that runs setup-database.
+  secret_readers = {
+    app                = ["arn:aws:iam::123456789012:role/accessweaver-prod-auth-service-execution", "arn:aws:iam::123456789012:role/accessweaver-prod-database-setup"]
+    readonly           = ["arn:aws:iam::123456789012:role/accessweaver-prod-pdp-service-execution", "arn:aws:iam::123456789012:role/accessweaver-prod-database-setup"]
+    tenant_context_key = ["arn:aws:iam::123456789012:role/accessweaver-prod-auth-service-execution", "arn:aws:iam::123456789012:role/accessweaver-prod-database-setup"]
+  }
 }
 
 output "primary_endpoint" {

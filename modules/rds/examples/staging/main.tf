@@ -30,6 +30,13 @@ module "rds" {
     Backup     = "standard"
     Monitoring = "enhanced"
   }
+
+  # The roles of the services that connect (module.ecs outputs), and the role that runs setup-database.
+  secret_readers = {
+    app                = ["arn:aws:iam::123456789012:role/accessweaver-staging-auth-service-execution", "arn:aws:iam::123456789012:role/accessweaver-staging-database-setup"]
+    readonly           = ["arn:aws:iam::123456789012:role/accessweaver-staging-pdp-service-execution", "arn:aws:iam::123456789012:role/accessweaver-staging-database-setup"]
+    tenant_context_key = ["arn:aws:iam::123456789012:role/accessweaver-staging-auth-service-execution", "arn:aws:iam::123456789012:role/accessweaver-staging-database-setup"]
+  }
 }
 
 output "primary_endpoint" {
