@@ -236,7 +236,9 @@ export async function deleteDrillInstance(
     intervalMs: options.deps.pollIntervalMs,
     timeoutMs: options.timeoutMinutes * 60_000,
     progress: (line) => options.reporter.progress(line),
-    followUp: `Delete it by hand: aws rds delete-db-instance --db-instance-identifier ${drill.identifier} --skip-final-snapshot`,
+    followUp:
+      `Delete it by hand: aws rds delete-db-instance --db-instance-identifier ${drill.identifier} ` +
+      '--skip-final-snapshot',
     check: async (): Promise<PollState<null>> => {
       const instance = await describeDrillInstance(rds, drill);
       if (instance === undefined) {

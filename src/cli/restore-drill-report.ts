@@ -107,7 +107,8 @@ export function renderDrillReport(report: DrillReport, exitCode: ExitCodeValue):
     ['Verification', elapsed(report.timings.verificationMs)],
     [
       'Usable after',
-      `${elapsed(report.timings.usableMs)} / RTO ${p.rtoMinutes} min: ${verdict(met(report.timings.usableMs, p.rtoMinutes))}`,
+      `${elapsed(report.timings.usableMs)} / RTO ${p.rtoMinutes} min: ` +
+        verdict(met(report.timings.usableMs, p.rtoMinutes)),
     ],
     ['Point age', `${elapsed(p.pointAgeMs)} / RPO ${p.rpoMinutes} min: ${verdict(met(p.pointAgeMs, p.rpoMinutes))}`],
     ['Cleanup', `instance ${report.cleanup.instance ?? '-'}, security group ${report.cleanup.securityGroup ?? '-'}`],

@@ -364,7 +364,8 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
   program
     .command('restore-drill')
     .description(
-      'restore the latest backup (or a point in time) into a temporary instance, verify it, delete it, and report the time against the RTO',
+      'restore the latest backup (or a point in time) into a temporary instance, verify it, delete it, ' +
+        'and report the time against the RTO',
     )
     .option('--restore-time <time>', 'point in time to restore, ISO 8601 with a zone (default: latest restorable time)')
     .option('--latest-snapshot', "restore the newest AWS Backup snapshot in the module's vault instead")
@@ -388,7 +389,9 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
         const caBundlePath = options.dryRun === true ? '' : resolveCaBundle(options.caBundle, deps.env);
         const { drill, target } = prepared;
         const proceed = await planAndConfirm({
-          title: `Restore drill ${drill.identifier} of ${target.primaryIdentifier} (${describeSource(prepared.source)}):`,
+          title:
+            `Restore drill ${drill.identifier} of ${target.primaryIdentifier} ` +
+            `(${describeSource(prepared.source)}):`,
           steps: plannedSteps(prepared, deps, options.waitTimeout),
           dryRun: options.dryRun === true,
           yes: options.yes === true,

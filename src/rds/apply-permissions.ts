@@ -345,8 +345,8 @@ ${JSON.stringify(policy, null, 2)}
 const NETWORK_SECTION = `### Network paths
 
 - **The machine running Terraform** reaches the AWS APIs over HTTPS: RDS, EC2, KMS, Secrets Manager, IAM, STS,
-  CloudWatch, SNS, AWS Backup and, in prod, Serverless Application Repository, CloudFormation, Lambda and S3. It never connects to
-  the database.
+  CloudWatch, SNS, AWS Backup and, in prod, Serverless Application Repository, CloudFormation, Lambda and S3. It
+  never connects to the database.
 - **The rotation function** (prod) runs in \`private_subnet_ids\` with its own security group: PostgreSQL to the
   database group, and HTTPS out to the Secrets Manager endpoint, \`secretsmanager.<region>.amazonaws.com\`. Private
   subnets reach it through an interface VPC endpoint for Secrets Manager with private DNS (the \`vpc-<env>\` stacks
@@ -354,9 +354,9 @@ const NETWORK_SECTION = `### Network paths
   changes the password with the secret's own login), so no RDS or KMS endpoint is needed.
 - **Applications** connect to the database on 5432 from a group listed in \`allowed_security_groups\` or holding
   \`security_group_client_id\`, and read their secret from Secrets Manager (the same endpoint or NAT).
-- **The RDS API** is called by Terraform and by \`accessweaver-rds\` (restore, restore-drill, scale, health-check), from wherever
-  they run; nothing inside the VPC calls it. RDS reaches its own monitoring, backups and managed master secret
-  without any path through your subnets.
+- **The RDS API** is called by Terraform and by \`accessweaver-rds\` (restore, restore-drill, scale,
+  health-check), from wherever they run; nothing inside the VPC calls it. RDS reaches its own monitoring, backups
+  and managed master secret without any path through your subnets.
 `;
 
 function airGappedSection(): string {

@@ -155,6 +155,7 @@ export class DatabaseBackup extends Construct {
       'main',
     );
     this.plan.addOverride('rule', undefined);
+    const copyVault = addressOf(props.copyVaultArn);
     this.plan.addOverride('dynamic.rule', {
       for_each: `\${${addressOf(props.rules)}}`,
       content: {
@@ -170,7 +171,7 @@ export class DatabaseBackup extends Construct {
         },
         dynamic: {
           copy_action: {
-            for_each: `\${rule.value.copy && ${addressOf(props.copyVaultArn)} != null ? [${addressOf(props.copyVaultArn)}] : []}`,
+            for_each: `\${rule.value.copy && ${copyVault} != null ? [${copyVault}] : []}`,
             content: {
               destination_vault_arn: '${copy_action.value}',
               lifecycle: { delete_after: '${rule.value.delete_after}' },
