@@ -44,15 +44,12 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: 'kms-via-service-any',
-    breaks: "key policy: kms:ViaService values replaced by '*'",
+    breaks: "key policy: kms:ViaService of the secret readers' statements replaced by '*'",
     file: 'src/rds/encryption.ts',
     edits: [
       {
-        search: `                values: [
-                  \`rds.\${region.name}.\${partition.dnsSuffix}\`,
-                  \`secretsmanager.\${region.name}.\${partition.dnsSuffix}\`,
-                ],`,
-        replace: `                values: ['*'],`,
+        search: '        values: [`secretsmanager.${region.name}.${partition.dnsSuffix}`],',
+        replace: "        values: ['*'],",
       },
     ],
     suites: MODULE_SUITES,
@@ -125,6 +122,7 @@ export const MUTATIONS: readonly Mutation[] = [
         fromPort: DATABASE_PORT,
         toPort: DATABASE_PORT,
         description: 'PostgreSQL to the AccessWeaver database',
+        tags: nameTags('rds-client-to-rds'),
       }),
       'rds_client_to_rds',
     );
