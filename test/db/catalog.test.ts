@@ -27,7 +27,7 @@ async function schemaTables(): Promise<string[]> {
 }
 
 test('the schema holds the tables the application uses', async () => {
-  expect(await schemaTables()).toEqual(['roles', 'tenants', 'user_roles', 'users']);
+  expect(await schemaTables()).toEqual(['audit_events', 'roles', 'tenants', 'user_roles', 'users']);
 });
 
 // Owners bypass row-level security unless it is forced, and a table without it is open to every tenant.

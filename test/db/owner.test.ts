@@ -82,6 +82,35 @@ describe('once migrated', () => {
     expect(await usersVisibleToMaster()).toBe(1);
   });
 
+  test('its changes are audited under its name, and the audit trail is append-only even for it', async () => {
+    const outcome = await withConnection(masterUrl, async (client) => {
+      const { rows } = await client.query<{ login: string }>(
+        "SELECT login FROM accessweaver.audit_events WHERE table_name = 'users'",
+      );
+      const refused: Record<string, string | undefined> = {};
+      for (const [label, text] of [
+        ['UPDATE', "UPDATE accessweaver.audit_events SET changes = '{}'"],
+        ['DELETE', 'DELETE FROM accessweaver.audit_events'],
+        ['TRUNCATE', 'TRUNCATE accessweaver.audit_events'],
+        [
+          'INSERT',
+          `INSERT INTO accessweaver.audit_events (tenant_id, action, table_name, row_key, changes)
+           SELECT tenant_id, 'DELETE', 'users', '{}', '{}' FROM accessweaver.users`,
+        ],
+      ]) {
+        refused[label] = await client.query(text).then(
+          () => undefined,
+          (error: { code?: string }) => error.code,
+        );
+      }
+      return { logins: rows.map((row) => row.login), refused };
+    });
+    expect(outcome).toEqual({
+      logins: [MASTER],
+      refused: { UPDATE: '42501', DELETE: '42501', TRUNCATE: '42501', INSERT: '42501' },
+    });
+  });
+
   test('without operator membership the table owner sees no row: row-level security is forced', async () => {
     await asAdmin(`REVOKE accessweaver_operator FROM ${MASTER}`);
     try {
