@@ -9,6 +9,8 @@ export async function confirmDestructive(options: {
   readonly yes: boolean;
   readonly terminal: Terminal;
   readonly identifier: string;
+  /** What the identifier names, in the prompt. @default 'instance identifier' */
+  readonly label?: string;
   readonly action: string;
 }): Promise<void> {
   if (options.yes) return;
@@ -19,7 +21,7 @@ export async function confirmDestructive(options: {
     );
   }
   const answer = await options.terminal.ask(
-    `Type the instance identifier '${options.identifier}' to ${options.action}: `,
+    `Type the ${options.label ?? 'instance identifier'} '${options.identifier}' to ${options.action}: `,
   );
   if (answer.trim() !== options.identifier) {
     throw new CliError(`Not confirmed (expected '${options.identifier}'); nothing was changed.`, ExitCode.Refused);

@@ -14,6 +14,7 @@ import {
   type DatabaseTools,
 } from './context';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes';
+import { registerAudit } from './audit';
 import { registerHealthCheck } from './health-check';
 import { registerMaintenance } from './maintenance';
 import { registerMonitoring } from './monitoring';
@@ -36,7 +37,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .configureHelp({ showGlobalOptions: true })
     .version(version)
     .description(
-      'Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, restore drill, scaling, setup, monitoring.',
+      'Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, restore drill, scaling, setup, monitoring, audit.',
     )
     .option('--env <env>', `environment (${ENVIRONMENTS.join(', ')})`)
     .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)
@@ -66,6 +67,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
   registerSetupDatabase(program, deps, run);
   registerRotateTenantContextKey(program, deps, run);
   registerMonitoring(program, deps, run);
+  registerAudit(program, deps, run);
   return program;
 }
 
