@@ -82,6 +82,7 @@ test('a migrated database with tenants passes every check, with its row counts',
   ]);
   expect(result.checks[0].detail).toBe(`at ${LATEST}`);
   expect(result.tables).toEqual([
+    { table: 'audit_events', rows: 22 }, // one event per roles, user_roles and users row written
     { table: 'roles', rows: 4 },
     { table: 'tenants', rows: 2 },
     { table: 'user_roles', rows: 12 },
