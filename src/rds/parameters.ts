@@ -26,6 +26,8 @@ export const STATIC_PARAMETERS = [
   'max_wal_senders',
   'max_worker_processes',
   'rds.logical_replication',
+  // RDS documents it as taking effect at the next reboot.
+  'rds.restrict_password_commands',
   'shared_buffers',
   'shared_preload_libraries',
   'track_activity_query_size',
@@ -86,6 +88,56 @@ export const applyMethodOf = (name: string): ApplyMethod =>
   (STATIC_PARAMETERS as readonly string[]).includes(name) ? 'pending-reboot' : 'immediate';
 
 /**
+ * What reaches the exported PostgreSQL log, which is kept in CloudWatch Logs: no statement text and no bind value,
+ * since either can hold a password (AWS's rotation function sends ALTER USER ... PASSWORD with a literal) or a
+ * tenant's personal data. Statements are audited by pgaudit instead, with passwords redacted.
+ * - log_statement 'none': 'mod' logged every write with its values, and 'ddl' would log ALTER ROLE ... PASSWORD.
+ * - log_min_duration_statement and auto_explain off (-1): a slow statement is logged with its text, literals
+ *   included, and auto_explain's plans carry bind values as constants. Slow queries are found with
+ *   pg_stat_statements (normalized text) and Performance Insights; auto_explain stays loaded for a deliberate,
+ *   per-session diagnosis.
+ * - bind parameters never logged (log_parameter_max_length*, 0), failed statements logged without their text
+ *   (log_min_error_statement 'panic') and errors without DETAIL lines, which quote key values (terse).
+ */
+export const LOGGING_PARAMETERS: readonly DatabaseParameter[] = [
+  { name: 'log_statement', value: 'none' },
+  { name: 'log_min_duration_statement', value: '-1' },
+  { name: 'auto_explain.log_min_duration', value: '-1' },
+  { name: 'log_parameter_max_length', value: '0' },
+  { name: 'log_parameter_max_length_on_error', value: '0' },
+  { name: 'log_min_error_statement', value: 'panic' },
+  { name: 'log_error_verbosity', value: 'terse' },
+];
+
+/**
+ * pgaudit (loaded by shared_preload_libraries; the migrations create the extension and rds_pgaudit): DDL and role
+ * changes as session audit lines, passwords redacted by pgaudit, and through rds_pgaudit's grants every write to the
+ * authorization tables as object audit lines. Parameters are never logged.
+ */
+export const AUDIT_PARAMETERS: readonly DatabaseParameter[] = [
+  { name: 'pgaudit.log', value: 'ddl,role' },
+  { name: 'pgaudit.role', value: 'rds_pgaudit' },
+  { name: 'pgaudit.log_parameter', value: '0' },
+];
+
+/**
+ * Limits one session cannot lift for the others.
+ * - rds.restrict_password_commands (static on RDS: it needs a reboot): only members of rds_password (the master user
+ *   through rds_superuser) may set passwords, so a login cannot change its own.
+ * - idle_in_transaction_session_timeout 60 s: the services' transactions last milliseconds; a session left open in a
+ *   transaction holds its locks and blocks vacuum of every tenant's rows until it is ended.
+ * - lock_timeout 5 s: a statement queued behind a held lock fails after 5 s instead of waiting, so one stuck lock
+ *   cannot pile up every connection of the pool behind it; legitimate row-lock waits last milliseconds.
+ * A session can lower or lift the two timeouts for itself (they are user settings): they bound accidents, not a
+ * login running hostile SQL.
+ */
+export const SESSION_LIMIT_PARAMETERS: readonly DatabaseParameter[] = [
+  { name: 'rds.restrict_password_commands', value: '1' },
+  { name: 'idle_in_transaction_session_timeout', value: '60000' },
+  { name: 'lock_timeout', value: '5000' },
+];
+
+/**
  * PostgreSQL settings, as RDS accepts them.
  *
  * - Memory settings are integers in the engine's units (8 kB pages for shared_buffers, effective_cache_size and
@@ -98,7 +150,7 @@ export const applyMethodOf = (name: string): ApplyMethod =>
  * - max_connections comes from the environment's sizing row (`tostring`: every value is a string).
  */
 export const DATABASE_PARAMETERS: readonly DatabaseParameter[] = [
-  { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain' },
+  { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain,pgaudit' },
   { name: 'max_connections', value: `\${tostring(${config('maxConnections')})}` },
   { name: 'shared_buffers', value: '{DBInstanceClassMemory/32768}' },
   { name: 'wal_buffers', value: '2048' },
@@ -106,10 +158,9 @@ export const DATABASE_PARAMETERS: readonly DatabaseParameter[] = [
   { name: 'maintenance_work_mem', value: 'GREATEST({DBInstanceClassMemory/63963136*1024},65536)' },
   { name: 'checkpoint_completion_target', value: '0.9' },
   { name: 'default_statistics_target', value: '100' },
-  // Data-changing statements and anything slower than a second reach the exported PostgreSQL log.
-  { name: 'log_statement', value: 'mod' },
-  { name: 'log_min_duration_statement', value: '1000' },
-  { name: 'auto_explain.log_min_duration', value: '1000' },
+  ...LOGGING_PARAMETERS,
+  ...AUDIT_PARAMETERS,
+  ...SESSION_LIMIT_PARAMETERS,
   // "on" is PostgreSQL's default; pinned so nobody turns policies into errors by accident.
   { name: 'row_security', value: 'on' },
   // Credentials cross the network only over TLS.

@@ -323,3 +323,13 @@ describe('monthly partitions', () => {
     });
   });
 });
+
+test('pgaudit: the migrations say plainly whether this server has it', async () => {
+  const { available, status } = await withConnection(database.url, async (client) => {
+    const extension = await client.query("SELECT 1 FROM pg_available_extensions WHERE name = 'pgaudit'");
+    const { rows } = await client.query<{ status: string }>('SELECT accessweaver.install_pgaudit() AS status');
+    return { available: extension.rowCount === 1, status: rows[0].status };
+  });
+  // The embedded server has no pgaudit; test/db/server-log.test.ts covers a server that has it.
+  expect(status).toMatch(available ? /^pgaudit (enabled|is installed)/ : /^pgaudit is not available on this server/);
+});
