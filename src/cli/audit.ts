@@ -3,7 +3,7 @@ import { isTenantId } from '../db/tenant-context';
 import { createAuditPartitions, pruneAuditEvents, tenantEvents, type AuditEvent } from './audit-trail';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
 import { confirmDestructive } from './confirm';
-import { resolveConnection, withDatabase, type ResolvedConnection } from './connection';
+import { resolveConnection, sqlOptions, withDatabase, type Login, type ResolvedConnection } from './connection';
 import type { CliDeps } from './context';
 import { ExitCode, usageError } from './exit-codes';
 import { renderTable, type Reporter } from './output';
@@ -16,6 +16,7 @@ export const AUDIT_MONTHS_AHEAD = 3;
 interface AuditConnectionOptions extends GlobalOptions {
   readonly databaseUrl?: string;
   readonly caBundle?: string;
+  readonly login: Login;
 }
 
 interface ExportOptions extends AuditConnectionOptions {
@@ -46,14 +47,13 @@ function tenantId(value: string): string {
   return value.toLowerCase();
 }
 
-function connectionOptions(command: Command): Command {
-  return command
-    .option('--database-url <url>', 'connect to this URL (also DATABASE_URL) instead of the master secret')
-    .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)');
-}
+const connectionOptions = (command: Command) => sqlOptions(command, 'master');
 
 /** The master login: its operator membership is what reads every tenant's events and owns the partitions. */
 async function connect(options: AuditConnectionOptions, deps: CliDeps, reporter: Reporter) {
+  if (options.login !== 'master') {
+    throw usageError('audit reads and prunes every tenant through the master login: use --login master (the default).');
+  }
   const connection = await resolveConnection(options, 'master', deps);
   reporter.info(`Connecting to ${connection.display}`);
   return connection;
