@@ -51,6 +51,8 @@ export interface DatabaseSizing {
   readonly transactionLogsDiskUsageAlarmPercent: number;
   /** ReplicationSlotDiskUsage alarm threshold, in percent of the allocated storage. */
   readonly replicationSlotDiskUsageAlarmPercent: number;
+  /** CloudWatch Logs retention in days of the exported PostgreSQL logs (pgaudit's AUDIT lines among them). */
+  readonly logRetentionDays: number;
 }
 
 /**
@@ -78,6 +80,7 @@ export const SIZING_ATTRIBUTES: Readonly<Record<keyof DatabaseSizing, string>> =
   cpuCreditBalanceAlarmThreshold: 'cpu_credit_balance_alarm_threshold',
   transactionLogsDiskUsageAlarmPercent: 'transaction_logs_disk_usage_alarm_percent',
   replicationSlotDiskUsageAlarmPercent: 'replication_slot_disk_usage_alarm_percent',
+  logRetentionDays: 'log_retention_days',
 };
 
 /** Network shape of one environment's VPC. */
@@ -176,6 +179,7 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       cpuCreditBalanceAlarmThreshold: 30,
       transactionLogsDiskUsageAlarmPercent: 20,
       replicationSlotDiskUsageAlarmPercent: 10,
+      logRetentionDays: 7,
     },
     recovery: {
       rpoMinutes: 1440,
@@ -214,6 +218,7 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       cpuCreditBalanceAlarmThreshold: 60,
       transactionLogsDiskUsageAlarmPercent: 10,
       replicationSlotDiskUsageAlarmPercent: 10,
+      logRetentionDays: 30,
     },
     recovery: {
       rpoMinutes: 60,
@@ -252,6 +257,7 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       cpuCreditBalanceAlarmThreshold: 50,
       transactionLogsDiskUsageAlarmPercent: 5,
       replicationSlotDiskUsageAlarmPercent: 5,
+      logRetentionDays: 400,
     },
     recovery: {
       rpoMinutes: 15,

@@ -108,6 +108,18 @@ export const APPLY_ACTIONS: Readonly<Record<string, TypeActions>> = {
     delete: ['iam:DeleteRolePolicy'],
     note: "only with backup_copy_kms_key_arn: the backup role's use of the destination key",
   },
+  aws_cloudwatch_log_group: {
+    create: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy', 'logs:AssociateKmsKey'],
+    read: ['logs:DescribeLogGroups'],
+    update: [
+      'logs:PutRetentionPolicy',
+      'logs:DeleteRetentionPolicy',
+      'logs:AssociateKmsKey',
+      'logs:DisassociateKmsKey',
+    ],
+    delete: ['logs:DeleteLogGroup'],
+    tag: ['logs:TagResource', 'logs:UntagResource', 'logs:ListTagsForResource'],
+  },
   aws_cloudwatch_metric_alarm: {
     create: ['cloudwatch:PutMetricAlarm'],
     read: ['cloudwatch:DescribeAlarms'],

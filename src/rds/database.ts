@@ -18,6 +18,7 @@ import {
 import { DatabaseCredentials } from './credentials';
 import { DatabaseEncryption } from './encryption';
 import { DatabaseInstances } from './instances';
+import { DatabaseLogGroups, validateLogRetention } from './logs';
 import { DatabaseMonitoring } from './monitoring';
 import { INSTANCE_CLASSES } from '../config/instance-classes';
 import { addressOf, config, CONFIG_LOCAL, ref, tf } from './expressions';
@@ -195,6 +196,8 @@ export class AccessWeaverDatabase extends Construct {
   public readonly network: DatabaseNetwork;
   public readonly parameters: DatabaseParameters;
   public readonly instances: DatabaseInstances;
+  /** The exported PostgreSQL logs' groups, one per instance and log. */
+  public readonly logGroups: DatabaseLogGroups;
   public readonly credentials: DatabaseCredentials;
   public readonly monitoring: DatabaseMonitoring;
   public readonly backup: DatabaseBackup;
@@ -210,7 +213,10 @@ export class AccessWeaverDatabase extends Construct {
 
     validateProjectName(props.projectName);
     validateEnvironment(props.environment);
-    for (const [environment, row] of Object.entries(sizing)) validateSizing(environment, row);
+    for (const [environment, row] of Object.entries(sizing)) {
+      validateSizing(environment, row);
+      validateLogRetention(environment, row.logRetentionDays);
+    }
     const recovery = props.recovery ?? recoveryOf(ENVIRONMENT_CONFIGS);
     for (const [environment, row] of Object.entries(recovery)) {
       validateRecovery(environment, row);
@@ -328,7 +334,9 @@ export class AccessWeaverDatabase extends Construct {
     this.encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns });
     this.network = new DatabaseNetwork(this, 'network', inputs);
     this.parameters = new DatabaseParameters(this, 'parameters', { parameters });
+    this.logGroups = new DatabaseLogGroups(this, 'logs', { key: this.encryption.key });
     this.instances = new DatabaseInstances(this, 'instances', {
+      logGroups: this.logGroups.groups,
       key: this.encryption.key,
       partition: this.encryption.partition,
       subnetGroup: this.network.subnetGroup,
@@ -360,7 +368,9 @@ export class AccessWeaverDatabase extends Construct {
       copyKeyArn: backupCopy.key,
       forceDestroy: `!${config('protectFromDeletion')}`,
     });
-    this.encryption.attachPolicy({ rotationRole: this.credentials.rotationRole });
+    const keyPolicy = this.encryption.attachPolicy({ rotationRole: this.credentials.rotationRole });
+    // CloudWatch Logs checks the key policy when a group is created with the key: the policy must be in place first.
+    this.logGroups.groups.addOverride('depends_on', [addressOf(keyPolicy)]);
     this.monitoring = new DatabaseMonitoring(this, 'monitoring', {
       key: this.encryption.key,
       caller: this.encryption.caller,

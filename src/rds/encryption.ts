@@ -9,6 +9,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { KmsKeyPolicy } from '@cdktf/provider-aws/lib/kms-key-policy';
 import { TerraformLocal } from 'cdktf';
 import { addressOf, config, ref, tf } from './expressions';
+import { logGroupsKeyStatement } from './logs';
 import { address, NAME_PREFIX, nameTags } from './naming';
 
 export interface DatabaseEncryptionProps {
@@ -32,7 +33,8 @@ export interface KeyUsePrincipals {
  * Its policy names every principal that may use it; none is a wildcard. The account administers the key through
  * IAM (the root statement: an IAM principal needs its own kms: permission, so `secretsmanager:GetSecretValue`
  * alone decrypts nothing); the rotation function and the caller's key users (`key_user_arns`) decrypt through
- * Secrets Manager only; CloudWatch alarms and RDS events encrypt for the alarm topic. The enhanced monitoring role
+ * Secrets Manager only; CloudWatch alarms and RDS events encrypt for the alarm topic; CloudWatch Logs uses it for
+ * the module's RDS log groups only. The enhanced monitoring role
  * reads no encrypted data and is not named. The policy is a resource of its own (`aws_kms_key_policy.rds`)
  * because it names the rotation function's role, which only exists once the key does.
  */
@@ -128,6 +130,7 @@ export class DatabaseEncryption extends Construct {
             resources: ['*'],
             condition: sameAccount,
           },
+          logGroupsKeyStatement(caller, partition, region),
         ],
       }),
       'rds_key_policy',

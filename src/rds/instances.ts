@@ -5,11 +5,13 @@ import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { DATABASE_NAME, DATABASE_PORT, MASTER_USERNAME } from '../config/environments';
 import { addressOf, config, ref, tf } from './expressions';
+import { EXPORTED_LOGS } from './logs';
 import { ENGINE_MAJOR_VERSION } from './parameters';
 import {
   hclChecks,
@@ -21,8 +23,6 @@ import { address, nameTags, prefixed } from './naming';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { TerraformLocal } from 'cdktf';
 
-/** PostgreSQL logs RDS exports to CloudWatch Logs. */
-export const EXPORTED_LOGS = ['postgresql', 'upgrade'];
 export const CA_CERTIFICATE = 'rds-ca-rsa2048-g1';
 /** Name suffix of each replica inside its counted block: `replica-1`, `replica-2`... */
 export const REPLICA_SUFFIX = RESOURCE_SUFFIXES.replica('${count.index + 1}');
@@ -35,6 +35,8 @@ export interface DatabaseInstancesProps {
   readonly subnetGroup: DbSubnetGroup;
   readonly parameterGroup: DbParameterGroup;
   readonly databaseSecurityGroup: SecurityGroup;
+  /** The exported logs' groups: created first, so RDS writes into them rather than making its own. */
+  readonly logGroups: CloudwatchLogGroup;
   /** The zones of the private subnets, in subnet order (a list): the primary and the replicas are placed in them. */
   readonly availabilityZones: TerraformLocal;
   readonly backupWindow: TerraformLocal;
@@ -148,6 +150,7 @@ export class DatabaseInstances extends Construct {
         ...monitoring,
         enabledCloudwatchLogsExports: EXPORTED_LOGS,
         applyImmediately: props.applyImmediately.asBoolean,
+        dependsOn: [props.logGroups],
 
         deletionProtection: tf.bool(config('protectFromDeletion')),
         skipFinalSnapshot: tf.bool(`!${config('protectFromDeletion')}`),
@@ -219,6 +222,7 @@ export class DatabaseInstances extends Construct {
         ...monitoring,
         enabledCloudwatchLogsExports: EXPORTED_LOGS,
         applyImmediately: props.applyImmediately.asBoolean,
+        dependsOn: [props.logGroups],
         tags: nameTags(REPLICA_SUFFIX, { Type: 'read-replica' }),
       }),
       'replica',

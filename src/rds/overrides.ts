@@ -3,6 +3,7 @@
  * the rule its value must follow. The same rule is checked in TypeScript for literal overrides (at synth) and as
  * a validation of the module's `instance_overrides` variable (at plan), and both messages name the field.
  */
+import { LOG_RETENTION_DAYS } from './logs';
 import { DatabaseSizing, SIZING_ATTRIBUTES, STORAGE_TYPES } from '../config/environments';
 import { INSTANCE_CLASSES } from '../config/instance-classes';
 import {
@@ -71,6 +72,7 @@ export const OVERRIDE_RULES: Readonly<Record<keyof DatabaseSizing, FieldRule>> =
   cpuCreditBalanceAlarmThreshold: whole(0, 4608),
   transactionLogsDiskUsageAlarmPercent: whole(1, 100),
   replicationSlotDiskUsageAlarmPercent: whole(1, 100),
+  logRetentionDays: oneOf('number', LOG_RETENTION_DAYS),
 };
 
 const FIELDS = Object.keys(OVERRIDE_RULES) as (keyof DatabaseSizing)[];

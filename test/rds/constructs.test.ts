@@ -11,6 +11,7 @@ import { NetworkAcl } from '@cdktf/provider-aws/lib/network-acl';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { DatabaseEncryption } from '../../src/rds/encryption';
+import { DatabaseLogGroups, validateLogRetention } from '../../src/rds/logs';
 import { DatabaseInstances } from '../../src/rds/instances';
 import { DatabaseNetwork } from '../../src/rds/network';
 import { DatabaseParameters } from '../../src/rds/parameters';
@@ -173,6 +174,61 @@ describe('DatabaseEncryption', () => {
   });
 });
 
+describe('DatabaseLogGroups', () => {
+  const synth = JSON.parse(
+    Testing.synthScope((scope) => {
+      const encryption = new DatabaseEncryption(scope, 'encryption');
+      new DatabaseLogGroups(scope, 'logs', { key: encryption.key });
+    }),
+  );
+
+  test('one group per instance and exported log, at the name RDS writes to, encrypted, retention from the table', () => {
+    expect(synth.resource.aws_cloudwatch_log_group.rds).toMatchObject({
+      for_each: '${toset(local.rds_log_groups)}',
+      name: '/aws/rds/instance/${each.value}',
+      kms_key_id: '${aws_kms_key.rds.arn}',
+      retention_in_days: '${local.config.log_retention_days}',
+    });
+    expect(synth.locals.rds_log_groups).toBe(
+      '${concat([for log in ["postgresql", "upgrade"] : "${local.name_prefix}-primary/${log}"], ' +
+        '[for pair in setproduct(range(1, local.config.replica_count + 1), ["postgresql", "upgrade"]) : ' +
+        '"${local.name_prefix}-replica-${pair[0]}/${pair[1]}"])}',
+    );
+  });
+
+  test('CloudWatch Logs may use the key only for these log groups (encryption context)', () => {
+    const statements = synth.data.aws_iam_policy_document.rds_key_policy.statement;
+    expect(statements.find((s: { sid: string }) => s.sid === 'CloudWatchLogsEncryptsDatabaseLogGroups')).toEqual({
+      sid: 'CloudWatchLogsEncryptsDatabaseLogGroups',
+      effect: undefined,
+      principals: [
+        {
+          type: 'Service',
+          identifiers: ['logs.${data.aws_region.current.name}.${data.aws_partition.current.dns_suffix}'],
+        },
+      ],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      condition: [
+        {
+          test: 'ArnLike',
+          variable: 'kms:EncryptionContext:aws:logs:arn',
+          values: [
+            'arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/instance/${local.name_prefix}-primary/*',
+            'arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/instance/${local.name_prefix}-replica-*',
+          ],
+        },
+      ],
+    });
+  });
+
+  test.each([0, 10, 366])('a retention of %i days is refused with the valid ones named', (days) => {
+    expect(() => validateLogRetention('prod', days)).toThrow(
+      `environment 'prod': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of 1, 3,`,
+    );
+  });
+});
+
 describe('DatabaseInstances', () => {
   const synth = Testing.synthScope((scope) => {
     const locals = inputs(scope);
@@ -183,14 +239,24 @@ describe('DatabaseInstances', () => {
     const parameters = new DatabaseParameters(scope, 'parameters', {
       parameters: new TerraformLocal(scope, 'parameter-list', []),
     });
+    const logs = new DatabaseLogGroups(scope, 'logs', { key: encryption.key });
     new DatabaseInstances(scope, 'instances', {
       ...locals,
+      logGroups: logs.groups,
       key: encryption.key,
       partition: encryption.partition,
       subnetGroup: network.subnetGroup,
       parameterGroup: parameters.group,
       databaseSecurityGroup: network.databaseSecurityGroup,
     });
+  });
+
+  test('the primary and the replicas are created after their log groups, so RDS does not make its own', () => {
+    const instances = JSON.parse(synth).resource.aws_db_instance;
+    expect([instances.main.depends_on, instances.replica.depends_on]).toEqual([
+      ['aws_cloudwatch_log_group.rds'],
+      ['aws_cloudwatch_log_group.rds'],
+    ]);
   });
 
   test('the primary is private, encrypted with the module key and never publicly accessible', () => {

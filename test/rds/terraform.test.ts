@@ -136,24 +136,41 @@ const PLANNED: Record<
 
 /** Every parameter of the group, as each plan must resolve it (only max_connections differs by environment). */
 const plannedParameters = (maxConnections: string) => [
-  { name: 'auto_explain.log_min_duration', value: '1000', apply_method: 'immediate' },
+  { name: 'auto_explain.log_min_duration', value: '-1', apply_method: 'immediate' },
   { name: 'checkpoint_completion_target', value: '0.9', apply_method: 'immediate' },
   { name: 'default_statistics_target', value: '100', apply_method: 'immediate' },
   { name: 'effective_cache_size', value: '{DBInstanceClassMemory*3/32768}', apply_method: 'immediate' },
-  { name: 'log_min_duration_statement', value: '1000', apply_method: 'immediate' },
-  { name: 'log_statement', value: 'mod', apply_method: 'immediate' },
+  { name: 'idle_in_transaction_session_timeout', value: '60000', apply_method: 'immediate' },
+  { name: 'lock_timeout', value: '5000', apply_method: 'immediate' },
+  { name: 'log_error_verbosity', value: 'terse', apply_method: 'immediate' },
+  { name: 'log_min_duration_statement', value: '-1', apply_method: 'immediate' },
+  { name: 'log_min_error_statement', value: 'panic', apply_method: 'immediate' },
+  { name: 'log_parameter_max_length', value: '0', apply_method: 'immediate' },
+  { name: 'log_parameter_max_length_on_error', value: '0', apply_method: 'immediate' },
+  { name: 'log_statement', value: 'none', apply_method: 'immediate' },
   {
     name: 'maintenance_work_mem',
     value: 'GREATEST({DBInstanceClassMemory/63963136*1024},65536)',
     apply_method: 'immediate',
   },
   { name: 'max_connections', value: maxConnections, apply_method: 'pending-reboot' },
+  { name: 'pgaudit.log', value: 'ddl,role', apply_method: 'immediate' },
+  { name: 'pgaudit.log_parameter', value: '0', apply_method: 'immediate' },
+  { name: 'pgaudit.role', value: 'rds_pgaudit', apply_method: 'immediate' },
   { name: 'rds.force_ssl', value: '1', apply_method: 'immediate' },
+  { name: 'rds.restrict_password_commands', value: '1', apply_method: 'pending-reboot' },
   { name: 'row_security', value: 'on', apply_method: 'immediate' },
   { name: 'shared_buffers', value: '{DBInstanceClassMemory/32768}', apply_method: 'pending-reboot' },
-  { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain', apply_method: 'pending-reboot' },
+  {
+    name: 'shared_preload_libraries',
+    value: 'pg_stat_statements,auto_explain,pgaudit',
+    apply_method: 'pending-reboot',
+  },
   { name: 'wal_buffers', value: '2048', apply_method: 'pending-reboot' },
 ];
+
+/** Retention of the exported PostgreSQL logs per environment, in days (the environment table's logRetentionDays). */
+const DATABASE_LOG_RETENTION: Record<Env, number> = { dev: 7, staging: 30, prod: 400 };
 
 describeWithTerraform('modules/rds with terraform', () => {
   let workdir: string;
@@ -476,6 +493,10 @@ describeWithTerraform('modules/rds with terraform', () => {
             sid: 'AlarmsAndEventsPublishToEncryptedTopic',
             principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] }],
           },
+          {
+            sid: 'CloudWatchLogsEncryptsDatabaseLogGroups',
+            principals: [{ type: 'Service', identifiers: ['logs.eu-west-3.amazonaws.com'] }],
+          },
           // The rotation function's role: known once its stack exists.
           { sid: 'RotationFunctionUsesKeyThroughSecretsManager', principals: [{ type: 'AWS', identifiers: [null] }] },
         ]);
@@ -486,6 +507,7 @@ describeWithTerraform('modules/rds with terraform', () => {
             sid: 'AlarmsAndEventsPublishToEncryptedTopic',
             principals: { Service: ['events.rds.amazonaws.com', 'cloudwatch.amazonaws.com'] },
           },
+          { sid: 'CloudWatchLogsEncryptsDatabaseLogGroups', principals: { Service: 'logs.eu-west-3.amazonaws.com' } },
         ]);
       }
     });
@@ -559,6 +581,26 @@ describeWithTerraform('modules/rds with terraform', () => {
         }
       });
     }
+    test('a log group per instance and exported log, encrypted with the module key, kept per the table', () => {
+      const groups = changes.filter((c) => c.address.startsWith('module.rds.aws_cloudwatch_log_group.rds['));
+      const identifiers = [
+        `accessweaver-${env}-primary`,
+        ...Array.from({ length: replicaCount }, (_, i) => `accessweaver-${env}-replica-${i + 1}`),
+      ];
+      expect(groups.map((g) => g.after.name).sort()).toEqual(
+        identifiers.flatMap((id) => [`/aws/rds/instance/${id}/postgresql`, `/aws/rds/instance/${id}/upgrade`]).sort(),
+      );
+      expect(groups.map((g) => ({ retention: g.after.retention_in_days, key: g.references.kms_key_id?.[0] }))).toEqual(
+        groups.map(() => ({ retention: DATABASE_LOG_RETENTION[env], key: 'aws_kms_key.rds.arn' })),
+      );
+      expect(DATABASE_LOG_RETENTION.prod).toBeGreaterThanOrEqual(365);
+    });
+
+    test("CloudWatch Logs may use the key, by its regional service principal (scoped in the construct test)", () => {
+      const statement = keyPolicyStatements().find((s) => s.sid === 'CloudWatchLogsEncryptsDatabaseLogGroups');
+      expect(JSON.stringify(statement?.principals)).toContain('logs.eu-west-3.amazonaws.com');
+    });
+    });
 
     test("the data sources called nothing but the stand-in's two APIs", () => {
       expect(standIn.unexpected).toEqual([]);

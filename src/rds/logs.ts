@@ -1,0 +1,99 @@
+import { Construct } from 'constructs';
+import { TerraformIterator, TerraformLocal } from 'cdktf';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import type { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
+import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
+import type { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
+import type { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
+import { RESOURCE_SUFFIXES } from '../config/names';
+import { config, tf, toHcl } from './expressions';
+import { address, NAME_PREFIX_LOCAL, nameTags, prefixed } from './naming';
+
+/** PostgreSQL logs RDS exports to CloudWatch Logs, from the primary and from every replica. */
+export const EXPORTED_LOGS = ['postgresql', 'upgrade'];
+
+/** Where RDS writes an instance's exported log: the group must carry exactly this name to be the one RDS uses. */
+export const RDS_LOG_GROUP_PREFIX = '/aws/rds/instance/';
+
+/** Valid CloudWatch Logs retention periods in days (RetentionInDays). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export function validateLogRetention(environment: string, days: number): void {
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
+    throw new Error(
+      `environment '${environment}': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * The key-policy statement that lets CloudWatch Logs encrypt and decrypt with the module key, for this module's RDS
+ * log groups only: the encryption context CloudWatch Logs sends names the log group, and the condition matches the
+ * groups of this primary and its replicas.
+ */
+export function logGroupsKeyStatement(
+  caller: DataAwsCallerIdentity,
+  partition: DataAwsPartition,
+  region: DataAwsRegion,
+): DataAwsIamPolicyDocumentStatement {
+  const groups = `arn:${partition.partition}:logs:${region.name}:${caller.accountId}:log-group:${RDS_LOG_GROUP_PREFIX}`;
+  return {
+    sid: 'CloudWatchLogsEncryptsDatabaseLogGroups',
+    principals: [{ type: 'Service', identifiers: [`logs.${region.name}.${partition.dnsSuffix}`] }],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    condition: [
+      {
+        test: 'ArnLike',
+        variable: 'kms:EncryptionContext:aws:logs:arn',
+        values: [
+          `${groups}${prefixed(RESOURCE_SUFFIXES.primary)}/*`,
+          `${groups}${prefixed(RESOURCE_SUFFIXES.replica('*'))}`,
+        ],
+      },
+    ],
+  };
+}
+
+export interface DatabaseLogGroupsProps {
+  /** Encrypts the log groups (its policy lets CloudWatch Logs use it for these groups only). */
+  readonly key: KmsKey;
+}
+
+/**
+ * The log groups RDS exports the instances' logs to, made by the module before the instances so that RDS writes into
+ * them instead of creating its own (unencrypted, kept forever): one per instance and exported log, named
+ * `/aws/rds/instance/<identifier>/<log>`, encrypted with the module key and kept for the environment's
+ * `logRetentionDays`.
+ *
+ * One resource with `for_each` over `<identifier>/<log>`: a replica added or removed adds or removes only its groups.
+ */
+export class DatabaseLogGroups extends Construct {
+  public readonly groups: CloudwatchLogGroup;
+
+  constructor(scope: Construct, id: string, props: DatabaseLogGroupsProps) {
+    super(scope, id);
+    const prefix = `local.${NAME_PREFIX_LOCAL}`;
+    const logs = toHcl(EXPORTED_LOGS);
+    const primary = `[for log in ${logs} : "\${${prefix}}-${RESOURCE_SUFFIXES.primary}/\${log}"]`;
+    const replicas =
+      `[for pair in setproduct(range(1, ${config('replicaCount')} + 1), ${logs}) : ` +
+      `"\${${prefix}}-${RESOURCE_SUFFIXES.replica('${pair[0]}')}/\${pair[1]}"]`;
+    // `<identifier>/<log>` of every instance; a local so for_each reads as toset(local.rds_log_groups).
+    const names = address(new TerraformLocal(this, 'names', `\${concat(${primary}, ${replicas})}`), 'rds_log_groups');
+    const groups = TerraformIterator.fromList(names.asList);
+    this.groups = address(
+      new CloudwatchLogGroup(this, 'groups', {
+        forEach: groups,
+        name: `${RDS_LOG_GROUP_PREFIX}${groups.value}`,
+        kmsKeyId: props.key.arn,
+        retentionInDays: tf.number(config('logRetentionDays')),
+        tags: nameTags('logs'),
+      }),
+      'rds',
+    );
+  }
+}
