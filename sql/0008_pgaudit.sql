@@ -3,9 +3,8 @@
 -- tables, whoever makes it. The parameter group loads the library; this file creates the extension
 -- and the role where the server has pgaudit, and says so where it does not.
 --
--- accessweaver.install_pgaudit() does the work and can be run again (`accessweaver-rds setup-database`
--- does): an instance whose parameter group gained pgaudit only after the migrations ran gets it at
--- the next setup after its reboot.
+-- accessweaver.install_pgaudit() does the work and can be run again by the master user: an instance
+-- whose parameter group gained pgaudit only after the migrations ran gets it that way after its reboot.
 CREATE FUNCTION accessweaver.install_pgaudit()
 RETURNS text
 LANGUAGE plpgsql
@@ -32,7 +31,7 @@ BEGIN
         accessweaver.user_roles TO rds_pgaudit;
     IF NOT ('pgaudit' = ANY (string_to_array(replace(current_setting('shared_preload_libraries'), ' ', ''), ','))) THEN
         RETURN 'pgaudit is installed on this server but not loaded (shared_preload_libraries): role rds_pgaudit '
-            'is ready; reboot the instance with the module''s parameter group, then run setup-database again';
+            'is ready; reboot the instance with the module''s parameter group, then run this function again';
     END IF;
     CREATE EXTENSION IF NOT EXISTS pgaudit;
     RETURN 'pgaudit enabled: extension created, rds_pgaudit audits writes to tenants, users, roles and user_roles';
