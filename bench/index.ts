@@ -1,6 +1,7 @@
-/** `npm run bench`: synthesis cost, then the row-level security figures. `npm run bench -- synth|rls` runs one. */
+/** `npm run bench`: synthesis cost, the row-level security figures, the audit trail's write cost. `npm run bench -- synth|rls|audit` runs one. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { runAuditBench } from './audit';
 import { runRlsBench } from './rls';
 import { runAppCommandBench, runSynthBench } from './synth';
 
@@ -14,6 +15,7 @@ async function main(): Promise<void> {
     runAppCommandBench();
   }
   if (!only || only === 'rls') await runRlsBench();
+  if (!only || only === 'audit') await runAuditBench();
 }
 
 main().catch((error) => {
