@@ -1,4 +1,4 @@
-/** `npm run bench`: synthesis cost, the row-level security figures, the audit trail's write cost. `npm run bench -- synth|rls|audit` runs one. */
+/** `npm run bench`: synthesis, row-level security, audit trail write cost. `npm run bench -- synth|rls|audit` runs one. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runAuditBench } from './audit';
