@@ -15,6 +15,8 @@ import { Client } from 'pg';
 import { APP_LOGIN } from '../src/config/environments';
 import { setLoginPasswords } from '../src/db/logins';
 import { migrate } from '../src/db/migrate';
+import { signTenantContext } from '../src/db/tenant-context';
+import { installTenantContextKey, type TenantContextKey } from '../src/db/tenant-context-keys';
 
 // Every mode grants WARMUP + ITERATIONS distinct (user, role) pairs per variant: USERS x ROLES must cover both modes.
 const USERS = 700;
@@ -24,6 +26,7 @@ const ITERATIONS = 3000;
 /** Goal: the grant transaction with the trail within this factor of the same transaction without it (p95). */
 const OVERHEAD_GOAL = 1.5;
 const PASSWORDS = { app: 'aw-bench-app-login', readonly: 'aw-bench-readonly-login' };
+const CONTEXT_KEY: TenantContextKey = { version: 1, key: randomBytes(32) };
 const AUDIT_TRIGGERS = [
   ['audit_users', 'users'],
   ['audit_roles', 'roles'],
@@ -34,6 +37,8 @@ interface Variant {
   readonly label: string;
   readonly client: Client;
   readonly tenantId: string;
+  /** The signed tenant context the service would send, with the acting user. */
+  readonly context: string;
   readonly grants: Array<readonly [string, string]>;
   readonly grantor: string;
   timings: number[];
@@ -92,6 +97,7 @@ async function prepare(adminUrl: string, label: string, trail: boolean, clients:
   await migrate(url);
   await setLoginPasswords(url, PASSWORDS);
   const { tenantId, users, roles } = await withClient(url, async (client) => {
+    await installTenantContextKey(client, CONTEXT_KEY, { overlapSeconds: 0 });
     if (!trail) {
       for (const [trigger, table] of AUDIT_TRIGGERS) {
         await client.query(`DROP TRIGGER ${trigger} ON accessweaver.${table}`);
@@ -118,7 +124,14 @@ async function prepare(adminUrl: string, label: string, trail: boolean, clients:
   const grants = users.flatMap((user) => roles.map((role) => [user, role] as const));
   if (grants.length < MODES.length * (WARMUP + ITERATIONS))
     throw new Error('not enough distinct grants for the iterations');
-  return { label, client: app, tenantId, grants, grantor: users[0], timings: [] };
+  const context = signTenantContext({
+    tenantId,
+    userId: users[0],
+    ttlSeconds: 3600,
+    keyVersion: CONTEXT_KEY.version,
+    key: CONTEXT_KEY.key,
+  });
+  return { label, client: app, tenantId, context, grants, grantor: users[0], timings: [] };
 }
 
 /** One grant transaction, timed from BEGIN to the end of COMMIT, in milliseconds. */
@@ -127,7 +140,11 @@ async function grant(variant: Variant, index: number): Promise<number> {
   const { client } = variant;
   const started = performance.now();
   await client.query('BEGIN');
-  await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [variant.tenantId]);
+  await client.query({
+    name: 'context',
+    text: 'SELECT accessweaver.set_tenant_context($1)',
+    values: [variant.context],
+  });
   await client.query({
     name: 'grant',
     text: 'INSERT INTO accessweaver.user_roles (tenant_id, user_id, role_id, granted_by) VALUES ($1, $2, $3, $4)',

@@ -1,4 +1,4 @@
-/** `npm run bench`: synthesis, row-level security, audit trail write cost. `npm run bench -- synth|rls|audit` runs one. */
+/** `npm run bench`: synthesis, row-level security, audit write cost. `npm run bench -- synth|rls|audit` runs one. */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runAuditBench } from './audit';

@@ -3,7 +3,14 @@ import { isTenantId } from '../db/tenant-context';
 import { createAuditPartitions, pruneAuditEvents, tenantEvents, type AuditEvent } from './audit-trail';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
 import { confirmDestructive } from './confirm';
-import { resolveConnection, sqlOptions, withDatabase, type Login, type ResolvedConnection } from './connection';
+import {
+  chosenLogin,
+  resolveConnection,
+  sqlOptions,
+  withDatabase,
+  type LoginOptions,
+  type ResolvedConnection,
+} from './connection';
 import type { CliDeps } from './context';
 import { ExitCode, usageError } from './exit-codes';
 import { renderTable, type Reporter } from './output';
@@ -13,10 +20,9 @@ export const AUDIT_RETENTION_MONTHS = 12;
 /** Months ahead of the current one that `audit partitions` (and the migration) create. */
 export const AUDIT_MONTHS_AHEAD = 3;
 
-interface AuditConnectionOptions extends GlobalOptions {
+interface AuditConnectionOptions extends GlobalOptions, LoginOptions {
   readonly databaseUrl?: string;
   readonly caBundle?: string;
-  readonly login: Login;
 }
 
 interface ExportOptions extends AuditConnectionOptions {
@@ -47,14 +53,27 @@ function tenantId(value: string): string {
   return value.toLowerCase();
 }
 
-const connectionOptions = (command: Command) => sqlOptions(command, 'master');
+const connectionOptions = (command: Command) => sqlOptions(command, 'operator');
 
-/** The master login: its operator membership is what reads every tenant's events and owns the partitions. */
-async function connect(options: AuditConnectionOptions, deps: CliDeps, reporter: Reporter) {
-  if (options.login !== 'master') {
-    throw usageError('audit reads and prunes every tenant through the master login: use --login master (the default).');
+/**
+ * The export reads every tenant's events through accessweaver_operator (the IAM operator login by default, or the
+ * master user); partitions and pruning change the partitions, which only their owner, the master user, may.
+ */
+async function connect(options: AuditConnectionOptions, deps: CliDeps, reporter: Reporter, ownerNeeded: boolean) {
+  const login = chosenLogin(options);
+  const url = options.databaseUrl ?? deps.env.DATABASE_URL;
+  const given = url !== undefined && url !== '';
+  if (ownerNeeded && login !== 'master' && !given) {
+    throw usageError(
+      "audit partitions and prune need the partitions' owner, the master user: --master-secret or --database-url.",
+    );
   }
-  const connection = await resolveConnection(options, 'master', deps);
+  if (login === 'app' || login === 'readonly') {
+    throw usageError(
+      'audit reads every tenant through accessweaver_operator: use --login operator (the default) or --master-secret.',
+    );
+  }
+  const connection = await resolveConnection(options, login, deps);
   reporter.info(`Connecting to ${connection.display}`);
   return connection;
 }
@@ -93,7 +112,7 @@ function registerPrune(audit: Command, deps: CliDeps, run: Runner): void {
     .option('--yes', 'do not ask for confirmation')
     .action(
       run<PruneOptions>(async (options, reporter) => {
-        const connection: ResolvedConnection = await connect(options, deps, reporter);
+        const connection: ResolvedConnection = await connect(options, deps, reporter, true);
         const asOf = deps.clock.now();
         const removed = await withDatabase(connection, async (client) => {
           const expired = await pruneAuditEvents(client, { keepMonths: options.keepMonths, asOf, dryRun: true });
@@ -141,7 +160,7 @@ function registerPartitions(audit: Command, deps: CliDeps, run: Runner): void {
     .option('--months-ahead <n>', 'months after the current one', positiveInteger, AUDIT_MONTHS_AHEAD)
     .action(
       run<AuditConnectionOptions & { readonly monthsAhead: number }>(async (options, reporter) => {
-        const connection = await connect(options, deps, reporter);
+        const connection = await connect(options, deps, reporter, true);
         const created = await withDatabase(connection, (client) =>
           createAuditPartitions(client, options.monthsAhead, deps.clock.now()),
         );
@@ -155,7 +174,7 @@ function registerPartitions(audit: Command, deps: CliDeps, run: Runner): void {
 }
 
 /**
- * The audit trail (sql/0007_audit_trail.sql): `audit --tenant --since` exports one tenant's events;
+ * The audit trail (sql/0009_audit_trail.sql): `audit --tenant --since` exports one tenant's events;
  * `audit prune` applies the retention; `audit partitions` creates the coming months.
  */
 export function registerAudit(program: Command, deps: CliDeps, run: Runner): void {
@@ -171,7 +190,7 @@ export function registerAudit(program: Command, deps: CliDeps, run: Runner): voi
       if (options.tenant === undefined || options.since === undefined) {
         throw usageError('audit needs --tenant <id> and --since <time> (or a subcommand: prune, partitions).');
       }
-      const connection = await connect(options, deps, reporter);
+      const connection = await connect(options, deps, reporter, false);
       const query = { tenantId: options.tenant, since: options.since, until: options.until };
       const events = await withDatabase(connection, (client) => tenantEvents(client, query));
       reporter.result({ tenant: options.tenant, since: options.since, until: options.until ?? null, events }, () =>

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, DatabaseError } from 'pg';
 import { APP_LOGIN } from '../../src/config/environments';
 import {
+  contextFor,
   createMigratedDatabase,
   seedTenants,
   withConnection,
@@ -42,8 +43,7 @@ async function asTenant<T>(
   return withConnection(url, async (client) => {
     await client.query('BEGIN READ WRITE');
     try {
-      await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [tenantId]);
-      if (actorId !== undefined) await client.query("SELECT set_config('app.current_actor_id', $1, true)", [actorId]);
+      await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenantId, { userId: actorId })]);
       const result = await work(client);
       await client.query('COMMIT');
       return result;

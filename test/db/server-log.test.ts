@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
+import { installTenantContextKey } from '../../src/db/tenant-context-keys';
 import { DATABASE_PARAMETERS } from '../../src/rds/parameters';
 import {
   pgauditServerUnavailableReason,
@@ -16,7 +17,7 @@ import {
   type PgauditServer,
 } from '../support/pgaudit-server';
 import { urlFor } from '../support/database';
-import { TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
+import { contextFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
 
 const unavailable = pgauditServerUnavailableReason();
 if (unavailable) console.warn(`SKIPPED server log tests (PostgreSQL 15 with pgaudit): ${unavailable}`);
@@ -36,6 +37,9 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
     masterUrl = urlFor('accessweaver', server.adminUrl);
     await migrate(masterUrl);
     await setLoginPasswords(masterUrl, TEST_PASSWORDS);
+    await withConnection(masterUrl, (client) =>
+      installTenantContextKey(client, TEST_CONTEXT_KEY, { overlapSeconds: 0 }),
+    );
     appUrl = withCredentials(masterUrl, APP_LOGIN, TEST_PASSWORDS.app);
     tenantId = await withConnection(masterUrl, async (client) => {
       const { rows } = await client.query<{ id: string }>(
@@ -109,7 +113,7 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
     await withConnection(appUrl, async (client: Client) => {
       for (let attempt = 0; attempt < 2; attempt += 1) {
         await client.query('BEGIN');
-        await client.query("SELECT set_config('app.current_tenant_id', $1, true)", [tenantId]);
+        await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenantId)]);
         // The second attempt violates users_tenant_email_key, whose error DETAIL quotes the key.
         const insert = client.query('INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, $2)', [
           tenantId,
@@ -124,6 +128,10 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
       /AUDIT: OBJECT,\d+,\d+,WRITE,INSERT,TABLE,accessweaver\.users,"INSERT INTO accessweaver\.users \(tenant_id, email\) VALUES \(\$1, \$2\)",<not logged>/,
     );
     expect(log).not.toContain(email);
+    // Nor the tenant-context key installed at setup, nor the signed contexts the login sent.
+    expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('utf8'));
+    expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('hex'));
+    expect(log).not.toContain(contextFor(tenantId).split('.').slice(0, 3).join('.'));
   });
 
   test('DDL and a role grant are AUDIT lines', async () => {
