@@ -72,7 +72,10 @@ describe('audit export', () => {
     [['--tenant', 'not-a-uuid', '--since', '2020-01-01'], /tenant id/],
     [['--since', '2020-01-01'], /needs --tenant/],
     [['--tenant', '00000000-0000-4000-8000-000000000000', '--since', '2020-01-01 08:00'], /ISO 8601/],
-    [['--tenant', '00000000-0000-4000-8000-000000000000', '--since', '2020-01-01', '--login', 'app'], /accessweaver_operator/],
+    [
+      ['--tenant', '00000000-0000-4000-8000-000000000000', '--since', '2020-01-01', '--login', 'app'],
+      /accessweaver_operator/,
+    ],
   ])('refuses bad input %j before connecting', async (args, message) => {
     const result = await runCli(['audit', ...args, '--database-url', 'postgres://nobody@127.0.0.1:1/none']);
     expect(result.code).toBe(2);
