@@ -45,12 +45,14 @@ test('every table of the schema has row-level security enabled and forced', asyn
  * The only policy a tenant-facing role may have on a table: its tenant column equal to the tenant read once per
  * query ("( SELECT ... )" is an initPlan, not a per-row call), for reading (USING) and for writing (WITH CHECK).
  * A table added later is held to the same rule on its tenant_id column. tenants is read-only to the application
- * (FOR SELECT, so no WITH CHECK) and is isolated on its own id.
+ * (FOR SELECT, so no WITH CHECK) and is isolated on its own id; audit_events is read-only to both logins (its
+ * events are written by the audit trigger only).
  */
+const READ_ONLY_TABLES = ['tenants', 'audit_events'];
 function expectedTenantPolicy(table: string) {
   const column = table === 'tenants' ? 'id' : 'tenant_id';
   const expression = `(${column} = ( SELECT accessweaver.current_tenant_id() AS current_tenant_id))`;
-  return table === 'tenants'
+  return READ_ONLY_TABLES.includes(table)
     ? { table, permissive: 'PERMISSIVE', cmd: 'SELECT', qual: expression, with_check: null }
     : { table, permissive: 'PERMISSIVE', cmd: 'ALL', qual: expression, with_check: expression };
 }
