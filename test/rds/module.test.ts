@@ -148,6 +148,7 @@ describe('the emitted module', () => {
         cpu_credit_balance_alarm_threshold: 30,
         transaction_logs_disk_usage_alarm_percent: 20,
         replication_slot_disk_usage_alarm_percent: 10,
+        log_retention_days: 7,
       },
       staging: {
         instance_class: 'db.t3.small',
@@ -170,6 +171,7 @@ describe('the emitted module', () => {
         cpu_credit_balance_alarm_threshold: 60,
         transaction_logs_disk_usage_alarm_percent: 10,
         replication_slot_disk_usage_alarm_percent: 10,
+        log_retention_days: 30,
       },
       prod: {
         instance_class: 'db.r6g.large',
@@ -192,6 +194,7 @@ describe('the emitted module', () => {
         cpu_credit_balance_alarm_threshold: 50,
         transaction_logs_disk_usage_alarm_percent: 5,
         replication_slot_disk_usage_alarm_percent: 5,
+        log_retention_days: 400,
       },
     });
     expect(doc.locals.config).toMatch(/^\$\{merge\(local\.instance_configs\[local\.environment\], /);
@@ -446,12 +449,18 @@ describe('apply methods follow PostgreSQL 15', () => {
   });
 });
 
-test("the module's own static parameters are exactly these four, all applied at a reboot", () => {
+test("the module's own static parameters are exactly these five, all applied at a reboot", () => {
   expect(
     DATABASE_PARAMETERS.filter((p) => applyMethodOf(p.name) === 'pending-reboot')
       .map((p) => p.name)
       .sort(),
-  ).toEqual(['max_connections', 'shared_buffers', 'shared_preload_libraries', 'wal_buffers']);
+  ).toEqual([
+    'max_connections',
+    'rds.restrict_password_commands',
+    'shared_buffers',
+    'shared_preload_libraries',
+    'wal_buffers',
+  ]);
 });
 
 test('the parameter group applies local.parameters: the module list, then the caller entries', () => {
