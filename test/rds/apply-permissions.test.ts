@@ -19,8 +19,8 @@ describe('IAM actions of an apply', () => {
   });
 
   test('a type missing from the map stops the README with a message naming it and the file to extend', () => {
-    expect(() => applyActions([...types, 'aws_cloudwatch_log_group'])).toThrow(
-      'modules/rds declares aws_cloudwatch_log_group, which src/rds/apply-permissions.ts APPLY_ACTIONS lacks',
+    expect(() => applyActions([...types, 'aws_cloudwatch_log_stream'])).toThrow(
+      'modules/rds declares aws_cloudwatch_log_stream, which src/rds/apply-permissions.ts APPLY_ACTIONS lacks',
     );
   });
 
