@@ -368,9 +368,7 @@ export class AccessWeaverDatabase extends Construct {
       copyKeyArn: backupCopy.key,
       forceDestroy: `!${config('protectFromDeletion')}`,
     });
-    const keyPolicy = this.encryption.attachPolicy({ rotationRole: this.credentials.rotationRole });
-    // CloudWatch Logs checks the key policy when a group is created with the key: the policy must be in place first.
-    this.logGroups.groups.addOverride('depends_on', [addressOf(keyPolicy)]);
+    this.encryption.attachPolicy({ rotationRole: this.credentials.rotationRole });
     this.monitoring = new DatabaseMonitoring(this, 'monitoring', {
       key: this.encryption.key,
       caller: this.encryption.caller,

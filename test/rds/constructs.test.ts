@@ -177,7 +177,11 @@ describe('DatabaseEncryption', () => {
 describe('DatabaseLogGroups', () => {
   const synth = JSON.parse(
     Testing.synthScope((scope) => {
-      const encryption = new DatabaseEncryption(scope, 'encryption');
+      const encryption = new DatabaseEncryption(scope, 'encryption', {
+        keyUserArns: new TerraformLocal(scope, 'key_user_arns', []),
+      });
+      const rotationRole = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
+      encryption.attachPolicy({ rotationRole });
       new DatabaseLogGroups(scope, 'logs', { key: encryption.key });
     }),
   );
