@@ -35,8 +35,9 @@ export interface KeyUsePrincipals {
  * alone decrypts nothing); the rotation function and the caller's key users (`key_user_arns`) decrypt through
  * Secrets Manager only; CloudWatch alarms and RDS events encrypt for the alarm topic; CloudWatch Logs uses it for
  * the module's RDS log groups only. The enhanced monitoring role
- * reads no encrypted data and is not named. The policy is a resource of its own (`aws_kms_key_policy.rds`)
- * because it names the rotation function's role, which only exists once the key does.
+ * reads no encrypted data and is not named. The full policy is a resource of its own (`aws_kms_key_policy.rds`)
+ * because it names the rotation function's role, which only exists once the key does; the key is created with the
+ * statements that name no module principal, so the log groups never wait for that role.
  */
 export class DatabaseEncryption extends Construct {
   public readonly key: KmsKey;
@@ -46,6 +47,8 @@ export class DatabaseEncryption extends Construct {
   public readonly partition: DataAwsPartition;
   public readonly region: DataAwsRegion;
   private readonly keyUserArns: TerraformLocal;
+  /** Root, alarm-topic and log-group statements: the key's policy at creation, and the base of the full one. */
+  private readonly basePolicy: DataAwsIamPolicyDocument;
 
   constructor(scope: Construct, id: string, props: DatabaseEncryptionProps) {
     super(scope, id);
@@ -55,11 +58,39 @@ export class DatabaseEncryption extends Construct {
     this.region = address(new DataAwsRegion(this, 'region'), 'current');
     this.keyUserArns = props.keyUserArns;
 
+    const { caller, partition, region } = this;
+    const sameAccount = [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [caller.accountId] }];
+    this.basePolicy = address(
+      new DataAwsIamPolicyDocument(this, 'base-policy', {
+        statement: [
+          {
+            sid: 'AccountAdministersKeyThroughIam',
+            principals: [{ type: 'AWS', identifiers: [`arn:${partition.partition}:iam::${caller.accountId}:root`] }],
+            actions: ['kms:*'],
+            resources: ['*'],
+          },
+          {
+            sid: 'AlarmsAndEventsPublishToEncryptedTopic',
+            principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] }],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            resources: ['*'],
+            condition: sameAccount,
+          },
+          logGroupsKeyStatement(caller, partition, region),
+        ],
+      }),
+      'rds_key_base_policy',
+    );
+
     this.key = address(
       new KmsKey(this, 'key', {
         description: `RDS encryption key for ${NAME_PREFIX}`,
         enableKeyRotation: true,
         deletionWindowInDays: tf.number(`${config('protectFromDeletion')} ? 30 : 7`),
+        // Born with the statements that name no module principal, so the log groups (created before the instances)
+        // can use it at once; aws_kms_key_policy.rds then owns the policy, hence ignore_changes.
+        policy: this.basePolicy.json,
+        lifecycle: { ignoreChanges: ['policy'] },
         tags: nameTags('rds-key'),
       }),
       'rds',
@@ -73,7 +104,7 @@ export class DatabaseEncryption extends Construct {
 
   /** Writes the key policy, naming the principals the module created after the key. */
   public attachPolicy(principals: KeyUsePrincipals): KmsKeyPolicy {
-    const { caller, partition, region } = this;
+    const { partition, region } = this;
     const throughSecretsManager = [
       {
         test: 'StringEquals',
@@ -112,26 +143,11 @@ export class DatabaseEncryption extends Construct {
       }),
       'rds_key_users',
     );
-    const sameAccount = [{ test: 'StringEquals', variable: 'aws:SourceAccount', values: [caller.accountId] }];
     const policy = address(
       new DataAwsIamPolicyDocument(this, 'policy', {
-        sourcePolicyDocuments: tf.list(`concat(${ref(rotation, 'json', '*')}, ${ref(keyUsers, 'json', '*')})`),
-        statement: [
-          {
-            sid: 'AccountAdministersKeyThroughIam',
-            principals: [{ type: 'AWS', identifiers: [`arn:${partition.partition}:iam::${caller.accountId}:root`] }],
-            actions: ['kms:*'],
-            resources: ['*'],
-          },
-          {
-            sid: 'AlarmsAndEventsPublishToEncryptedTopic',
-            principals: [{ type: 'Service', identifiers: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] }],
-            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-            resources: ['*'],
-            condition: sameAccount,
-          },
-          logGroupsKeyStatement(caller, partition, region),
-        ],
+        sourcePolicyDocuments: tf.list(
+          `concat([${this.basePolicy.json}], ${ref(rotation, 'json', '*')}, ${ref(keyUsers, 'json', '*')})`,
+        ),
       }),
       'rds_key_policy',
     );

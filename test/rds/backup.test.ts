@@ -11,7 +11,6 @@ const valid: AccessWeaverDatabaseProps = {
   privateSubnetIds: ['subnet-0aaa', 'subnet-0bbb'],
 };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Terraform JSON, read by key
 const synth = (overrides: Partial<AccessWeaverDatabaseProps>): any =>
   JSON.parse(
     Testing.synthScope((scope) => {

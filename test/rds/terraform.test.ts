@@ -470,15 +470,24 @@ describeWithTerraform('modules/rds with terraform', () => {
       );
     });
 
-    /** The statements of the key policy: rendered at plan, or (prod) the documents read at apply. */
+    /**
+     * The statements of the key policy: rendered at plan, or (prod) the base the key is created with, rendered at
+     * plan, followed by the documents naming the rotation role and the key users, read at apply.
+     */
     function keyPolicyStatements(): { sid: string; principals: unknown }[] {
       const attached = find(changes, 'module.rds.aws_kms_key_policy.rds');
       if (typeof attached.policy === 'string') {
         return JSON.parse(attached.policy).Statement.map((s: any) => ({ sid: s.Sid, principals: s.Principal }));
       }
-      return changes
-        .filter((c) => /data\.aws_iam_policy_document\.rds_key_(policy|rotation_function|users)/.test(c.address))
-        .flatMap((c) => c.after.statement.map((s: any) => ({ sid: s.sid, principals: s.principals })));
+      const base = JSON.parse(find(changes, 'module.rds.aws_kms_key.rds').policy).Statement.map((s: any) => ({
+        sid: s.Sid,
+        principals: Object.entries(s.Principal).map(([type, ids]) => ({ type, identifiers: [ids].flat().sort() })),
+      }));
+      return base.concat(
+        changes
+          .filter((c) => /data\.aws_iam_policy_document\.rds_key_(rotation_function|users)/.test(c.address))
+          .flatMap((c) => c.after.statement.map((s: any) => ({ sid: s.sid, principals: s.principals }))),
+      );
     }
 
     test('no statement of the key policy has a wildcard principal; each names who may use the key', () => {
