@@ -108,11 +108,13 @@ async function prepare(adminUrl: string, label: string, trail: boolean, clients:
     );
     const id = tenant.rows[0].id;
     const userRows = await client.query<{ id: string }>(
-      "INSERT INTO accessweaver.users (tenant_id, email) SELECT $1, 'u' || n || '@bench.example' FROM generate_series(1, $2) n RETURNING id",
+      "INSERT INTO accessweaver.users (tenant_id, email) SELECT $1, 'u' || n || '@bench.example' FROM " +
+        'generate_series(1, $2) n RETURNING id',
       [id, USERS],
     );
     const roleRows = await client.query<{ id: string }>(
-      "INSERT INTO accessweaver.roles (tenant_id, name) SELECT $1, 'role-' || n FROM generate_series(1, $2) n RETURNING id",
+      "INSERT INTO accessweaver.roles (tenant_id, name) SELECT $1, 'role-' || n FROM generate_series(1, $2) " +
+        'n RETURNING id',
       [id, ROLES],
     );
     await client.query('VACUUM ANALYZE');
@@ -173,7 +175,8 @@ function report(mode: (typeof MODES)[number], withTrail: Variant, withoutTrail: 
     ? ` (goal <= x${OVERHEAD_GOAL}): ${ratio <= OVERHEAD_GOAL ? 'met' : 'MISSED'}`
     : ' (figure only)';
   console.log(
-    `    p95 with the trail is x${ratio.toFixed(2)} the p95 without${verdict}; p50 x${(on.p50 / off.p50).toFixed(2)}, ` +
+    `    p95 with the trail is x${ratio.toFixed(2)} the p95 without${verdict}; p50 x` +
+      `${(on.p50 / off.p50).toFixed(2)}, ` +
       `+${(on.p50 - off.p50).toFixed(3)} ms`,
   );
 }

@@ -139,7 +139,8 @@ export async function runRlsBench(options?: { tenantCounts?: number[] }): Promis
   console.log(`RLS benchmark: PostgreSQL ${version} (${server.embedded ? 'embedded' : 'DATABASE_URL'})`);
   console.log(
     `  ${USERS_PER_TENANT} users, ${ROLES_PER_TENANT} roles, ${GRANTS_PER_USER} grants a user per tenant; ` +
-      `latency over ${LATENCY_ITERATIONS} queries a variant (${LATENCY_ROUNDS} rounds, fresh connections each), throughput on ${THROUGHPUT_CONNECTIONS} connections`,
+      `latency over ${LATENCY_ITERATIONS} queries a variant (${LATENCY_ROUNDS} rounds, fresh connections ` +
+      `each), throughput on ${THROUGHPUT_CONNECTIONS} connections`,
   );
   const results = new Map<number, Measurement[]>();
   try {
@@ -193,11 +194,13 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
         const kind = m.variant.rls ? 'RLS (app login)           ' : 'explicit filter, RLS off  ';
         const server = m.serverMeanMs === undefined ? '' : `  server mean ${ms(m.serverMeanMs)}`;
         console.log(
-          `    ${kind} p50 ${ms(m.p50)}  p95 ${ms(m.p95)}  ${Math.round(m.throughput).toLocaleString('en-US').padStart(6)} queries/s${server}`,
+          `    ${kind} p50 ${ms(m.p50)}  p95 ${ms(m.p95)}  ` +
+            `${Math.round(m.throughput).toLocaleString('en-US').padStart(6)} queries/s${server}`,
         );
       }
       console.log(
-        `    RLS / explicit: p50 x${(withRls.p50 / withFilter.p50).toFixed(2)}, p95 x${(withRls.p95 / withFilter.p95).toFixed(2)}`,
+        `    RLS / explicit: p50 x${(withRls.p50 / withFilter.p50).toFixed(2)}, p95 x` +
+          `${(withRls.p95 / withFilter.p95).toFixed(2)}`,
       );
     }
     await printPlan(appUrl, samples[0]);
@@ -205,8 +208,10 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
       const cost = await verificationCost(appUrl, adminUrl, samples);
       verificationCosts.set(tenants, cost);
       console.log(
-        `  verification alone: current_tenant_id() ${ms(cost.verifyMs)} server mean, a constant ${ms(cost.baselineMs)}: ` +
-          `${us(cost.verifyMs - cost.baselineMs)} a verification ((a) verifies twice, once per protected table; (b) once)`,
+        `  verification alone: current_tenant_id() ${ms(cost.verifyMs)} server mean, a constant ` +
+          `${ms(cost.baselineMs)}: ` +
+          `${us(cost.verifyMs - cost.baselineMs)} a verification ((a) verifies twice, once per protected ` +
+          `table; (b) once)`,
       );
     }
     return measurements;
@@ -269,7 +274,8 @@ async function generate(adminUrl: string, tenants: number): Promise<Counts> {
     const { rows } = await client.query<Counts>(
       `SELECT (SELECT count(*)::int FROM accessweaver.users) AS users,
               (SELECT count(*)::int FROM accessweaver.user_roles) AS grants,
-              (SELECT count(*)::int FROM accessweaver.user_roles WHERE expires_at IS NULL OR expires_at > now()) AS "liveGrants",
+              (SELECT count(*)::int FROM accessweaver.user_roles WHERE expires_at IS NULL OR ` +
+        `expires_at > now()) AS "liveGrants",
               pg_size_pretty(pg_database_size(current_database())) AS "databaseSize",
               current_setting('shared_buffers') AS "sharedBuffers"`,
     );
@@ -408,7 +414,8 @@ async function hasStatementStatistics(adminUrl: string): Promise<boolean> {
 async function serverMean(adminUrl: string, variant: QueryVariant): Promise<number | undefined> {
   return withClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ mean: number }>(
-      'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+      'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid = ' +
+        '(SELECT oid FROM pg_database WHERE datname = current_database())',
       [variant.text],
     );
     return rows[0]?.mean ?? undefined;
@@ -442,7 +449,8 @@ async function verificationCost(
   const mean = async (text: string) =>
     withClient(adminUrl, async (client) => {
       const { rows } = await client.query<{ mean: number }>(
-        'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())',
+        'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid ' +
+          '= (SELECT oid FROM pg_database WHERE datname = current_database())',
         [text],
       );
       return rows[0]?.mean ?? Number.NaN;
@@ -488,7 +496,8 @@ function printGoals(results: ReadonlyMap<number, Measurement[]>): void {
     const cost = verificationCosts.get(tenants);
     if (cost !== undefined) {
       console.log(
-        `  ${tenants.toLocaleString('en-US')} tenants: one context verification costs ${us(cost.verifyMs - cost.baselineMs)} ` +
+        `  ${tenants.toLocaleString('en-US')} tenants: one context verification costs ` +
+          `${us(cost.verifyMs - cost.baselineMs)} ` +
           `of server time (reported, no goal of its own)`,
       );
     }
@@ -500,7 +509,8 @@ function printGoals(results: ReadonlyMap<number, Measurement[]>): void {
       const growth = find(largest, rls).p95 / find(smallest, rls).p95;
       console.log(
         `  ${rls.label}: RLS p95 at ${scales[scales.length - 1].toLocaleString('en-US')} tenants is ` +
-          `x${growth.toFixed(2)} of ${scales[0].toLocaleString('en-US')} tenants ${verdict(growth <= SCALE_GOAL)} (<= x${SCALE_GOAL})`,
+          `x${growth.toFixed(2)} of ${scales[0].toLocaleString('en-US')} tenants ` +
+          `${verdict(growth <= SCALE_GOAL)} (<= x${SCALE_GOAL})`,
       );
     }
   }

@@ -46,11 +46,13 @@ export function runSynthBench(runs = 5): void {
   const ok = (pass: boolean) => (pass ? 'met' : 'MISSED');
   console.log(`synth (median of ${runs} fresh processes each, including module loading)`);
   console.log(
-    `  floor  cdktf + aws provider + 1 resource   ${floorMs.toFixed(0)} ms   peak ${Math.max(...floor.map((s) => s.maxRssMb)).toFixed(0)} MB`,
+    `  floor  cdktf + aws provider + 1 resource   ${floorMs.toFixed(0)} ms   peak ` +
+      `${Math.max(...floor.map((s) => s.maxRssMb)).toFixed(0)} MB`,
   );
   console.log(`  app    rds-module + 9 environment stacks   ${appMs.toFixed(0)} ms   peak ${appRss.toFixed(0)} MB`);
   console.log(
-    `  ratio  ${ratio.toFixed(2)}x the floor (goal <= ${SYNTH_GOALS.maxRatio}x: ${ok(ratio <= SYNTH_GOALS.maxRatio)}); ` +
+    `  ratio  ${ratio.toFixed(2)}x the floor (goal <= ${SYNTH_GOALS.maxRatio}x: ` +
+      `${ok(ratio <= SYNTH_GOALS.maxRatio)}); ` +
       `memory ${appRss.toFixed(0)} MB (goal < ${SYNTH_GOALS.maxRssMb} MB: ${ok(appRss < SYNTH_GOALS.maxRssMb)})`,
   );
 }

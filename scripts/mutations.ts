@@ -323,7 +323,9 @@ export const MUTATIONS: readonly Mutation[] = [
       {
         search: `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6]
        AND field[5]::bigint > extract(epoch FROM statement_timestamp()) THEN`,
-        replace: `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6] THEN`,
+        replace:
+          `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6] ` +
+          `THEN`,
       },
     ],
     suites: ['test/db/signed-context.test.ts', 'test/db/tenant-context.test.ts'],
@@ -336,7 +338,8 @@ export const MUTATIONS: readonly Mutation[] = [
       {
         search: 'GRANT SELECT ON accessweaver.users, accessweaver.roles, accessweaver.user_roles TO readonly_role;',
         replace:
-          'GRANT SELECT, INSERT, UPDATE, DELETE ON accessweaver.users, accessweaver.roles, accessweaver.user_roles TO readonly_role;',
+          'GRANT SELECT, INSERT, UPDATE, DELETE ON accessweaver.users, accessweaver.roles, ' +
+          'accessweaver.user_roles TO readonly_role;',
       },
     ],
     suites: ['test/db/isolation.test.ts', 'test/db/catalog.test.ts'],

@@ -104,7 +104,8 @@ function registerPrune(audit: Command, deps: CliDeps, run: Runner): void {
     audit
       .command('prune')
       .description(
-        `drop the months of events older than the retention (${AUDIT_RETENTION_MONTHS} full months; destructive: needs --yes or confirmation)`,
+        `drop the months of events older than the retention (${AUDIT_RETENTION_MONTHS} full months; ` +
+          `destructive: needs --yes or confirmation)`,
       ),
   )
     .option('--keep-months <n>', 'full months to keep before the current one', positiveInteger, AUDIT_RETENTION_MONTHS)
@@ -144,7 +145,8 @@ function registerPrune(audit: Command, deps: CliDeps, run: Runner): void {
           () =>
             removed.dropped
               ? `Removed ${total} audit events older than ${options.keepMonths} full months.\n`
-              : `Nothing removed${removed.expired.length === 0 ? ': no events older than the retention' : ' (dry run)'}.\n`,
+              : `Nothing removed` +
+                `${removed.expired.length === 0 ? ': no events older than the retention' : ' (dry run)'}.\n`,
         );
         return ExitCode.Ok;
       }),

@@ -28,7 +28,8 @@ export function awsError(error: unknown, action: string): CliError {
   const err = error as { name?: string; code?: string; message?: string };
   if (err.message === REGION_MISSING) {
     return usageError(
-      `${action}: no AWS region. Pass --region (e.g. --region eu-west-3), or set AWS_REGION or a region in the AWS profile.`,
+      `${action}: no AWS region. Pass --region (e.g. --region eu-west-3), or set AWS_REGION or a region in ` +
+        `the AWS profile.`,
     );
   }
   const name = err.name ?? 'Error';

@@ -16,7 +16,8 @@ export async function confirmDestructive(options: {
   if (options.yes) return;
   if (!options.terminal.interactive) {
     throw new CliError(
-      `Refusing to ${options.action} without confirmation: re-run with --yes (or from a terminal to confirm interactively).`,
+      `Refusing to ${options.action} without confirmation: re-run with --yes (or from a terminal to confirm ` +
+        `interactively).`,
       ExitCode.Refused,
     );
   }

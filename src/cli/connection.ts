@@ -73,8 +73,10 @@ export function resolveCaBundle(
   const file = caBundle ?? env.PGSSLROOTCERT;
   if (file === undefined || file === '') {
     throw usageError(
-      'The RDS instance requires TLS (rds.force_ssl = 1) and the CLI verifies the server certificate: pass --ca-bundle <file> ' +
-        'or set PGSSLROOTCERT to the RDS CA bundle (https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem), ' +
+      'The RDS instance requires TLS (rds.force_ssl = 1) and the CLI verifies the server certificate: pass ' +
+        '--ca-bundle <file> ' +
+        'or set PGSSLROOTCERT to the RDS CA bundle ' +
+        '(https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem), ' +
         'or give --database-url with your own sslmode/sslrootcert.',
     );
   }
@@ -109,9 +111,10 @@ export function describeUrl(connectionString: string): string {
     const url = new URL(connectionString);
     const sslmode = url.searchParams.get('sslmode');
     const user = decodeURIComponent(url.username);
-    return `${user === '' ? '' : `${user}@`}${url.hostname}${url.port === '' ? '' : `:${url.port}`}${decodeURIComponent(url.pathname)}${
-      sslmode === null ? '' : ` (sslmode=${sslmode})`
-    }`;
+    return (
+      `${user === '' ? '' : `${user}@`}${url.hostname}${url.port === '' ? '' : `:${url.port}`}` +
+      `${decodeURIComponent(url.pathname)}${sslmode === null ? '' : ` (sslmode=${sslmode})`}`
+    );
   } catch {
     return '(unparseable connection string)';
   }

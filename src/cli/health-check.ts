@@ -169,7 +169,8 @@ async function cpuCheck(
     check: 'cpu (last hour)',
     status: alarming ? 'fail' : 'ok',
     detail:
-      `latest 5-min average ${latest.toFixed(2)}%, hour average ${hourAverage.toFixed(2)}%, hour maximum ${hourMaximum.toFixed(2)}% ` +
+      `latest 5-min average ${latest.toFixed(2)}%, hour average ${hourAverage.toFixed(2)}%, hour maximum ` +
+      `${hourMaximum.toFixed(2)}% ` +
       `(alarm: average above ${threshold}% for ${(CPU_ALARM.evaluationPeriods * ALARM_PERIOD_SECONDS) / 60} min)`,
   };
 }

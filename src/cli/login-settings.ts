@@ -52,5 +52,8 @@ export function isExpectedLoginSetting(setting: LoginSetting, currentDatabase: s
 }
 
 export function describeLoginSetting(setting: LoginSetting): string {
-  return `${setting.role}: ${setting.setting} (${setting.database === null ? 'every database' : `database ${setting.database}`})`;
+  return (
+    `${setting.role}: ${setting.setting} (` +
+    `${setting.database === null ? 'every database' : `database ${setting.database}`})`
+  );
 }

@@ -37,7 +37,8 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .configureHelp({ showGlobalOptions: true })
     .version(version)
     .description(
-      'Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, restore drill, scaling, setup, monitoring, audit.',
+      'Operations for the AccessWeaver RDS PostgreSQL database: health, maintenance, restore, restore drill, ' +
+        'scaling, setup, monitoring, audit.',
     )
     .option('--env <env>', `environment (${ENVIRONMENTS.join(', ')})`)
     .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)
@@ -45,7 +46,9 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 ok, 1 operation failed or unhealthy, 2 usage error, 3 refused (no confirmation), 4 not found or unreachable, 5 restore drill verified but an objective (RTO/RPO) missed.\nRunbook: docs/runbook.md',
+      '\nExit codes: 0 ok, 1 operation failed or unhealthy, 2 usage error, 3 refused (no confirmation), 4 ' +
+        'not found or unreachable, 5 restore drill verified but an objective (RTO/RPO) missed.\nRunbook: ' +
+        'docs/runbook.md',
     );
 
   const run: Runner =

@@ -205,7 +205,8 @@ export function registerMonitoring(program: Command, deps: CliDeps, run: Runner)
             databaseError: database.error?.message ?? null,
           },
           () =>
-            `RDS monitoring for ${target.primaryIdentifier} (last ${options.minutes} min, ${PERIOD_SECONDS}s averages)\n\n` +
+            `RDS monitoring for ${target.primaryIdentifier} (last ${options.minutes} min, ${PERIOD_SECONDS}s ` +
+            `averages)\n\n` +
             (metrics.value === null ? 'CloudWatch figures unavailable (see below).\n' : renderMetrics(metrics.value)) +
             (database.value === null ? '' : `\n${renderDatabase(database.value)}`),
         );

@@ -81,13 +81,15 @@ export function checkRecoveryWindow(source: DBInstance, restoreTime: Date | unde
   const latest = source.LatestRestorableTime;
   if (latest !== undefined && restoreTime.getTime() > latest.getTime()) {
     throw usageError(
-      `--restore-time ${restoreTime.toISOString()} is after the latest restorable time ${latest.toISOString()} (use --latest).`,
+      `--restore-time ${restoreTime.toISOString()} is after the latest restorable time ` +
+        `${latest.toISOString()} (use --latest).`,
     );
   }
   const earliest = new Date(now.getTime() - retentionDays * 86_400_000);
   if (restoreTime.getTime() < earliest.getTime()) {
     throw usageError(
-      `--restore-time ${restoreTime.toISOString()} is older than the ${retentionDays}-day backup retention (earliest about ${earliest.toISOString()}).`,
+      `--restore-time ${restoreTime.toISOString()} is older than the ${retentionDays}-day backup retention ` +
+        `(earliest about ${earliest.toISOString()}).`,
     );
   }
 }
@@ -154,9 +156,12 @@ function nextSteps(
 ): readonly string[] {
   return [
     `1. Check the restored data on ${endpoint ?? restored} (its master password is in its own RDS-managed secret).`,
-    `2. The app and read-only logins have the passwords they had at the restore time; if they changed since, set them again.`,
-    `3. Point the application at the restored instance: update 'host' in ${target.appSecretName} and ${target.readonlySecretName}, then restart the services.`,
-    `4. ${restored} is not in Terraform state: swap identifiers (rename ${target.primaryIdentifier} away, ${restored} to it) or import it before the next apply.`,
+    `2. The app and read-only logins have the passwords they had at the restore time; if they changed since, ` +
+      `set them again.`,
+    `3. Point the application at the restored instance: update 'host' in ${target.appSecretName} and ` +
+      `${target.readonlySecretName}, then restart the services.`,
+    `4. ${restored} is not in Terraform state: swap identifiers (rename ${target.primaryIdentifier} away, ` +
+      `${restored} to it) or import it before the next apply.`,
     `5. Keep snapshot ${snapshot} until the incident is closed.`,
   ];
 }
@@ -166,7 +171,8 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
   program
     .command('restore')
     .description(
-      'point-in-time restore of the primary into a new instance, after a safety snapshot (destructive: needs --yes or confirmation)',
+      'point-in-time restore of the primary into a new instance, after a safety snapshot (destructive: needs ' +
+        '--yes or confirmation)',
     )
     .option('--restore-time <time>', 'ISO 8601 time with a zone, e.g. 2026-03-14T01:55:00Z')
     .option('--latest', 'restore to the latest restorable time')
@@ -216,7 +222,9 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
             ? [waitStep(`${targetIdentifier} available`, 'DescribeDBInstances', deps, options.waitTimeout)]
             : []),
         ];
-        const title = `Restore ${target.primaryIdentifier} to ${restoreTime?.toISOString() ?? 'its latest restorable time'} into new instance ${targetIdentifier}:`;
+        const title =
+          `Restore ${target.primaryIdentifier} to ${restoreTime?.toISOString() ?? 'its latest restorable time'}` +
+          ` into new instance ${targetIdentifier}:`;
         const proceed = await planAndConfirm({
           title,
           steps,

@@ -54,7 +54,8 @@ async function checkOrderable(rds: RDSClient, source: DBInstance, instanceClass:
     source.StorageType === undefined ? offers : offers.filter((o) => o.StorageType === source.StorageType);
   if (matching.length === 0) {
     throw usageError(
-      `RDS does not offer ${instanceClass} for ${engine} ${source.EngineVersion ?? ''}${source.StorageType === undefined ? '' : ` with ${source.StorageType} storage`} in this region.`,
+      `RDS does not offer ${instanceClass} for ${engine} ${source.EngineVersion ?? ''}` +
+        `${source.StorageType === undefined ? '' : ` with ${source.StorageType} storage`} in this region.`,
     );
   }
 }
@@ -93,7 +94,8 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
         }
         if (source.DBInstanceStatus !== 'available') {
           throw failedError(
-            `${target.primaryIdentifier} is '${source.DBInstanceStatus ?? 'unknown'}': scale only an available instance.`,
+            `${target.primaryIdentifier} is '${source.DBInstanceStatus ?? 'unknown'}': scale only an ` +
+              `available instance.`,
           );
         }
         await checkOrderable(rds, source, options.instanceClass);
@@ -175,7 +177,8 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
         }
         const replicas = source.ReadReplicaDBInstanceIdentifiers ?? [];
         const notes = [
-          `Update instanceClass for '${target.env}' in src/config/environments.ts to ${options.instanceClass}, or the next apply reverts it to ${current}.`,
+          `Update instanceClass for '${target.env}' in src/config/environments.ts to ${options.instanceClass}` +
+            `, or the next apply reverts it to ${current}.`,
         ];
         if (replicas.length > 0) notes.push(`Read replicas keep their class: ${replicas.join(', ')}.`);
         reporter.result(

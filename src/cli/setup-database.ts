@@ -63,7 +63,8 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
   program
     .command('setup-database')
     .description(
-      'apply the migrations as the master login, install the tenant-context key and set the login passwords, all from their secrets',
+      'apply the migrations as the master login, install the tenant-context key and set the login passwords, ' +
+        'all from their secrets',
     )
     .option(
       '--database-url <url>',

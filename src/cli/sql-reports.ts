@@ -91,7 +91,8 @@ export async function vacuumAnalyze(client: Client, options: PerTableOptions = {
     const warnings = await queryCollectingWarnings(client, `VACUUM (ANALYZE) ${qualified}`);
     if (warnings.length > 0) {
       throw failedError(
-        `VACUUM ${schema}.${table}: ${warnings.map((w) => w.message).join('; ')} (run vacuum and reindex as the master login, which owns the schema: --master-secret).`,
+        `VACUUM ${schema}.${table}: ${warnings.map((w) => w.message).join('; ')} (run vacuum and reindex as ` +
+          `the master login, which owns the schema: --master-secret).`,
       );
     }
   });
@@ -241,7 +242,8 @@ export async function slowQueries(client: Client, limit: number): Promise<readon
     // 55000: the extension exists but the library is not in shared_preload_libraries.
     if ((error as { code?: string }).code === '55000') {
       throw failedError(
-        `pg_stat_statements is installed but not loaded: ${(error as Error).message}. Check the parameter group's shared_preload_libraries.`,
+        `pg_stat_statements is installed but not loaded: ${(error as Error).message}. Check the parameter ` +
+          `group's shared_preload_libraries.`,
       );
     }
     throw error;
@@ -262,7 +264,8 @@ export async function databaseOverview(client: Client): Promise<DatabaseOverview
             pg_database_size(current_database()) AS "sizeBytes",
             pg_size_pretty(pg_database_size(current_database())) AS size,
             (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()) AS connections,
-            (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active') AS "activeConnections"`,
+            (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = ` +
+      `'active') AS "activeConnections"`,
   );
   return rows[0];
 }

@@ -223,11 +223,14 @@ export function registerRotateTenantContextKey(program: Command, deps: CliDeps, 
         if (databaseCurrent !== current.key.version && !(next.reused && databaseCurrent === next.key.version)) {
           throw failedError(
             `Key version ${current.key.version} of ${secretId} is not the current key of ${connection.display} ` +
-              `(${databaseCurrent === undefined ? 'none is installed' : `version ${databaseCurrent} is`}): run setup-database first.`,
+              `(${databaseCurrent === undefined ? 'none is installed' : `version ${databaseCurrent} is`}): ` +
+              `run setup-database first.`,
           );
         }
         const proceed = await planAndConfirm({
-          title: `Rotate the tenant-context key of ${target.project}-${target.env} (${secretId}, ${connection.display}):`,
+          title:
+            `Rotate the tenant-context key of ${target.project}-${target.env} (${secretId}, ` +
+            `${connection.display}):`,
           steps: rotationSteps(target, current, next, options.overlapHours),
           dryRun: options.dryRun === true,
           yes: options.yes === true,
@@ -240,7 +243,9 @@ export function registerRotateTenantContextKey(program: Command, deps: CliDeps, 
         const installed = await rotate(secrets, connection, target, current, next, options.overlapHours, reporter);
         const previous = installed.find((row) => row.version === current.key.version);
         const validUntil = previous?.validUntil?.toISOString() ?? null;
-        const nextStep = `Redeploy the service that issues tenant contexts before ${validUntil ?? 'the overlap ends'}: it reads the key when its tasks start.`;
+        const nextStep =
+          `Redeploy the service that issues tenant contexts before ${validUntil ?? 'the overlap ends'}: it ` +
+          `reads the key when its tasks start.`;
         reporter.result(
           {
             secret: secretId,

@@ -37,7 +37,10 @@ export function formatDuration(ms: number): string {
 /** `YYYYMMDD-HHMMSS` in UTC: the suffix of the snapshot and instance identifiers the runbook names. */
 export function timestampSuffix(date: Date): string {
   const iso = date.toISOString();
-  return `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}`;
+  return (
+    `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}-${iso.slice(11, 13)}${iso.slice(14, 16)}` +
+    `${iso.slice(17, 19)}`
+  );
 }
 
 /**
@@ -60,7 +63,8 @@ export async function pollUntil<T>(
     }
     if (elapsedMs >= options.timeoutMs) {
       throw failedError(
-        `Gave up waiting for ${options.label} after ${formatElapsed(elapsedMs)} (last status '${state.status}'); AWS continues the operation. ${options.followUp}`,
+        `Gave up waiting for ${options.label} after ${formatElapsed(elapsedMs)} (last status '${state.status}` +
+          `'); AWS continues the operation. ${options.followUp}`,
       );
     }
     await options.clock.sleep(options.intervalMs);

@@ -154,10 +154,9 @@ export function monthlyTotal(lines: readonly CostLine[]): { usd: number; complet
 /** The "Monthly cost" section of the module README: one column per environment. */
 export function costReadme(prices = PRICE_LIST): string {
   const byEnv = ENVIRONMENTS.map((env) => monthlyCost(ENVIRONMENT_CONFIGS[env].database, prices));
-  const rows = byEnv[0].map(
-    (line, i) =>
-      `| ${line.item} | ${byEnv.map((lines) => `${lines[i].usd === null ? 'not priced' : money(lines[i].usd!)} (${lines[i].detail})`).join(' | ')} |`,
-  );
+  const cell = (line: (typeof byEnv)[number][number]) =>
+    `${line.usd === null ? 'not priced' : money(line.usd!)} (${line.detail})`;
+  const rows = byEnv[0].map((line, i) => `| ${line.item} | ${byEnv.map((lines) => cell(lines[i])).join(' | ')} |`);
   const totals = byEnv.map((lines) => {
     const total = monthlyTotal(lines);
     return `**${money(total.usd)}**${total.complete ? '' : ' + unpriced lines'}`;

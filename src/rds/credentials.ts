@@ -11,7 +11,7 @@ import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-sec
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
 import { SecretsmanagerSecretVersion } from '@cdktf/provider-aws/lib/secretsmanager-secret-version';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
-import { ServerlessapplicationrepositoryCloudformationStack } from '@cdktf/provider-aws/lib/serverlessapplicationrepository-cloudformation-stack';
+import * as sar from '@cdktf/provider-aws/lib/serverlessapplicationrepository-cloudformation-stack';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { Bytes } from '@cdktf/provider-random/lib/bytes';
@@ -282,7 +282,7 @@ export class DatabaseCredentials extends Construct {
     );
 
     const rotationFunction = address(
-      new ServerlessapplicationrepositoryCloudformationStack(this, 'rotation-function', {
+      new sar.ServerlessapplicationrepositoryCloudformationStack(this, 'rotation-function', {
         count: whenRotating,
         name: prefixed('rds-rotation'),
         applicationId: POSTGRES_ROTATION_APPLICATION_ID,

@@ -77,8 +77,10 @@ export function exampleNetwork(environment: EnvironmentName) {
 /** An HCL caller as an existing pipeline writes one (`environments/<env>/main.tf`), with literal network IDs. */
 export function exampleCaller(environment: EnvironmentName): string {
   const network = exampleNetwork(environment);
-  return `# Example: the AccessWeaver database for ${environment}, called as an existing Terraform pipeline would.
-# The IDs stand for the outputs of your VPC and ECS modules (module.vpc.vpc_id, module.ecs.service_security_group_id).
+  return (
+    `# Example: the AccessWeaver database for ${environment}, called as an existing Terraform pipeline would.
+# The IDs stand for the outputs of your VPC and ECS modules (module.vpc.vpc_id, ` +
+    `module.ecs.service_security_group_id).
 
 terraform {
   required_version = ">= 1.5.0"
@@ -112,9 +114,12 @@ module "rds" {
 ${environment === 'prod' ? EXAMPLE_DR_COPY : ''}
   # The roles of the services that connect (module.ecs outputs), and the role that runs setup-database.
   secret_readers = {
-    app                = ["${exampleRole(environment, 'auth-service-execution')}", "${exampleRole(environment, 'database-setup')}"]
-    readonly           = ["${exampleRole(environment, 'pdp-service-execution')}", "${exampleRole(environment, 'database-setup')}"]
-    tenant_context_key = ["${exampleRole(environment, 'auth-service-execution')}", "${exampleRole(environment, 'database-setup')}"]
+    app                = ["${exampleRole(environment, 'auth-service-execution')}", "` +
+    `${exampleRole(environment, 'database-setup')}"]
+    readonly           = ["${exampleRole(environment, 'pdp-service-execution')}", "` +
+    `${exampleRole(environment, 'database-setup')}"]
+    tenant_context_key = ["${exampleRole(environment, 'auth-service-execution')}", "` +
+    `${exampleRole(environment, 'database-setup')}"]
   }
 }
 
@@ -125,7 +130,8 @@ output "primary_endpoint" {
 output "app_secret_arn" {
   value = module.rds.app_secret_arn
 }
-`;
+`
+  );
 }
 
 /** The DR vault and key an example prod caller copies to (the rds-prod stack creates them in its DR region). */
@@ -147,7 +153,8 @@ function recoveryReadme(): string {
     const rules = r.backupRules
       .map(
         (rule) =>
-          `${rule.name} \`${rule.schedule}\` kept ${rule.retentionDays} d${rule.copyToDisasterRecovery ? ', copied' : ''}`,
+          `${rule.name} \`${rule.schedule}\` kept ${rule.retentionDays} d` +
+          `${rule.copyToDisasterRecovery ? ', copied' : ''}`,
       )
       .join('; ');
     return `| ${name} | ${duration(r.rpoMinutes)} | ${duration(r.rtoMinutes)} | ${continuous} | ${rules} |`;
@@ -182,9 +189,15 @@ function moduleReadme(document: Record<string, any>): string {
   const outputs = MODULE_OUTPUTS.map((o) => `| \`${o.name}\` | ${escapeHtml(o.description)} |`).join('\n');
   const sizing = ENVIRONMENTS.map((name) => {
     const d = ENVIRONMENT_CONFIGS[name].database;
-    const storage = `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ${d.maxAllocatedStorage})`;
+    const storage =
+      `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ` +
+      `${d.maxAllocatedStorage})`;
     const insights = d.performanceInsightsRetentionDays === null ? 'off' : `${d.performanceInsightsRetentionDays} d`;
-    return `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d | ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} |`;
+    return (
+      `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d ` +
+      `| ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ` +
+      `${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} |`
+    );
   }).join('\n');
   const classes = Object.entries(INSTANCE_CLASSES)
     .map(([name, spec]) => `${name} (${spec.memoryGiB} GiB)`)
@@ -193,18 +206,23 @@ function moduleReadme(document: Record<string, any>): string {
     'field' in t
       ? `\`${SIZING_ATTRIBUTES[t.field]}\``
       : 'shareOf' in t
-        ? `${typeof t.percent === 'number' ? `${t.percent}%` : `\`${SIZING_ATTRIBUTES[t.percent]}\` %`} of the ${t.shareOf === 'storage' ? 'allocated storage' : 'class memory'}`
+        ? `${typeof t.percent === 'number' ? `${t.percent}%` : `\`${SIZING_ATTRIBUTES[t.percent]}\` %`} of the ` +
+          `${t.shareOf === 'storage' ? 'allocated storage' : 'class memory'}`
         : String(t.value);
+  const instances = (a: (typeof PRIMARY_ALARMS)[number]) =>
+    a.burstableOnly ? 'primary, burstable classes only' : a.onReplicas ? 'primary and each replica' : 'primary';
   const alarms = PRIMARY_ALARMS.map(
     (a) =>
-      `| ${a.logicalId} | ${a.metric} | ${a.comparison === 'LessThanThreshold' ? '<' : '>'} ${threshold(a.threshold)} | ${a.evaluationPeriods} | ` +
-      `${a.burstableOnly ? 'primary, burstable classes only' : a.onReplicas ? 'primary and each replica' : 'primary'} |`,
+      `| ${a.logicalId} | ${a.metric} | ${a.comparison === 'LessThanThreshold' ? '<' : '>'} ` +
+      `${threshold(a.threshold)} | ${a.evaluationPeriods} | ${instances(a)} |`,
   ).join('\n');
-  return `# modules/rds
+  return (
+    `# modules/rds
 
 The AccessWeaver database on Amazon RDS for PostgreSQL 15, as a plain Terraform module.
 
-**Generated file: do not edit.** This folder is synthesized from the TypeScript constructs in \`src/rds/\` by
+**Generated file: do not edit.** This folder is synthesized from the TypeScript constructs in ` +
+    `\`src/rds/\` by
 \`npm run modules\`; a test fails when it differs from what they produce.
 
 \`\`\`hcl
@@ -229,7 +247,8 @@ Runnable callers for each environment are in [examples/](examples/).
 
 Selected by \`environment\` from \`local.instance_configs\`:
 
-| environment | class | storage | Multi-AZ | backups | replicas | enhanced monitoring (s) | Performance Insights | deletion protection + final snapshot | credential rotation |
+| environment | class | storage | Multi-AZ | backups | replicas | enhanced monitoring (s) | Performance ` +
+    `Insights | deletion protection + final snapshot | credential rotation |
 |---|---|---|---|---|---|---|---|---|---|
 ${sizing}
 
@@ -238,21 +257,27 @@ ${costReadme()}
 
 ## Overriding the sizing row
 
-\`instance_overrides\` replaces any field of the selected row (attributes named as in \`local.instance_configs\`);
-the table stays the default. Each field is validated at plan, with a message naming it. \`instance_class\` must be
-one of the catalogue (\`local.instance_classes\`), which also gives the memory the freeable-memory alarm is a share
-of: ${classes}. \`parameters\` adds parameter-group entries or replaces the module's entry of the same name; static
+\`instance_overrides\` replaces any field of the selected row (attributes named as in ` +
+    `\`local.instance_configs\`);
+the table stays the default. Each field is validated at plan, with a message naming it. ` +
+    `\`instance_class\` must be
+one of the catalogue (\`local.instance_classes\`), which also gives the memory the freeable-memory alarm ` +
+    `is a share
+of: ${classes}. \`parameters\` adds parameter-group entries or replaces the module's entry of the same ` +
+    `name; static
 parameters (${STATIC_PARAMETERS.join(', ')}) apply at the next reboot.
 
 \`\`\`hcl
-  instance_overrides = { instance_class = "db.r6g.xlarge", allocated_storage = 800, max_allocated_storage = 2000 }
+  instance_overrides = { instance_class = "db.r6g.xlarge", allocated_storage = 800, max_allocated_storage ` +
+    `= 2000 }
   apply_immediately  = false
   parameters         = [{ name = "max_wal_senders", value = "20" }]   # static: pending-reboot
 \`\`\`
 
 ## Alarms
 
-Every alarm evaluates ${ALARM_PERIOD_SECONDS / 60}-minute periods and notifies \`alarm_topic_arn\`; thresholds named by a field come
+Every alarm evaluates ${ALARM_PERIOD_SECONDS / 60}-minute periods and notifies \`alarm_topic_arn\`; ` +
+    `thresholds named by a field come
 from the sizing row (or \`instance_overrides\`).
 
 | alarm | metric | threshold | periods | on |
@@ -280,13 +305,16 @@ The database exists but holds no schema and the logins have no password yet. Run
 npx accessweaver-rds setup-database --env <environment> --ca-bundle global-bundle.pem
 \`\`\`
 
-It applies the migrations in \`sql/\` as the master user and sets the application and read-only passwords from
+It applies the migrations in \`sql/\` as the master user and sets the application and read-only passwords ` +
+    `from
 their secrets. Credential rotation (prod) starts 30 days later, once the logins exist.
 
 ## Versions
 
-The engine major version is pinned (15, with the \`postgres15\` parameter group); RDS applies minor versions in the
-maintenance window (\`auto_minor_version_upgrade = true\`) and the plan accepts whichever 15.x is running. A major
+The engine major version is pinned (15, with the \`postgres15\` parameter group); RDS applies minor ` +
+    `versions in the
+maintenance window (\`auto_minor_version_upgrade = true\`) and the plan accepts whichever 15.x is ` +
+    `running. A major
 upgrade is a deliberate change of this module.
 
 ## Coming from the original HCL module
@@ -294,18 +322,24 @@ upgrade is a deliberate change of this module.
 Addresses are unchanged, so the state carries over. Three things change on the first apply, on purpose:
 
 - The master password becomes RDS-managed: \`random_password.master_password\` and
-  \`aws_secretsmanager_secret.db_password\` are destroyed, RDS creates its own secret (output \`secret_arn\`).
-- Security group rules become separate resources. Before the first apply, import the original inline rules into
+  \`aws_secretsmanager_secret.db_password\` are destroyed, RDS creates its own secret (output ` +
+    `\`secret_arn\`).
+- Security group rules become separate resources. Before the first apply, import the original inline ` +
+    `rules into
   them, or revoke them: the database group's ingress from the client group
-  (\`aws_vpc_security_group_ingress_rule.rds_from_clients\`) and the client group's egress on 5432 (replaced by
-  \`aws_vpc_security_group_egress_rule.rds_client_to_rds\`, to the database group only). The database group's
+  (\`aws_vpc_security_group_ingress_rule.rds_from_clients\`) and the client group's egress on 5432 ` +
+    `(replaced by
+  \`aws_vpc_security_group_egress_rule.rds_client_to_rds\`, to the database group only). The database ` +
+    `group's
   allow-all egress is revoked by the module itself.
 - \`final_snapshot_identifier\` no longer changes on every plan.
 
 ## Requirements
 
-Terraform >= 1.5, hashicorp/aws ${MODULE_REQUIRED_PROVIDERS.aws.version}, hashicorp/random ${MODULE_REQUIRED_PROVIDERS.random.version}. The module configures no provider and no backend.
+Terraform >= 1.5, hashicorp/aws ${MODULE_REQUIRED_PROVIDERS.aws.version}, hashicorp/random ` +
+    `${MODULE_REQUIRED_PROVIDERS.random.version}. The module configures no provider and no backend.
 
 ${providerRangeReadme()}
-${applyRequirementsReadme(declaredTypes(document))}`;
+${applyRequirementsReadme(declaredTypes(document))}`
+  );
 }

@@ -183,7 +183,8 @@ export class DatabaseInstances extends Construct {
             },
             {
               condition: tf.string(hclChecks.windowDurations),
-              errorMessage: `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
+              errorMessage:
+                `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} ` + `minutes.`,
             },
             {
               condition: tf.string(hclChecks.windowsDisjoint),

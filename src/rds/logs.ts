@@ -24,7 +24,8 @@ export const LOG_RETENTION_DAYS = [
 export function validateLogRetention(environment: string, days: number): void {
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
     throw new Error(
-      `environment '${environment}': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      `environment '${environment}': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of ` +
+        `${LOG_RETENTION_DAYS.join(', ')}`,
     );
   }
 }

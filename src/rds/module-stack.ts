@@ -105,7 +105,9 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   {
     name: 'maintenance_window',
     type: 'string',
-    description: `Weekly maintenance window, ${WINDOW_FORMATS.maintenance.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
+    description:
+      `Weekly maintenance window, ${WINDOW_FORMATS.maintenance.format}, at least ${MINIMUM_WINDOW_MINUTES} ` +
+      `minutes.`,
     default: DEFAULT_MAINTENANCE_WINDOW,
     validation: [
       {
@@ -138,7 +140,9 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   },
   {
     name: 'secret_readers',
-    type: 'object({ app = optional(list(string), []), readonly = optional(list(string), []), tenant_context_key = optional(list(string), []) })',
+    type:
+      'object({ app = optional(list(string), []), readonly = optional(list(string), []), tenant_context_key = ' +
+      'optional(list(string), []) })',
     description:
       "Who may read each secret (IAM principal ARNs). Each secret's resource policy denies GetSecretValue to every " +
       "other principal, the rotation function and the account's root user aside. Name the service roles that " +
@@ -147,7 +151,8 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     validation: [
       {
         condition:
-          'alltrue([for arn in concat(var.secret_readers.app, var.secret_readers.readonly, var.secret_readers.tenant_context_key) : can(regex("^arn:[a-z-]+:(iam|sts)::[0-9]{12}:", arn))])',
+          'alltrue([for arn in concat(var.secret_readers.app, var.secret_readers.readonly, ' +
+          'var.secret_readers.tenant_context_key) : can(regex("^arn:[a-z-]+:(iam|sts)::[0-9]{12}:", arn))])',
         errorMessage: 'secret_readers must hold IAM principal ARNs (arn:aws:iam::<account>:role/...).',
       },
     ],
@@ -212,7 +217,9 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     default: null,
     validation: [
       {
-        condition: `var.backup_copy_vault_arn == null ? true : can(regex(${JSON.stringify(BACKUP_VAULT_ARN_PATTERN)}, var.backup_copy_vault_arn))`,
+        condition:
+          `var.backup_copy_vault_arn == null ? true : can(regex(${JSON.stringify(BACKUP_VAULT_ARN_PATTERN)}, ` +
+          `var.backup_copy_vault_arn))`,
         errorMessage:
           'backup_copy_vault_arn must be a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>).',
       },
@@ -225,7 +232,9 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     default: null,
     validation: [
       {
-        condition: `var.backup_copy_kms_key_arn == null ? true : can(regex(${JSON.stringify(KMS_KEY_ARN_PATTERN)}, var.backup_copy_kms_key_arn))`,
+        condition:
+          `var.backup_copy_kms_key_arn == null ? true : can(regex(${JSON.stringify(KMS_KEY_ARN_PATTERN)}, ` +
+          `var.backup_copy_kms_key_arn))`,
         errorMessage: 'backup_copy_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>).',
       },
     ],
@@ -243,7 +252,9 @@ export interface ModuleOutputSpec {
 /** `arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<operator login>` of every instance. */
 function operatorDbUsers(db: AccessWeaverDatabase): string {
   const { partition, region, caller } = db.encryption;
-  const prefix = `"arn:\${${ref(partition, 'partition')}}:rds-db:\${${ref(region, 'name')}}:\${${ref(caller, 'accountId')}}:dbuser:`;
+  const prefix =
+    `"arn:\${${ref(partition, 'partition')}}:rds-db:\${${ref(region, 'name')}}:\${${ref(caller, 'accountId')}` +
+    `}:dbuser:`;
   return (
     `concat([${prefix}\${${ref(db.instances.primary, 'resourceId')}}/${IAM_OPERATOR_LOGIN}"], ` +
     `[for id in ${ref(db.instances.replica, 'resourceId', '*')} : ${prefix}\${id}/${IAM_OPERATOR_LOGIN}"])`
@@ -308,7 +319,9 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
   },
   {
     name: 'operator_db_user_arns',
-    description: `rds-db:connect resources of the IAM operator login (${IAM_OPERATOR_LOGIN}) on the primary and each replica.`,
+    description:
+      `rds-db:connect resources of the IAM operator login (${IAM_OPERATOR_LOGIN}) on the primary and each ` +
+      `replica.`,
     value: (db) => operatorDbUsers(db),
   },
   {

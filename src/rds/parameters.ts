@@ -72,7 +72,9 @@ export const PARAMETER_VALIDATIONS = [
     errorMessage: 'parameters: each parameter may be set once.',
   },
   {
-    condition: `alltrue([for p in var.parameters : p.apply_method == null ? true : contains(${JSON.stringify(APPLY_METHODS)}, p.apply_method)])`,
+    condition:
+      `alltrue([for p in var.parameters : p.apply_method == null ? true : contains(` +
+      `${JSON.stringify(APPLY_METHODS)}, p.apply_method)])`,
     errorMessage: `parameters: apply_method must be ${APPLY_METHODS.join(' or ')}.`,
   },
   {

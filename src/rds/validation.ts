@@ -58,7 +58,8 @@ function checkWindowLength(kind: WindowKind, value: string, window: Window): Win
   const minutes = window.end - window.start;
   if (minutes < MINIMUM_WINDOW_MINUTES) {
     throw new Error(
-      `${WINDOW_FORMATS[kind].input} '${value}' lasts ${minutes} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`,
+      `${WINDOW_FORMATS[kind].input} '${value}' lasts ${minutes} minutes; RDS requires at least ` +
+        `${MINIMUM_WINDOW_MINUTES}`,
     );
   }
   return window;
@@ -105,7 +106,8 @@ export function validateWindows(backupWindow: string, maintenanceWindow: string)
   const maintenance = parseMaintenanceWindow(maintenanceWindow);
   if (windowsOverlap(backup, maintenance)) {
     throw new Error(
-      `backup_window '${backupWindow}' overlaps maintenance_window '${maintenanceWindow}'; RDS requires them to be disjoint`,
+      `backup_window '${backupWindow}' overlaps maintenance_window '${maintenanceWindow}'; RDS requires them ` +
+        `to be disjoint`,
     );
   }
 }
@@ -143,12 +145,15 @@ export function validateSubnets(subnetIds: string[]): void {
 
 /** io1 accepts 0.5 to 50 provisioned IOPS per GiB. */
 export const IO1_IOPS_PER_GIB = { min: 0.5, max: 50 } as const;
-export const IO1_RATIO_MESSAGE = `io1 storage needs ${IO1_IOPS_PER_GIB.min} to ${IO1_IOPS_PER_GIB.max} provisioned IOPS per GiB of allocated storage.`;
+export const IO1_RATIO_MESSAGE =
+  `io1 storage needs ${IO1_IOPS_PER_GIB.min} to ${IO1_IOPS_PER_GIB.max} provisioned IOPS per GiB of allocated ` +
+  `storage.`;
 
 /** Performance Insights keeps 7 days (free tier), a whole number of 31-day months up to 23, or 731 days. */
 export const PERFORMANCE_INSIGHTS_RETENTION = { free: 7, longest: 731, month: 31, longestInMonths: 713 } as const;
 const PI = PERFORMANCE_INSIGHTS_RETENTION;
-export const PERFORMANCE_INSIGHTS_RETENTION_RULE = `${PI.free}, ${PI.longest}, or a multiple of ${PI.month} days up to ${PI.longestInMonths}`;
+export const PERFORMANCE_INSIGHTS_RETENTION_RULE =
+  `${PI.free}, ${PI.longest}, or a multiple of ` + `${PI.month} days up to ${PI.longestInMonths}`;
 
 export function isValidPerformanceInsightsRetention(days: number): boolean {
   return (
@@ -171,7 +176,8 @@ export function validateSizing(environment: string, sizing: DatabaseSizing, cont
   }
   if (sizing.maxAllocatedStorage < sizing.allocatedStorage) {
     throw new Error(
-      `${where}: maxAllocatedStorage ${sizing.maxAllocatedStorage} GiB is below allocatedStorage ${sizing.allocatedStorage} GiB`,
+      `${where}: maxAllocatedStorage ${sizing.maxAllocatedStorage} GiB is below allocatedStorage ` +
+        `${sizing.allocatedStorage} GiB`,
     );
   }
   if (sizing.storageType === 'io1') {
@@ -220,22 +226,27 @@ export const hclChecks = {
   maintenanceWindowFormat: `can(regex("${WINDOW_FORMATS.maintenance.pattern}", lower(var.maintenance_window)))`,
   /** Locals computing both windows as unrolled [start, end) minutes. */
   windowLocals: {
-    backup_window_minutes: `[for t in split("-", local.backup_window) : tonumber(split(":", t)[0]) * 60 + tonumber(split(":", t)[1])]`,
+    backup_window_minutes:
+      `[for t in split("-", local.backup_window) : tonumber(split(":", t)[0]) * 60 + tonumber(split(":", ` + `t)[1])]`,
     maintenance_window_minutes:
       `[for t in split("-", lower(local.maintenance_window)) : ` +
-      `index(${JSON.stringify(DAYS)}, split(":", t)[0]) * ${MINUTES_PER_DAY} + tonumber(split(":", t)[1]) * 60 + tonumber(split(":", t)[2])]`,
+      `index(${JSON.stringify(DAYS)}, split(":", t)[0]) * ${MINUTES_PER_DAY} + tonumber(split(":", t)[1]) * ` +
+      `60 + tonumber(split(":", t)[2])]`,
     backup_window_span:
-      `{ start = local.backup_window_minutes[0], end = local.backup_window_minutes[1] > local.backup_window_minutes[0] ` +
+      `{ start = local.backup_window_minutes[0], end = local.backup_window_minutes[1] > ` +
+      `local.backup_window_minutes[0] ` +
       `? local.backup_window_minutes[1] : local.backup_window_minutes[1] + ${MINUTES_PER_DAY} }`,
     maintenance_window_span:
-      `{ start = local.maintenance_window_minutes[0], end = local.maintenance_window_minutes[1] > local.maintenance_window_minutes[0] ` +
+      `{ start = local.maintenance_window_minutes[0], end = local.maintenance_window_minutes[1] > ` +
+      `local.maintenance_window_minutes[0] ` +
       `? local.maintenance_window_minutes[1] : local.maintenance_window_minutes[1] + ${MINUTES_PER_WEEK} }`,
   },
   windowDurations:
     `local.backup_window_span.end - local.backup_window_span.start >= ${MINIMUM_WINDOW_MINUTES} && ` +
     `local.maintenance_window_span.end - local.maintenance_window_span.start >= ${MINIMUM_WINDOW_MINUTES}`,
   windowsDisjoint:
-    `!anytrue([for day in range(-1, 9) : day * ${MINUTES_PER_DAY} + local.backup_window_span.start < local.maintenance_window_span.end ` +
+    `!anytrue([for day in range(-1, 9) : day * ${MINUTES_PER_DAY} + local.backup_window_span.start < ` +
+    `local.maintenance_window_span.end ` +
     `&& local.maintenance_window_span.start < day * ${MINUTES_PER_DAY} + local.backup_window_span.end])`,
   io1Ratio:
     // HCL's || does not short-circuit, so the null cases are conditionals.

@@ -112,14 +112,17 @@ export function validateFargateSize(cpu: number, memory: number, what: string): 
   }
   if (!options.includes(memory)) {
     throw new Error(
-      `${what}: memory ${memory} MiB does not fit cpu ${cpu} (Fargate takes ${options[0]} to ${options[options.length - 1]} MiB: ${options.join(', ')}).`,
+      `${what}: memory ${memory} MiB does not fit cpu ${cpu} (Fargate takes ${options[0]} to ` +
+        `${options[options.length - 1]} MiB: ${options.join(', ')}).`,
     );
   }
 }
 
 // registry[:port]/path[:tag][@sha256:digest], lowercase path components as Docker requires.
-const IMAGE_PATTERN =
-  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE_PATTERN = new RegExp(
+  String.raw`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::\d+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*` +
+    String.raw`(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`,
+);
 const ECR_IMAGE_PATTERN = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/([^:@]+)/;
 
 /** Which database login a service connects as; `none` keeps it off the database network path. */

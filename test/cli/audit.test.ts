@@ -18,7 +18,8 @@ beforeAll(async () => {
   // Two changes of tenant A and one of B, through the triggers.
   await execute(
     db.url,
-    `INSERT INTO accessweaver.users (tenant_id, email) VALUES ('${tenants[0]}', 'one@a.example'), ('${tenants[1]}', 'one@b.example')`,
+    `INSERT INTO accessweaver.users (tenant_id, email) VALUES ('${tenants[0]}', 'one@a.example'), ('` +
+      `${tenants[1]}', 'one@b.example')`,
     `UPDATE accessweaver.users SET external_id = 'ext-1' WHERE tenant_id = '${tenants[0]}'`,
   );
 });

@@ -97,7 +97,8 @@ describe('the installed bin against AWS without a region or credentials (no netw
     expect({ status: child.status, stderr: child.stderr }).toEqual({
       status: 2,
       stderr:
-        'error: DescribeDBInstances accessweaver-prod-primary: no AWS region. Pass --region (e.g. --region eu-west-3), ' +
+        'error: DescribeDBInstances accessweaver-prod-primary: no AWS region. Pass --region (e.g. --region ' +
+        'eu-west-3), ' +
         'or set AWS_REGION or a region in the AWS profile.\n',
     });
   });
@@ -106,7 +107,10 @@ describe('the installed bin against AWS without a region or credentials (no netw
     const child = runBin(['restore', '--env', 'prod', '--latest', '--dry-run', '--region', 'eu-west-3']);
     expect(child.status).toBe(4);
     expect(child.stderr).toMatch(
-      /^error: DescribeDBInstances accessweaver-prod-primary: CredentialsProviderError: .*\(check AWS credentials, AWS_REGION\/--region and network access\)\n$/,
+      new RegExp(
+        String.raw`^error: DescribeDBInstances accessweaver-prod-primary: CredentialsProviderError: ` +
+          String.raw`.*\(check AWS credentials, AWS_REGION\/--region and network access\)\n$`,
+      ),
     );
     expect(child.stderr).not.toMatch(/NodeVersionSupportWarning/);
   });

@@ -136,7 +136,8 @@ describe('master connection from the RDS-managed secret', () => {
     const params = new URL(url).searchParams;
     expect([params.get('sslmode'), params.get('sslrootcert')]).toEqual(['verify-full', caBundle]);
     expect(display).toBe(
-      'accessweaver_admin@accessweaver-prod-primary.c9akciq32.eu-west-3.rds.amazonaws.com:5432/accessweaver (sslmode=verify-full)',
+      'accessweaver_admin@accessweaver-prod-primary.c9akciq32.eu-west-3.rds.amazonaws.com:5432/accessweaver ' +
+        '(sslmode=verify-full)',
     );
   });
 

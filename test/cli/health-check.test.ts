@@ -128,15 +128,18 @@ describe('health-check', () => {
     );
   });
 
-  test("fails, exit 1, when CPU is in the module's alarm condition: two 5-minute averages above the threshold", async () => {
-    withCpu([
-      { Timestamp: new Date('2026-03-14T02:20:00Z'), Average: 85, Maximum: 99 },
-      { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 81, Maximum: 90 },
-    ]);
-    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
-    expect(result.code).toBe(1);
-    expect(checksOf(result.stdout)['cpu (last hour)'].status).toBe('fail');
-  });
+  test(
+    "fails, exit 1, when CPU is in the module's alarm " + 'condition: two 5-minute averages above the threshold',
+    async () => {
+      withCpu([
+        { Timestamp: new Date('2026-03-14T02:20:00Z'), Average: 85, Maximum: 99 },
+        { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 81, Maximum: 90 },
+      ]);
+      const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+      expect(result.code).toBe(1);
+      expect(checksOf(result.stdout)['cpu (last hour)'].status).toBe('fail');
+    },
+  );
 
   test('passes a single 5-minute spike above the threshold, as the alarm does', async () => {
     withCpu([

@@ -154,7 +154,8 @@ describe('maintenance stats', () => {
       expect({ code: result.code, stderr: result.stderr.split('\n').slice(-2) }).toEqual({
         code: 1,
         stderr: [
-          'error: Schema accessweaver has no tables in this database: nothing to report (are the migrations applied? accessweaver-rds setup-database applies them).',
+          'error: Schema accessweaver has no tables in this database: nothing to report (are the migrations ' +
+            'applied? accessweaver-rds setup-database applies them).',
           '',
         ],
       });

@@ -114,7 +114,8 @@ describe('monitoring', () => {
     expect(result.stdout).toMatch(new RegExp(`^Database\\s+${db.name}$`, 'm'));
     expect(result.stdout).toMatch(/^accessweaver\.tenants\s+4\s/m);
     expect(result.stderr).toContain(
-      'CloudWatch figures unavailable: GetMetricData: Error: getaddrinfo ENOTFOUND monitoring.eu-west-3.amazonaws.com ' +
+      'CloudWatch figures unavailable: GetMetricData: Error: getaddrinfo ENOTFOUND ' +
+        'monitoring.eu-west-3.amazonaws.com ' +
         '(check AWS credentials, AWS_REGION/--region and network access)',
     );
   });

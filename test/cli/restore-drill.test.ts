@@ -212,62 +212,65 @@ describe('restore-drill: the flow', () => {
     ]);
   });
 
-  test('sends exactly these inputs: a group admitting only the drill, a restore into it, no final snapshot', async () => {
-    await runCli(drill(), { database: tools() });
-    expect(sent(ec2Mock)).toEqual([
-      [
-        'CreateSecurityGroupCommand',
-        {
-          GroupName: DRILL,
-          Description: `Admits only restore drill ${DRILL} to its temporary instance`,
-          VpcId: VPC,
-          TagSpecifications: [{ ResourceType: 'security-group', Tags: TAGS }],
-        },
-      ],
-      [
-        'RevokeSecurityGroupEgressCommand',
-        { GroupId: GROUP, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
-      ],
-      [
-        'AuthorizeSecurityGroupIngressCommand',
-        {
-          GroupId: GROUP,
-          IpPermissions: [
-            {
-              IpProtocol: 'tcp',
-              FromPort: 5432,
-              ToPort: 5432,
-              UserIdGroupPairs: [{ GroupId: RUNNER, Description: `restore drill ${DRILL}` }],
-            },
-          ],
-        },
-      ],
-      ['DescribeSecurityGroupsCommand', { GroupIds: [GROUP] }],
-      ['DeleteSecurityGroupCommand', { GroupId: GROUP }],
-    ]);
-    const rds = sent(rdsMock);
-    expect(rds.find(([name]) => name === 'RestoreDBInstanceToPointInTimeCommand')?.[1]).toEqual({
-      SourceDBInstanceIdentifier: PRIMARY,
-      TargetDBInstanceIdentifier: DRILL,
-      UseLatestRestorableTime: true,
-      DBSubnetGroupName: 'accessweaver-prod-db-subnet-group',
-      VpcSecurityGroupIds: [GROUP],
-      MultiAZ: true,
-      PubliclyAccessible: false,
-      DeletionProtection: false,
-      CopyTagsToSnapshot: false,
-      ManageMasterUserPassword: true,
-      MasterUserSecretKmsKeyId: KMS_KEY_ARN,
-      DBParameterGroupName: 'accessweaver-prod-pg-params',
-      Tags: TAGS,
-    });
-    expect(rds.filter(([name]) => name === 'DeleteDBInstanceCommand')).toEqual([
-      [
-        'DeleteDBInstanceCommand',
-        { DBInstanceIdentifier: DRILL, SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
-      ],
-    ]);
-  });
+  test(
+    'sends exactly these inputs: a group admitting only ' + 'the drill, a restore into it, no final snapshot',
+    async () => {
+      await runCli(drill(), { database: tools() });
+      expect(sent(ec2Mock)).toEqual([
+        [
+          'CreateSecurityGroupCommand',
+          {
+            GroupName: DRILL,
+            Description: `Admits only restore drill ${DRILL} to its temporary instance`,
+            VpcId: VPC,
+            TagSpecifications: [{ ResourceType: 'security-group', Tags: TAGS }],
+          },
+        ],
+        [
+          'RevokeSecurityGroupEgressCommand',
+          { GroupId: GROUP, IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }] },
+        ],
+        [
+          'AuthorizeSecurityGroupIngressCommand',
+          {
+            GroupId: GROUP,
+            IpPermissions: [
+              {
+                IpProtocol: 'tcp',
+                FromPort: 5432,
+                ToPort: 5432,
+                UserIdGroupPairs: [{ GroupId: RUNNER, Description: `restore drill ${DRILL}` }],
+              },
+            ],
+          },
+        ],
+        ['DescribeSecurityGroupsCommand', { GroupIds: [GROUP] }],
+        ['DeleteSecurityGroupCommand', { GroupId: GROUP }],
+      ]);
+      const rds = sent(rdsMock);
+      expect(rds.find(([name]) => name === 'RestoreDBInstanceToPointInTimeCommand')?.[1]).toEqual({
+        SourceDBInstanceIdentifier: PRIMARY,
+        TargetDBInstanceIdentifier: DRILL,
+        UseLatestRestorableTime: true,
+        DBSubnetGroupName: 'accessweaver-prod-db-subnet-group',
+        VpcSecurityGroupIds: [GROUP],
+        MultiAZ: true,
+        PubliclyAccessible: false,
+        DeletionProtection: false,
+        CopyTagsToSnapshot: false,
+        ManageMasterUserPassword: true,
+        MasterUserSecretKmsKeyId: KMS_KEY_ARN,
+        DBParameterGroupName: 'accessweaver-prod-pg-params',
+        Tags: TAGS,
+      });
+      expect(rds.filter(([name]) => name === 'DeleteDBInstanceCommand')).toEqual([
+        [
+          'DeleteDBInstanceCommand',
+          { DBInstanceIdentifier: DRILL, SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+        ],
+      ]);
+    },
+  );
 
   test('an address as --allow-from becomes the only CIDR admitted', async () => {
     await runCli(

@@ -36,9 +36,11 @@ const SEED_VACUUM = `
         END
         $$;`;
 
-const SEED_STATS = `
+const SEED_STATS =
+  `
         SELECT schemaname, tablename, n_tup_ins as inserts, n_tup_upd as updates, n_tup_del as deletes,
-            n_live_tup as live_rows, n_dead_tup as dead_rows, last_vacuum, last_autovacuum, last_analyze, last_autoanalyze
+            n_live_tup as live_rows, n_dead_tup as dead_rows, last_vacuum, last_autovacuum, last_analyze, ` +
+  `last_autoanalyze
         FROM pg_stat_user_tables
         WHERE schemaname = 'accessweaver'
         ORDER BY n_live_tup DESC;`;

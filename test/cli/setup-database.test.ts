@@ -240,7 +240,8 @@ describe('setup-database', () => {
     expect({ code: result.code, stderr: result.stderr }).toEqual({
       code: 2,
       stderr:
-        "error: setup-database needs --env (dev, staging, prod): the app and read-only login passwords come from that environment's secrets, with or without --database-url.\n",
+        'error: setup-database needs --env (dev, staging, prod): the app and read-only login passwords come ' +
+        "from that environment's secrets, with or without --database-url.\n",
     });
     expect(sentNames(secretsMock)).toEqual([]);
   });
@@ -312,7 +313,8 @@ describe('setup-database through the RDS-managed master secret', () => {
     const server = new URL(db.url);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(
-      `Cannot connect to ${decodeURIComponent(server.username)}@${server.hostname}:${server.port}/${db.name} (sslmode=verify-full)`,
+      `Cannot connect to ${decodeURIComponent(server.username)}@${server.hostname}:${server.port}/${db.name} ` +
+        `(sslmode=verify-full)`,
     );
     expect(result.stderr).toMatch(/does not support SSL/);
     expect(tools.migrated).toEqual([]);

@@ -263,65 +263,75 @@ describe('monthly partitions', () => {
     expect(partitions).toEqual([`accessweaver_audit.audit_events_${month}`]);
   });
 
-  test('month rollover: events of a month without a partition wait in the default one and move in when it is made', async () => {
-    await superuser(async (client) => {
-      // Month bounds are UTC whatever the session's time zone.
-      await client.query("SET TimeZone = 'Pacific/Auckland'");
-      const lastInstant = await eventAt(client, '2031-05-31T23:59:59.999Z');
-      const nextMonth = await eventAt(client, '2031-06-01T00:00:00Z');
-      expect(await partitionOf(client, lastInstant)).toBe('accessweaver_audit.audit_events_default');
+  test(
+    'month rollover: events of a month without a ' +
+      'partition wait in the default one and move in when ' +
+      'it is made',
+    async () => {
+      await superuser(async (client) => {
+        // Month bounds are UTC whatever the session's time zone.
+        await client.query("SET TimeZone = 'Pacific/Auckland'");
+        const lastInstant = await eventAt(client, '2031-05-31T23:59:59.999Z');
+        const nextMonth = await eventAt(client, '2031-06-01T00:00:00Z');
+        expect(await partitionOf(client, lastInstant)).toBe('accessweaver_audit.audit_events_default');
 
-      expect(await createPartitions(client, 0, '2031-05-15T12:00:00Z')).toEqual(['audit_events_2031_05']);
-      expect(await partitionOf(client, lastInstant)).toBe('accessweaver_audit.audit_events_2031_05');
-      expect(await partitionOf(client, nextMonth)).toBe('accessweaver_audit.audit_events_default');
+        expect(await createPartitions(client, 0, '2031-05-15T12:00:00Z')).toEqual(['audit_events_2031_05']);
+        expect(await partitionOf(client, lastInstant)).toBe('accessweaver_audit.audit_events_2031_05');
+        expect(await partitionOf(client, nextMonth)).toBe('accessweaver_audit.audit_events_default');
 
-      expect(await createPartitions(client, 1, '2031-05-15T12:00:00Z')).toEqual(['audit_events_2031_06']);
-      expect(await partitionOf(client, nextMonth)).toBe('accessweaver_audit.audit_events_2031_06');
-      expect(await createPartitions(client, 1, '2031-05-15T12:00:00Z')).toEqual([]);
-    });
-  });
+        expect(await createPartitions(client, 1, '2031-05-15T12:00:00Z')).toEqual(['audit_events_2031_06']);
+        expect(await partitionOf(client, nextMonth)).toBe('accessweaver_audit.audit_events_2031_06');
+        expect(await createPartitions(client, 1, '2031-05-15T12:00:00Z')).toEqual([]);
+      });
+    },
+  );
 
-  test('prune drops the months before the retention and old events of the default partition; dry run drops nothing', async () => {
-    await superuser(async (client) => {
-      await createPartitions(client, 1, '2020-01-15T00:00:00Z');
-      await eventAt(client, '2020-01-20T00:00:00Z');
-      const kept = await eventAt(client, '2020-02-20T00:00:00Z');
-      await eventAt(client, '2019-06-01T00:00:00Z'); // no partition: in the default one
-      const prune = async (dryRun: boolean) =>
-        (
-          await client.query<{ partition_name: string; range_start: Date; range_end: Date; events: string }>(
-            "SELECT * FROM accessweaver.prune_audit_events(12, '2021-02-10T00:00:00Z', $1)",
-            [dryRun],
-          )
-        ).rows.map((row) => ({
-          ...row,
-          range_start: row.range_start.toISOString(),
-          range_end: row.range_end.toISOString(),
-        }));
-      const expected = [
-        {
-          partition_name: 'audit_events_2020_01',
-          range_start: '2020-01-01T00:00:00.000Z',
-          range_end: '2020-02-01T00:00:00.000Z',
-          events: '1',
-        },
-        {
-          partition_name: 'audit_events_default',
-          range_start: '2019-06-01T00:00:00.000Z',
-          range_end: '2020-02-01T00:00:00.000Z',
-          events: '1',
-        },
-      ];
-      expect(await prune(true)).toEqual(expected);
-      expect(await prune(true)).toEqual(expected);
-      expect(await prune(false)).toEqual(expected);
-      expect(await prune(true)).toEqual([]);
-      const { rows } = await client.query<{ id: string }>(
-        "SELECT id FROM accessweaver.audit_events WHERE occurred_at < '2021-01-01' ORDER BY id",
-      );
-      expect(rows.map((row) => row.id)).toEqual([kept]);
-    });
-  });
+  test(
+    'prune drops the months before the retention and old ' +
+      'events of the default partition; dry run drops ' +
+      'nothing',
+    async () => {
+      await superuser(async (client) => {
+        await createPartitions(client, 1, '2020-01-15T00:00:00Z');
+        await eventAt(client, '2020-01-20T00:00:00Z');
+        const kept = await eventAt(client, '2020-02-20T00:00:00Z');
+        await eventAt(client, '2019-06-01T00:00:00Z'); // no partition: in the default one
+        const prune = async (dryRun: boolean) =>
+          (
+            await client.query<{ partition_name: string; range_start: Date; range_end: Date; events: string }>(
+              "SELECT * FROM accessweaver.prune_audit_events(12, '2021-02-10T00:00:00Z', $1)",
+              [dryRun],
+            )
+          ).rows.map((row) => ({
+            ...row,
+            range_start: row.range_start.toISOString(),
+            range_end: row.range_end.toISOString(),
+          }));
+        const expected = [
+          {
+            partition_name: 'audit_events_2020_01',
+            range_start: '2020-01-01T00:00:00.000Z',
+            range_end: '2020-02-01T00:00:00.000Z',
+            events: '1',
+          },
+          {
+            partition_name: 'audit_events_default',
+            range_start: '2019-06-01T00:00:00.000Z',
+            range_end: '2020-02-01T00:00:00.000Z',
+            events: '1',
+          },
+        ];
+        expect(await prune(true)).toEqual(expected);
+        expect(await prune(true)).toEqual(expected);
+        expect(await prune(false)).toEqual(expected);
+        expect(await prune(true)).toEqual([]);
+        const { rows } = await client.query<{ id: string }>(
+          "SELECT id FROM accessweaver.audit_events WHERE occurred_at < '2021-01-01' ORDER BY id",
+        );
+        expect(rows.map((row) => row.id)).toEqual([kept]);
+      });
+    },
+  );
 });
 
 test('pgaudit: the migrations say plainly whether this server has it', async () => {

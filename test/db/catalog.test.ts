@@ -102,7 +102,8 @@ test("one tenant's live grants are an index-only scan of the primary key, with t
       await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenants[0].id)]);
       await client.query('SET LOCAL enable_seqscan = off'); // a few rows would otherwise be scanned whole
       const { rows } = await client.query<{ 'QUERY PLAN': string }>(
-        'EXPLAIN (COSTS OFF) SELECT user_id, role_id FROM accessweaver.user_roles WHERE expires_at IS NULL OR expires_at > now()',
+        'EXPLAIN (COSTS OFF) SELECT user_id, role_id FROM accessweaver.user_roles WHERE expires_at IS NULL ' +
+          'OR expires_at > now()',
       );
       return rows.map((row) => row['QUERY PLAN']);
     } finally {

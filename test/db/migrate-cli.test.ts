@@ -55,7 +55,8 @@ describe('npm run db:migrate', () => {
     expect({ status: run.status, stderr: run.stderr }).toEqual({
       status: 1,
       stderr:
-        'db:migrate failed: DATABASE_URL is not a PostgreSQL URL (expected postgres://USER:PASSWORD@HOST:PORT/DATABASE of the master user).\n',
+        'db:migrate failed: DATABASE_URL is not a PostgreSQL URL (expected ' +
+        'postgres://USER:PASSWORD@HOST:PORT/DATABASE of the master user).\n',
     });
   });
 

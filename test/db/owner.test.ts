@@ -27,7 +27,8 @@ beforeAll(async () => {
     const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [MASTER]);
     const verb = exists.rowCount === 0 ? 'CREATE' : 'ALTER';
     await client.query(
-      `${verb} ROLE ${MASTER} LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS PASSWORD ${client.escapeLiteral(MASTER_PASSWORD)}`,
+      `${verb} ROLE ${MASTER} LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS PASSWORD ` +
+        `${client.escapeLiteral(MASTER_PASSWORD)}`,
     );
   });
   database = await createTestDatabase('aw_owner');
@@ -71,7 +72,8 @@ describe('once migrated', () => {
       async (client) =>
         (
           await client.query<{ owner: string }>(
-            "SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = 'accessweaver'::regnamespace AND relkind = 'r'",
+            'SELECT DISTINCT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relnamespace = ' +
+              "'accessweaver'::regnamespace AND relkind = 'r'",
           )
         ).rows,
     );

@@ -195,16 +195,19 @@ describe('clone logins from the migrations', () => {
     },
   );
 
-  test('the read-only clone keeps the read-only default and the search path (per-role settings are not inherited)', async () => {
-    const settings = await withConnection(
-      database.loginUrl(READONLY_CLONE_LOGIN, await setClonePassword(READONLY_CLONE_LOGIN)),
-      async (client) =>
-        (await client.query('SHOW default_transaction_read_only')).rows[0].default_transaction_read_only +
-        ' ' +
-        (await client.query('SHOW search_path')).rows[0].search_path,
-    );
-    expect(settings).toBe('on accessweaver, public');
-  });
+  test(
+    'the read-only clone keeps the read-only default and ' + 'the search path (per-role settings are not inherited)',
+    async () => {
+      const settings = await withConnection(
+        database.loginUrl(READONLY_CLONE_LOGIN, await setClonePassword(READONLY_CLONE_LOGIN)),
+        async (client) =>
+          (await client.query('SHOW default_transaction_read_only')).rows[0].default_transaction_read_only +
+          ' ' +
+          (await client.query('SHOW search_path')).rows[0].search_path,
+      );
+      expect(settings).toBe('on accessweaver, public');
+    },
+  );
 
   test('a clone has no password until its first rotation', async () => {
     const passwords = await withConnection(database.url, async (client) =>

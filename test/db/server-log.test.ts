@@ -52,46 +52,52 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
     server?.stop();
   });
 
-  test('the server runs every parameter-group value PostgreSQL knows, and the migrations installed pgaudit', async () => {
-    const expected = serverSettings(DATABASE_PARAMETERS);
-    const { settings, installed } = await withConnection(masterUrl, async (client) => {
-      const { rows } = await client.query<{ name: string; setting: string; vartype: string }>(
-        'SELECT name, setting, vartype FROM pg_settings WHERE name = ANY ($1)',
-        [Object.keys(expected)],
-      );
-      const extension = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pgaudit'");
-      const { rows: grants } = await client.query<{ ok: boolean }>(
-        "SELECT has_table_privilege('rds_pgaudit', 'accessweaver.user_roles', 'INSERT, UPDATE, DELETE') AS ok",
-      );
-      return { settings: rows, installed: extension.rowCount === 1 && grants[0].ok };
-    });
-    // Booleans read back as on/off whether the group says 1/0 or on/off.
-    const asBoolean: Record<string, string> = { '0': 'off', '1': 'on' };
-    const actual = settings.map((row) => [row.name, row.setting]);
-    const wanted = settings.map((row) => [
-      row.name,
-      row.vartype === 'bool' ? (asBoolean[expected[row.name]] ?? expected[row.name]) : expected[row.name],
-    ]);
-    expect(actual).toEqual(wanted);
-    expect(settings.map((row) => row.name).sort()).toEqual(Object.keys(expected).sort());
-    expect(expected['pgaudit.log']).toBeDefined();
-    expect(installed).toBe(true);
-  });
+  test(
+    'the server runs every parameter-group value ' + 'PostgreSQL knows, and the migrations installed ' + 'pgaudit',
+    async () => {
+      const expected = serverSettings(DATABASE_PARAMETERS);
+      const { settings, installed } = await withConnection(masterUrl, async (client) => {
+        const { rows } = await client.query<{ name: string; setting: string; vartype: string }>(
+          'SELECT name, setting, vartype FROM pg_settings WHERE name = ANY ($1)',
+          [Object.keys(expected)],
+        );
+        const extension = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pgaudit'");
+        const { rows: grants } = await client.query<{ ok: boolean }>(
+          "SELECT has_table_privilege('rds_pgaudit', 'accessweaver.user_roles', 'INSERT, UPDATE, DELETE') AS ok",
+        );
+        return { settings: rows, installed: extension.rowCount === 1 && grants[0].ok };
+      });
+      // Booleans read back as on/off whether the group says 1/0 or on/off.
+      const asBoolean: Record<string, string> = { '0': 'off', '1': 'on' };
+      const actual = settings.map((row) => [row.name, row.setting]);
+      const wanted = settings.map((row) => [
+        row.name,
+        row.vartype === 'bool' ? (asBoolean[expected[row.name]] ?? expected[row.name]) : expected[row.name],
+      ]);
+      expect(actual).toEqual(wanted);
+      expect(settings.map((row) => row.name).sort()).toEqual(Object.keys(expected).sort());
+      expect(expected['pgaudit.log']).toBeDefined();
+      expect(installed).toBe(true);
+    },
+  );
 
-  test('a password change sent with a literal, as the rotation function does, is an AUDIT line without it', async () => {
-    const password = secret('Rotated');
-    const failedPassword = secret('Failed');
-    await withConnection(masterUrl, async (client) => {
-      await client.query(`ALTER USER ${READONLY_LOGIN} WITH PASSWORD '${password}'`);
-      await expect(client.query(`ALTER USER no_such_login WITH PASSWORD '${failedPassword}'`)).rejects.toThrow();
-    });
-    const log = server.log();
-    expect(log).toMatch(
-      new RegExp(`AUDIT: SESSION,\\d+,\\d+,ROLE,ALTER ROLE,,,ALTER USER ${READONLY_LOGIN} WITH PASSWORD <REDACTED>`),
-    );
-    expect(log).not.toContain(password);
-    expect(log).not.toContain(failedPassword);
-  });
+  test(
+    'a password change sent with a literal, as the ' + 'rotation function does, is an AUDIT line without it',
+    async () => {
+      const password = secret('Rotated');
+      const failedPassword = secret('Failed');
+      await withConnection(masterUrl, async (client) => {
+        await client.query(`ALTER USER ${READONLY_LOGIN} WITH PASSWORD '${password}'`);
+        await expect(client.query(`ALTER USER no_such_login WITH PASSWORD '${failedPassword}'`)).rejects.toThrow();
+      });
+      const log = server.log();
+      expect(log).toMatch(
+        new RegExp(`AUDIT: SESSION,\\d+,\\d+,ROLE,ALTER ROLE,,,ALTER USER ${READONLY_LOGIN} WITH PASSWORD <REDACTED>`),
+      );
+      expect(log).not.toContain(password);
+      expect(log).not.toContain(failedPassword);
+    },
+  );
 
   test('a slow password change (queued behind a lock) is not logged with its text', async () => {
     const password = secret('Slow');
@@ -108,31 +114,37 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
     expect(server.log()).not.toContain(password);
   });
 
-  test('a parameterized INSERT by the app login is an object AUDIT line without the value, also when it fails', async () => {
-    const email = `${secret('person')}@customer.example`;
-    await withConnection(appUrl, async (client: Client) => {
-      for (let attempt = 0; attempt < 2; attempt += 1) {
-        await client.query('BEGIN');
-        await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenantId)]);
-        // The second attempt violates users_tenant_email_key, whose error DETAIL quotes the key.
-        const insert = client.query('INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, $2)', [
-          tenantId,
-          email,
-        ]);
-        await (attempt === 0 ? insert : expect(insert).rejects.toThrow(/users_tenant_email_key/));
-        await client.query(attempt === 0 ? 'COMMIT' : 'ROLLBACK');
-      }
-    });
-    const log = server.log();
-    expect(log).toMatch(
-      /AUDIT: OBJECT,\d+,\d+,WRITE,INSERT,TABLE,accessweaver\.users,"INSERT INTO accessweaver\.users \(tenant_id, email\) VALUES \(\$1, \$2\)",<not logged>/,
-    );
-    expect(log).not.toContain(email);
-    // Nor the tenant-context key installed at setup, nor the signed contexts the login sent.
-    expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('utf8'));
-    expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('hex'));
-    expect(log).not.toContain(contextFor(tenantId).split('.').slice(0, 3).join('.'));
-  });
+  test(
+    'a parameterized INSERT by the app login is an object ' + 'AUDIT line without the value, also when it fails',
+    async () => {
+      const email = `${secret('person')}@customer.example`;
+      await withConnection(appUrl, async (client: Client) => {
+        for (let attempt = 0; attempt < 2; attempt += 1) {
+          await client.query('BEGIN');
+          await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenantId)]);
+          // The second attempt violates users_tenant_email_key, whose error DETAIL quotes the key.
+          const insert = client.query('INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, $2)', [
+            tenantId,
+            email,
+          ]);
+          await (attempt === 0 ? insert : expect(insert).rejects.toThrow(/users_tenant_email_key/));
+          await client.query(attempt === 0 ? 'COMMIT' : 'ROLLBACK');
+        }
+      });
+      const log = server.log();
+      expect(log).toMatch(
+        new RegExp(
+          String.raw`AUDIT: OBJECT,\d+,\d+,WRITE,INSERT,TABLE,accessweaver\.users,` +
+            String.raw`"INSERT INTO accessweaver\.users \(tenant_id, email\) VALUES \(\$1, \$2\)",<not logged>`,
+        ),
+      );
+      expect(log).not.toContain(email);
+      // Nor the tenant-context key installed at setup, nor the signed contexts the login sent.
+      expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('utf8'));
+      expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('hex'));
+      expect(log).not.toContain(contextFor(tenantId).split('.').slice(0, 3).join('.'));
+    },
+  );
 
   test('DDL and a role grant are AUDIT lines', async () => {
     await withConnection(masterUrl, async (client) => {

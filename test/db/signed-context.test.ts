@@ -382,7 +382,8 @@ describe('key rotation', () => {
 
     await withConnection(database.url, (client) =>
       client.query(
-        "UPDATE accessweaver_private.tenant_context_keys SET valid_until = now() - interval '1 second' WHERE version = 1",
+        "UPDATE accessweaver_private.tenant_context_keys SET valid_until = now() - interval '1 second' WHERE " +
+          'version = 1',
       ),
     );
     expect(await reasonFor(contextV(1, TEST_CONTEXT_KEY.key))).toBe('tenant context refused: unknown key version');

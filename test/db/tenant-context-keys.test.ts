@@ -56,7 +56,8 @@ describe.each(LOGINS)('%s', (_login, url) => {
     ['become the master user', 'SET ROLE postgres'],
     [
       'replace current_tenant_id()',
-      'CREATE OR REPLACE FUNCTION accessweaver.current_tenant_id() RETURNS uuid LANGUAGE sql AS $$ SELECT NULL::uuid $$',
+      'CREATE OR REPLACE FUNCTION accessweaver.current_tenant_id() RETURNS uuid LANGUAGE sql AS $$ SELECT ' +
+        'NULL::uuid $$',
     ],
   ])('cannot %s', async (_label, text) => {
     expect(await sqlState(url(), text)).toBe('42501');

@@ -116,7 +116,8 @@ test('fails when row-level security was disabled on a table, and isolation fails
     [
       'tenant isolation (application_role)',
       // 6 seeded users and 2 probe users; one of the probes is the tenant's own.
-      "users: 8 rows without a context; users: 7 rows of other tenants visible; users: a row for another tenant was written under this tenant's context",
+      'users: 8 rows without a context; users: 7 rows of other tenants visible; users: a row for another ' +
+        "tenant was written under this tenant's context",
     ],
     ['tenant isolation (readonly_role)', 'users: 8 rows without a context; users: 7 rows of other tenants visible'],
   ]);

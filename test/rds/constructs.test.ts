@@ -194,19 +194,22 @@ describe('DatabaseLogGroups', () => {
     }),
   );
 
-  test('one group per instance and exported log, at the name RDS writes to, encrypted, retention from the table', () => {
-    expect(synth.resource.aws_cloudwatch_log_group.rds).toMatchObject({
-      for_each: '${toset(local.rds_log_groups)}',
-      name: '/aws/rds/instance/${each.value}',
-      kms_key_id: '${aws_kms_key.rds.arn}',
-      retention_in_days: '${local.config.log_retention_days}',
-    });
-    expect(synth.locals.rds_log_groups).toBe(
-      '${concat([for log in ["postgresql", "upgrade"] : "${local.name_prefix}-primary/${log}"], ' +
-        '[for pair in setproduct(range(1, local.config.replica_count + 1), ["postgresql", "upgrade"]) : ' +
-        '"${local.name_prefix}-replica-${pair[0]}/${pair[1]}"])}',
-    );
-  });
+  test(
+    'one group per instance and exported log, at the name ' + 'RDS writes to, encrypted, retention from the table',
+    () => {
+      expect(synth.resource.aws_cloudwatch_log_group.rds).toMatchObject({
+        for_each: '${toset(local.rds_log_groups)}',
+        name: '/aws/rds/instance/${each.value}',
+        kms_key_id: '${aws_kms_key.rds.arn}',
+        retention_in_days: '${local.config.log_retention_days}',
+      });
+      expect(synth.locals.rds_log_groups).toBe(
+        '${concat([for log in ["postgresql", "upgrade"] : "${local.name_prefix}-primary/${log}"], ' +
+          '[for pair in setproduct(range(1, local.config.replica_count + 1), ["postgresql", "upgrade"]) : ' +
+          '"${local.name_prefix}-replica-${pair[0]}/${pair[1]}"])}',
+      );
+    },
+  );
 
   test('CloudWatch Logs may use the key only for these log groups (encryption context)', () => {
     const statements = synth.data.aws_iam_policy_document.rds_key_base_policy.statement;
@@ -226,8 +229,16 @@ describe('DatabaseLogGroups', () => {
           test: 'ArnLike',
           variable: 'kms:EncryptionContext:aws:logs:arn',
           values: [
-            'arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/instance/${local.name_prefix}-primary/*',
-            'arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/instance/${local.name_prefix}-replica-*',
+            'arn:${data.aws_partition.current.partition}:' +
+              'logs:${data.aws_region.current.name}:' +
+              '${data.aws_caller_identity.current.account_id}:' +
+              'log-group:/aws/rds/instance/' +
+              '${local.name_prefix}-primary/*',
+            'arn:${data.aws_partition.current.partition}:' +
+              'logs:${data.aws_region.current.name}:' +
+              '${data.aws_caller_identity.current.account_id}:' +
+              'log-group:/aws/rds/instance/' +
+              '${local.name_prefix}-replica-*',
           ],
         },
       ],

@@ -245,19 +245,23 @@ describe('defects of the original design, fixed', () => {
     expect(resource('aws_db_parameter_group', 'main').family).toBe('postgres15');
   });
 
-  test('the KMS key policy is an aws_kms_key_policy (no key_policy argument), the key is born with its base, and it rotates', () => {
-    const key = resource('aws_kms_key', 'rds');
-    expect(resource('aws_kms_key_policy', 'rds')).toEqual({
-      key_id: '${aws_kms_key.rds.key_id}',
-      policy: '${data.aws_iam_policy_document.rds_key_policy.json}',
-    });
-    expect([key.policy, key.lifecycle, key.key_policy]).toEqual([
-      '${data.aws_iam_policy_document.rds_key_base_policy.json}',
-      { ignore_changes: ['policy'] },
-      undefined,
-    ]);
-    expect(key.enable_key_rotation).toBe(true);
-  });
+  test(
+    'the KMS key policy is an aws_kms_key_policy (no key_policy argument), the key is born with its base, and ' +
+      'it rotates',
+    () => {
+      const key = resource('aws_kms_key', 'rds');
+      expect(resource('aws_kms_key_policy', 'rds')).toEqual({
+        key_id: '${aws_kms_key.rds.key_id}',
+        policy: '${data.aws_iam_policy_document.rds_key_policy.json}',
+      });
+      expect([key.policy, key.lifecycle, key.key_policy]).toEqual([
+        '${data.aws_iam_policy_document.rds_key_base_policy.json}',
+        { ignore_changes: ['policy'] },
+        undefined,
+      ]);
+      expect(key.enable_key_rotation).toBe(true);
+    },
+  );
 
   test('emits no Aurora-only replica autoscaling and no cluster_identifier output', () => {
     expect(doc.resource.aws_appautoscaling_target).toBeUndefined();

@@ -95,27 +95,33 @@ describe('provider range of modules/rds', () => {
     });
   });
 
-  test('the check reports an unknown type, argument, nested or dynamic-block argument and attribute; map keys are values', () => {
-    const document = {
-      resource: {
-        aws_db_parameter_group: {
-          p: { name: 'x', tags: { AnyKey: 'v' }, parameter: [{ name: 'a', bogus_nested: 1 }] },
-          q: { dynamic: { parameter: { for_each: '${var.p}', content: { value: 'v', bogus_dynamic: 1 } } } },
+  test(
+    'the check reports an unknown type, argument, nested or dynamic-block argument and attribute; map keys are ' +
+      'values',
+    () => {
+      const document = {
+        resource: {
+          aws_db_parameter_group: {
+            p: { name: 'x', tags: { AnyKey: 'v' }, parameter: [{ name: 'a', bogus_nested: 1 }] },
+            q: { dynamic: { parameter: { for_each: '${var.p}', content: { value: 'v', bogus_dynamic: 1 } } } },
+          },
+          aws_db_instance: { i: { storage_type: 'gp3', bogus_top: true, lifecycle: { ignore_changes: ['tags'] } } },
+          aws_made_up: { m: { anything: 1 } },
         },
-        aws_db_instance: { i: { storage_type: 'gp3', bogus_top: true, lifecycle: { ignore_changes: ['tags'] } } },
-        aws_made_up: { m: { anything: 1 } },
-      },
-      data: { aws_region: { r: { name: 'eu-west-3' } } },
-      output: { o: { value: '${aws_db_instance.i.bogus_attribute} ${data.aws_region.r.name}' } },
-    };
-    expect(missingArguments(usesOf(aws6, document), aws6)).toEqual([
-      'resource.aws_db_instance.bogus_top',
-      'resource.aws_db_parameter_group.parameter.bogus_dynamic',
-      'resource.aws_db_parameter_group.parameter.bogus_nested',
-      'resource.aws_made_up (no such type)',
-    ]);
-    expect(missingReferences(referencesOf(aws6, document), aws6)).toEqual(['resource.aws_db_instance.bogus_attribute']);
-  });
+        data: { aws_region: { r: { name: 'eu-west-3' } } },
+        output: { o: { value: '${aws_db_instance.i.bogus_attribute} ${data.aws_region.r.name}' } },
+      };
+      expect(missingArguments(usesOf(aws6, document), aws6)).toEqual([
+        'resource.aws_db_instance.bogus_top',
+        'resource.aws_db_parameter_group.parameter.bogus_dynamic',
+        'resource.aws_db_parameter_group.parameter.bogus_nested',
+        'resource.aws_made_up (no such type)',
+      ]);
+      expect(missingReferences(referencesOf(aws6, document), aws6)).toEqual([
+        'resource.aws_db_instance.bogus_attribute',
+      ]);
+    },
+  );
 });
 
 const byName = ([a]: [string, unknown], [b]: [string, unknown]) => a.localeCompare(b);

@@ -419,30 +419,35 @@ describeWithTerraform('modules/rds with terraform', () => {
       });
     });
 
-    test("AWS Backup: a vault under the module key, the table's rules, the primary selected (Security Hub RDS.26)", () => {
-      expect(find(changes, 'module.rds.aws_backup_vault.main')).toMatchObject({
-        name: `accessweaver-${env}-backup`,
-        force_destroy: env !== 'prod',
-      });
-      const plan = find(changes, 'module.rds.aws_backup_plan.main');
-      expect(plan.name).toBe(`accessweaver-${env}-backup-plan`);
-      const rules = [...plan.rule]
-        .sort((a: any, b: any) => a.rule_name.localeCompare(b.rule_name))
-        .map((rule: any) => ({
-          name: rule.rule_name,
-          schedule: rule.schedule,
-          continuous: rule.enable_continuous_backup,
-          deleteAfter: rule.lifecycle[0].delete_after,
-          copies: rule.copy_action.map((copy: any) => [copy.destination_vault_arn, copy.lifecycle[0].delete_after]),
-        }));
-      expect(rules).toEqual(BACKUP_RULES[env]);
-      expect(plan.rule.map((rule: any) => rule.target_vault_name)).toEqual(
-        plan.rule.map(() => `accessweaver-${env}-backup`),
-      );
-      expect(find(changes, 'module.rds.aws_backup_selection.primary')).toMatchObject({
-        name: `accessweaver-${env}-primary`,
-      });
-    });
+    test(
+      'AWS Backup: a vault under the module key, the ' +
+        "table's rules, the primary selected (Security Hub " +
+        'RDS.26)',
+      () => {
+        expect(find(changes, 'module.rds.aws_backup_vault.main')).toMatchObject({
+          name: `accessweaver-${env}-backup`,
+          force_destroy: env !== 'prod',
+        });
+        const plan = find(changes, 'module.rds.aws_backup_plan.main');
+        expect(plan.name).toBe(`accessweaver-${env}-backup-plan`);
+        const rules = [...plan.rule]
+          .sort((a: any, b: any) => a.rule_name.localeCompare(b.rule_name))
+          .map((rule: any) => ({
+            name: rule.rule_name,
+            schedule: rule.schedule,
+            continuous: rule.enable_continuous_backup,
+            deleteAfter: rule.lifecycle[0].delete_after,
+            copies: rule.copy_action.map((copy: any) => [copy.destination_vault_arn, copy.lifecycle[0].delete_after]),
+          }));
+        expect(rules).toEqual(BACKUP_RULES[env]);
+        expect(plan.rule.map((rule: any) => rule.target_vault_name)).toEqual(
+          plan.rule.map(() => `accessweaver-${env}-backup`),
+        );
+        expect(find(changes, 'module.rds.aws_backup_selection.primary')).toMatchObject({
+          name: `accessweaver-${env}-primary`,
+        });
+      },
+    );
 
     test("the backup role has AWS's managed backup and restore policies; the DR key policy only with a DR key", () => {
       expect(find(changes, 'module.rds.aws_iam_role.backup').name).toBe(`accessweaver-${env}-backup-role`);

@@ -159,7 +159,8 @@ describe('main.ts', () => {
     expect({ status, stderr: stderr.trim(), written: fs.existsSync(outdir) }).toEqual({
       status: 1,
       stderr:
-        'error: ecs-staging: apiGateway.image is empty; give a container image reference or leave it out for the default.',
+        'error: ecs-staging: apiGateway.image is empty; give a container image reference or leave it out for ' +
+        'the default.',
       written: false,
     });
   });

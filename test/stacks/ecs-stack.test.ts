@@ -186,7 +186,11 @@ describe('ecs-<env>', () => {
       sid: 'PullOwnImage',
       actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
       resources: [
-        `arn:\${data.aws_partition.partition.partition}:ecr:eu-west-3:\${data.aws_caller_identity.caller.account_id}:repository/accessweaver/${name}`,
+        `arn:\${data.aws_partition.partition.partition}:` +
+          `ecr:eu-west-3:` +
+          `\${data.aws_caller_identity.caller.account_id}:` +
+          `repository/accessweaver/` +
+          `${name}`,
       ],
     },
   ];

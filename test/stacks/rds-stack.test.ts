@@ -112,7 +112,8 @@ describe('rds-<env>', () => {
     );
     expect(() => rdsStack('prod', { instanceOverrides: { storageType: 'gp3' }, parameters: [] })).not.toThrow();
     expect(() => rdsStack('dev', { instanceOverrides: { allocatedStorage: 200, maxAllocatedStorage: 100 } })).toThrow(
-      "rds-dev: environment 'dev' with instance_overrides: maxAllocatedStorage 100 GiB is below allocatedStorage 200 GiB",
+      "rds-dev: environment 'dev' with instance_overrides: maxAllocatedStorage 100 GiB is below " +
+        'allocatedStorage 200 GiB',
     );
     expect(() =>
       rdsStack('dev', { parameters: [{ name: 'shared_buffers', value: '1024', applyMethod: 'immediate' }] }),
@@ -127,7 +128,10 @@ describe('rds-<env>', () => {
 
   test("names each ECS service's execution role as reader of exactly the secrets it receives", () => {
     const role = (name: string) =>
-      `arn:\${data.aws_partition.partition.partition}:iam::\${data.aws_caller_identity.caller.account_id}:role/accessweaver-prod-${name}-execution`;
+      `arn:\${data.aws_partition.partition.partition}:iam:` +
+      `:\${data.aws_caller_identity.caller.account_id}:` +
+      `role/accessweaver-prod-` +
+      `${name}-execution`;
     expect(moduleBlock(rdsStack('prod')).secret_readers).toEqual({
       app: [role('auth-service')],
       readonly: [role('pdp-service')],
@@ -186,7 +190,8 @@ describe('rds-<env> bad input', () => {
 
   test('a maintenance window without days', () => {
     expect(() => rdsStack('dev', { maintenanceWindow: '04:00-05:00' })).toThrow(
-      "rds-dev: maintenance_window '04:00-05:00' is malformed: expected ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. Sun:04:00-Sun:05:00.",
+      "rds-dev: maintenance_window '04:00-05:00' is malformed: expected ddd:hh24:mi-ddd:hh24:mi in UTC, e.g. " +
+        'Sun:04:00-Sun:05:00.',
     );
   });
 

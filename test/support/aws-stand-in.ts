@@ -36,8 +36,11 @@ export async function startAwsStandIn(options: StandInOptions): Promise<AwsStand
         return xml(
           200,
           `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
-            `<Arn>arn:aws:iam::${STAND_IN_ACCOUNT}:user/offline</Arn><UserId>AIDAOFFLINE</UserId><Account>${STAND_IN_ACCOUNT}</Account>` +
-            `</GetCallerIdentityResult><ResponseMetadata><RequestId>offline</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+            `<Arn>arn:aws:iam::${STAND_IN_ACCOUNT}:user/offline</Arn><UserId>AIDAOFFLINE</UserId><Account>` +
+            `${STAND_IN_ACCOUNT}</Account>` +
+            `</GetCallerIdentityResult><ResponseMetadata>` +
+            `<RequestId>offline</RequestId></` +
+            `ResponseMetadata></GetCallerIdentityResponse>`,
         );
       }
       if (action === 'DescribeSubnets') {
@@ -46,22 +49,33 @@ export async function startAwsStandIn(options: StandInOptions): Promise<AwsStand
           .filter((id) => options.subnets[id])
           .map(
             (id) =>
-              `<item><subnetId>${id}</subnetId><subnetArn>arn:aws:ec2:${options.region}:${STAND_IN_ACCOUNT}:subnet/${id}</subnetArn>` +
-              `<state>available</state><vpcId>vpc-0standin</vpcId><cidrBlock>10.0.0.0/24</cidrBlock><availableIpAddressCount>250</availableIpAddressCount>` +
-              `<availabilityZone>${options.subnets[id]}</availabilityZone><availabilityZoneId>${options.subnets[id]}-id</availabilityZoneId>` +
-              `<defaultForAz>false</defaultForAz><mapPublicIpOnLaunch>false</mapPublicIpOnLaunch><ownerId>${STAND_IN_ACCOUNT}</ownerId>` +
-              `<assignIpv6AddressOnCreation>false</assignIpv6AddressOnCreation><ipv6CidrBlockAssociationSet/><tagSet/></item>`,
+              `<item><subnetId>${id}</subnetId><subnetArn>arn:aws:ec2:${options.region}:${STAND_IN_ACCOUNT}` +
+              `:subnet/${id}</subnetArn>` +
+              `<state>available</state><vpcId>vpc-0standin</` +
+              `vpcId><cidrBlock>10.0.0.0/24</cidrBlock>` +
+              `<availableIpAddressCount>250</` +
+              `availableIpAddressCount>` +
+              `<availabilityZone>${options.subnets[id]}</availabilityZone><availabilityZoneId>` +
+              `${options.subnets[id]}-id</availabilityZoneId>` +
+              `<defaultForAz>false</defaultForAz><mapPublicIpOnLaunch>false</mapPublicIpOnLaunch><ownerId>` +
+              `${STAND_IN_ACCOUNT}</ownerId>` +
+              `<assignIpv6AddressOnCreation>false</` +
+              `assignIpv6AddressOnCreation>` +
+              `<ipv6CidrBlockAssociationSet/><tagSet/></item>`,
           )
           .join('');
         return xml(
           200,
-          `<DescribeSubnetsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>offline</requestId><subnetSet>${items}</subnetSet></DescribeSubnetsResponse>`,
+          `<DescribeSubnetsResponse ` +
+            `xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>offline</requestId><subnetSet>${items}` +
+            `</subnetSet></DescribeSubnetsResponse>`,
         );
       }
       unexpected.push(action ?? `${request.method} ${request.url}`);
       return xml(
         400,
-        `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>not offered offline: ${action}</Message></Error><RequestId>offline</RequestId></ErrorResponse>`,
+        `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>not offered offline: ` +
+          `${action}</Message></Error><RequestId>offline</RequestId></ErrorResponse>`,
       );
     });
   });

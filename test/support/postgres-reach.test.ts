@@ -77,7 +77,8 @@ describe('assertScratchReachable', () => {
     chmodSync(path.dirname(scratch), 0o700);
     expect(() => reach.assertScratchReachable(scratch, stranger)).toThrow(
       new reach.PostgresUnavailable(
-        `The test PostgreSQL runs as user 'postgres' (it refuses root), which cannot enter ${path.join(base, 'locked')}: ` +
+        `The test PostgreSQL runs as user 'postgres' (it refuses root), which cannot enter ` +
+          `${path.join(base, 'locked')}: ` +
           'set TMPDIR to a directory that user can reach (such as /tmp), or set DATABASE_URL to a running server.',
       ),
     );

@@ -32,8 +32,10 @@ export interface ProviderSchema {
 type JsiiType = any;
 type JsiiTypeRef = any;
 
-const CLASS_LINK =
-  /^Represents a \{@link https:\/\/registry\.terraform\.io\/providers\/([\w-]+\/[\w-]+)\/([\d.]+)\/docs\/(resources|data-sources)\/\w+ (\w+)\}/;
+const CLASS_LINK = new RegExp(
+  String.raw`^Represents a \{@link https:\/\/registry\.terraform\.io\/providers\/([\w-]+\/[\w-]+)\/([\d.]+)` +
+    String.raw`\/docs\/(resources|data-sources)\/\w+ (\w+)\}`,
+);
 const ARGUMENT_LINK = /\{@link https:\/\/registry\.terraform\.io\/providers\/[^ ]+#(\w+) [^}]+\}/;
 
 /** Struct types named by a property type, through unions and collections. Maps are attributes, never blocks. */

@@ -58,7 +58,10 @@ export class StubSigner {
   readonly requests: IamAuthTokenRequest[] = [];
   readonly sign: IamAuthTokenSigner = async (request) => {
     this.requests.push(request);
-    return `${request.hostname}:${request.port}/?Action=connect&DBUser=${request.username}&X-Amz-Signature=stub${this.requests.length}`;
+    return (
+      `${request.hostname}:${request.port}/?Action=connect&DBUser=${request.username}&X-Amz-Signature=stub` +
+      `${this.requests.length}`
+    );
   };
 }
 
