@@ -17,6 +17,7 @@ import { setLoginPasswords } from '../src/db/logins';
 import { migrate } from '../src/db/migrate';
 import { signTenantContext } from '../src/db/tenant-context';
 import { installTenantContextKey, type TenantContextKey } from '../src/db/tenant-context-keys';
+import { ms, percentile, withClient, withCredentials, withDatabase } from './support';
 
 // Every mode grants WARMUP + ITERATIONS distinct (user, role) pairs per variant: USERS x ROLES must cover both modes.
 const USERS = 700;
@@ -168,7 +169,7 @@ function report(mode: (typeof MODES)[number], withTrail: Variant, withoutTrail: 
     [withTrail.label, on],
     [withoutTrail.label, off],
   ] as const) {
-    console.log(`    ${label.padEnd(22)}  ${ms(s.p50)}  ${ms(s.p95)}`);
+    console.log(`    ${label.padEnd(22)}  ${ms(s.p50).padStart(10)}  ${ms(s.p95).padStart(10)}`);
   }
   const ratio = on.p95 / off.p95;
   const verdict = mode.goal
@@ -179,37 +180,6 @@ function report(mode: (typeof MODES)[number], withTrail: Variant, withoutTrail: 
       `${(on.p50 / off.p50).toFixed(2)}, ` +
       `+${(on.p50 - off.p50).toFixed(3)} ms`,
   );
-}
-
-function percentile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
-}
-
-function ms(value: number): string {
-  return `${value.toFixed(3)} ms`.padStart(10);
-}
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-function withCredentials(url: string, user: string, password: string): string {
-  const parsed = new URL(url);
-  parsed.username = encodeURIComponent(user);
-  parsed.password = encodeURIComponent(password);
-  return parsed.toString();
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
 }
 
 if (require.main === module) {

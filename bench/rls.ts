@@ -29,6 +29,7 @@ import {
   installTenantContextKey,
   type TenantContextKey,
 } from '../src/db/tenant-context-keys';
+import { ms, percentile, withClient, withCredentials, withDatabase } from './support';
 
 const USERS_PER_TENANT = 100;
 const ROLES_PER_TENANT = 10;
@@ -132,7 +133,7 @@ export async function runRlsBench(options?: { tenantCounts?: number[] }): Promis
     startPostgres: () => Promise<{ adminUrl: string; embedded: boolean; stop: () => Promise<void> }>;
   };
   const server = await startPostgres();
-  const version = await withClient(
+  const version = await withTenantClient(
     server.adminUrl,
     async (client) => (await client.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version,
   );
@@ -158,12 +159,12 @@ const verificationCosts = new Map<number, { verifyMs: number; baselineMs: number
 
 async function benchScale(serverUrl: string, tenants: number): Promise<Measurement[]> {
   const databaseName = `aw_bench_${tenants}_${randomBytes(3).toString('hex')}`;
-  await withClient(serverUrl, (client) => client.query(`CREATE DATABASE ${databaseName}`));
+  await withTenantClient(serverUrl, (client) => client.query(`CREATE DATABASE ${databaseName}`));
   const adminUrl = withDatabase(serverUrl, databaseName);
   try {
     await migrate(adminUrl);
     const key = generateTenantContextKey(1);
-    await withClient(adminUrl, (client) => installTenantContextKey(client, key, { overlapSeconds: 0 }));
+    await withTenantClient(adminUrl, (client) => installTenantContextKey(client, key, { overlapSeconds: 0 }));
     const appPassword = randomBytes(18).toString('base64url');
     await setLoginPasswords(adminUrl, { app: appPassword, readonly: randomBytes(18).toString('base64url') });
     const appUrl = withCredentials(adminUrl, APP_LOGIN, appPassword);
@@ -181,7 +182,8 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
     const measurements: Measurement[] = [];
     const statementStats = await hasStatementStatistics(adminUrl);
     for (const [rls, explicit] of QUERY_PAIRS) {
-      if (statementStats) await withClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
+      if (statementStats)
+        await withTenantClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
       const [measuredRls, measuredFilter] = await measurePair(appUrl, adminUrl, rls, explicit, samples);
       const withRls = { ...measuredRls, serverMeanMs: statementStats ? await serverMean(adminUrl, rls) : undefined };
       const withFilter = {
@@ -216,7 +218,7 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
     }
     return measurements;
   } finally {
-    await withClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
+    await withTenantClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
   }
 }
 
@@ -235,7 +237,7 @@ interface Counts {
  * About 10% of grants have expired and 10% expire in the future.
  */
 async function generate(adminUrl: string, tenants: number): Promise<Counts> {
-  return withClient(adminUrl, async (client) => {
+  return withTenantClient(adminUrl, async (client) => {
     await client.query("SET maintenance_work_mem = '256MB'");
     await client.query(
       `INSERT INTO accessweaver.tenants (name, subdomain, plan)
@@ -284,7 +286,7 @@ async function generate(adminUrl: string, tenants: number): Promise<Counts> {
 }
 
 async function sampleUsers(adminUrl: string, count: number, key: TenantContextKey): Promise<Sample[]> {
-  return withClient(adminUrl, async (client) => {
+  return withTenantClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ tenant_id: string; id: string }>(
       'SELECT tenant_id, id FROM accessweaver.users ORDER BY random() LIMIT $1',
       [count],
@@ -345,8 +347,8 @@ async function measurePair(
   const perRound = LATENCY_ITERATIONS / LATENCY_ROUNDS;
   for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
     const roundSamples = samples.slice(round * perRound, (round + 1) * perRound);
-    await withClient(appUrl, (appClient) =>
-      withClient(adminUrl, async (adminClient) => {
+    await withTenantClient(appUrl, (appClient) =>
+      withTenantClient(adminUrl, async (adminClient) => {
         const clientOf = (variant: QueryVariant) => (variant.rls ? appClient : adminClient);
         for (let i = 0; i < WARMUP_ITERATIONS; i += 1) {
           for (const variant of [rls, explicit])
@@ -376,7 +378,7 @@ async function measurePair(
     for (const variant of round % 2 === 0 ? [rls, explicit] : [explicit, rls]) {
       const sums = await Promise.all(
         Array.from({ length: THROUGHPUT_CONNECTIONS }, (_, connection) =>
-          withClient(urlOf(variant), async (client) => {
+          withTenantClient(urlOf(variant), async (client) => {
             let total = 0;
             for (let i = 0; i < perThroughputRound; i += 1) {
               const offset = (round * THROUGHPUT_CONNECTIONS + connection) * perThroughputRound + i;
@@ -405,14 +407,14 @@ async function measurePair(
 }
 
 async function hasStatementStatistics(adminUrl: string): Promise<boolean> {
-  return withClient(adminUrl, async (client) => {
+  return withTenantClient(adminUrl, async (client) => {
     const { rowCount } = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'");
     return rowCount === 1;
   });
 }
 
 async function serverMean(adminUrl: string, variant: QueryVariant): Promise<number | undefined> {
-  return withClient(adminUrl, async (client) => {
+  return withTenantClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ mean: number }>(
       'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid = ' +
         '(SELECT oid FROM pg_database WHERE datname = current_database())',
@@ -435,8 +437,8 @@ async function verificationCost(
   adminUrl: string,
   samples: readonly Sample[],
 ): Promise<{ verifyMs: number; baselineMs: number }> {
-  await withClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
-  await withClient(appUrl, async (client) => {
+  await withTenantClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
+  await withTenantClient(appUrl, async (client) => {
     for (let i = 0; i < VERIFICATION_ITERATIONS; i += 1) {
       const sample = samples[i % samples.length];
       await client.query('BEGIN READ ONLY');
@@ -447,7 +449,7 @@ async function verificationCost(
     }
   });
   const mean = async (text: string) =>
-    withClient(adminUrl, async (client) => {
+    withTenantClient(adminUrl, async (client) => {
       const { rows } = await client.query<{ mean: number }>(
         'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid ' +
           '= (SELECT oid FROM pg_database WHERE datname = current_database())',
@@ -460,7 +462,7 @@ async function verificationCost(
 
 /** The plan the application login gets for (b): the tenant as an initPlan feeding an index range. */
 async function printPlan(appUrl: string, sample: Sample): Promise<void> {
-  await withClient(appUrl, async (client) => {
+  await withTenantClient(appUrl, async (client) => {
     await client.query('BEGIN READ ONLY');
     await client.query('SELECT accessweaver.set_tenant_context($1)', [sample.context]);
     const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN (COSTS OFF) ${TENANT_GRANTS_RLS.text}`);
@@ -526,40 +528,13 @@ function verdict(met: boolean): string {
   return met ? 'met' : 'MISSED';
 }
 
-function percentile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)];
-}
-
-function ms(value: number): string {
-  return `${value.toFixed(3)} ms`;
-}
-
 function us(valueMs: number): string {
   return `${(valueMs * 1000).toFixed(1)} µs`;
 }
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-function withCredentials(url: string, user: string, password: string): string {
-  const parsed = new URL(url);
-  parsed.username = encodeURIComponent(user);
-  parsed.password = encodeURIComponent(password);
-  return parsed.toString();
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  // The connection options the project documents for tenant work (row_security forced on).
-  const client = new Client({ connectionString: url, options: TENANT_CONNECTION_OPTIONS });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
+/** Bench connections use the options the project documents for tenant work (row_security forced on). */
+function withTenantClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  return withClient(url, work, { options: TENANT_CONNECTION_OPTIONS });
 }
 
 function tenantCountsFromArguments(argv: readonly string[]): number[] | undefined {
