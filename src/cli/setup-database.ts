@@ -112,6 +112,12 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
               `${target.tenantContextKeySecretName} failed: ${(error as Error).message}`,
           );
         }
+        // Repeatable: an instance whose parameter group gained pgaudit after migrating gets it on the next setup.
+        const pgaudit = await withDatabase(
+          connection,
+          async (client) =>
+            (await client.query<{ status: string }>('SELECT accessweaver.install_pgaudit() AS status')).rows[0].status,
+        );
         try {
           await deps.database.setLoginPasswords(connection.url, passwords, logins);
         } catch (error) {
@@ -129,6 +135,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
               outcome: keyOutcome,
             },
             passwordsSet: [logins.app, logins.readonly],
+            pgaudit,
           },
           () =>
             renderRecord([
@@ -140,6 +147,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
                 'Tenant-context key',
                 `version ${contextKey.key.version} ${keyOutcome} (${target.tenantContextKeySecretName})`,
               ],
+              ['pgaudit', pgaudit],
               [
                 'Passwords set',
                 `${logins.app} (${target.appSecretName}), ${logins.readonly} (${target.readonlySecretName})`,

@@ -115,6 +115,16 @@ describe('setup-database', () => {
     expect(JSON.parse(again.stdout).tenantContextKey.outcome).toBe('already installed');
   });
 
+  test('reports what installing pgaudit did (the embedded test server has no pgaudit)', async () => {
+    const result = await runCli(['setup-database', '--env', 'dev', '--database-url', db.url, '--json'], {
+      database: recordingTools(),
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).pgaudit).toBe(
+      'pgaudit is not available on this server: no DDL, role or object audit lines in its log',
+    );
+  });
+
   test('exits 4 naming a missing tenant-context key secret, before touching the database', async () => {
     secretsMock
       .on(GetSecretValueCommand, { SecretId: KEY_SECRET })
