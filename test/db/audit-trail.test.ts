@@ -8,14 +8,14 @@ import { APP_LOGIN } from '../../src/config/environments';
 import {
   contextFor,
   createMigratedDatabase,
+  LOGINS,
   seedTenants,
   withConnection,
+  type Login,
   type MigratedDatabase,
   type TenantFixture,
 } from './fixtures';
 
-type Login = 'app' | 'readonly';
-const LOGINS: readonly Login[] = ['app', 'readonly'];
 const INSUFFICIENT_PRIVILEGE = '42501';
 
 let database: MigratedDatabase;

@@ -11,6 +11,10 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 // depend on each other's order.
 export const TEST_PASSWORDS = { app: 'aw-test-app-login', readonly: 'aw-test-readonly-login' } as const;
 
+/** The two tenant-facing logins every isolation property is attacked as. */
+export type Login = keyof typeof TEST_PASSWORDS;
+export const LOGINS: readonly Login[] = ['app', 'readonly'];
+
 /** The tenant-context key every test database has installed (version 1): fixed, so failures reproduce. */
 export const TEST_CONTEXT_KEY: TenantContextKey = {
   version: 1,

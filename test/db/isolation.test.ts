@@ -6,14 +6,14 @@ import { Client, DatabaseError } from 'pg';
 import {
   contextFor,
   createMigratedDatabase,
+  LOGINS,
   seedTenants,
   withConnection,
+  type Login,
   type MigratedDatabase,
   type TenantFixture,
 } from './fixtures';
 
-type Login = 'app' | 'readonly';
-const LOGINS: readonly Login[] = ['app', 'readonly'];
 const TENANT_TABLES = ['users', 'roles', 'user_roles'] as const;
 type TenantTable = (typeof TENANT_TABLES)[number];
 

@@ -9,15 +9,14 @@ import { installTenantContextKey } from '../../src/db/tenant-context-keys';
 import {
   contextFor,
   createMigratedDatabase,
+  LOGINS,
   seedTenants,
   TEST_CONTEXT_KEY,
   withConnection,
+  type Login,
   type MigratedDatabase,
   type TenantFixture,
 } from './fixtures';
-
-type Login = 'app' | 'readonly';
-const LOGINS: readonly Login[] = ['app', 'readonly'];
 
 let database: MigratedDatabase;
 let tenants: TenantFixture[];
