@@ -243,15 +243,13 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'tenant-policy-or-true',
     breaks: 'user_roles tenant policy: USING (... OR true)',
-    file: 'sql/0004_row_level_security.sql',
+    file: 'sql/0011_tenant_context_view.sql',
     edits: [
       {
-        search: `CREATE POLICY tenant_isolation_user_roles ON accessweaver.user_roles
-    FOR ALL TO application_role, readonly_role
-    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))`,
-        replace: `CREATE POLICY tenant_isolation_user_roles ON accessweaver.user_roles
-    FOR ALL TO application_role, readonly_role
-    USING (tenant_id = (SELECT accessweaver.current_tenant_id()) OR true)`,
+        search: `ALTER POLICY tenant_isolation_user_roles ON accessweaver.user_roles
+    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t))`,
+        replace: `ALTER POLICY tenant_isolation_user_roles ON accessweaver.user_roles
+    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t) OR true)`,
       },
     ],
     suites: CATALOG_SUITES,
@@ -259,16 +257,14 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'tenant-policy-with-check-true',
     breaks: 'users tenant policy: WITH CHECK (true), rows writable into any tenant',
-    file: 'sql/0004_row_level_security.sql',
+    file: 'sql/0011_tenant_context_view.sql',
     edits: [
       {
-        search: `CREATE POLICY tenant_isolation_users ON accessweaver.users
-    FOR ALL TO application_role, readonly_role
-    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
-    WITH CHECK (tenant_id = (SELECT accessweaver.current_tenant_id()));`,
-        replace: `CREATE POLICY tenant_isolation_users ON accessweaver.users
-    FOR ALL TO application_role, readonly_role
-    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
+        search: `ALTER POLICY tenant_isolation_users ON accessweaver.users
+    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t))
+    WITH CHECK (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t));`,
+        replace: `ALTER POLICY tenant_isolation_users ON accessweaver.users
+    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t))
     WITH CHECK (true);`,
       },
     ],
@@ -276,16 +272,15 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: 'delete-tenant-policy-roles',
-    breaks: 'the roles tenant policy deleted',
-    file: 'sql/0004_row_level_security.sql',
+    breaks: 'the roles tenant policy dropped',
+    file: 'sql/0011_tenant_context_view.sql',
     edits: [
       {
-        search: `CREATE POLICY tenant_isolation_roles ON accessweaver.roles
-    FOR ALL TO application_role, readonly_role
-    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
-    WITH CHECK (tenant_id = (SELECT accessweaver.current_tenant_id()));
+        search: `ALTER POLICY tenant_isolation_roles ON accessweaver.roles
+    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t))
+    WITH CHECK (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t));
 `,
-        replace: '',
+        replace: 'DROP POLICY tenant_isolation_roles ON accessweaver.roles;\n',
       },
     ],
     suites: CATALOG_SUITES,
@@ -304,31 +299,45 @@ export const MUTATIONS: readonly Mutation[] = [
   },
   {
     name: 'tenant-context-signature-unchecked',
-    breaks: 'current_tenant_id() takes the tenant of a context without checking its signature',
-    file: 'sql/0008_signed_tenant_context.sql',
+    breaks: 'the policies take the tenant of a context without checking its signature',
+    file: 'sql/0011_tenant_context_view.sql',
     edits: [
       {
-        search: `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6]
-       AND field[5]::bigint > extract(epoch FROM statement_timestamp()) THEN`,
-        replace: `    IF field[5]::bigint > extract(epoch FROM statement_timestamp()) THEN`,
+        search: `           WHEN '.' || pg_catalog.encode(accessweaver_private.hmac_sha256_blocks(
+                    pg_catalog.left(s.context, -65), k.inner_block, k.outer_block), 'hex')
+                = pg_catalog.right(s.context, 65)
+           THEN`,
+        replace: `           WHEN pg_catalog.split_part(s.context, '.', 5) ~ '^[0-9]+$'
+           THEN`,
       },
     ],
     suites: ['test/db/signed-context.test.ts', 'test/db/tenant-context.test.ts'],
   },
   {
     name: 'tenant-context-expiry-unchecked',
-    breaks: 'current_tenant_id() accepts an expired context',
-    file: 'sql/0008_signed_tenant_context.sql',
+    breaks: 'the policies accept an expired context',
+    file: 'sql/0011_tenant_context_view.sql',
     edits: [
       {
-        search: `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6]
-       AND field[5]::bigint > extract(epoch FROM statement_timestamp()) THEN`,
-        replace:
-          `    IF encode(accessweaver_private.hmac_sha256(left(context, -65), signing_key), 'hex') = field[6] ` +
-          `THEN`,
+        search: `THEN LEAST(pg_catalog.split_part(s.context, '.', 5)::pg_catalog.float8, k.verifies_until_epoch)
+                >`,
+        replace: `THEN k.verifies_until_epoch
+                >`,
       },
     ],
     suites: ['test/db/signed-context.test.ts', 'test/db/tenant-context.test.ts'],
+  },
+  {
+    name: 'tenant-context-retired-key-forever',
+    breaks: 'a retired key keeps verifying after its overlap window',
+    file: 'sql/0011_tenant_context_view.sql',
+    edits: [
+      {
+        search: `THEN LEAST(pg_catalog.split_part(s.context, '.', 5)::pg_catalog.float8, k.verifies_until_epoch)`,
+        replace: `THEN pg_catalog.split_part(s.context, '.', 5)::pg_catalog.float8`,
+      },
+    ],
+    suites: ['test/db/tenant-context-keys.test.ts', 'test/db/signed-context.test.ts'],
   },
   {
     name: 'readonly-role-can-write',

@@ -366,6 +366,13 @@ describe('key rotation', () => {
     });
   }
 
+  /** What the policies select for `context` written straight into the setting, without set_tenant_context. */
+  const seenWithSetting = (context: string) =>
+    inTransaction('app', undefined, async (client) => {
+      await client.query("SELECT set_config('accessweaver.tenant_context', $1, true)", [context]);
+      return visibleTenants(client);
+    });
+
   test('the previous version verifies during the overlap and not after; the new one signs', async () => {
     const install = (overlapSeconds: number) =>
       withConnection(database.url, (client) => installTenantContextKey(client, nextKey, { overlapSeconds }));
@@ -373,6 +380,7 @@ describe('key rotation', () => {
     expect(await install(3600)).toBe('already installed');
     expect(await reasonFor(contextV(1, TEST_CONTEXT_KEY.key))).toBe(own().id);
     expect(await reasonFor(contextV(2, nextKey.key))).toBe(own().id);
+    expect(await seenWithSetting(contextV(1, TEST_CONTEXT_KEY.key))).toEqual([own().id]);
     const issuedVersion = await withConnection(database.url, async (client) => {
       const { rows } = await client.query("SELECT accessweaver.issue_tenant_context($1, '1 minute') AS c", [own().id]);
       return (rows[0].c as string).split('.')[1];
@@ -386,6 +394,8 @@ describe('key rotation', () => {
       ),
     );
     expect(await reasonFor(contextV(1, TEST_CONTEXT_KEY.key))).toBe('tenant context refused: unknown key version');
+    expect(await seenWithSetting(contextV(1, TEST_CONTEXT_KEY.key))).toEqual([]);
     expect(await reasonFor(contextV(2, nextKey.key))).toBe(own().id);
+    expect(await seenWithSetting(contextV(2, nextKey.key))).toEqual([own().id]);
   });
 });

@@ -4,7 +4,13 @@
  */
 import { DatabaseError } from 'pg';
 import { installTenantContextKey, parseTenantContextKey } from '../../src/db/tenant-context-keys';
-import { createMigratedDatabase, TEST_CONTEXT_KEY, withConnection, type MigratedDatabase } from './fixtures';
+import {
+  contextFor,
+  createMigratedDatabase,
+  TEST_CONTEXT_KEY,
+  withConnection,
+  type MigratedDatabase,
+} from './fixtures';
 
 let database: MigratedDatabase;
 
@@ -22,11 +28,19 @@ const LOGINS = [
   ['accessweaver_readonly', () => database.readonlyUrl],
 ] as const;
 
-const KEY_SPELLINGS = () => [
-  TEST_CONTEXT_KEY.key.toString('hex'),
-  TEST_CONTEXT_KEY.key.toString('base64'),
-  TEST_CONTEXT_KEY.key.toString('utf8'),
-];
+const A_TENANT = '3f2c1a4e-8b7d-4c6e-9a1f-2b3c4d5e6f70';
+
+/** The key's HMAC blocks (RFC 2104): either one lets its holder sign, so they are key material too. */
+const hmacBlock = (pad: number) => {
+  const block = Buffer.alloc(64);
+  TEST_CONTEXT_KEY.key.copy(block);
+  return block.map((byte) => byte ^ pad);
+};
+const KEY_SPELLINGS = () =>
+  [TEST_CONTEXT_KEY.key, Buffer.from(hmacBlock(0x36)), Buffer.from(hmacBlock(0x5c))].flatMap((material) => [
+    material.toString('hex'),
+    material.toString('base64'),
+  ]);
 
 async function sqlState(url: string, text: string, values: unknown[] = []): Promise<string> {
   return withConnection(url, async (client) => {
@@ -50,7 +64,7 @@ describe.each(LOGINS)('%s', (_login, url) => {
     ['mint a context', "SELECT accessweaver.issue_tenant_context(gen_random_uuid(), '1 hour')"],
     ['mint a context with an actor', "SELECT accessweaver.issue_tenant_context(gen_random_uuid(), '1 hour', NULL)"],
     ['call the verifier', "SELECT accessweaver_private.verify_tenant_context('x')"],
-    ['call the HMAC with the key', "SELECT accessweaver_private.hmac_sha256('x', '\\x00')"],
+    ['derive the key blocks', "SELECT accessweaver_private.hmac_key_block('\\x00', 54)"],
     ['install a key', "SELECT accessweaver_private.install_tenant_context_key(9, '\\x00', '0')"],
     ['become the operator', 'SET ROLE accessweaver_operator'],
     ['become the master user', 'SET ROLE postgres'],
@@ -99,6 +113,41 @@ describe.each(LOGINS)('%s', (_login, url) => {
       return rows.map((row) => row.text ?? '').join('\n');
     });
     for (const spelling of KEY_SPELLINGS()) expect(texts).not.toContain(spelling);
+  });
+
+  // The view reads the key table with its owner's rights. A condition of the login's own making, a function that
+  // prints whatever it is given, may run inside the view's scan of that table; it can only be given what the view
+  // shows. The planner's own output (EXPLAIN VERBOSE, debug_print_plan sent to the client) shows expressions, never
+  // the key row's values.
+  test('finds no key material through the view, its own function as a condition, or the plans', async () => {
+    const printed = await withConnection(url(), async (client) => {
+      const messages: string[] = [];
+      client.on('notice', (notice) => messages.push(`${notice.message} ${notice.detail ?? ''}`));
+      await client.query('BEGIN READ WRITE'); // the read-only login's default would refuse the temporary function
+      try {
+        await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(A_TENANT)]);
+        await client.query(
+          `CREATE FUNCTION pg_temp.leak(value anyelement) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $$
+           BEGIN RAISE NOTICE 'leak: %', value; RETURN true; END $$`,
+        );
+        await client.query("SET LOCAL client_min_messages = 'log'");
+        await client.query('SET LOCAL debug_print_plan = on');
+        await client.query('DISCARD PLANS');
+        const shown = [
+          'SELECT * FROM accessweaver.tenant_context t WHERE pg_temp.leak(t) AND pg_temp.leak(t.tenant_id::text)',
+          'EXPLAIN (VERBOSE, ANALYZE) SELECT * FROM accessweaver.tenant_context t WHERE pg_temp.leak(t)',
+          'SELECT count(*) FROM accessweaver.user_roles WHERE pg_temp.leak(tenant_id)',
+        ];
+        for (const text of shown) messages.push(JSON.stringify((await client.query(text)).rows));
+      } finally {
+        await client.query('ROLLBACK');
+      }
+      return messages;
+    });
+    expect(printed.some((message) => message.startsWith('leak: ('))).toBe(true);
+    expect(printed.some((message) => message.includes('PLANNEDSTMT'))).toBe(true);
+    const everything = printed.join('\n');
+    for (const spelling of KEY_SPELLINGS()) expect(everything).not.toContain(spelling);
   });
 });
 
