@@ -8,7 +8,8 @@
  *
  * Each runs twice on the same data: as the application login under RLS with a signed tenant context
  * applied to the transaction (every query verifies it again: one HMAC-SHA-256 per protected table), and
- * as the superuser (RLS bypassed) with an explicit tenant_id filter, the two interleaved. Only the
+ * as a login with the same privileges that bypasses RLS (BYPASSRLS) with an explicit tenant_id filter,
+ * the two interleaved. Only the
  * prepared query is timed; the BEGIN / set_tenant_context / COMMIT around it, the same for both, is
  * left out. Latency comes from one connection per variant; throughput from two concurrent connections
  * (one per core of the reference machine: saturation). The cost of one verification is measured on its
@@ -62,7 +63,7 @@ interface Sample {
 
 interface QueryVariant {
   readonly label: string;
-  /** RLS variants run as the application login with the tenant set; explicit ones as the superuser. */
+  /** RLS variants run as the application login with the tenant set; explicit ones as a BYPASSRLS login. */
   readonly rls: boolean;
   readonly name: string;
   readonly text: string;
@@ -161,6 +162,7 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
   const databaseName = `aw_bench_${tenants}_${randomBytes(3).toString('hex')}`;
   await withTenantClient(serverUrl, (client) => client.query(`CREATE DATABASE ${databaseName}`));
   const adminUrl = withDatabase(serverUrl, databaseName);
+  let explicitLogin: ExplicitFilterLogin | undefined;
   try {
     await migrate(adminUrl);
     const key = generateTenantContextKey(1);
@@ -168,6 +170,7 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
     const appPassword = randomBytes(18).toString('base64url');
     await setLoginPasswords(adminUrl, { app: appPassword, readonly: randomBytes(18).toString('base64url') });
     const appUrl = withCredentials(adminUrl, APP_LOGIN, appPassword);
+    explicitLogin = await createExplicitFilterLogin(adminUrl, serverUrl);
 
     const started = performance.now();
     const counts = await generate(adminUrl, tenants);
@@ -184,7 +187,7 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
     for (const [rls, explicit] of QUERY_PAIRS) {
       if (statementStats)
         await withTenantClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
-      const [measuredRls, measuredFilter] = await measurePair(appUrl, adminUrl, rls, explicit, samples);
+      const [measuredRls, measuredFilter] = await measurePair(appUrl, explicitLogin.url, rls, explicit, samples);
       const withRls = { ...measuredRls, serverMeanMs: statementStats ? await serverMean(adminUrl, rls) : undefined };
       const withFilter = {
         ...measuredFilter,
@@ -193,7 +196,7 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
       measurements.push(withRls, withFilter);
       console.log(`  ${rls.label} (${withRls.rowsPerQuery.toFixed(1)} rows a query)`);
       for (const m of [withRls, withFilter]) {
-        const kind = m.variant.rls ? 'RLS (app login)           ' : 'explicit filter, RLS off  ';
+        const kind = m.variant.rls ? 'RLS (app login)           ' : 'explicit filter, BYPASSRLS';
         const server = m.serverMeanMs === undefined ? '' : `  server mean ${ms(m.serverMeanMs)}`;
         console.log(
           `    ${kind} p50 ${ms(m.p50)}  p95 ${ms(m.p95)}  ` +
@@ -219,7 +222,37 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
     return measurements;
   } finally {
     await withTenantClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
+    await explicitLogin?.drop();
   }
+}
+
+interface ExplicitFilterLogin {
+  readonly url: string;
+  readonly drop: () => Promise<void>;
+}
+
+/**
+ * Who runs the explicit filter: a login like the application's (a member of application_role, so the same
+ * privilege checks on every table and function) that bypasses row-level security, so that the difference between
+ * the two variants is row-level security alone. A superuser would skip the privilege checks as well and flatter
+ * the explicit filter. On a server where the admin URL may not create such a login, its own user runs it.
+ */
+async function createExplicitFilterLogin(adminUrl: string, serverUrl: string): Promise<ExplicitFilterLogin> {
+  const name = `aw_bench_explicit_${randomBytes(3).toString('hex')}`;
+  const password = randomBytes(18).toString('base64url');
+  try {
+    await withTenantClient(adminUrl, (client) =>
+      client.query(`CREATE ROLE ${name} LOGIN BYPASSRLS PASSWORD '${password}' IN ROLE application_role`),
+    );
+  } catch (error) {
+    console.log(`  explicit filter runs as the admin URL's user: ${(error as Error).message}`);
+    return { url: adminUrl, drop: async () => {} };
+  }
+  return {
+    url: withCredentials(adminUrl, name, password),
+    // Roles belong to the server: dropped through its URL once the bench database is gone.
+    drop: () => withTenantClient(serverUrl, (client) => client.query(`DROP ROLE IF EXISTS ${name}`)).then(() => {}),
+  };
 }
 
 interface Counts {
@@ -328,12 +361,12 @@ async function timedQuery(
  */
 async function measurePair(
   appUrl: string,
-  adminUrl: string,
+  explicitUrl: string,
   rls: QueryVariant,
   explicit: QueryVariant,
   samples: readonly Sample[],
 ): Promise<readonly [Measurement, Measurement]> {
-  const urlOf = (variant: QueryVariant) => (variant.rls ? appUrl : adminUrl);
+  const urlOf = (variant: QueryVariant) => (variant.rls ? appUrl : explicitUrl);
   const latencies = new Map<QueryVariant, number[]>([
     [rls, []],
     [explicit, []],
@@ -348,8 +381,8 @@ async function measurePair(
   for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
     const roundSamples = samples.slice(round * perRound, (round + 1) * perRound);
     await withTenantClient(appUrl, (appClient) =>
-      withTenantClient(adminUrl, async (adminClient) => {
-        const clientOf = (variant: QueryVariant) => (variant.rls ? appClient : adminClient);
+      withTenantClient(explicitUrl, async (explicitClient) => {
+        const clientOf = (variant: QueryVariant) => (variant.rls ? appClient : explicitClient);
         for (let i = 0; i < WARMUP_ITERATIONS; i += 1) {
           for (const variant of [rls, explicit])
             await timedQuery(clientOf(variant), variant, samples[i % samples.length]);

@@ -303,9 +303,9 @@ export const MUTATIONS: readonly Mutation[] = [
     file: 'sql/0011_tenant_context_view.sql',
     edits: [
       {
-        search: `           WHEN '.' || pg_catalog.encode(accessweaver_private.hmac_sha256_blocks(
+        search: `           WHEN pg_catalog.encode(accessweaver_private.hmac_sha256_blocks(
                     pg_catalog.left(s.context, -65), k.inner_block, k.outer_block), 'hex')
-                = pg_catalog.right(s.context, 65)
+                = pg_catalog.split_part(s.context, '.', 6)
            THEN`,
         replace: `           WHEN pg_catalog.split_part(s.context, '.', 5) ~ '^[0-9]+$'
            THEN`,

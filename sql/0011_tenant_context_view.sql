@@ -59,8 +59,8 @@ ALTER TABLE accessweaver_private.tenant_context_keys
 -- set_tenant_context() stored verifies, none otherwise. It never raises: nothing of the context is
 -- cast before its signature matches, and a context whose signature matches was written by a holder
 -- of the key, in the canonical form. The prefix names the key (at most one row matches it), the
--- signature is compared with its dot so that a context with another separator there fails, and the
--- expiry is read only from a signed context. The setting is read once (OFFSET 0 keeps the planner
+-- signature is the sixth field (a context with another separator before it has no sixth field and
+-- fails), and the expiry is read only from a signed context. The setting is read once (OFFSET 0 keeps the planner
 -- from copying the call into every use).
 --
 -- No security_barrier: a login's own condition on this view can only name its two columns, which
@@ -71,9 +71,9 @@ SELECT pg_catalog.split_part(s.context, '.', 3)::pg_catalog.uuid AS tenant_id,
   FROM accessweaver_private.tenant_context_keys k,
        LATERAL (SELECT pg_catalog.current_setting('accessweaver.tenant_context', true) AS context OFFSET 0) s
  WHERE CASE
-           WHEN '.' || pg_catalog.encode(accessweaver_private.hmac_sha256_blocks(
+           WHEN pg_catalog.encode(accessweaver_private.hmac_sha256_blocks(
                     pg_catalog.left(s.context, -65), k.inner_block, k.outer_block), 'hex')
-                = pg_catalog.right(s.context, 65)
+                = pg_catalog.split_part(s.context, '.', 6)
            THEN LEAST(pg_catalog.split_part(s.context, '.', 5)::pg_catalog.float8, k.verifies_until_epoch)
                 > pg_catalog.date_part('epoch', pg_catalog.statement_timestamp())
            ELSE false

@@ -213,6 +213,13 @@ const badContexts: ReadonlyArray<readonly [string, () => string, string]> = [
     () => contextFor(own().id).replace(/.$/, (c) => (c === '0' ? '1' : '0')),
     'bad signature',
   ],
+  // Same claims and signature: a verifier that took the last 64 characters as the signature would accept it, and
+  // then fail casting "<expiry>x<signature>" (an error instead of no rows).
+  [
+    'with the dot before its signature replaced',
+    () => contextFor(own().id).replace(/\.([0-9a-f]{64})$/, 'x$1'),
+    'malformed',
+  ],
   ['truncated by one character', () => contextFor(own().id).slice(0, -1), 'malformed'],
   ['truncated to its claims', () => contextFor(own().id).slice(0, -65), 'malformed'],
   ['a bare tenant id', () => own().id, 'malformed'],
