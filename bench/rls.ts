@@ -188,10 +188,13 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
       if (statementStats)
         await withTenantClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
       const [measuredRls, measuredFilter] = await measurePair(appUrl, explicitLogin.url, rls, explicit, samples);
-      const withRls = { ...measuredRls, serverMeanMs: statementStats ? await serverMean(adminUrl, rls) : undefined };
+      const withRls = {
+        ...measuredRls,
+        serverMeanMs: statementStats ? await serverMean(adminUrl, rls.text) : undefined,
+      };
       const withFilter = {
         ...measuredFilter,
-        serverMeanMs: statementStats ? await serverMean(adminUrl, explicit) : undefined,
+        serverMeanMs: statementStats ? await serverMean(adminUrl, explicit.text) : undefined,
       };
       measurements.push(withRls, withFilter);
       console.log(`  ${rls.label} (${withRls.rowsPerQuery.toFixed(1)} rows a query)`);
@@ -446,12 +449,13 @@ async function hasStatementStatistics(adminUrl: string): Promise<boolean> {
   });
 }
 
-async function serverMean(adminUrl: string, variant: QueryVariant): Promise<number | undefined> {
+/** Mean execution time of the statement `text` in this database (pg_stat_statements), if it ran. */
+async function serverMean(adminUrl: string, text: string): Promise<number | undefined> {
   return withTenantClient(adminUrl, async (client) => {
     const { rows } = await client.query<{ mean: number }>(
       'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid = ' +
         '(SELECT oid FROM pg_database WHERE datname = current_database())',
-      [variant.text],
+      [text],
     );
     return rows[0]?.mean ?? undefined;
   });
@@ -481,15 +485,7 @@ async function verificationCost(
       await client.query('COMMIT');
     }
   });
-  const mean = async (text: string) =>
-    withTenantClient(adminUrl, async (client) => {
-      const { rows } = await client.query<{ mean: number }>(
-        'SELECT sum(total_exec_time) / sum(calls) AS mean FROM pg_stat_statements WHERE query = $1 AND dbid ' +
-          '= (SELECT oid FROM pg_database WHERE datname = current_database())',
-        [text],
-      );
-      return rows[0]?.mean ?? Number.NaN;
-    });
+  const mean = async (text: string) => (await serverMean(adminUrl, text)) ?? Number.NaN;
   return { verifyMs: await mean(VERIFY_ALONE), baselineMs: await mean(CONSTANT_ALONE) };
 }
 
