@@ -11,6 +11,21 @@ export type EnvironmentName = (typeof ENVIRONMENTS)[number];
 export const STORAGE_TYPES = ['gp3', 'io1'] as const;
 export type StorageType = (typeof STORAGE_TYPES)[number];
 
+/** CloudWatch Database Insights modes: advanced needs Performance Insights kept at least 465 days. */
+export const DATABASE_INSIGHTS_MODES = ['standard', 'advanced'] as const;
+export type DatabaseInsightsMode = (typeof DATABASE_INSIGHTS_MODES)[number];
+
+/**
+ * What RDS does at the end of the major version's standard support (PostgreSQL 15: 28 February 2028): keep
+ * running it on paid RDS Extended Support, or (disabled) upgrade the major version itself, in the maintenance
+ * window, past the module's pinned version, parameter-group family and tested migrations.
+ */
+export const ENGINE_LIFECYCLE_SUPPORT = [
+  'open-source-rds-extended-support',
+  'open-source-rds-extended-support-disabled',
+] as const;
+export type EngineLifecycleSupport = (typeof ENGINE_LIFECYCLE_SUPPORT)[number];
+
 /** Database sizing and protection for one environment. */
 export interface DatabaseSizing {
   /** RDS instance class of the primary and of every replica. */
@@ -31,6 +46,10 @@ export interface DatabaseSizing {
   readonly monitoringIntervalSeconds: 0 | 1 | 5 | 10 | 15 | 30 | 60;
   /** Performance Insights retention in days; null disables Performance Insights. */
   readonly performanceInsightsRetentionDays: number | null;
+  /** CloudWatch Database Insights mode; advanced needs `performanceInsightsRetentionDays` of 465 or more. */
+  readonly databaseInsightsMode: DatabaseInsightsMode;
+  /** Extended Support at the end of standard support (billed per vCPU-hour), or RDS's own major upgrade. */
+  readonly engineLifecycleSupport: EngineLifecycleSupport;
   /** Deletion protection on, and a final snapshot taken, when the primary is destroyed. */
   readonly protectFromDeletion: boolean;
   /** PostgreSQL max_connections. */
@@ -70,6 +89,8 @@ export const SIZING_ATTRIBUTES: Readonly<Record<keyof DatabaseSizing, string>> =
   replicaCount: 'replica_count',
   monitoringIntervalSeconds: 'monitoring_interval',
   performanceInsightsRetentionDays: 'performance_insights_retention',
+  databaseInsightsMode: 'database_insights_mode',
+  engineLifecycleSupport: 'engine_lifecycle_support',
   protectFromDeletion: 'deletion_protection',
   maxConnections: 'max_connections',
   secretRecoveryWindowDays: 'secret_recovery_window_days',
@@ -169,6 +190,8 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       replicaCount: 0,
       monitoringIntervalSeconds: 0,
       performanceInsightsRetentionDays: null,
+      databaseInsightsMode: 'standard',
+      engineLifecycleSupport: 'open-source-rds-extended-support',
       protectFromDeletion: false,
       maxConnections: 100,
       secretRecoveryWindowDays: 0,
@@ -208,6 +231,8 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       replicaCount: 1,
       monitoringIntervalSeconds: 60,
       performanceInsightsRetentionDays: 7,
+      databaseInsightsMode: 'standard',
+      engineLifecycleSupport: 'open-source-rds-extended-support',
       protectFromDeletion: false,
       maxConnections: 100,
       secretRecoveryWindowDays: 0,
@@ -247,6 +272,8 @@ export const ENVIRONMENT_CONFIGS: Readonly<Record<EnvironmentName, EnvironmentCo
       replicaCount: 2,
       monitoringIntervalSeconds: 60,
       performanceInsightsRetentionDays: 731,
+      databaseInsightsMode: 'advanced',
+      engineLifecycleSupport: 'open-source-rds-extended-support',
       protectFromDeletion: true,
       maxConnections: 200,
       secretRecoveryWindowDays: 30,

@@ -10,6 +10,8 @@ export interface InstanceClassSpec {
   readonly memoryGiB: number;
   /** T-family classes run on CPU credits. */
   readonly burstable: boolean;
+  /** vCPUs, as AWS publishes them for the class: what RDS Extended Support bills per hour. */
+  readonly vcpus: number;
 }
 
 const family = (
@@ -18,8 +20,24 @@ const family = (
   sizes: Readonly<Record<string, number>>,
 ): Record<string, InstanceClassSpec> =>
   Object.fromEntries(
-    Object.entries(sizes).map(([size, memoryGiB]) => [`db.${prefix}.${size}`, { memoryGiB, burstable }]),
+    Object.entries(sizes).map(([size, memoryGiB]) => [
+      `db.${prefix}.${size}`,
+      { memoryGiB, burstable, vcpus: VCPUS[size] },
+    ]),
   );
+
+/** vCPUs per size, the same in every family listed here (micro to large: 2). */
+const VCPUS: Readonly<Record<string, number>> = {
+  micro: 2,
+  small: 2,
+  medium: 2,
+  large: 2,
+  xlarge: 4,
+  '2xlarge': 8,
+  '4xlarge': 16,
+  '8xlarge': 32,
+  '12xlarge': 48,
+};
 
 const BURSTABLE = { micro: 1, small: 2, medium: 4, large: 8, xlarge: 16, '2xlarge': 32 };
 const GENERAL_PURPOSE = { large: 8, xlarge: 16, '2xlarge': 32, '4xlarge': 64, '8xlarge': 128, '12xlarge': 192 };

@@ -4,6 +4,7 @@
  */
 import { PRIMARY_ALARMS } from '../config/alarms';
 import { DatabaseSizing, ENVIRONMENT_CONFIGS, ENVIRONMENTS, StorageType } from '../config/environments';
+import { INSTANCE_CLASSES } from '../config/instance-classes';
 import priceListUsEast1 from '../config/prices.us-east-1.json';
 
 export interface Price {
@@ -22,6 +23,8 @@ export interface PriceList {
   readonly instanceHour: Readonly<Record<string, Price>>;
   readonly storageGiBMonth: Readonly<Record<string, Price>>;
   readonly provisionedIopsMonth: Readonly<Record<string, Price>>;
+  /** RDS Extended Support per vCPU-hour of every billed instance, by year past the end of standard support. */
+  readonly extendedSupportVcpuHour: { readonly years1And2: Price; readonly year3: Price };
   readonly backupGiBMonth: Price;
   readonly kmsKeyMonth: Price;
   readonly secretMonth: Price;
@@ -84,12 +87,14 @@ export function storageCost(
 function performanceInsightsLine(d: DatabaseSizing): CostLine {
   const days = d.performanceInsightsRetentionDays;
   const item = 'Performance Insights';
-  if (days === null) return { item, usd: 0, detail: 'off' };
-  if (days <= 7) return { item, usd: 0, detail: '7 days, free' };
+  if (days === null) return { item, usd: 0, detail: `off, Database Insights ${d.databaseInsightsMode}` };
+  if (days <= 7) return { item, usd: 0, detail: `7 days, free, Database Insights ${d.databaseInsightsMode}` };
   return {
     item,
     usd: null,
-    detail: `${days} days on ${d.replicaCount + 1} instances: per vCPU and month of retention, not in the price list`,
+    detail:
+      `${days} days on ${d.replicaCount + 1} instances, Database Insights ${d.databaseInsightsMode}: per vCPU, ` +
+      'not in the price list',
   };
 }
 
@@ -177,6 +182,7 @@ rotation function's invocations, and taxes.
 ${rows.join('\n')}
 | **Total per month** | ${totals.join(' | ')} |
 
+${extendedSupportReadme(prices)}
 ${storageComparisonReadme(prices)}`;
 }
 
@@ -195,6 +201,50 @@ function instanceLimitSentence(instanceClass: string): string {
     `(${n(limit.burstIops)} IOPS and ${limit.burstMbps} MB/s in bursts of 30 minutes a day), so the instance, ` +
     'not gp3, is the limit. '
   );
+}
+
+/** End of standard support of the pinned major version (PostgreSQL 15 on RDS). */
+export const STANDARD_SUPPORT_ENDS = '28 February 2028';
+
+/** What RDS Extended Support adds a month once standard support ends: every billed instance's vCPUs. */
+export function extendedSupportCost(d: DatabaseSizing, prices = PRICE_LIST) {
+  const copies = billedCopies(d);
+  const vcpus = copies * INSTANCE_CLASSES[d.instanceClass].vcpus;
+  const monthly = (perHour: Price) => vcpus * perHour.usd * prices.hoursPerMonth;
+  return {
+    vcpus,
+    enrolled: d.engineLifecycleSupport === 'open-source-rds-extended-support',
+    years1And2: monthly(prices.extendedSupportVcpuHour.years1And2),
+    year3: monthly(prices.extendedSupportVcpuHour.year3),
+  };
+}
+
+/** The Extended Support section of the module README: what each environment's lifecycle setting would cost. */
+export function extendedSupportReadme(prices = PRICE_LIST): string {
+  const { years1And2, year3 } = prices.extendedSupportVcpuHour;
+  const rows = ENVIRONMENTS.map((env) => {
+    const d = ENVIRONMENT_CONFIGS[env].database;
+    const cost = extendedSupportCost(d, prices);
+    return (
+      `| ${env} | \`${d.engineLifecycleSupport}\` | ${cost.vcpus} (${billedCopies(d)} × ${d.instanceClass}) | ` +
+      `${cost.enrolled ? money(cost.years1And2) : 'none: RDS upgrades the major version'} | ` +
+      `${cost.enrolled ? money(cost.year3) : 'none'} |`
+    );
+  });
+  return `### After standard support: RDS Extended Support
+
+PostgreSQL 15's standard support on RDS ends on ${STANDARD_SUPPORT_ENDS}. \`engine_lifecycle_support\` (the table's
+\`engine_lifecycle_support\`) decides what happens then: enrolled, the instances keep running 15 and every billed
+instance (standby and replicas included) pays ${rate(years1And2.usd)} per vCPU-hour in years 1 and 2 and
+${rate(year3.usd)} in year 3 (${prices.region}); disabled, RDS upgrades the major version itself, past the module's
+pinned \`engine_version\`, its \`postgres15\` parameter group and the tested migrations. The table enrolls every
+environment (RDS's default, so existing instances see no change) and the amounts below are what not upgrading
+before that date would add to the monthly total.
+
+| environment | \`engine_lifecycle_support\` | vCPUs billed | per month, years 1-2 | per month, year 3 |
+|---|---|---|---|---|
+${rows.join('\n')}
+`;
 }
 
 /** The storage options weighed for a sizing row (prod's), with what each delivers and costs a month. */

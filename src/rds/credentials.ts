@@ -62,6 +62,29 @@ export interface DatabaseCredentialsProps {
   readonly secretReaders: TerraformLocal;
 }
 
+/**
+ * Every Secrets Manager action that changes a secret or who may read it: its value and version stages (a planted
+ * key or password), rotation, deletion and restore, the resource policy, tags (IAM policies may grant by tag) and
+ * replication (a replica in another region carries its own policy). Denied by each module secret's policy to all
+ * but the identity applying the module, the rotation function and the account's root user.
+ */
+export const SECRET_WRITE_ACTIONS = [
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:CancelRotateSecret',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
+  'secretsmanager:PutResourcePolicy',
+  'secretsmanager:DeleteResourcePolicy',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
+] as const;
+
 /** The secrets' keys in `secret_readers`. */
 export const SECRET_READER_KEYS = ['app', 'readonly', 'tenant_context_key'] as const;
 
@@ -170,17 +193,19 @@ export class DatabaseCredentials extends Construct {
     );
 
     this.rotationRole = this.addRotation(props);
-    this.addReadPolicies(props);
+    this.addPolicies(props);
   }
 
   /**
-   * Each secret denies `GetSecretValue` to every principal but its named readers, the rotation function (for the
-   * two it rotates), the identity applying the module (Terraform reads the versions it seeded) and the account's
-   * root user. Administrators are not locked out: the policy denies reading
-   * only, so a principal allowed `secretsmanager:PutResourcePolicy` can add itself (or apply the module with a
-   * longer `secret_readers`), an act CloudTrail records.
+   * Each secret's resource policy has two statements. Reading (`GetSecretValue`) is denied to every principal but
+   * its named readers, the rotation function (for the two it rotates), the identity applying the module (Terraform
+   * reads the versions it seeded) and the account's root user. Changing it (`SECRET_WRITE_ACTIONS`: value, version
+   * stages, rotation, deletion, the policy itself, tags and replication) is denied to all but the identity applying
+   * the module, the rotation function (for the two it rotates) and the root user: a principal allowed
+   * `secretsmanager:*` through IAM can neither plant a key or password nor loosen the policy. Administrators act as
+   * the identity that applies the module (a change to `secret_readers`, a key rotation), an act CloudTrail records.
    */
-  private addReadPolicies(props: DatabaseCredentialsProps): void {
+  private addPolicies(props: DatabaseCredentialsProps): void {
     // HCL text (inside one expression): the account's ARN prefix as a string template.
     const iamPrefix = `arn:\${${ref(props.partition, 'partition')}}:iam::\${${ref(props.caller, 'accountId')}}`;
     const rootUser = `${iamPrefix}:root`;
@@ -199,21 +224,23 @@ export class DatabaseCredentials extends Construct {
     for (const [key, secret, logicalId, rotated] of secrets) {
       const readers = `${addressOf(props.secretReaders)}.${key}`;
       const fixed = `["${rootUser}", ${deployer}]`;
-      const allowed = rotated ? `concat(${readers}, ${rotationRoles}, ${fixed})` : `concat(${readers}, ${fixed})`;
+      const writers = rotated ? `concat(${rotationRoles}, ${fixed})` : fixed;
+      const denyUnless = (sid: string, actions: readonly string[], allowed: string) => ({
+        sid,
+        effect: 'Deny',
+        principals: [{ type: '*', identifiers: ['*'] }],
+        actions: [...actions],
+        resources: ['*'],
+        condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: tf.list(allowed) }],
+      });
       const document = address(
-        new DataAwsIamPolicyDocument(this, `${logicalId}-read-policy`, {
+        new DataAwsIamPolicyDocument(this, `${logicalId}-policy-document`, {
           statement: [
-            {
-              sid: 'OnlyNamedPrincipalsRead',
-              effect: 'Deny',
-              principals: [{ type: '*', identifiers: ['*'] }],
-              actions: ['secretsmanager:GetSecretValue'],
-              resources: ['*'],
-              condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: tf.list(allowed) }],
-            },
+            denyUnless('OnlyNamedPrincipalsRead', ['secretsmanager:GetSecretValue'], `concat(${readers}, ${writers})`),
+            denyUnless('OnlyDeployerRotationAndRootChange', SECRET_WRITE_ACTIONS, writers),
           ],
         }),
-        `${logicalId}_read`,
+        `${logicalId}_policy`,
       );
       address(
         new SecretsmanagerSecretPolicy(this, `${logicalId}-policy`, {

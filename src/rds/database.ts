@@ -374,6 +374,7 @@ export class AccessWeaverDatabase extends Construct {
       caller: this.encryption.caller,
       region: this.encryption.region,
       primary: this.instances.primary,
+      parameterGroup: this.parameters.group,
       replica: this.instances.replica,
       alarmTopicArnInput,
       alarmTopicArn: this.alarmTopicArn,

@@ -192,11 +192,13 @@ function moduleReadme(document: Record<string, any>): string {
     const storage =
       `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ` +
       `${d.maxAllocatedStorage})`;
-    const insights = d.performanceInsightsRetentionDays === null ? 'off' : `${d.performanceInsightsRetentionDays} d`;
+    const retention = d.performanceInsightsRetentionDays === null ? 'off' : `${d.performanceInsightsRetentionDays} d`;
+    const insights = `${retention}, ${d.databaseInsightsMode}`;
+    const lifecycle = d.engineLifecycleSupport.endsWith('-disabled') ? 'RDS upgrades' : 'Extended Support';
     return (
       `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d ` +
       `| ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ` +
-      `${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} |`
+      `${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} | ${lifecycle} |`
     );
   }).join('\n');
   const classes = Object.entries(INSTANCE_CLASSES)
@@ -248,8 +250,9 @@ Runnable callers for each environment are in [examples/](examples/).
 Selected by \`environment\` from \`local.instance_configs\`:
 
 | environment | class | storage | Multi-AZ | backups | replicas | enhanced monitoring (s) | Performance ` +
-    `Insights | deletion protection + final snapshot | credential rotation |
-|---|---|---|---|---|---|---|---|---|---|
+    `Insights retention, Database Insights mode | deletion protection + final snapshot | credential rotation | ` +
+    `after standard support |
+|---|---|---|---|---|---|---|---|---|---|---|
 ${sizing}
 
 ${recoveryReadme()}

@@ -14,6 +14,7 @@ import { addressOf, config, ref, tf } from './expressions';
 import { EXPORTED_LOGS } from './logs';
 import { ENGINE_MAJOR_VERSION } from './parameters';
 import {
+  ADVANCED_INSIGHTS_MESSAGE,
   hclChecks,
   IO1_RATIO_MESSAGE,
   MINIMUM_WINDOW_MINUTES,
@@ -107,6 +108,8 @@ export class DatabaseInstances extends Construct {
       performanceInsightsKmsKeyId: tf.string(
         `${config('performanceInsightsRetentionDays')} != null ? ${ref(props.key, 'arn')} : null`,
       ),
+      // Performance Insights reached end of life on 31 July 2026: its data now feeds CloudWatch Database Insights.
+      databaseInsightsMode: tf.string(config('databaseInsightsMode')),
     };
 
     this.primary = address(
@@ -116,6 +119,8 @@ export class DatabaseInstances extends Construct {
         engineVersion: ENGINE_MAJOR_VERSION,
         autoMinorVersionUpgrade: true,
         allowMajorVersionUpgrade: false,
+        // Chosen per environment, never RDS's implicit default; replicas follow their primary.
+        engineLifecycleSupport: tf.string(config('engineLifecycleSupport')),
         instanceClass: tf.string(config('instanceClass')),
         caCertIdentifier: CA_CERTIFICATE,
 
@@ -180,6 +185,10 @@ export class DatabaseInstances extends Construct {
             {
               condition: tf.string(hclChecks.performanceInsightsRetention),
               errorMessage: `Performance Insights retention must be ${PERFORMANCE_INSIGHTS_RETENTION_RULE}.`,
+            },
+            {
+              condition: tf.string(hclChecks.advancedInsightsRetention),
+              errorMessage: ADVANCED_INSIGHTS_MESSAGE,
             },
             {
               condition: tf.string(hclChecks.windowDurations),

@@ -7,6 +7,7 @@ import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DbEventSubscription } from '@cdktf/provider-aws/lib/db-event-subscription';
+import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
@@ -45,6 +46,14 @@ export const EVENT_CATEGORIES = [
   'configuration change',
 ];
 
+/**
+ * Security Hub RDS.21 and RDS.22: configuration changes of parameter groups, and configuration changes and
+ * failures of DB security groups, notified. DB security groups predate VPCs and the module has none, so that
+ * subscription covers the account's; the parameter-group one covers the module's group.
+ */
+export const PARAMETER_GROUP_EVENT_CATEGORIES = ['configuration change'];
+export const SECURITY_GROUP_EVENT_CATEGORIES = ['configuration change', 'failure'];
+
 export interface DatabaseMonitoringProps {
   /** Encrypts the module's own topic. */
   readonly key: KmsKey;
@@ -53,6 +62,8 @@ export interface DatabaseMonitoringProps {
   /** The region the dashboard's widgets read. */
   readonly region: DataAwsRegion;
   readonly primary: DbInstance;
+  /** The group whose configuration changes are notified. */
+  readonly parameterGroup: DbParameterGroup;
   /** The counted replicas: each gets a lag alarm, a dashboard line and events. */
   readonly replica: DbInstance;
   /** The caller's topic, or null for the module's own (a string). */
@@ -200,6 +211,27 @@ export class DatabaseMonitoring extends Construct {
         tags: nameTags('rds-events'),
       }),
       'rds',
+    );
+    address(
+      new DbEventSubscription(this, 'parameter-group-events', {
+        name: prefixed('rds-parameter-group-events'),
+        snsTopic: props.alarmTopicArn.asString,
+        sourceType: 'db-parameter-group',
+        sourceIds: [props.parameterGroup.name],
+        eventCategories: PARAMETER_GROUP_EVENT_CATEGORIES,
+        tags: nameTags('rds-parameter-group-events'),
+      }),
+      'parameter_group',
+    );
+    address(
+      new DbEventSubscription(this, 'security-group-events', {
+        name: prefixed('rds-security-group-events'),
+        snsTopic: props.alarmTopicArn.asString,
+        sourceType: 'db-security-group',
+        eventCategories: SECURITY_GROUP_EVENT_CATEGORIES,
+        tags: nameTags('rds-security-group-events'),
+      }),
+      'security_group',
     );
   }
 }

@@ -4,7 +4,13 @@
  * a validation of the module's `instance_overrides` variable (at plan), and both messages name the field.
  */
 import { LOG_RETENTION_DAYS } from './logs';
-import { DatabaseSizing, SIZING_ATTRIBUTES, STORAGE_TYPES } from '../config/environments';
+import {
+  DATABASE_INSIGHTS_MODES,
+  DatabaseSizing,
+  ENGINE_LIFECYCLE_SUPPORT,
+  SIZING_ATTRIBUTES,
+  STORAGE_TYPES,
+} from '../config/environments';
 import { INSTANCE_CLASSES } from '../config/instance-classes';
 import {
   isValidPerformanceInsightsRetention,
@@ -57,6 +63,8 @@ export const OVERRIDE_RULES: Readonly<Record<keyof DatabaseSizing, FieldRule>> =
       `contains([${PI.free}, ${PI.longest}], ${v}) || ` +
       `(${v} % ${PI.month} == 0 && ${v} >= ${PI.month} && ${v} <= ${PI.longestInMonths})`,
   },
+  databaseInsightsMode: oneOf('string', DATABASE_INSIGHTS_MODES),
+  engineLifecycleSupport: oneOf('string', ENGINE_LIFECYCLE_SUPPORT),
   protectFromDeletion: bool,
   maxConnections: whole(10, 262143),
   secretRecoveryWindowDays: {

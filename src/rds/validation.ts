@@ -155,6 +155,12 @@ const PI = PERFORMANCE_INSIGHTS_RETENTION;
 export const PERFORMANCE_INSIGHTS_RETENTION_RULE =
   `${PI.free}, ${PI.longest}, or a multiple of ` + `${PI.month} days up to ${PI.longestInMonths}`;
 
+/** Database Insights' advanced mode needs Performance Insights kept at least 15 months. */
+export const ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS = 465;
+export const ADVANCED_INSIGHTS_MESSAGE =
+  `database_insights_mode "advanced" needs Performance Insights retention of at least ` +
+  `${ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS} days.`;
+
 export function isValidPerformanceInsightsRetention(days: number): boolean {
   return (
     days === PI.free ||
@@ -202,6 +208,15 @@ export function validateSizing(environment: string, sizing: DatabaseSizing, cont
     throw new Error(
       `${where}: Performance Insights retention ${sizing.performanceInsightsRetentionDays} days is invalid; ` +
         `use ${PERFORMANCE_INSIGHTS_RETENTION_RULE}`,
+    );
+  }
+  if (
+    sizing.databaseInsightsMode === 'advanced' &&
+    (sizing.performanceInsightsRetentionDays ?? 0) < ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS
+  ) {
+    throw new Error(
+      `${where}: ${ADVANCED_INSIGHTS_MESSAGE.replace(/\.$/, '')}, not ` +
+        `${sizing.performanceInsightsRetentionDays ?? 'off'}`,
     );
   }
   if (!Number.isInteger(sizing.replicaCount) || sizing.replicaCount < 0 || sizing.replicaCount > 5) {
@@ -261,4 +276,9 @@ export const hclChecks = {
     `(${config('performanceInsightsRetentionDays')} % ${PI.month} == 0 && ` +
     `${config('performanceInsightsRetentionDays')} >= ${PI.month} && ` +
     `${config('performanceInsightsRetentionDays')} <= ${PI.longestInMonths})`,
+  // Conditionals, not ||: HCL evaluates both sides and the retention may be null.
+  advancedInsightsRetention:
+    `${config('databaseInsightsMode')} != "advanced" ? true : ` +
+    `${config('performanceInsightsRetentionDays')} == null ? false : ` +
+    `${config('performanceInsightsRetentionDays')} >= ${ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS}`,
 };

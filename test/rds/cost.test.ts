@@ -3,7 +3,14 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PRIMARY_ALARMS } from '../../src/config/alarms';
 import { ENVIRONMENT_CONFIGS } from '../../src/config/environments';
-import { costReadme, monthlyCost, monthlyTotal, PRICE_LIST, storageOptions } from '../../src/rds/cost';
+import {
+  costReadme,
+  extendedSupportCost,
+  monthlyCost,
+  monthlyTotal,
+  PRICE_LIST,
+  storageOptions,
+} from '../../src/rds/cost';
 
 const byItem = (env: keyof typeof ENVIRONMENT_CONFIGS) =>
   Object.fromEntries(monthlyCost(ENVIRONMENT_CONFIGS[env].database).map((line) => [line.item, line.usd]));
@@ -29,6 +36,21 @@ describe('monthly cost estimate', () => {
     const total = monthlyTotal(monthlyCost(ENVIRONMENT_CONFIGS.staging.database));
     expect(total.complete).toBe(true);
     expect(total.usd).toBeCloseTo(78.84 + 34.5 + 3.325 + 1 + 1.2 + alarms + 1.06, 6);
+  });
+
+  test('prod Extended Support, by hand: 4 billed db.r6g.large (2 vCPUs each) at $0.10, then $0.20 a vCPU-hour', () => {
+    expect(extendedSupportCost(ENVIRONMENT_CONFIGS.prod.database)).toEqual({
+      vcpus: 8,
+      enrolled: true,
+      years1And2: 8 * 0.1 * 730, // 584
+      year3: 8 * 0.2 * 730, // 1,168
+    });
+  });
+
+  test('the README says what Extended Support would add to each environment', () => {
+    expect(costReadme()).toContain(
+      '| prod | `open-source-rds-extended-support` | 8 (4 × db.r6g.large) | $584.00 | $1,168.00 |',
+    );
   });
 
   test('prod storage, by hand: 4 copies of 500 GiB; gp3 is the choice, at a sixth of io1', () => {

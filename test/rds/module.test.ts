@@ -138,6 +138,8 @@ describe('the emitted module', () => {
         replica_count: 0,
         monitoring_interval: 0,
         performance_insights_retention: null,
+        database_insights_mode: 'standard',
+        engine_lifecycle_support: 'open-source-rds-extended-support',
         deletion_protection: false,
         max_connections: 100,
         secret_recovery_window_days: 0,
@@ -161,6 +163,8 @@ describe('the emitted module', () => {
         replica_count: 1,
         monitoring_interval: 60,
         performance_insights_retention: 7,
+        database_insights_mode: 'standard',
+        engine_lifecycle_support: 'open-source-rds-extended-support',
         deletion_protection: false,
         max_connections: 100,
         secret_recovery_window_days: 0,
@@ -184,6 +188,8 @@ describe('the emitted module', () => {
         replica_count: 2,
         monitoring_interval: 60,
         performance_insights_retention: 731,
+        database_insights_mode: 'advanced',
+        engine_lifecycle_support: 'open-source-rds-extended-support',
         deletion_protection: true,
         max_connections: 200,
         secret_recovery_window_days: 30,
@@ -388,6 +394,71 @@ describe('monitoring', () => {
       source_type: 'db-instance',
       source_ids: '${concat([aws_db_instance.main.identifier], aws_db_instance.replica[*].identifier)}',
     });
+  });
+
+  test("each secret's policy denies every change to all but the deployer, root and (rotated) the rotation role", () => {
+    const documents = doc.data.aws_iam_policy_document;
+    for (const [secret, rotated] of [
+      ['app_credentials', true],
+      ['readonly_credentials', true],
+      ['tenant_context_key', false],
+    ] as const) {
+      const change = documents[`${secret}_policy`].statement.find(
+        (s: { sid: string }) => s.sid === 'OnlyDeployerRotationAndRootChange',
+      );
+      const allowed = change.condition[0].values as string;
+      expect({ secret, effect: change.effect, principals: change.principals, actions: change.actions }).toEqual({
+        secret,
+        effect: 'Deny',
+        principals: [{ type: '*', identifiers: ['*'] }],
+        actions: expect.arrayContaining([
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecret',
+          'secretsmanager:UpdateSecretVersionStage',
+          'secretsmanager:RotateSecret',
+          'secretsmanager:CancelRotateSecret',
+          'secretsmanager:DeleteSecret',
+          'secretsmanager:RestoreSecret',
+          'secretsmanager:PutResourcePolicy',
+          'secretsmanager:DeleteResourcePolicy',
+          'secretsmanager:TagResource',
+          'secretsmanager:UntagResource',
+        ]),
+      });
+      // Readers read; they never write.
+      expect({ secret, readers: allowed.includes('secret_readers') }).toEqual({ secret, readers: false });
+      expect({ secret, rotation: allowed.includes('aws_lambda_function.rotation') }).toEqual({
+        secret,
+        rotation: rotated,
+      });
+      expect(allowed).toContain(':root');
+    }
+  });
+
+  test('parameter-group and DB security-group changes reach the alarm topic (Security Hub RDS.21, RDS.22)', () => {
+    expect(resource('aws_db_event_subscription', 'parameter_group')).toMatchObject({
+      sns_topic: '${local.alarm_topic_arn}',
+      source_type: 'db-parameter-group',
+      source_ids: ['${aws_db_parameter_group.main.name}'],
+      event_categories: ['configuration change'],
+    });
+    expect(resource('aws_db_event_subscription', 'security_group')).toMatchObject({
+      sns_topic: '${local.alarm_topic_arn}',
+      source_type: 'db-security-group',
+      event_categories: ['configuration change', 'failure'],
+    });
+  });
+
+  test('the Database Insights mode comes from the table, on the primary and every replica', () => {
+    for (const name of ['main', 'replica']) {
+      expect(resource('aws_db_instance', name).database_insights_mode).toBe('${local.config.database_insights_mode}');
+    }
+  });
+
+  test('the primary states its lifecycle after standard support, from the table', () => {
+    expect(resource('aws_db_instance', 'main').engine_lifecycle_support).toBe(
+      '${local.config.engine_lifecycle_support}',
+    );
   });
 
   test('PostgreSQL and upgrade logs are exported', () => {

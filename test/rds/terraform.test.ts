@@ -172,6 +172,23 @@ const plannedParameters = (maxConnections: string) => [
 
 /** Retention of the exported PostgreSQL logs per environment, in days (the environment table's logRetentionDays). */
 const DATABASE_LOG_RETENTION: Record<Env, number> = { dev: 7, staging: 30, prod: 400 };
+/** Every change to a secret, as each secret's policy denies it. */
+const SECRET_CHANGES = [
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:CancelRotateSecret',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
+  'secretsmanager:PutResourcePolicy',
+  'secretsmanager:DeleteResourcePolicy',
+  'secretsmanager:TagResource',
+  'secretsmanager:UntagResource',
+  'secretsmanager:ReplicateSecretToRegions',
+  'secretsmanager:RemoveRegionsFromReplication',
+  'secretsmanager:StopReplicationToReplica',
+];
 
 describeWithTerraform('modules/rds with terraform', () => {
   let workdir: string;
@@ -527,7 +544,7 @@ describeWithTerraform('modules/rds with terraform', () => {
       }
     });
 
-    test('each secret has a resource policy that lets only its named readers read it', () => {
+    test('each secret has a resource policy: only its named readers read it, only the deployer and root change it', () => {
       const readers = {
         app_credentials: [exampleRole(env, 'auth-service-execution'), exampleRole(env, 'database-setup')],
         readonly_credentials: [exampleRole(env, 'pdp-service-execution'), exampleRole(env, 'database-setup')],
@@ -538,37 +555,58 @@ describeWithTerraform('modules/rds with terraform', () => {
       const always = [`${ACCOUNT}:root`, `${ACCOUNT}:user/offline`];
       for (const [secret, named] of Object.entries(readers)) {
         const rotated = env === 'prod' && secret !== 'tenant_context_key';
-        const allowed = [...named, ...(rotated ? [null] : []), ...always];
+        const writers = [...(rotated ? [null] : []), ...always];
         const attached = find(changes, `module.rds.aws_secretsmanager_secret_policy.${secret}`);
         const statement =
           typeof attached.policy === 'string'
             ? JSON.parse(attached.policy).Statement
-            : find(changes, `module.rds.data.aws_iam_policy_document.${secret}_read`).statement;
+            : find(changes, `module.rds.data.aws_iam_policy_document.${secret}_policy`).statement;
+        const deny = (sid: string, actions: string | string[], allowed: (string | null)[]) =>
+          typeof attached.policy === 'string'
+            ? {
+                Sid: sid,
+                Effect: 'Deny',
+                Principal: '*',
+                Action: actions,
+                Resource: '*',
+                Condition: { ArnNotLike: { 'aws:PrincipalArn': allowed } },
+              }
+            : expect.objectContaining({
+                sid,
+                effect: 'Deny',
+                actions: [actions].flat(),
+                condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: allowed }],
+              });
         expect({ secret, statement }).toEqual({
           secret,
-          statement:
-            typeof attached.policy === 'string'
-              ? [
-                  {
-                    Sid: 'OnlyNamedPrincipalsRead',
-                    Effect: 'Deny',
-                    Principal: '*',
-                    Action: 'secretsmanager:GetSecretValue',
-                    Resource: '*',
-                    Condition: { ArnNotLike: { 'aws:PrincipalArn': allowed } },
-                  },
-                ]
-              : [
-                  expect.objectContaining({
-                    sid: 'OnlyNamedPrincipalsRead',
-                    effect: 'Deny',
-                    actions: ['secretsmanager:GetSecretValue'],
-                    condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: allowed }],
-                  }),
-                ],
+          statement: [
+            deny('OnlyNamedPrincipalsRead', 'secretsmanager:GetSecretValue', [...named, ...writers]),
+            deny('OnlyDeployerRotationAndRootChange', SECRET_CHANGES, writers),
+          ],
         });
         expect(attached.block_public_policy).toBe(true);
       }
+    });
+
+    test('parameter-group and DB security-group events reach the alarm topic (RDS.21, RDS.22)', () => {
+      expect(find(changes, 'module.rds.aws_db_event_subscription.parameter_group')).toMatchObject({
+        name: `accessweaver-${env}-rds-parameter-group-events`,
+        source_type: 'db-parameter-group',
+        source_ids: [`accessweaver-${env}-pg-params`],
+        event_categories: ['configuration change'],
+      });
+      expect(find(changes, 'module.rds.aws_db_event_subscription.security_group')).toMatchObject({
+        name: `accessweaver-${env}-rds-security-group-events`,
+        source_type: 'db-security-group',
+        event_categories: ['configuration change', 'failure'],
+      });
+    });
+
+    test('the Database Insights mode and the lifecycle after standard support are explicit', () => {
+      expect(find(changes, 'module.rds.aws_db_instance.main')).toMatchObject({
+        database_insights_mode: env === 'prod' ? 'advanced' : 'standard',
+        engine_lifecycle_support: 'open-source-rds-extended-support',
+      });
     });
 
     if (env === 'prod') {
@@ -749,6 +787,12 @@ describeWithTerraform('modules/rds with terraform', () => {
     test('a replica count out of range, named', async () => {
       expect(await planWith('dev', { instance_overrides: '{ replica_count = 9 }' })).toContain(
         'instance_overrides.replica_count must be a whole number from 0 to 5.',
+      );
+    });
+
+    test("Database Insights' advanced mode without 465 days of Performance Insights", async () => {
+      expect(await planWith('staging', { instance_overrides: '{ database_insights_mode = "advanced" }' })).toContain(
+        'database_insights_mode "advanced" needs Performance Insights retention of at least 465 days.',
       );
     });
 

@@ -124,6 +124,12 @@ describe('literal inputs are checked at synth, naming the bad value', () => {
     );
   });
 
+  test("Database Insights' advanced mode with less than 465 days of Performance Insights", () => {
+    expect(() =>
+      synth(withSizing({ databaseInsightsMode: 'advanced', performanceInsightsRetentionDays: 434 })),
+    ).toThrow('environment \'prod\': database_insights_mode "advanced" needs Performance Insights retention');
+  });
+
   test('network ACL without a VPC CIDR', () => {
     expect(() => synth({ enableNetworkAcl: true })).toThrow('enableNetworkAcl is true but vpcCidr is not set');
   });
