@@ -18,6 +18,7 @@ import { CliError, ExitCode } from './exit-codes';
 import { describeLoginSetting, isExpectedLoginSetting, loginSettings } from './login-settings';
 import { renderRecord, renderTable } from './output';
 import { resolveTarget } from './target';
+import { keyAgeCheck } from './tenant-context-key';
 
 export interface HealthCheckOptions extends LoginOptions {
   readonly connect: boolean;
@@ -47,7 +48,8 @@ function instanceSummary(instance: DBInstance) {
 
 /**
  * The health check, as checks with a verdict: instance status, security groups, CPU
- * over the last hour against the environment's alarm threshold, and a connection test (as the IAM
+ * over the last hour against the environment's alarm threshold, the tenant-context key's age against
+ * KEY_MAX_AGE_DAYS, and a connection test (as the IAM
  * operator login by default; `--login app` tests the auth service's login). Exit 0 when every check
  * passes, 1 when one fails, 4 when the instance does not exist.
  */
@@ -55,7 +57,8 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
   program
     .command('health-check')
     .description(
-      'instance status, security groups, CPU over the last hour, and a connection test (IAM operator login by default)',
+      'instance status, security groups, CPU over the last hour, the tenant-context key age, and a connection test ' +
+        '(IAM operator login by default)',
     )
     .option('--database-url <url>', 'connection test against this URL instead of the app secret (also DATABASE_URL)')
     .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
@@ -88,6 +91,8 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
         checks.push(
           await cpuCheck(deps, options.region, target.primaryIdentifier, target.config.database.cpuAlarmThreshold),
         );
+        const { secrets } = deps.aws(options.region);
+        checks.push(await keyAgeCheck(secrets, target.tenantContextKeySecretName, deps.clock.now()));
 
         if (!options.connect) {
           checks.push({ check: 'connection', status: 'skipped', detail: '--no-connect' });

@@ -1,5 +1,6 @@
 import {
   GetSecretValueCommand,
+  ListSecretVersionIdsCommand,
   PutSecretValueCommand,
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
@@ -20,6 +21,7 @@ import { awsCall, awsError } from './aws';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
 import { resolveConnection, withDatabase, type ResolvedConnection } from './connection';
 import type { CliDeps } from './context';
+import type { CheckResult } from './health-check';
 import { ExitCode, failedError } from './exit-codes';
 import { renderRecord, type Reporter } from './output';
 import { planAndConfirm, type PlannedStep } from './rds-flows';
@@ -31,6 +33,51 @@ import { resolveTarget, type Target } from './target';
  * contexts' own lifetimes (minutes) with margin.
  */
 export const KEY_OVERLAP_DEFAULT_HOURS = 24;
+
+/**
+ * The longest a tenant-context key may sign: beyond it `health-check` fails. Rotation is an operator's act (it
+ * installs the key as the master user), so the age is what is watched; 90 days leaves a quarter's margin inside a
+ * yearly key-rotation policy and matches the credentials' three rotations.
+ */
+export const KEY_MAX_AGE_DAYS = 90;
+const DAY_MS = 86_400_000;
+
+/**
+ * Age of the signing key: the creation date of the secret's AWSCURRENT version, which `rotate-tenant-context-key`
+ * stores just before installing it (and Terraform seeds before `setup-database` installs the first). Reads
+ * version metadata only (`ListSecretVersionIds`), never the key.
+ */
+export async function keyAgeCheck(
+  secrets: SecretsManagerClient,
+  secretId: string,
+  now: Date,
+  maxAgeDays = KEY_MAX_AGE_DAYS,
+): Promise<CheckResult> {
+  const check = 'tenant-context key age';
+  let current: { CreatedDate?: Date } | undefined;
+  let token: string | undefined;
+  try {
+    do {
+      const page = await awsCall(`ListSecretVersionIds ${secretId}`, () =>
+        secrets.send(new ListSecretVersionIdsCommand({ SecretId: secretId, ...(token ? { NextToken: token } : {}) })),
+      );
+      current = page?.Versions?.find((v) => v.VersionStages?.includes('AWSCURRENT'));
+      token = current === undefined ? page?.NextToken : undefined;
+    } while (token !== undefined);
+  } catch (error) {
+    return { check, status: 'fail', detail: (error as Error).message };
+  }
+  if (current?.CreatedDate === undefined)
+    return { check, status: 'skipped', detail: `${secretId}: no current version` };
+  const days = Math.floor((now.getTime() - current.CreatedDate.getTime()) / DAY_MS);
+  return {
+    check,
+    status: days > maxAgeDays ? 'fail' : 'ok',
+    detail:
+      `current key stored ${current.CreatedDate.toISOString()}, ${days} days ago (at most ${maxAgeDays}` +
+      `${days > maxAgeDays ? ': run rotate-tenant-context-key' : ''})`,
+  };
+}
 
 /** A version of the key secret: its value and the Secrets Manager version that holds it. */
 export interface KeySecretVersion {

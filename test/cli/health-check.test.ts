@@ -1,6 +1,6 @@
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DBInstanceNotFoundFault, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,17 @@ import { cloudwatchMock, primaryInstance, rdsMock, resetAwsMocks, secretsMock, s
 import { runCli } from './support/harness';
 
 const PRIMARY = 'accessweaver-prod-primary';
+const KEY_SECRET = 'accessweaver-prod-tenant-context-key';
+
+/** The key secret's versions: the current one stored `storedAt`, a previous one long before. */
+function withKeyStored(storedAt: string): void {
+  secretsMock.on(ListSecretVersionIdsCommand, { SecretId: KEY_SECRET }).resolves({
+    Versions: [
+      { VersionId: 'previous', VersionStages: ['AWSPREVIOUS'], CreatedDate: new Date('2025-01-01T00:00:00Z') },
+      { VersionId: 'current', VersionStages: ['AWSCURRENT'], CreatedDate: new Date(storedAt) },
+    ],
+  });
+}
 let db: TestDatabase;
 
 beforeAll(async () => {
@@ -33,6 +44,7 @@ beforeEach(() => {
     { Timestamp: new Date('2026-03-14T02:20:00Z'), Average: 35, Maximum: 61 },
     { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 30, Maximum: 40 },
   ]);
+  withKeyStored('2026-02-01T00:00:00Z');
 });
 
 type Check = { check: string; status: string; detail: string };
@@ -95,7 +107,29 @@ describe('health-check', () => {
   test('passes, exit 0, when the instance, its security groups, CPU and the connection are fine', async () => {
     const result = await runCli(['health-check', '--env', 'prod', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
-    expect(Object.values(checksOf(result.stdout)).map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    expect(Object.values(checksOf(result.stdout)).map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+  });
+
+  test('fails, exit 1, when the current tenant-context key was stored more than 90 days ago', async () => {
+    withKeyStored('2025-12-13T00:00:00Z'); // 91 days before the clock's 2026-03-14
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(result.code).toBe(1);
+    expect(checksOf(result.stdout)['tenant-context key age']).toEqual({
+      check: 'tenant-context key age',
+      status: 'fail',
+      detail: 'current key stored 2025-12-13T00:00:00.000Z, 91 days ago (at most 90: run rotate-tenant-context-key)',
+    });
+  });
+
+  test('a key stored 90 days ago is still within the policy', async () => {
+    withKeyStored('2025-12-14T00:00:00Z');
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(checksOf(result.stdout)['tenant-context key age'].status).toBe('ok');
+  });
+
+  test("judges the key's age from version metadata, never reading the key", async () => {
+    await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(sent(secretsMock).map(([command]) => command)).toEqual(['ListSecretVersionIdsCommand']);
   });
 
   test("asks CloudWatch for the last hour's CPU average and maximum of the primary", async () => {
@@ -204,7 +238,7 @@ describe('health-check', () => {
       }),
     });
     const result = await runCli(['health-check', '--env', 'prod', '--login', 'app', '--ca-bundle', caBundle, '--json']);
-    expect(sent(secretsMock)).toEqual([
+    expect(sent(secretsMock).filter(([command]) => command === 'GetSecretValueCommand')).toEqual([
       ['GetSecretValueCommand', { SecretId: 'accessweaver-prod-app-db-credentials' }],
     ]);
     expect(checksOf(result.stdout).connection.detail).toMatch(
