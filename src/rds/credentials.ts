@@ -85,6 +85,49 @@ export const SECRET_WRITE_ACTIONS = [
   'secretsmanager:StopReplicationToReplica',
 ] as const;
 
+/**
+ * What changes the rotation function's code or configuration, its stack or its role, or hands its role (and with it
+ * the master secret) to something else: refused by the rotation guard policy to all but the identity applying the
+ * module and the root user.
+ */
+export const ROTATION_FUNCTION_GUARDED_ACTIONS = {
+  lambda: [
+    'lambda:UpdateFunctionCode',
+    'lambda:UpdateFunctionConfiguration',
+    'lambda:DeleteFunction',
+    'lambda:PublishVersion',
+    'lambda:CreateAlias',
+    'lambda:UpdateAlias',
+    'lambda:DeleteAlias',
+    'lambda:AddPermission',
+    'lambda:RemovePermission',
+    'lambda:CreateFunctionUrlConfig',
+    'lambda:UpdateFunctionUrlConfig',
+    'lambda:PutFunctionCodeSigningConfig',
+    'lambda:DeleteFunctionCodeSigningConfig',
+    'lambda:InvokeFunction',
+  ],
+  cloudformation: [
+    'cloudformation:UpdateStack',
+    'cloudformation:DeleteStack',
+    'cloudformation:CreateChangeSet',
+    'cloudformation:ExecuteChangeSet',
+    'cloudformation:SetStackPolicy',
+  ],
+  iam: [
+    'iam:PassRole',
+    'iam:PutRolePolicy',
+    'iam:AttachRolePolicy',
+    'iam:DeleteRolePolicy',
+    'iam:DetachRolePolicy',
+    'iam:UpdateAssumeRolePolicy',
+    'iam:PutRolePermissionsBoundary',
+    'iam:DeleteRolePermissionsBoundary',
+    'iam:UpdateRole',
+    'iam:DeleteRole',
+  ],
+} as const;
+
 /** The secrets' keys in `secret_readers`. */
 export const SECRET_READER_KEYS = ['app', 'readonly', 'tenant_context_key'] as const;
 
@@ -106,6 +149,8 @@ export class DatabaseCredentials extends Construct {
   public readonly tenantContextKeySecret: SecretsmanagerSecret;
   /** The rotation function's role (counted: only where credentials rotate). */
   public readonly rotationRole: DataAwsLambdaFunction;
+  /** The deny policy that keeps the rotation function, its stack and its role unchanged (counted likewise). */
+  public readonly rotationGuard: DataAwsIamPolicyDocument;
 
   constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
     super(scope, id);
@@ -193,6 +238,7 @@ export class DatabaseCredentials extends Construct {
     );
 
     this.rotationRole = this.addRotation(props);
+    this.rotationGuard = this.addRotationGuard(props, tf.number(`${config('rotateCredentials')} ? 1 : 0`));
     this.addPolicies(props);
   }
 
@@ -206,15 +252,7 @@ export class DatabaseCredentials extends Construct {
    * the identity that applies the module (a change to `secret_readers`, a key rotation), an act CloudTrail records.
    */
   private addPolicies(props: DatabaseCredentialsProps): void {
-    // HCL text (inside one expression): the account's ARN prefix as a string template.
-    const iamPrefix = `arn:\${${ref(props.partition, 'partition')}}:iam::\${${ref(props.caller, 'accountId')}}`;
-    const rootUser = `${iamPrefix}:root`;
-    // The identity applying the module reads the secret versions at every refresh. As a role session it is matched
-    // by role name under any path (aws:PrincipalArn is the role's ARN, path included).
-    const callerArn = ref(props.caller, 'arn');
-    const deployer =
-      `can(regex("^arn:[^:]+:sts::[0-9]+:assumed-role/", ${callerArn})) ? ` +
-      `"${iamPrefix}:role*/\${split("/", ${callerArn})[1]}" : ${callerArn}`;
+    const { rootUser, deployer } = administrators(props);
     const rotationRoles = `${ref(this.rotationRole, 'role', '*')}`;
     const secrets = [
       ['app', this.appSecret, 'app_credentials', true],
@@ -251,6 +289,48 @@ export class DatabaseCredentials extends Construct {
         logicalId,
       );
     }
+  }
+
+  /**
+   * The rotation function reads the master secret, so whoever changes its code, configuration, role or stack, or
+   * passes its role to another function, gets the master login. Lambda, CloudFormation and IAM have no resource
+   * policy that can deny that to IAM principals of the account, so the module emits the deny as a policy for the
+   * caller to attach as a service control policy (or in the permissions boundary of every role): all but the
+   * identity applying the module and the root user are refused. Counted: only where credentials rotate.
+   */
+  private addRotationGuard(props: DatabaseCredentialsProps, whenRotating: number): DataAwsIamPolicyDocument {
+    const { rootUser, deployer } = administrators(props);
+    const partition = `\${${ref(props.partition, 'partition')}}`;
+    const region = `\${${ref(props.region, 'name')}}`;
+    const account = `\${${ref(props.caller, 'accountId')}}`;
+    const functionArn = `arn:${partition}:lambda:${region}:${account}:function:${prefixed('rds-rotation')}`;
+    const stackName = `serverlessrepo-${prefixed('rds-rotation')}`;
+    const stackArn = `arn:${partition}:cloudformation:${region}:${account}:stack/${stackName}/*`;
+    const deny = (sid: string, actions: readonly string[], resources: string[]) => ({
+      sid,
+      effect: 'Deny',
+      actions: [...actions],
+      resources,
+      condition: [
+        { test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: tf.list(`["${rootUser}", ${deployer}]`) },
+      ],
+    });
+    return address(
+      new DataAwsIamPolicyDocument(this, 'rotation-guard', {
+        count: whenRotating,
+        statement: [
+          deny('RotationFunctionUnchanged', ROTATION_FUNCTION_GUARDED_ACTIONS.lambda, [
+            functionArn,
+            `${functionArn}:*`,
+          ]),
+          deny('RotationStackUnchanged', ROTATION_FUNCTION_GUARDED_ACTIONS.cloudformation, [stackArn]),
+          deny('RotationRoleUnchangedAndNotPassed', ROTATION_FUNCTION_GUARDED_ACTIONS.iam, [
+            tf.string(ref(this.rotationRole, 'role', 0)),
+          ]),
+        ],
+      }),
+      'rotation_guard',
+    );
   }
 
   private addRotation(props: DatabaseCredentialsProps): DataAwsLambdaFunction {
@@ -356,4 +436,20 @@ export class DatabaseCredentials extends Construct {
       'rotation',
     );
   }
+}
+
+/**
+ * The principals no module policy refuses, as HCL text inside one expression: the account's root user, and the
+ * identity applying the module (Terraform reads the secret versions at every refresh). As a role session that
+ * identity is matched by role name under any path (aws:PrincipalArn is the role's ARN, path included).
+ */
+function administrators(props: DatabaseCredentialsProps): { rootUser: string; deployer: string } {
+  const iamPrefix = `arn:\${${ref(props.partition, 'partition')}}:iam::\${${ref(props.caller, 'accountId')}}`;
+  const callerArn = ref(props.caller, 'arn');
+  return {
+    rootUser: `${iamPrefix}:root`,
+    deployer:
+      `can(regex("^arn:[^:]+:sts::[0-9]+:assumed-role/", ${callerArn})) ? ` +
+      `"${iamPrefix}:role*/\${split("/", ${callerArn})[1]}" : ${callerArn}`,
+  };
 }

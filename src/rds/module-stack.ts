@@ -332,6 +332,18 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
       `Effect = "Allow", Action = "rds-db:connect", Resource = ${operatorDbUsers(db)} }] })`,
   },
   {
+    name: 'rotation_function_guard_policy_json',
+    description:
+      'Deny policy (null without credential rotation) keeping the rotation function, which reads the master ' +
+      'secret, its CloudFormation stack and its role unchanged, and its role from being passed, by anyone but the ' +
+      'identity applying the module and the root user. Attach it as a service control policy of the account, or ' +
+      'to the permissions boundary of every role: Lambda, CloudFormation and IAM have no resource policy for it.',
+    value: (db) => {
+      const guard = addressOf(db.credentials.rotationGuard);
+      return `length(${guard}) > 0 ? ${guard}[0].json : null`;
+    },
+  },
+  {
     name: 'kms_key_arn',
     description: 'ARN of the KMS key: grant kms:Decrypt on it to readers of the credential secrets.',
     value: (db) => ref(db.encryption.key, 'arn'),

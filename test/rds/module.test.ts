@@ -435,6 +435,43 @@ describe('monitoring', () => {
     }
   });
 
+  test('the rotation guard refuses code, configuration, stack and role changes but to the deployer and root', () => {
+    const guard = doc.data.aws_iam_policy_document.rotation_guard;
+    expect(guard.count).toBe('${local.config.rotate_credentials ? 1 : 0}');
+    const statements = Object.fromEntries(
+      guard.statement.map((s: { sid: string; effect: string; actions: string[]; resources: string[] }) => [
+        s.sid,
+        { effect: s.effect, actions: s.actions, resources: s.resources },
+      ]),
+    );
+    expect(statements.RotationFunctionUnchanged).toEqual({
+      effect: 'Deny',
+      actions: expect.arrayContaining(['lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration']),
+      resources: [
+        expect.stringMatching(/:function:\$\{local\.name_prefix\}-rds-rotation$/),
+        expect.stringMatching(/:function:\$\{local\.name_prefix\}-rds-rotation:\*$/),
+      ],
+    });
+    expect(statements.RotationStackUnchanged).toEqual({
+      effect: 'Deny',
+      actions: expect.arrayContaining(['cloudformation:UpdateStack', 'cloudformation:ExecuteChangeSet']),
+      resources: [expect.stringMatching(/:stack\/serverlessrepo-\$\{local\.name_prefix\}-rds-rotation\/\*$/)],
+    });
+    expect(statements.RotationRoleUnchangedAndNotPassed).toEqual({
+      effect: 'Deny',
+      actions: expect.arrayContaining(['iam:PassRole', 'iam:PutRolePolicy', 'iam:UpdateAssumeRolePolicy']),
+      resources: ['${data.aws_lambda_function.rotation[0].role}'],
+    });
+    for (const statement of guard.statement) {
+      expect(statement.condition[0].values).not.toContain('secret_readers');
+      expect(statement.condition[0].values).toContain(':root');
+    }
+    expect(doc.output.rotation_function_guard_policy_json.value).toBe(
+      '${length(data.aws_iam_policy_document.rotation_guard) > 0 ? ' +
+        'data.aws_iam_policy_document.rotation_guard[0].json : null}',
+    );
+  });
+
   test('parameter-group and DB security-group changes reach the alarm topic (Security Hub RDS.21, RDS.22)', () => {
     expect(resource('aws_db_event_subscription', 'parameter_group')).toMatchObject({
       sns_topic: '${local.alarm_topic_arn}',

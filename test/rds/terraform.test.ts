@@ -544,7 +544,7 @@ describeWithTerraform('modules/rds with terraform', () => {
       }
     });
 
-    test('each secret has a resource policy: only its named readers read it, only the deployer and root change it', () => {
+    test('each secret has a resource policy: its named readers read it, only the deployer and root change it', () => {
       const readers = {
         app_credentials: [exampleRole(env, 'auth-service-execution'), exampleRole(env, 'database-setup')],
         readonly_credentials: [exampleRole(env, 'pdp-service-execution'), exampleRole(env, 'database-setup')],
@@ -600,6 +600,15 @@ describeWithTerraform('modules/rds with terraform', () => {
         source_type: 'db-security-group',
         event_categories: ['configuration change', 'failure'],
       });
+    });
+
+    test('the rotation guard policy exists exactly where the rotation function does', () => {
+      const guards = changes.filter((c) =>
+        c.address.startsWith('module.rds.data.aws_iam_policy_document.rotation_guard'),
+      );
+      expect(guards.map((g) => g.address)).toEqual(
+        env === 'prod' ? ['module.rds.data.aws_iam_policy_document.rotation_guard[0]'] : [],
+      );
     });
 
     test('the Database Insights mode and the lifecycle after standard support are explicit', () => {
