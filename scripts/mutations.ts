@@ -373,4 +373,39 @@ export const MUTATIONS: readonly Mutation[] = [
     ],
     suites: ['test/db/catalog.test.ts'],
   },
+  {
+    name: 'secret-readers-may-write',
+    breaks: 'secret readers (the service roles) may change the secrets they read: a planted key or password',
+    file: 'src/rds/credentials.ts',
+    edits: [
+      {
+        search: 'const writers = rotated ? `concat(${rotationRoles}, ${fixed})` : fixed;',
+        replace:
+          'const writers = rotated ? `concat(${readers}, ${rotationRoles}, ${fixed})` : ' +
+          '`concat(${readers}, ${fixed})`;',
+      },
+    ],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'secret-policy-allows-put-resource-policy',
+    breaks: 'any principal with secretsmanager:PutResourcePolicy rewrites a secret policy',
+    file: 'src/rds/credentials.ts',
+    edits: [{ search: "  'secretsmanager:PutResourcePolicy',\n", replace: '' }],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'rotation-guard-allows-pass-role',
+    breaks: "the rotation function's role (master secret reader) may be passed to another function",
+    file: 'src/rds/credentials.ts',
+    edits: [{ search: "    'iam:PassRole',\n", replace: '' }],
+    suites: MODULE_SUITES,
+  },
+  {
+    name: 'tenant-context-key-age-unchecked',
+    breaks: 'health-check passes whatever the age of the signing key',
+    file: 'src/cli/tenant-context-key.ts',
+    edits: [{ search: "status: days > maxAgeDays ? 'fail' : 'ok',", replace: "status: 'ok'," }],
+    suites: ['test/cli/health-check.test.ts'],
+  },
 ];

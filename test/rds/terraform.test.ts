@@ -557,10 +557,16 @@ describeWithTerraform('modules/rds with terraform', () => {
         const rotated = env === 'prod' && secret !== 'tenant_context_key';
         const writers = [...(rotated ? [null] : []), ...always];
         const attached = find(changes, `module.rds.aws_secretsmanager_secret_policy.${secret}`);
-        const statement =
+        // Actions are a set: the plan and the policy JSON list them in an order of their own.
+        const sorted = (s: any) => {
+          if (Array.isArray(s.Action)) return { ...s, Action: [...s.Action].sort() };
+          return Array.isArray(s.actions) ? { ...s, actions: [...s.actions].sort() } : s;
+        };
+        const statement = (
           typeof attached.policy === 'string'
             ? JSON.parse(attached.policy).Statement
-            : find(changes, `module.rds.data.aws_iam_policy_document.${secret}_policy`).statement;
+            : find(changes, `module.rds.data.aws_iam_policy_document.${secret}_policy`).statement
+        ).map(sorted);
         const deny = (sid: string, actions: string | string[], allowed: (string | null)[]) =>
           typeof attached.policy === 'string'
             ? {
@@ -581,7 +587,7 @@ describeWithTerraform('modules/rds with terraform', () => {
           secret,
           statement: [
             deny('OnlyNamedPrincipalsRead', 'secretsmanager:GetSecretValue', [...named, ...writers]),
-            deny('OnlyDeployerRotationAndRootChange', SECRET_CHANGES, writers),
+            deny('OnlyDeployerRotationAndRootChange', [...SECRET_CHANGES].sort(), writers),
           ],
         });
         expect(attached.block_public_policy).toBe(true);
