@@ -43,6 +43,7 @@ export const RDS_OUTPUTS = {
   tenantContextKeySecretArn: 'tenant_context_key_secret_arn',
   operatorDbUserArns: 'operator_db_user_arns',
   operatorConnectPolicyJson: 'operator_connect_policy_json',
+  rotationFunctionGuardPolicyJson: 'rotation_function_guard_policy_json',
   kmsKeyId: 'kms_key_id',
   kmsKeyArn: 'kms_key_arn',
   instanceId: 'instance_id',

@@ -145,6 +145,11 @@ export class RdsStack extends EnvironmentStack {
         db.operatorConnectPolicyJsonOutput,
         'IAM policy an operator role needs to connect with an IAM token',
       ],
+      [
+        RDS_OUTPUTS.rotationFunctionGuardPolicyJson,
+        db.rotationFunctionGuardPolicyJsonOutput,
+        'Deny policy keeping the rotation function (a master secret reader) unchanged: attach as an SCP',
+      ],
     ];
     for (const [name, value, description] of reexported) {
       new TerraformOutput(this, name, { value, description });
