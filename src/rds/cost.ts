@@ -235,9 +235,10 @@ export function extendedSupportReadme(prices = PRICE_LIST): string {
 
 PostgreSQL 15's standard support on RDS ends on ${STANDARD_SUPPORT_ENDS}. The table's
 \`engine_lifecycle_support\` (the instance argument of that name) decides what happens then: enrolled, the
-instances keep running 15 and every billed instance (standby and replicas included) pays ${rate(years1And2.usd)} per vCPU-hour in years 1 and 2 and
-${rate(year3.usd)} in year 3 (${prices.region}); disabled, RDS upgrades the major version itself, past the module's
-pinned \`engine_version\`, its \`postgres15\` parameter group and the tested migrations. The table enrolls every
+instances keep running 15 and every billed instance (standby and replicas included) pays
+${rate(years1And2.usd)} per vCPU-hour in years 1 and 2 and ${rate(year3.usd)} in year 3 (${prices.region});
+disabled, RDS upgrades the major version itself, past the module's pinned \`engine_version\`, its
+\`postgres15\` parameter group and the tested migrations. The table enrolls every
 environment (RDS's default, so existing instances see no change; read the plan before changing it on one) and the
 amounts below are what not upgrading before that date would add to the monthly total.
 
