@@ -43,11 +43,11 @@ interface LoadReport {
   readonly errors: Record<string, number>;
 }
 
-/** The HikariCP and pgjdbc settings docs/database.md gives for a pool behind PgBouncer before 1.21. */
-function documentedSettings(port: number, login: Login): Record<string, string> {
+/** The HikariCP and pgjdbc settings docs/database.md gives, direct or through PgBouncer before 1.21. */
+function documentedSettings(server: string, login: Login): Record<string, string> {
   return {
-    // TLS (sslmode=verify-full in the docs) is off here: the test PgBouncer has no certificate.
-    jdbcUrl: `jdbc:postgresql://127.0.0.1:${port}/${PGBOUNCER_DATABASE}?prepareThreshold=0&sslmode=disable`,
+    // TLS (sslmode=verify-full in the docs) is off here: the test servers have no certificate.
+    jdbcUrl: `jdbc:postgresql://${server}?prepareThreshold=0&sslmode=disable`,
     autoCommit: 'false',
     readOnly: String(login === 'readonly'),
     maximumPoolSize: String(THREADS),
@@ -115,19 +115,26 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
       seconds: String(SECONDS),
     });
     const report = JSON.parse(await program.run([pool, load], (SECONDS + 20) * 1000)) as LoadReport;
-    console.log(`${login} login: ${JSON.stringify(report)}`);
+    console.log(`${login} login, ${settings.jdbcUrl}: ${JSON.stringify(report)}`);
     return report;
   }
 
   test.each<Login>(['app', 'readonly'])(
     'with the documented settings every transaction of the %s login completes and sees its own tenant only',
     async (login) => {
-      const report = await runLoad(login, documentedSettings(bouncer.port, login));
+      const report = await runLoad(login, documentedSettings(`127.0.0.1:${bouncer.port}/${PGBOUNCER_DATABASE}`, login));
       expect(report).toMatchObject({ failed: 0, unfinished: 0, foreignRows: 0, staleContexts: 0, errors: {} });
       expect(report.ownRows).toBeGreaterThan(0);
     },
     60_000,
   );
+
+  test('directly, with the documented settings every transaction completes and sees its own tenant only', async () => {
+    const server = new URL(database.url);
+    const report = await runLoad('app', documentedSettings(`${server.host}${server.pathname}`, 'app'));
+    expect(report).toMatchObject({ failed: 0, unfinished: 0, foreignRows: 0, staleContexts: 0, errors: {} });
+    expect(report.ownRows).toBeGreaterThan(0);
+  }, 60_000);
 
   test("with the driver's defaults they fail with the server's errors, never showing others' rows", async () => {
     const report = await runLoad('app', defaultSettings(bouncer.port));
