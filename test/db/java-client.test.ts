@@ -13,6 +13,7 @@ import { compileJava, javaUnavailableReason, type JavaProgram } from '../support
 import { describeWhenAvailable } from '../support/optional-tool';
 import { pgbouncerUnavailableReason, PGBOUNCER_DATABASE, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import {
+  contextFor,
   createMigratedDatabase,
   seedTenants,
   TEST_CONTEXT_KEY,
@@ -67,12 +68,15 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
   let tenants: TenantFixture[];
   let bouncer: PgBouncer;
   let program: JavaProgram;
+  let replaced: JavaProgram;
   let directory: string;
+  let direct: string;
+  let pooled: string;
 
   beforeAll(async () => {
     database = await createMigratedDatabase();
     directory = mkdtempSync(path.join(os.tmpdir(), 'accessweaver-java-load-'));
-    [tenants, bouncer, program] = await Promise.all([
+    [tenants, bouncer, program, replaced] = await Promise.all([
       seedTenants(database.url, TENANTS),
       startPgBouncer({
         serverUrl: database.url,
@@ -80,10 +84,15 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
         poolSize: 2,
       }),
       compileJava(path.resolve(__dirname, '../java/TenantLoad.java')),
+      compileJava(path.resolve(__dirname, '../java/ReplacedStatement.java')),
     ]);
+    const server = new URL(database.url);
+    direct = `${server.host}${server.pathname}`;
+    pooled = `127.0.0.1:${bouncer.port}/${PGBOUNCER_DATABASE}`;
   }, 60_000);
   afterAll(async () => {
     program?.remove();
+    replaced?.remove();
     await bouncer?.stop();
     await database?.drop();
     if (directory) rmSync(directory, { recursive: true, force: true });
@@ -97,9 +106,7 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
       Object.entries(values)
         .map(([key, value]) => `${key}=${escape(value)}\n`)
         .join(''),
-      {
-        mode: 0o600,
-      },
+      { mode: 0o600 },
     );
     return file;
   }
@@ -122,7 +129,7 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
   test.each<Login>(['app', 'readonly'])(
     'with the documented settings every transaction of the %s login completes and sees its own tenant only',
     async (login) => {
-      const report = await runLoad(login, documentedSettings(`127.0.0.1:${bouncer.port}/${PGBOUNCER_DATABASE}`, login));
+      const report = await runLoad(login, documentedSettings(pooled, login));
       expect(report).toMatchObject({ failed: 0, unfinished: 0, foreignRows: 0, staleContexts: 0, errors: {} });
       expect(report.ownRows).toBeGreaterThan(0);
     },
@@ -130,8 +137,7 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
   );
 
   test('directly, with the documented settings every transaction completes and sees its own tenant only', async () => {
-    const server = new URL(database.url);
-    const report = await runLoad('app', documentedSettings(`${server.host}${server.pathname}`, 'app'));
+    const report = await runLoad('app', documentedSettings(direct, 'app'));
     expect(report).toMatchObject({ failed: 0, unfinished: 0, foreignRows: 0, staleContexts: 0, errors: {} });
     expect(report.ownRows).toBeGreaterThan(0);
   }, 60_000);
@@ -141,4 +147,33 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
     // The driver's stream stays in step with the server's: out of step, it reads results of other statements.
     expect(report).toMatchObject({ foreignRows: 0, staleContexts: 0, clientErrors: 0, unfinished: 0 });
   }, 60_000);
+
+  /** What tenant B's query answers after an injected request of tenant A replaced named statements. */
+  async function afterReplacedStatements(
+    settings: Record<string, string>,
+  ): Promise<{ answer: string; honest: string }> {
+    const pool = properties('pool', { ...settings, username: APP_LOGIN, password: TEST_PASSWORDS.app });
+    const [a, b] = [contextFor(tenants[0].id), contextFor(tenants[1].id)];
+    const { answer } = JSON.parse(await replaced.run([pool, a, b], 30_000)) as { answer: string };
+    return { answer, honest: `${tenants[1].id} honest` };
+  }
+
+  test.each([
+    ['directly', () => direct],
+    ['through PgBouncer', () => pooled],
+  ])(
+    "%s, with the documented settings an injected PREPARE does not replace the next tenant's query",
+    async (_, where) => {
+      const { answer, honest } = await afterReplacedStatements(documentedSettings(where(), 'app'));
+      expect(answer).toBe(honest);
+    },
+  );
+
+  // Why the documented settings turn named statements off on a direct pool too.
+  test("directly, with the driver's defaults the next tenant's query does not give its own answer", async () => {
+    const { answer, honest } = await afterReplacedStatements({
+      jdbcUrl: `jdbc:postgresql://${direct}?sslmode=disable`,
+    });
+    expect(answer).not.toBe(honest);
+  });
 });
