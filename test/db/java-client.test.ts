@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
-import { compileJava, javaUnavailableReason, type JavaProgram } from '../support/java';
+import { compileJava, javaUnavailableReason, type JavaPrograms } from '../support/java';
 import { describeWhenAvailable } from '../support/optional-tool';
 import { pgbouncerUnavailableReason, PGBOUNCER_DATABASE, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import {
@@ -28,6 +28,7 @@ const THREADS = 8;
 const TRANSACTIONS = 1500;
 /** A bound on each run (it stops starting transactions then), not an expectation. */
 const SECONDS = 20;
+const JAVA_SOURCES = path.resolve(__dirname, '../java');
 const LOGIN_NAMES: Record<Login, string> = { app: APP_LOGIN, readonly: READONLY_LOGIN };
 
 interface LoadReport {
@@ -67,8 +68,7 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
   let database: MigratedDatabase;
   let tenants: TenantFixture[];
   let bouncer: PgBouncer;
-  let program: JavaProgram;
-  let replaced: JavaProgram;
+  let programs: JavaPrograms;
   let directory: string;
   let direct: string;
   let pooled: string;
@@ -76,23 +76,22 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
   beforeAll(async () => {
     database = await createMigratedDatabase();
     directory = mkdtempSync(path.join(os.tmpdir(), 'accessweaver-java-load-'));
-    [tenants, bouncer, program, replaced] = await Promise.all([
-      seedTenants(database.url, TENANTS),
-      startPgBouncer({
-        serverUrl: database.url,
-        logins: { [APP_LOGIN]: TEST_PASSWORDS.app, [READONLY_LOGIN]: TEST_PASSWORDS.readonly },
-        poolSize: 2,
-      }),
-      compileJava(path.resolve(__dirname, '../java/TenantLoad.java')),
-      compileJava(path.resolve(__dirname, '../java/ReplacedStatement.java')),
-    ]);
+    // One step at a time, so that a step that fails leaves only what afterAll knows about.
+    programs = await compileJava(
+      ['TenantLoad', 'ReplacedStatement'].map((name) => path.join(JAVA_SOURCES, `${name}.java`)),
+    );
+    tenants = await seedTenants(database.url, TENANTS);
+    bouncer = await startPgBouncer({
+      serverUrl: database.url,
+      logins: { [APP_LOGIN]: TEST_PASSWORDS.app, [READONLY_LOGIN]: TEST_PASSWORDS.readonly },
+      poolSize: 2,
+    });
     const server = new URL(database.url);
     direct = `${server.host}${server.pathname}`;
     pooled = `127.0.0.1:${bouncer.port}/${PGBOUNCER_DATABASE}`;
   }, 60_000);
   afterAll(async () => {
-    program?.remove();
-    replaced?.remove();
+    programs?.remove();
     await bouncer?.stop();
     await database?.drop();
     if (directory) rmSync(directory, { recursive: true, force: true });
@@ -121,7 +120,7 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
       transactions: String(TRANSACTIONS),
       seconds: String(SECONDS),
     });
-    const report = JSON.parse(await program.run([pool, load], (SECONDS + 20) * 1000)) as LoadReport;
+    const report = JSON.parse(await programs.run('TenantLoad', [pool, load], (SECONDS + 20) * 1000)) as LoadReport;
     console.log(`${login} login, ${settings.jdbcUrl}: ${JSON.stringify(report)}`);
     return report;
   }
@@ -154,7 +153,7 @@ describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, Hi
   ): Promise<{ answer: string; honest: string }> {
     const pool = properties('pool', { ...settings, username: APP_LOGIN, password: TEST_PASSWORDS.app });
     const [a, b] = [contextFor(tenants[0].id), contextFor(tenants[1].id)];
-    const { answer } = JSON.parse(await replaced.run([pool, a, b], 30_000)) as { answer: string };
+    const { answer } = JSON.parse(await programs.run('ReplacedStatement', [pool, a, b], 30_000)) as { answer: string };
     return { answer, honest: `${tenants[1].id} honest` };
   }
 

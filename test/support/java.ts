@@ -25,25 +25,24 @@ export function javaUnavailableReason(): string | undefined {
   return missing && `no ${missing}: ${PACKAGES}`;
 }
 
-export interface JavaProgram {
-  /** Runs the program's main class with `args`; resolves to its standard output. */
-  run(args: readonly string[], timeoutMs: number): Promise<string>;
+export interface JavaPrograms {
+  /** Runs `mainClass` with `args`; resolves to its standard output. */
+  run(mainClass: string, args: readonly string[], timeoutMs: number): Promise<string>;
   remove(): void;
 }
 
-/** Compiles `source` (one .java file) into a temporary directory. */
-export async function compileJava(source: string): Promise<JavaProgram> {
+/** Compiles `sources` (.java files) together, in one javac run, into a temporary directory. */
+export async function compileJava(sources: readonly string[]): Promise<JavaPrograms> {
   const classes = mkdtempSync(path.join(os.tmpdir(), 'accessweaver-java-'));
   const classpath = JAVA_CLASSPATH.join(path.delimiter);
   try {
-    await run(path.join(JAVA_HOME_BIN, 'javac'), ['-d', classes, '-cp', classpath, source]);
+    await run(path.join(JAVA_HOME_BIN, 'javac'), ['-d', classes, '-cp', classpath, ...sources]);
   } catch (error) {
     rmSync(classes, { recursive: true, force: true });
     throw error;
   }
-  const mainClass = path.basename(source, '.java');
   return {
-    async run(args, timeoutMs) {
+    async run(mainClass, args, timeoutMs) {
       const { stdout } = await run(
         path.join(JAVA_HOME_BIN, 'java'),
         ['-cp', [classes, classpath].join(path.delimiter), mainClass, ...args],
