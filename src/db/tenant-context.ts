@@ -108,19 +108,24 @@ export function signTenantContext(options: SignTenantContextOptions): string {
 }
 
 /**
- * Connection options for every pool that runs tenant work: row-level security is forced on at
- * connection start, whatever a login may have stored for itself with ALTER ROLE ... SET (a setting
- * from the client's startup packet takes precedence over per-role settings).
+ * Connection options that force row-level security on at connection start, whatever a login may have stored for
+ * itself with ALTER ROLE ... SET (a setting from the client's startup packet takes precedence over per-role
+ * settings). For direct connections only (the operator CLI, the benchmarks): PgBouncer refuses a startup packet
+ * that carries `options`, so pools for tenant work do not send it (see {@link tenantPoolConfig}).
  */
 export const TENANT_CONNECTION_OPTIONS = '-c row_security=on';
 
-/** A pg Pool configuration with {@link TENANT_CONNECTION_OPTIONS}; `config` may add anything else. */
+/**
+ * A pg Pool configuration for tenant work that connects both directly and through PgBouncer
+ * (config/pgbouncer/pgbouncer.ini): no startup `options`. Row-level security cannot be turned off to a tenant's
+ * loss without them: the logins are NOBYPASSRLS, so with row_security off a query on a table with a policy fails
+ * (42501) instead of returning rows, whether a login stored the setting for itself or a session set it.
+ */
 export function tenantPoolConfig(
   connectionString: string,
   config: Omit<PoolConfig, 'connectionString'> = {},
 ): PoolConfig {
-  const options = [TENANT_CONNECTION_OPTIONS, config.options].filter((part) => part !== undefined).join(' ');
-  return { ...config, connectionString, options };
+  return { ...config, connectionString };
 }
 
 export interface TenantTransactionOptions {

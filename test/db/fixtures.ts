@@ -116,7 +116,7 @@ export async function seedTenants(adminUrl: string, count: number): Promise<Tena
   });
 }
 
-/** A pool configured as the project documents for tenant work (row_security forced on). */
+/** A pool configured as the project documents for tenant work (tenantPoolConfig: direct or through PgBouncer). */
 export function poolFor(url: string, max = 1): Pool {
   return new Pool(tenantPoolConfig(url, { max }));
 }

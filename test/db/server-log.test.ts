@@ -17,11 +17,10 @@ import {
   type PgauditServer,
 } from '../support/pgaudit-server';
 import { urlFor } from '../support/database';
+import { describeWhenAvailable } from '../support/optional-tool';
 import { contextFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
 
-const unavailable = pgauditServerUnavailableReason();
-if (unavailable) console.warn(`SKIPPED server log tests (PostgreSQL 15 with pgaudit): ${unavailable}`);
-const describeWithPgaudit = unavailable ? describe.skip : describe;
+const describeWithPgaudit = describeWhenAvailable(pgauditServerUnavailableReason());
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 

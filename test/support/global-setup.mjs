@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startPostgres } from './postgres-server.mjs';
 
 export default async function globalSetup() {
@@ -13,4 +16,7 @@ export default async function globalSetup() {
   globalThis.__ACCESSWEAVER_PG__ = server;
   // Worker processes inherit this; test/support/database.ts reads it.
   process.env.ACCESSWEAVER_TEST_ADMIN_URL = server.adminUrl;
+  // Suites skipped for a missing tool write their one-line reason here (optional-tool.ts); teardown prints them.
+  const notes = mkdtempSync(path.join(os.tmpdir(), 'accessweaver-skips-'));
+  process.env.ACCESSWEAVER_SKIP_NOTES = path.join(notes, 'skipped.txt');
 }
