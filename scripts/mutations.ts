@@ -399,8 +399,8 @@ export const MUTATIONS: readonly Mutation[] = [
     file: 'sql/repeatable/session_limits.sql',
     edits: [
       {
-        search: "        EXECUTE format('ALTER ROLE %I%s RESET %I', setting.rolname,",
-        replace: "        PERFORM format('ALTER ROLE %I%s RESET %I', setting.rolname,",
+        search: "            EXECUTE format('ALTER ROLE %I%s RESET %I', setting.rolname,",
+        replace: "            PERFORM format('ALTER ROLE %I%s RESET %I', setting.rolname,",
       },
     ],
     suites: ['test/db/pool-isolation.test.ts'],

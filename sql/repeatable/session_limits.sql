@@ -71,10 +71,20 @@ BEGIN
         CONTINUE WHEN setting.config = 'default_transaction_read_only=on' AND setting.readonly
                       AND setting.setdatabase = 0;
         RAISE NOTICE 'role %: resetting %', setting.rolname, setting.config;
-        EXECUTE format('ALTER ROLE %I%s RESET %I', setting.rolname,
-                       CASE WHEN setting.setdatabase = 0 THEN ''
-                            ELSE format(' IN DATABASE %I', current_database()) END,
-                       setting.name);
+        BEGIN
+            EXECUTE format('ALTER ROLE %I%s RESET %I', setting.rolname,
+                           CASE WHEN setting.setdatabase = 0 THEN ''
+                                ELSE format(' IN DATABASE %I', current_database()) END,
+                           setting.name);
+        EXCEPTION WHEN internal_error THEN
+            -- "tuple concurrently updated": the migration of another database reset the same setting of the
+            -- same (cluster-wide) role meanwhile. Only a setting still there is a failure.
+            IF EXISTS (SELECT FROM pg_catalog.pg_db_role_setting s
+                        WHERE s.setrole = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = setting.rolname)
+                          AND s.setdatabase = setting.setdatabase AND setting.config = ANY (s.setconfig)) THEN
+                RAISE;
+            END IF;
+        END;
     END LOOP;
 
     -- What 0003 sets (and 0006 copies to the clones), put back if a login removed it from itself.
