@@ -13,8 +13,8 @@
 --   * Expiry and key validity are judged by clock_timestamp(), read when each statement's verification runs:
 --     statement_timestamp() stands still inside a DO block, a procedure or a function, for as long as it runs.
 --   * set_tenant_context() refuses (SQLSTATE 55000) a session whose settings would write the request's context,
---     bind values or plans to the server log, that has row_security off, a temporary schema, or a context it did
---     not apply in this transaction (accessweaver_private.unsafe_session_setting).
+--     bind values or plans to the server log, or turn its text against it, that has row_security off, a temporary
+--     schema, or a context it did not apply in this transaction (accessweaver_private.unsafe_session_setting).
 -- The privileges and per-role settings a login could use to poison its sessions are re-asserted on every migration
 -- run (sql/repeatable/session_limits.sql).
 
@@ -58,10 +58,15 @@ REVOKE ALL ON FUNCTION accessweaver_private.transaction_marker() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION accessweaver_private.transaction_marker()
     TO application_role, readonly_role, accessweaver_operator, accessweaver_audit_writer;
 
--- What makes a session unsafe for an honest request, in words naming the setting; NULL when nothing does. Only
--- settings that could put a bound value or a planned constant in the server log are named (statement text alone
--- holds placeholders): the debug_print_* and log_parameter_max_length_on_error a login may set itself, and the
--- superuser-only ones an operator may have set (the module sets none of them). A single expression: inlined.
+-- What makes a session unsafe for an honest request, in words naming the setting; NULL when nothing does:
+--   * settings that could put a bound value or a planned constant in the server log (statement text alone holds
+--     placeholders): the debug_print_* and log_parameter_max_length_on_error a login may set itself, and the
+--     superuser-only ones an operator may have set (the module sets none of them);
+--   * row_security off, and what would turn the request's own text against it: a client_encoding other than the
+--     UTF8 both drivers send (the server would store their text garbled), standard_conforming_strings off
+--     (a literal escaped by doubling quotes could end early);
+--   * a temporary schema (its objects resolve first), a context this transaction did not apply.
+-- A single expression: inlined into set_tenant_context.
 CREATE FUNCTION accessweaver_private.unsafe_session_setting()
 RETURNS text
 LANGUAGE sql
@@ -84,6 +89,9 @@ AS $$
         WHEN COALESCE(pg_catalog.current_setting('pgaudit.log_parameter', true), 'off') <> 'off'
             THEN 'pgaudit.log_parameter is on'
         WHEN pg_catalog.current_setting('row_security') <> 'on' THEN 'row_security is off'
+        WHEN pg_catalog.current_setting('client_encoding') <> 'UTF8' THEN 'client_encoding is not UTF8'
+        WHEN pg_catalog.current_setting('standard_conforming_strings') <> 'on'
+            THEN 'standard_conforming_strings is off'
         WHEN pg_catalog.pg_my_temp_schema() <> 0 THEN 'the session has a temporary schema'
         WHEN COALESCE(pg_catalog.current_setting('accessweaver.tenant_context', true), '') <> ''
              AND pg_catalog.current_setting('accessweaver.tenant_context_transaction', true)

@@ -252,13 +252,15 @@ describe.each(LOGINS)('as the %s login, through a pool of one connection', (logi
     });
   });
 
-  describe('attack 5: a session that would write the request to the server log', () => {
+  describe('attack 5: a session that would write the request to the server log, or turn it against itself', () => {
     test.each([
       ['debug_print_plan', 'on', 'debug_print_plan is on'],
       ['debug_print_parse', 'on', 'debug_print_parse is on'],
       ['debug_print_rewritten', 'on', 'debug_print_rewritten is on'],
       ['log_parameter_max_length_on_error', '-1', 'log_parameter_max_length_on_error is not 0'],
       ['row_security', 'off', 'row_security is off'],
+      ['client_encoding', "'LATIN1'", 'client_encoding is not UTF8'],
+      ['standard_conforming_strings', 'off', 'standard_conforming_strings is off'],
     ])('%s = %s left on the session: the next withTenant() is refused, naming it', async (name, value, reason) => {
       expect(await inject(pool, [`SET ${name} = ${value}`])).toBeUndefined();
       expect(await refusal(victimRequest(pool))).toEqual({
