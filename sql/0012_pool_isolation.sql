@@ -51,7 +51,8 @@ SELECT pg_catalog.split_part(s.context, '.', 3)::pg_catalog.uuid AS tenant_id,
    AND pg_catalog.starts_with(s.context, k.context_prefix);
 
 COMMENT ON VIEW accessweaver.tenant_context IS
-    'Tenant and actor of the signed context applied to the current transaction by accessweaver.set_tenant_context; no row when there is none, it was not applied in this transaction, or it does not verify now.';
+    'Tenant and actor of the signed context applied to the current transaction by accessweaver.set_tenant_context; '
+    'no row when there is none, it was not applied in this transaction, or it does not verify now.';
 
 REVOKE ALL ON FUNCTION accessweaver_private.transaction_marker() FROM PUBLIC;
 -- The view's readers plan it with their own rights, and the planner inlines only what they may run.
@@ -186,4 +187,5 @@ END
 $$;
 
 COMMENT ON FUNCTION accessweaver.set_tenant_context(text) IS
-    'Applies a signed tenant context to the current transaction and returns its tenant; raises 28000 naming why a context is refused, 55000 naming the setting that makes the session unsafe.';
+    'Applies a signed tenant context to the current transaction and returns its tenant; raises 28000 naming why a '
+    'context is refused, 55000 naming the setting that makes the session unsafe.';

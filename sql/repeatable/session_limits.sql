@@ -11,37 +11,33 @@
 --     every later session starts with it. For every database and for this one, anything but what the migrations
 --     set is reset, and what they set is put back if it was removed. The expected settings are the ones
 --     `accessweaver-rds health-check` accepts (src/cli/login-settings.ts).
+
+-- Temporary objects and objects in schemas.
 DO $$
 DECLARE
-    facing oid[];
+    -- Members of the two group roles, directly or not, the group roles and the logins (role_limits.sql has
+    -- re-granted their memberships); a superuser counts as a member of every role and is left out.
+    facing oid[] := ARRAY(
+        SELECT r.oid FROM pg_catalog.pg_roles r
+         WHERE (pg_catalog.pg_has_role(r.oid, 'application_role', 'MEMBER')
+                OR pg_catalog.pg_has_role(r.oid, 'readonly_role', 'MEMBER'))
+           AND NOT r.rolsuper AND r.rolname <> current_user);
     reachable record;
+    target record;
     remaining text;
-    setting record;
-    login record;
 BEGIN
-    WITH RECURSIVE members (oid) AS (
-        SELECT m.member FROM pg_catalog.pg_auth_members m
-         WHERE m.roleid IN (SELECT oid FROM pg_catalog.pg_roles WHERE rolname IN ('application_role', 'readonly_role'))
-        UNION
-        SELECT m.member FROM pg_catalog.pg_auth_members m JOIN members ON m.roleid = members.oid
-    )
-    SELECT array_agg(r.oid) INTO facing FROM pg_catalog.pg_roles r
-     WHERE (r.rolname IN ('application_role', 'readonly_role', 'accessweaver_app', 'accessweaver_readonly')
-            OR r.oid IN (SELECT oid FROM members))
-       AND r.rolname <> current_user;
-
     EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());
     FOR reachable IN
         SELECT DISTINCT r.rolname FROM pg_catalog.pg_roles r, unnest(facing) AS f (oid)
          WHERE pg_catalog.pg_has_role(f.oid, r.oid, 'MEMBER') AND r.rolname <> current_user
     LOOP
         EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM %I', current_database(), reachable.rolname);
-        FOR setting IN
+        FOR target IN
             SELECT n.nspname FROM pg_catalog.pg_namespace n
              WHERE pg_catalog.has_schema_privilege(reachable.rolname, n.oid, 'CREATE')
         LOOP
-            EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC', setting.nspname);
-            EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM %I', setting.nspname, reachable.rolname);
+            EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM PUBLIC', target.nspname);
+            EXECUTE format('REVOKE CREATE ON SCHEMA %I FROM %I', target.nspname, reachable.rolname);
         END LOOP;
     END LOOP;
 
@@ -57,7 +53,21 @@ BEGIN
         RAISE EXCEPTION 'tenant-facing roles can still create objects (%): the grant comes from a role this run '
                         'cannot revoke for; revoke it as its grantor and run the migrations again', remaining;
     END IF;
+END
+$$;
 
+-- Per-role settings.
+DO $$
+DECLARE
+    -- As above.
+    facing oid[] := ARRAY(
+        SELECT r.oid FROM pg_catalog.pg_roles r
+         WHERE (pg_catalog.pg_has_role(r.oid, 'application_role', 'MEMBER')
+                OR pg_catalog.pg_has_role(r.oid, 'readonly_role', 'MEMBER'))
+           AND NOT r.rolsuper AND r.rolname <> current_user);
+    setting record;
+    login record;
+BEGIN
     FOR setting IN
         SELECT r.rolname, s.setdatabase, split_part(c.config, '=', 1) AS name, c.config,
                pg_catalog.pg_has_role(r.oid, 'readonly_role', 'MEMBER') AS readonly
