@@ -6,7 +6,7 @@
 --     inside the next tenant's transaction. TEMPORARY on this database is revoked from PUBLIC and every reachable
 --     role; the run fails if a tenant-facing role still has it.
 --   * No objects of their own making in any schema (a function in a schema of the search_path can win the
---     resolution of an unqualified call): CREATE is revoked the same way.
+--     resolution of an unqualified call): CREATE is revoked the same way, and owning a schema fails the run.
 --   * Per-role settings: a login may ALTER ROLE itself SET debug_print_plan = on (or row_security = off, ...) and
 --     every later session starts with it. For every database and for this one, anything but what the migrations
 --     set is reset, and what they set is put back if it was removed. The expected settings are the ones
@@ -47,11 +47,15 @@ BEGIN
                      WHERE pg_catalog.has_database_privilege(r.oid, current_database(), 'TEMPORARY')
                     UNION ALL
                     SELECT 'CREATE on schema ' || n.nspname FROM pg_catalog.pg_namespace n
-                     WHERE pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')) AS p (what)
+                     WHERE pg_catalog.has_schema_privilege(r.oid, n.oid, 'CREATE')
+                    UNION ALL
+                    -- An owner may grant itself CREATE again whenever it likes.
+                    SELECT 'owner of schema ' || n.nspname FROM pg_catalog.pg_namespace n
+                     WHERE pg_catalog.pg_has_role(r.oid, n.nspowner, 'MEMBER')) AS p (what)
      WHERE r.oid = f.oid;
     IF remaining IS NOT NULL THEN
-        RAISE EXCEPTION 'tenant-facing roles can still create objects (%): the grant comes from a role this run '
-                        'cannot revoke for; revoke it as its grantor and run the migrations again', remaining;
+        RAISE EXCEPTION 'tenant-facing roles can still create objects (%): revoke the grant as its grantor, or give '
+                        'the schema another owner, and run the migrations again', remaining;
     END IF;
 END
 $$;

@@ -328,6 +328,37 @@ describe.each(LOGINS)('as the %s login, through a pool of one connection', (logi
   });
 });
 
+describe('privileges re-asserted by every migration run', () => {
+  const canCreate = async (login: string) =>
+    (
+      await admin(
+        `SELECT has_database_privilege('${login}', current_database(), 'TEMPORARY') AS temporary,
+                has_schema_privilege('${login}', 'public', 'CREATE') AS public`,
+      )
+    ).rows[0];
+
+  test('TEMPORARY and CREATE on a schema granted back to PUBLIC or a group role are revoked again', async () => {
+    await admin(`GRANT TEMPORARY ON DATABASE ${database.name} TO PUBLIC`);
+    await admin(`GRANT TEMPORARY ON DATABASE ${database.name} TO readonly_role`);
+    await admin('GRANT CREATE ON SCHEMA public TO PUBLIC, application_role');
+    expect(await canCreate('accessweaver_app')).toEqual({ temporary: true, public: true });
+    await migrate(database.url);
+    expect(await canCreate('accessweaver_app')).toEqual({ temporary: false, public: false });
+    expect(await canCreate('accessweaver_readonly')).toEqual({ temporary: false, public: false });
+  });
+
+  test('a schema a login owns (it may grant itself CREATE again) stops the run', async () => {
+    await admin('CREATE SCHEMA owned_by_login AUTHORIZATION accessweaver_app');
+    try {
+      await expect(migrate(database.url)).rejects.toThrow(
+        /tenant-facing roles can still create objects \(accessweaver_app: owner of schema owned_by_login\)/,
+      );
+    } finally {
+      await admin('DROP SCHEMA owned_by_login');
+    }
+  });
+});
+
 describe('per-role settings of the tenant-facing logins', () => {
   // A login of this suite's own, member of application_role as a per-service login or rotation clone is: a setting
   // for every database on the shared logins would reach the other suites running at the same time.
