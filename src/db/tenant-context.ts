@@ -168,7 +168,7 @@ function withoutNamedStatements(client: PoolClient): PoolClient {
 
 /** The refusal of an unsafe session: its connection is destroyed rather than handed to the next request. */
 function unsafeSession(error: unknown): Error | undefined {
-  return (error as { code?: unknown }).code === UNSAFE_SESSION_SQLSTATE ? (error as Error) : undefined;
+  return error instanceof Error && (error as { code?: unknown }).code === UNSAFE_SESSION_SQLSTATE ? error : undefined;
 }
 
 export interface TenantTransactionOptions {
