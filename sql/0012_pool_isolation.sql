@@ -65,7 +65,8 @@ GRANT EXECUTE ON FUNCTION accessweaver_private.transaction_marker()
 --     superuser-only ones an operator may have set (the module sets none of them);
 --   * row_security off, and what would turn the request's own text against it: a client_encoding other than the
 --     UTF8 both drivers send (the server would store their text garbled), standard_conforming_strings off
---     (a literal escaped by doubling quotes could end early);
+--     (a literal escaped by doubling quotes could end early), a DateStyle other than the ISO both drivers parse
+--     (a grant's expiry read back as another date);
 --   * a temporary schema (its objects resolve first), a context this transaction did not apply.
 -- A single expression: inlined into set_tenant_context.
 CREATE FUNCTION accessweaver_private.unsafe_session_setting()
@@ -93,6 +94,7 @@ AS $$
         WHEN pg_catalog.current_setting('client_encoding') <> 'UTF8' THEN 'client_encoding is not UTF8'
         WHEN pg_catalog.current_setting('standard_conforming_strings') <> 'on'
             THEN 'standard_conforming_strings is off'
+        WHEN NOT pg_catalog.starts_with(pg_catalog.current_setting('DateStyle'), 'ISO') THEN 'DateStyle is not ISO'
         WHEN pg_catalog.pg_my_temp_schema() <> 0 THEN 'the session has a temporary schema'
         WHEN COALESCE(pg_catalog.current_setting('accessweaver.tenant_context', true), '') <> ''
              AND pg_catalog.current_setting('accessweaver.tenant_context_transaction', true)

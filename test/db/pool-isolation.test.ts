@@ -261,6 +261,7 @@ describe.each(LOGINS)('as the %s login, through a pool of one connection', (logi
       ['row_security', 'off', 'row_security is off'],
       ['client_encoding', "'LATIN1'", 'client_encoding is not UTF8'],
       ['standard_conforming_strings', 'off', 'standard_conforming_strings is off'],
+      ['DateStyle', "'SQL, DMY'", 'DateStyle is not ISO'],
     ])('%s = %s left on the session: the next withTenant() is refused, naming it', async (name, value, reason) => {
       expect(await inject(pool, [`SET ${name} = ${value}`])).toBeUndefined();
       expect(await refusal(victimRequest(pool))).toEqual({
