@@ -340,6 +340,84 @@ export const MUTATIONS: readonly Mutation[] = [
     suites: ['test/db/tenant-context-keys.test.ts', 'test/db/signed-context.test.ts'],
   },
   {
+    name: 'logins-keep-temporary',
+    breaks: 'TEMPORARY on the database left to PUBLIC: logins create pg_temp traps for the next tenant',
+    file: 'sql/repeatable/session_limits.sql',
+    edits: [
+      {
+        search: "    EXECUTE format('REVOKE TEMPORARY ON DATABASE %I FROM PUBLIC', current_database());\n",
+        replace: '',
+      },
+      {
+        search: "WHERE pg_catalog.has_database_privilege(r.oid, current_database(), 'TEMPORARY')",
+        replace: 'WHERE false',
+      },
+    ],
+    suites: ['test/db/pool-isolation.test.ts'],
+  },
+  {
+    name: 'tenant-context-statement-timestamp',
+    breaks: 'expiry and key validity judged by statement_timestamp(), which stands still inside a DO block',
+    file: 'sql/0012_pool_isolation.sql',
+    edits: [
+      {
+        search: "                > pg_catalog.date_part('epoch', pg_catalog.clock_timestamp())",
+        replace: "                > pg_catalog.date_part('epoch', pg_catalog.statement_timestamp())",
+      },
+    ],
+    suites: ['test/db/pool-isolation.test.ts'],
+  },
+  {
+    name: 'tenant-context-any-transaction',
+    breaks: 'the view no longer requires the marker of the transaction that applied the context',
+    file: 'sql/0012_pool_isolation.sql',
+    edits: [
+      {
+        search: ` WHERE pg_catalog.current_setting('accessweaver.tenant_context_transaction', true)
+       = accessweaver_private.transaction_marker()
+   AND CASE`,
+        replace: ' WHERE CASE',
+      },
+    ],
+    suites: ['test/db/pool-isolation.test.ts', 'test/db/tenant-context.test.ts'],
+  },
+  {
+    name: 'unsafe-session-plan-logging',
+    breaks: 'set_tenant_context applies a context on a session that writes its plans to the server log',
+    file: 'sql/0012_pool_isolation.sql',
+    edits: [
+      {
+        search: "        WHEN pg_catalog.current_setting('debug_print_plan') <> 'off' THEN 'debug_print_plan is on'\n",
+        replace: '',
+      },
+    ],
+    suites: ['test/db/pool-isolation.test.ts'],
+  },
+  {
+    name: 'login-settings-kept',
+    breaks: 'migrate() no longer resets the per-role settings a login stored for itself',
+    file: 'sql/repeatable/session_limits.sql',
+    edits: [
+      {
+        search: "            EXECUTE format('ALTER ROLE %I%s RESET %I', setting.rolname,",
+        replace: "            PERFORM format('ALTER ROLE %I%s RESET %I', setting.rolname,",
+      },
+    ],
+    suites: ['test/db/pool-isolation.test.ts'],
+  },
+  {
+    name: 'tenant-work-named-statements',
+    breaks: 'withTenant() hands the work the bare client: a named query runs whatever was prepared under its name',
+    file: 'src/db/tenant-context.ts',
+    edits: [
+      {
+        search: 'const result = await work(withoutNamedStatements(client));',
+        replace: 'const result = await work(client);',
+      },
+    ],
+    suites: ['test/db/pool-isolation.test.ts'],
+  },
+  {
     name: 'readonly-role-can-write',
     breaks: 'readonly_role granted INSERT, UPDATE, DELETE on the tenant tables',
     file: 'sql/0003_roles_and_privileges.sql',

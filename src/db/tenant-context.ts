@@ -10,8 +10,10 @@
  *   awtc1.<key version>.<tenant uuid>.<actor uuid or empty>.<expiry, unix seconds>.<signature>
  * signature = lowercase hex HMAC-SHA-256(key, everything before the last dot).
  *
- * The context lives in a transaction-local setting, so it ends with the transaction and never leaks
- * to the next user of a pooled connection; the same holds behind PgBouncer in transaction mode.
+ * The context lives in a transaction-local setting bound to the transaction that applied it, so it ends with the
+ * transaction and never serves the next user of a pooled connection; the same holds behind PgBouncer in transaction
+ * mode. The database refuses to apply a context on a session left unsafe (SQLSTATE 55000), and withTenant() runs
+ * no statement by name, so nothing an injected statement leaves on a connection reaches the next tenant.
  */
 import { createHmac } from 'node:crypto';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
@@ -128,6 +130,52 @@ export function tenantPoolConfig(
   return { ...config, connectionString };
 }
 
+/** SQLSTATE of set_tenant_context() refusing a session whose settings or state would leak the request. */
+export const UNSAFE_SESSION_SQLSTATE = '55000';
+
+/** A named query (`{ name: ... }`) inside tenant work: refused, see {@link withTenant}. */
+export class NamedStatementInTenantWorkError extends Error {
+  constructor(name: string) {
+    super(
+      `Named statement "${name}" refused inside withTenant(): the connection may hold a statement of that name ` +
+        'prepared by someone else. Run the query without a name.',
+    );
+    this.name = 'NamedStatementInTenantWorkError';
+  }
+}
+
+/**
+ * The client tenant work receives: the pooled client, whose query() refuses a named query. node-pg remembers per
+ * connection which names it has prepared and then sends only Bind and Execute for them, so an injected
+ * `DEALLOCATE x; PREPARE x AS ...` left on the connection would run in place of the next tenant's query `x`.
+ * Unnamed queries are parsed in the same round trip as they run, and nothing is sent to the server to guard them.
+ */
+function withoutNamedStatements(client: PoolClient): PoolClient {
+  const query = (...args: unknown[]): unknown => {
+    const config = args[0] as { name?: unknown } | null;
+    if (typeof config === 'object' && config !== null && typeof config.name === 'string' && config.name !== '') {
+      const error = new NamedStatementInTenantWorkError(config.name);
+      const callback = args.find((arg): arg is (error: Error) => void => typeof arg === 'function');
+      if (callback === undefined) return Promise.reject(error);
+      process.nextTick(callback, error);
+      return undefined;
+    }
+    return (client.query as (...queryArgs: unknown[]) => unknown)(...args);
+  };
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === 'query') return query;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/** The refusal of an unsafe session: its connection is destroyed rather than handed to the next request. */
+function unsafeSession(error: unknown): Error | undefined {
+  return error instanceof Error && (error as { code?: unknown }).code === UNSAFE_SESSION_SQLSTATE ? error : undefined;
+}
+
 export interface TenantTransactionOptions {
   /** BEGIN READ ONLY (for queries that must not write, e.g. on a replica). */
   readonly readOnly?: boolean;
@@ -138,7 +186,9 @@ export interface TenantTransactionOptions {
  * transaction only (accessweaver.set_tenant_context). Commits when `work` resolves, rolls back when
  * it throws; the result of `work` is returned. A context that is not even well-formed is refused
  * before a connection is taken; the database refuses a bad signature, an expired context or an
- * unknown key version with SQLSTATE 28000 naming the reason.
+ * unknown key version with SQLSTATE 28000 naming the reason, and an unsafe session with 55000 naming the setting
+ * (that connection is then destroyed, not returned to the pool). `work` may not run named queries
+ * ({@link NamedStatementInTenantWorkError}).
  */
 export async function withTenant<T>(
   pool: Pool,
@@ -151,8 +201,11 @@ export async function withTenant<T>(
   let unusable: Error | undefined;
   try {
     await client.query(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-    await client.query('SELECT accessweaver.set_tenant_context($1)', [context]);
-    const result = await work(client);
+    await client.query('SELECT accessweaver.set_tenant_context($1)', [context]).catch((error: unknown) => {
+      unusable = unsafeSession(error);
+      throw error;
+    });
+    const result = await work(withoutNamedStatements(client));
     const commit = await client.query('COMMIT');
     // COMMIT of a transaction in which a statement failed (an error `work` caught) answers ROLLBACK.
     if (commit.command === 'ROLLBACK') {

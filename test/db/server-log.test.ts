@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
+import { UNSAFE_SESSION_SQLSTATE, withTenant } from '../../src/db/tenant-context';
 import { installTenantContextKey } from '../../src/db/tenant-context-keys';
 import { DATABASE_PARAMETERS } from '../../src/rds/parameters';
 import {
@@ -18,7 +19,7 @@ import {
 } from '../support/pgaudit-server';
 import { urlFor } from '../support/database';
 import { describeWhenAvailable } from '../support/optional-tool';
-import { contextFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
+import { contextFor, poolFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
 
 const describeWithPgaudit = describeWhenAvailable(pgauditServerUnavailableReason());
 
@@ -144,6 +145,37 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
       expect(log).not.toContain(contextFor(tenantId).split('.').slice(0, 3).join('.'));
     },
   );
+
+  // An injected request switches plan and parameter logging on for its pooled session, then for every later session
+  // of its login; the next tenant's request on the pool is refused instead of being written to the log.
+  test('plan and parameter logging switched on by the login: the next request is refused, and not logged', async () => {
+    const context = contextFor(tenantId);
+    const email = `${secret('looked-up')}@customer.example`;
+    const pool = poolFor(appUrl, 1);
+    const request = () =>
+      withTenant(pool, context, (client) =>
+        client.query('SELECT id FROM accessweaver.users WHERE email = $1', [email]),
+      );
+    try {
+      const injected = await pool.connect();
+      await injected.query('SET debug_print_plan = on');
+      await injected.query('SET log_parameter_max_length_on_error = -1');
+      injected.release();
+      await expect(request()).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+      await withConnection(appUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
+      await expect(request()).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+      // The next migration run resets what the login stored for itself; the request then runs.
+      await migrate(masterUrl);
+      expect((await request()).rowCount).toBe(0);
+    } finally {
+      await pool.end();
+      await withConnection(masterUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} RESET debug_print_plan`));
+    }
+    const log = server.log();
+    expect(log).toContain('tenant context refused: unsafe session: debug_print_plan is on');
+    expect(log).not.toContain(context);
+    expect(log).not.toContain(email);
+  });
 
   test('DDL and a role grant are AUDIT lines', async () => {
     await withConnection(masterUrl, async (client) => {

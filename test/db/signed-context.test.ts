@@ -247,8 +247,9 @@ describe.each(LOGINS)('a bad context, as the %s login', (login) => {
     expect(outcome).toEqual({ code: '28000', message: `tenant context refused: ${reason}` });
   });
 
+  // Over a genuine context applied in the same transaction: the setting is verified again by every query.
   test.each(badContexts)('%s: stored in the setting directly, it selects and writes nothing', async (_label, make) => {
-    const outcome = await inTransaction(login, undefined, async (client) => {
+    const outcome = await inTransaction(login, contextFor(other().id), async (client) => {
       await client.query("SELECT set_config('accessweaver.tenant_context', $1, true)", [make()]);
       const tenant = (await client.query('SELECT accessweaver.current_tenant_id() AS t')).rows[0].t;
       const write = await failureWithin(client, "INSERT INTO accessweaver.roles (tenant_id, name) VALUES ($1, 'x')", [
@@ -373,9 +374,12 @@ describe('key rotation', () => {
     });
   }
 
-  /** What the policies select for `context` written straight into the setting, without set_tenant_context. */
+  /**
+   * What the policies select for `context` written straight into the setting, without its own set_tenant_context,
+   * in a transaction that applied the new key's context through it.
+   */
   const seenWithSetting = (context: string) =>
-    inTransaction('app', undefined, async (client) => {
+    inTransaction('app', contextV(2, nextKey.key), async (client) => {
       await client.query("SELECT set_config('accessweaver.tenant_context', $1, true)", [context]);
       return visibleTenants(client);
     });

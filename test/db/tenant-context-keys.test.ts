@@ -58,7 +58,7 @@ async function sqlState(url: string, text: string, values: unknown[] = []): Prom
   });
 }
 
-describe.each(LOGINS)('%s', (_login, url) => {
+describe.each(LOGINS)('%s', (login, url) => {
   test.each([
     ['read the key table', 'SELECT * FROM accessweaver_private.tenant_context_keys'],
     ['mint a context', "SELECT accessweaver.issue_tenant_context(gen_random_uuid(), '1 hour')"],
@@ -119,7 +119,12 @@ describe.each(LOGINS)('%s', (_login, url) => {
   // prints whatever it is given, may run inside the view's scan of that table; it can only be given what the view
   // shows. The planner's own output (EXPLAIN VERBOSE, debug_print_plan sent to the client) shows expressions, never
   // the key row's values.
+  // The logins may not create temporary objects (sql/repeatable/session_limits.sql), so no function of theirs exists
+  // anywhere; this suite's database grants one back to show what such a function would be given.
   test('finds no key material through the view, its own function as a condition, or the plans', async () => {
+    await withConnection(database.url, (client) =>
+      client.query(`GRANT TEMPORARY ON DATABASE ${database.name} TO ${login}`),
+    );
     const printed = await withConnection(url(), async (client) => {
       const messages: string[] = [];
       client.on('notice', (notice) => messages.push(`${notice.message} ${notice.detail ?? ''}`));
@@ -143,7 +148,11 @@ describe.each(LOGINS)('%s', (_login, url) => {
         await client.query('ROLLBACK');
       }
       return messages;
-    });
+    }).finally(() =>
+      withConnection(database.url, (client) =>
+        client.query(`REVOKE TEMPORARY ON DATABASE ${database.name} FROM ${login}`),
+      ),
+    );
     expect(printed.some((message) => message.startsWith('leak: ('))).toBe(true);
     expect(printed.some((message) => message.includes('PLANNEDSTMT'))).toBe(true);
     const everything = printed.join('\n');

@@ -152,19 +152,6 @@ describe('withTenant()', () => {
   });
 });
 
-// Why withTenant applies the context per transaction: a context stored at session level stays on
-// the connection after it goes back to the pool, and serves the next request until it expires.
-test('a context stored at session level leaks to the next request on the connection', async () => {
-  const client = await pool.connect();
-  const pid = await backendPidOf(client);
-  await client.query("SELECT set_config('accessweaver.tenant_context', $1, false)", [contextFor(tenants[0].id)]);
-  client.release();
-
-  const next = await nextRequestView();
-  expect(next.backendPid).toBe(pid);
-  expect(next.tenant).toBe(tenants[0].id);
-});
-
 // A login may store row_security = off for itself, and a pool for tenant work sends no startup options that
 // would override it (PgBouncer refuses them): with row-level security off, the NOBYPASSRLS login's query fails
 // rather than returning rows (the database may also refuse the context itself on such a session).
@@ -185,10 +172,12 @@ test('with row_security stored off for the login, a tenant transaction fails ins
 });
 
 describe('current_tenant_id() and the policies without a valid context', () => {
-  async function visibleUsers(context: string | undefined): Promise<number> {
+  /** Users seen with `context` written into the setting, after set_tenant_context applied tenant 1's when `applied`. */
+  async function visibleUsers(context: string | undefined, { applied = false } = {}): Promise<number> {
     return withConnection(database.appUrl, async (client) => {
       await client.query('BEGIN');
       try {
+        if (applied) await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenants[1].id)]);
         if (context !== undefined) {
           await client.query("SELECT set_config('accessweaver.tenant_context', $1, true)", [context]);
         }
@@ -203,8 +192,12 @@ describe('current_tenant_id() and the policies without a valid context', () => {
     expect(await visibleUsers(undefined)).toBe(0);
   });
 
-  test('a valid context stored directly in the setting selects its tenant', async () => {
-    expect(await visibleUsers(contextFor(tenants[0].id))).toBe(tenants[0].userIds.length);
+  test('a valid context stored in the setting, in a transaction that applied none, selects nothing', async () => {
+    expect(await visibleUsers(contextFor(tenants[0].id))).toBe(0);
+  });
+
+  test('a valid context stored directly after set_tenant_context applied another selects its tenant', async () => {
+    expect(await visibleUsers(contextFor(tenants[0].id), { applied: true })).toBe(tenants[0].userIds.length);
   });
 
   test.each([
@@ -214,7 +207,7 @@ describe('current_tenant_id() and the policies without a valid context', () => {
     ['a context with upper-case hex', () => contextFor(tenants[0].id).toUpperCase()],
     ['a context with a trailing newline', () => `${contextFor(tenants[0].id)}\n`],
   ])('a context that is %s means zero rows, without an error', async (_label, value) => {
-    expect(await visibleUsers(typeof value === 'function' ? value() : value)).toBe(0);
+    expect(await visibleUsers(typeof value === 'function' ? value() : value, { applied: true })).toBe(0);
   });
 
   // After a transaction-local setting ends, PostgreSQL reports the placeholder as '' on that

@@ -1,0 +1,429 @@
+/**
+ * One injected request must not reach the tenants that later share its connection. As both logins, through a pool
+ * of one connection (the attacker's statements and the victim's withTenant() run on the same server session, as on
+ * a busy pool): temporary objects, a replaced prepared statement, a context left at session level, a context kept
+ * alive in a DO block, plan and parameter logging switched on for the session or stored for the login. Each is
+ * refused, or leaves the next tenant with its own rows and nothing else.
+ */
+import { randomBytes } from 'node:crypto';
+import { DatabaseError, type Notification, type Pool, type PoolClient } from 'pg';
+import { migrate } from '../../src/db/migrate';
+import {
+  NamedStatementInTenantWorkError,
+  signTenantContext,
+  UNSAFE_SESSION_SQLSTATE,
+  withTenant,
+} from '../../src/db/tenant-context';
+import {
+  contextFor,
+  createMigratedDatabase,
+  LOGINS,
+  poolFor,
+  seedTenants,
+  TEST_CONTEXT_KEY,
+  withConnection,
+  type Login,
+  type MigratedDatabase,
+  type TenantFixture,
+} from './fixtures';
+
+let database: MigratedDatabase;
+let tenants: TenantFixture[];
+const attacker = () => tenants[0];
+const victim = () => tenants[1];
+
+beforeAll(async () => {
+  database = await createMigratedDatabase();
+  tenants = await seedTenants(database.url, 2);
+});
+afterAll(async () => {
+  await database.drop();
+});
+
+const urlOf = (login: Login) => (login === 'app' ? database.appUrl : database.readonlyUrl);
+const loginName = (login: Login) => (login === 'app' ? 'accessweaver_app' : 'accessweaver_readonly');
+
+function admin(text: string) {
+  return withConnection(database.url, (client) => client.query(text));
+}
+
+async function pidOf(client: PoolClient): Promise<number> {
+  return (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+}
+
+/**
+ * The injected statements, run in one READ WRITE transaction on the pool's connection (the read-only login may
+ * switch its default off): the SQLSTATE of the first one refused, or undefined when all ran.
+ */
+async function inject(pool: Pool, statements: readonly string[]): Promise<string | undefined> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN READ WRITE');
+    for (const text of statements) await client.query(text);
+    await client.query('COMMIT');
+    return undefined;
+  } catch (error) {
+    await client.query('ROLLBACK');
+    if (error instanceof DatabaseError) return error.code;
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+interface VictimView {
+  readonly pid: number;
+  /** Tenants of the users the victim's query returned. */
+  readonly tenants: string[];
+}
+
+/** The victim's request: its users, looked up with bound uuids (a `$1::uuid`, the trap's trigger in the attack). */
+function victimRequest(pool: Pool): Promise<VictimView> {
+  return withTenant(pool, contextFor(victim().id), async (client) => {
+    const { rows } = await client.query<{ tenant_id: string }>(
+      'SELECT tenant_id FROM accessweaver.users WHERE id = ANY ($1::uuid[]) OR tenant_id = $2::uuid',
+      [victim().userIds, victim().id],
+    );
+    return { pid: await pidOf(client), tenants: rows.map((row) => row.tenant_id) };
+  });
+}
+
+const victimRows = () => victim().userIds.map(() => victim().id);
+
+/** What a request that applies no context sees on the pooled connection. */
+async function contextlessRequest(pool: Pool): Promise<{ pid: number; tenant: string | null; users: number }> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query<{ pid: number; tenant: string | null; users: number }>(
+      `SELECT pg_backend_pid() AS pid, accessweaver.current_tenant_id() AS tenant,
+              (SELECT count(*)::int FROM accessweaver.users) AS users`,
+    );
+    return rows[0];
+  } finally {
+    client.release();
+  }
+}
+
+async function refusal(request: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  const error = await request.then(
+    () => new Error('the request succeeded'),
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof DatabaseError)) throw error;
+  return { code: error.code, message: error.message };
+}
+
+describe.each(LOGINS)('as the %s login, through a pool of one connection', (login) => {
+  let pool: Pool;
+  beforeEach(() => {
+    pool = poolFor(urlOf(login), 1);
+  });
+  afterEach(async () => {
+    await pool.end();
+  });
+
+  describe('attack 1: temporary objects that trap the next tenant', () => {
+    test.each([
+      ['a pg_temp function', ['CREATE FUNCTION pg_temp.trap(text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$']],
+      ['a pg_temp.uuid domain', ['CREATE DOMAIN pg_temp.uuid AS pg_catalog.uuid CHECK (VALUE IS NOT NULL)']],
+      ['a pg_temp.text domain', ['CREATE DOMAIN pg_temp.text AS pg_catalog.text']],
+      ['a temporary view named users', ['CREATE TEMPORARY VIEW users AS SELECT * FROM accessweaver.users']],
+      ['a temporary table', ['CREATE TEMPORARY TABLE users (id uuid)']],
+      ['a temporary sequence', ['CREATE TEMPORARY SEQUENCE trap']],
+    ])('%s is refused, and the next tenant gets its own rows on that connection', async (_label, statements) => {
+      expect(await inject(pool, statements)).toBe('42501');
+      expect((await victimRequest(pool)).tenants).toEqual(victimRows());
+    });
+
+    test('no role the login reaches may create temporary objects or objects in any schema', async () => {
+      const { rows } = await withConnection(urlOf(login), (client) =>
+        client.query<{ temporary: boolean; schemas: string[] }>(
+          `SELECT bool_or(has_database_privilege(r.oid, current_database(), 'TEMPORARY')) AS temporary,
+                  ARRAY(SELECT DISTINCT n.nspname::text FROM pg_namespace n, pg_roles g
+                         WHERE pg_has_role(current_user, g.oid, 'MEMBER')
+                           AND has_schema_privilege(g.oid, n.oid, 'CREATE')) AS schemas
+             FROM pg_roles r WHERE pg_has_role(current_user, r.oid, 'MEMBER')`,
+        ),
+      );
+      expect(rows[0]).toEqual({ temporary: false, schemas: [] });
+    });
+  });
+
+  describe('attack 2: a replaced prepared statement', () => {
+    test('a named query inside tenant work is refused, so a statement prepared under its name never runs', async () => {
+      expect(
+        await inject(pool, [
+          'DEALLOCATE ALL',
+          `PREPARE "list-users" AS SELECT email FROM accessweaver.users
+            WHERE pg_notify('stolen', current_setting('accessweaver.tenant_context', true)) IS NULL`,
+        ]),
+      ).toBeUndefined();
+      const named = withTenant(pool, contextFor(victim().id), (client) =>
+        client.query({ name: 'list-users', text: 'SELECT email FROM accessweaver.users' }),
+      );
+      await expect(named).rejects.toBeInstanceOf(NamedStatementInTenantWorkError);
+      expect((await victimRequest(pool)).tenants).toEqual(victimRows());
+    });
+  });
+
+  describe('attack 3: a context left at session level', () => {
+    test('it selects nothing for the next request that applies none', async () => {
+      await inject(pool, [`SELECT set_config('accessweaver.tenant_context', '${contextFor(attacker().id)}', false)`]);
+      expect(await contextlessRequest(pool)).toMatchObject({ tenant: null, users: 0 });
+    });
+
+    test('with the marker of its own transaction beside it, it selects nothing in the next transaction', async () => {
+      await inject(pool, [
+        `SELECT accessweaver.set_tenant_context('${contextFor(attacker().id)}')`,
+        "SELECT set_config('accessweaver.tenant_context', current_setting('accessweaver.tenant_context'), false)",
+        "SELECT set_config('accessweaver.tenant_context_transaction', " +
+          "current_setting('accessweaver.tenant_context_transaction'), false)",
+      ]);
+      expect(await contextlessRequest(pool)).toMatchObject({ tenant: null, users: 0 });
+    });
+
+    test('the next withTenant() is refused on that session, which the pool then replaces', async () => {
+      await inject(pool, [`SELECT set_config('accessweaver.tenant_context', '${contextFor(attacker().id)}', false)`]);
+      const poisoned = (await contextlessRequest(pool)).pid;
+      expect(await refusal(victimRequest(pool))).toEqual({
+        code: UNSAFE_SESSION_SQLSTATE,
+        message:
+          'tenant context refused: unsafe session: ' +
+          'accessweaver.tenant_context was set outside set_tenant_context in this transaction',
+      });
+      const next = await victimRequest(pool);
+      expect(next.pid).not.toBe(poisoned);
+      expect(next.tenants).toEqual(victimRows());
+    });
+  });
+
+  describe('attack 4: a context kept alive inside one long statement', () => {
+    /** Runs a DO block as the login and returns the notices it raised. */
+    async function doBlock(body: string): Promise<string[]> {
+      return withConnection(urlOf(login), async (client) => {
+        const notices: string[] = [];
+        client.on('notice', (notice) => notices.push(notice.message ?? ''));
+        await client.query(`DO $$ DECLARE seen int; BEGIN ${body} END $$`);
+        return notices;
+      });
+    }
+    const count = "SELECT count(*) INTO seen FROM accessweaver.users; RAISE NOTICE 'seen %', seen;";
+    // Expires 0.5 to 1.5 s from now (whole seconds): valid for the first statement, expired after 2.1 s of sleep.
+    const shortLived = () =>
+      signTenantContext({
+        tenantId: victim().id,
+        expiresAt: new Date(Date.now() + 1500),
+        keyVersion: TEST_CONTEXT_KEY.version,
+        key: TEST_CONTEXT_KEY.key,
+      });
+
+    test('an expired context stops selecting rows inside a DO block', async () => {
+      const context = shortLived();
+      const notices = await doBlock(
+        `PERFORM accessweaver.set_tenant_context('${context}'); ${count} PERFORM pg_sleep(2.1); ${count}`,
+      );
+      expect(notices).toEqual([`seen ${victim().userIds.length}`, 'seen 0']);
+    });
+
+    test('after a COMMIT inside a DO block, an expired context is refused again', async () => {
+      const context = shortLived();
+      const attempt = doBlock(
+        `PERFORM accessweaver.set_tenant_context('${context}'); COMMIT; PERFORM pg_sleep(2.1);
+         PERFORM accessweaver.set_tenant_context('${context}'); ${count}`,
+      );
+      expect(await refusal(attempt)).toMatchObject({ code: '28000', message: 'tenant context refused: expired' });
+    });
+
+    test('a key past its overlap stops verifying inside a DO block', async () => {
+      const retire = `UPDATE accessweaver_private.tenant_context_keys SET valid_until = clock_timestamp()
+                       + interval '1.5 seconds' WHERE version = ${TEST_CONTEXT_KEY.version}`;
+      const notices = await withConnection(database.url, async (master) => {
+        await master.query(retire);
+        try {
+          return await doBlock(
+            `PERFORM accessweaver.set_tenant_context('${contextFor(victim().id)}'); ${count}
+             PERFORM pg_sleep(2.1); ${count}`,
+          );
+        } finally {
+          await master.query('UPDATE accessweaver_private.tenant_context_keys SET valid_until = NULL');
+        }
+      });
+      expect(notices).toEqual([`seen ${victim().userIds.length}`, 'seen 0']);
+    });
+  });
+
+  describe('attack 5: a session that would write the request to the server log, or turn it against itself', () => {
+    test.each([
+      ['debug_print_plan', 'on', 'debug_print_plan is on'],
+      ['debug_print_parse', 'on', 'debug_print_parse is on'],
+      ['debug_print_rewritten', 'on', 'debug_print_rewritten is on'],
+      ['log_parameter_max_length_on_error', '-1', 'log_parameter_max_length_on_error is not 0'],
+      ['row_security', 'off', 'row_security is off'],
+      ['client_encoding', "'LATIN1'", 'client_encoding is not UTF8'],
+      ['standard_conforming_strings', 'off', 'standard_conforming_strings is off'],
+      ['DateStyle', "'SQL, DMY'", 'DateStyle is not ISO'],
+    ])('%s = %s left on the session: the next withTenant() is refused, naming it', async (name, value, reason) => {
+      expect(await inject(pool, [`SET ${name} = ${value}`])).toBeUndefined();
+      expect(await refusal(victimRequest(pool))).toEqual({
+        code: UNSAFE_SESSION_SQLSTATE,
+        message: `tenant context refused: unsafe session: ${reason}`,
+      });
+      expect((await victimRequest(pool)).tenants).toEqual(victimRows());
+    });
+
+    test.each([
+      'log_statement',
+      'log_min_duration_statement',
+      'log_min_duration_sample',
+      'log_transaction_sample_rate',
+    ])('the login cannot set %s itself', async (name) => {
+      const value = name === 'log_statement' ? "'all'" : '0';
+      expect(await inject(pool, [`SET ${name} = ${value}`])).toBe('42501');
+    });
+
+    // Superuser-only settings an operator could have set: refused all the same.
+    test.each([
+      ['log_statement', "'all'", 'log_statement is not none'],
+      ['log_min_duration_statement', '0', 'log_min_duration_statement is not -1'],
+      ['log_min_duration_sample', '0', 'log_min_duration_sample is not -1'],
+      ['log_transaction_sample_rate', '0.5', 'log_transaction_sample_rate is not 0'],
+    ])('%s = %s stored for the login by an operator: withTenant() is refused', async (name, value, reason) => {
+      const scoped = `ALTER ROLE ${loginName(login)} IN DATABASE ${database.name}`;
+      await admin(`${scoped} SET ${name} = ${value}`);
+      try {
+        expect(await refusal(victimRequest(pool))).toMatchObject({
+          code: UNSAFE_SESSION_SQLSTATE,
+          message: `tenant context refused: unsafe session: ${reason}`,
+        });
+      } finally {
+        await admin(`${scoped} RESET ${name}`);
+      }
+    });
+
+    test('a session with a temporary schema is refused', async () => {
+      await admin(`GRANT TEMPORARY ON DATABASE ${database.name} TO ${loginName(login)}`);
+      try {
+        expect(await inject(pool, ['CREATE TEMPORARY TABLE scratch (id int)', 'DROP TABLE scratch'])).toBeUndefined();
+      } finally {
+        await admin(`REVOKE TEMPORARY ON DATABASE ${database.name} FROM ${loginName(login)}`);
+      }
+      expect(await refusal(victimRequest(pool))).toEqual({
+        code: UNSAFE_SESSION_SQLSTATE,
+        message: 'tenant context refused: unsafe session: the session has a temporary schema',
+      });
+    });
+
+    test('a setting the login stores for itself is refused until the next migration run resets it', async () => {
+      const scoped = `ALTER ROLE ${loginName(login)} IN DATABASE ${database.name}`;
+      try {
+        expect(await inject(pool, [`${scoped} SET debug_print_plan = on`])).toBeUndefined();
+        await pool.end();
+        pool = poolFor(urlOf(login), 1);
+        expect(await refusal(victimRequest(pool))).toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+        await migrate(database.url);
+        expect((await victimRequest(pool)).tenants).toEqual(victimRows());
+      } finally {
+        await admin(`${scoped} RESET debug_print_plan`);
+      }
+    });
+  });
+});
+
+describe('privileges re-asserted by every migration run', () => {
+  const canCreate = async (login: string) =>
+    (
+      await admin(
+        `SELECT has_database_privilege('${login}', current_database(), 'TEMPORARY') AS temporary,
+                has_schema_privilege('${login}', 'public', 'CREATE') AS public`,
+      )
+    ).rows[0];
+
+  test('TEMPORARY and CREATE on a schema granted back to PUBLIC or a group role are revoked again', async () => {
+    await admin(`GRANT TEMPORARY ON DATABASE ${database.name} TO PUBLIC`);
+    await admin(`GRANT TEMPORARY ON DATABASE ${database.name} TO readonly_role`);
+    await admin('GRANT CREATE ON SCHEMA public TO PUBLIC, application_role');
+    expect(await canCreate('accessweaver_app')).toEqual({ temporary: true, public: true });
+    await migrate(database.url);
+    expect(await canCreate('accessweaver_app')).toEqual({ temporary: false, public: false });
+    expect(await canCreate('accessweaver_readonly')).toEqual({ temporary: false, public: false });
+  });
+
+  test('a schema a login owns (it may grant itself CREATE again) stops the run', async () => {
+    await admin('CREATE SCHEMA owned_by_login AUTHORIZATION accessweaver_app');
+    try {
+      await expect(migrate(database.url)).rejects.toThrow(
+        /tenant-facing roles can still create objects \(accessweaver_app: owner of schema owned_by_login\)/,
+      );
+    } finally {
+      await admin('DROP SCHEMA owned_by_login');
+    }
+  });
+});
+
+describe('per-role settings of the tenant-facing logins', () => {
+  // A login of this suite's own, member of application_role as a per-service login or rotation clone is: a setting
+  // for every database on the shared logins would reach the other suites running at the same time.
+  const own = `aw_test_pool_${randomBytes(3).toString('hex')}`;
+  const password = 'aw-test-pool-login';
+  beforeAll(async () => {
+    await admin(`CREATE ROLE ${own} LOGIN PASSWORD '${password}'`);
+    await admin(`GRANT application_role TO ${own}`);
+  });
+  afterAll(async () => {
+    await admin(`DROP ROLE IF EXISTS ${own}`);
+  });
+
+  const settingsOf = async (role: string) =>
+    (
+      await admin(
+        `SELECT s.setdatabase <> 0 AS scoped, c.config FROM pg_db_role_setting s, unnest(s.setconfig) c (config)
+          WHERE s.setrole = '${role}'::regrole ORDER BY 1, 2`,
+      )
+    ).rows;
+
+  test('those a login stores for itself, for every database or for this one, are reset by migrate()', async () => {
+    await withConnection(database.loginUrl(own, password), async (client) => {
+      await client.query(`ALTER ROLE ${own} SET debug_print_plan = on`);
+      await client.query(`ALTER ROLE ${own} IN DATABASE ${database.name} SET row_security = off`);
+      await client.query(`ALTER ROLE ${own} IN DATABASE ${database.name} SET search_path = accessweaver, public`);
+    });
+    await migrate(database.url);
+    expect(await settingsOf(own)).toEqual([{ scoped: true, config: 'search_path=accessweaver, public' }]);
+  });
+
+  test('those the migrations make are put back when a login removed them', async () => {
+    const readonly = 'accessweaver_readonly_clone';
+    await admin(`ALTER ROLE ${readonly} IN DATABASE ${database.name} RESET search_path`);
+    await migrate(database.url);
+    expect(await settingsOf(readonly)).toEqual(
+      expect.arrayContaining([
+        { scoped: false, config: 'default_transaction_read_only=on' },
+        { scoped: true, config: 'search_path=accessweaver, public' },
+      ]),
+    );
+  });
+});
+
+// What a session-level LISTEN hears of another tenant's transaction: nothing, once the trap cannot be set.
+test('nothing of the victim reaches a listener when its request follows a refused trap on the connection', async () => {
+  const pool = poolFor(database.appUrl, 1);
+  const heard: Notification[] = [];
+  try {
+    await withConnection(database.appUrl, async (listener) => {
+      listener.on('notification', (notification) => heard.push(notification));
+      await listener.query('LISTEN stolen');
+      const trap = [
+        `CREATE FUNCTION pg_temp.trap(value text) RETURNS boolean LANGUAGE sql
+           AS $$ SELECT pg_notify('stolen', current_setting('accessweaver.tenant_context', true)) IS NOT NULL $$`,
+        'CREATE DOMAIN pg_temp.uuid AS pg_catalog.uuid CHECK (pg_temp.trap(VALUE::text))',
+      ];
+      expect(await inject(pool, trap)).toBe('42501');
+      expect((await victimRequest(pool)).tenants).toEqual(victimRows());
+      // A round trip after the victim's commit: a notification sent at that commit arrives before its answer.
+      await listener.query('SELECT 1');
+    });
+  } finally {
+    await pool.end();
+  }
+  expect(heard).toEqual([]);
+});
