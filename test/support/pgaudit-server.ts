@@ -27,6 +27,9 @@ export function pgauditServerUnavailableReason(): string | undefined {
   }
   const libraries = execFileSync(path.join(PGAUDIT_SERVER_BIN, 'pg_config'), ['--pkglibdir'], { encoding: 'utf8' });
   if (!existsSync(path.join(libraries.trim(), 'pgaudit.so'))) return `pgaudit is not installed: ${install}`;
+  if (!existsSync(path.join(libraries.trim(), 'pg_cron.so'))) {
+    return 'pg_cron is not installed: apt-get install postgresql-15-cron (as root on Debian; .ci/run does)';
+  }
   const user = reach.serverUser();
   if (user?.uid === undefined && user !== null) return "running as root but there is no 'postgres' user to run it";
   const blocked = user && reach.firstBlockedDirectory(os.tmpdir(), user);
