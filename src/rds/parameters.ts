@@ -137,7 +137,8 @@ export const AUDIT_PARAMETERS: readonly DatabaseParameter[] = [
  * values and ends a login's backend that others wait on for longer than lock_timeout, or that sits idle in a
  * transaction for longer than idle_in_transaction_session_timeout, whatever the login set for itself.
  * - temp_file_limit {AllocatedStorage/10240} kB = 10% of the allocated storage per backend: a superuser setting,
- *   which no login can raise, so one query cannot fill the volume with temporary files and stop every tenant.
+ *   which no login can raise, so one session cannot fill the volume with temporary files and stop every tenant
+ *   (ten at once still could: the limit is per backend).
  *   work_mem and hash_mem_multiplier are user settings on PostgreSQL 15 with no ceiling a parameter can impose;
  *   the watchdog removes the values a login stores for itself (ALTER ROLE ... SET), and a session's own SET lasts
  *   only as long as the session.
