@@ -1,6 +1,7 @@
 /**
- * A PostgreSQL 15 server with pgaudit, for the tests that read the server log: Debian's `postgresql-15` and
- * `postgresql-15-pgaudit` (the embedded server has no pgaudit). Started per suite with the settings the suite
+ * A PostgreSQL 15 server with pgaudit, for the tests that read the server log: Debian's `postgresql-15`,
+ * `postgresql-15-pgaudit` (the embedded server has no pgaudit) and `postgresql-15-cron` (the parameter group
+ * preloads pg_cron). Started per suite with the settings the suite
  * gives (the module's parameter values), logging to a file the suite reads. As root it runs as the `postgres`
  * user (PostgreSQL refuses root), in a directory under TMPDIR that user can enter.
  */
