@@ -49,9 +49,10 @@ function instanceSummary(instance: DBInstance) {
 /**
  * The health check, as checks with a verdict: instance status, security groups, CPU
  * over the last hour against the environment's alarm threshold, the tenant-context key's age against
- * KEY_MAX_AGE_DAYS, and a connection test (as the IAM
- * operator login by default; `--login app` tests the auth service's login). Exit 0 when every check
- * passes, 1 when one fails, 4 when the instance does not exist.
+ * KEY_MAX_AGE_DAYS, and a connection test (as the IAM operator login by default; `--login app` tests the auth
+ * service's login); once connected, the settings the logins stored for themselves, whether pg_cron runs the login
+ * watchdog, and what the watchdog would end now. Exit 0 when every check passes, 1 when one fails, 4 when the
+ * instance does not exist.
  */
 export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner): void {
   program
@@ -193,7 +194,7 @@ async function connectionCheck(options: HealthCheckOptions & GlobalOptions, deps
         status: 'ok',
         detail: `${connection.display}: ${rows[0].version.split(',')[0]}`,
       };
-      return [connected, await loginSettingsCheck(client, rows[0].database)];
+      return [connected, await loginSettingsCheck(client, rows[0].database), ...(await loginWatchdogChecks(client))];
     });
   } catch (error) {
     // A missing CA bundle is the operator's input to fix, not a finding about the database.
@@ -212,4 +213,65 @@ async function loginSettingsCheck(client: Client, database: string): Promise<Che
         ? 'only the settings the migrations make'
         : `unexpected per-role settings: ${unexpected.map(describeLoginSetting).join('; ')}`,
   };
+}
+
+// No such function (42883) or schema (3F000): the migrations that install the login watchdog have not run here.
+const NOT_MIGRATED = ['42883', '3F000'];
+
+/**
+ * The login watchdog (sql/0013): whether pg_cron runs it here and how its last run went, and what it would end or
+ * reset now (a login others wait on beyond lock_timeout, one idle in a transaction beyond
+ * idle_in_transaction_session_timeout, a memory or time limit a login stored for itself).
+ */
+async function loginWatchdogChecks(client: Client): Promise<CheckResult[]> {
+  try {
+    const schedule = await client.query<{ schedule: string; active: boolean; last_status: string | null }>(
+      'SELECT schedule, active, last_status FROM accessweaver.login_watchdog_schedule()',
+    );
+    const findings = await client.query<{ login: string; finding: string; seconds: number | null; detail: string }>(
+      'SELECT pid, login, finding, seconds, detail FROM accessweaver.login_limit_findings() ORDER BY login, pid',
+    );
+    return [watchdogScheduleCheck(schedule.rows), loginLimitsCheck(findings.rows)];
+  } catch (error) {
+    if (!NOT_MIGRATED.includes((error as { code?: string }).code ?? '')) throw error;
+    const detail = 'the database has not been migrated to a version with the login watchdog';
+    return [
+      { check: 'login watchdog', status: 'skipped', detail },
+      { check: 'login limits', status: 'skipped', detail },
+    ];
+  }
+}
+
+function watchdogScheduleCheck(rows: { schedule: string; active: boolean; last_status: string | null }[]): CheckResult {
+  const job = rows[0];
+  if (job === undefined) {
+    return {
+      check: 'login watchdog',
+      status: 'fail',
+      detail:
+        'not scheduled: the parameter group must preload pg_cron and name this database in cron.database_name ' +
+        '(then reboot and migrate); until then a login can hold locks as long as it likes',
+    };
+  }
+  const lastRun = job.last_status === null ? 'no run yet' : `last run ${job.last_status}`;
+  return {
+    check: 'login watchdog',
+    status: job.active && job.last_status !== 'failed' ? 'ok' : 'fail',
+    detail: `pg_cron schedule '${job.schedule}', ${job.active ? 'active' : 'inactive'}, ${lastRun}`,
+  };
+}
+
+function loginLimitsCheck(rows: { login: string; finding: string; seconds: number | null; detail: string }[]) {
+  const described = rows.map(
+    (row) => `${row.login}: ${row.finding}${row.seconds === null ? '' : ` for ${row.seconds} s`} (${row.detail})`,
+  );
+  const result: CheckResult = {
+    check: 'login limits',
+    status: rows.length === 0 ? 'ok' : 'fail',
+    detail:
+      rows.length === 0
+        ? 'no login is waited on or idle in a transaction beyond the bounds, none stores a raised limit'
+        : described.join('; '),
+  };
+  return result;
 }

@@ -7,6 +7,9 @@
  * Then every file of `repeatable/` (sorted by name) runs again, on every run, each in its own
  * transaction: statements that re-assert state the numbered files cannot keep true by running once,
  * such as the limits of the login roles (roles are cluster-wide and may be changed after migrating).
+ *
+ * Any role may take an advisory lock, so a tenant-facing login could hold the library's and stall
+ * every migration: the run takes that lock itself first, ending the sessions of logins that hold it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,6 +36,24 @@ export interface MigrateResult {
 export const REPEATABLE_DIRECTORY = 'repeatable';
 // Serialises concurrent runners over the repeatable files (the library's own lock is released by then).
 const REPEATABLE_LOCK_KEY = 4_281_937_105;
+// The session advisory lock postgres-migrations takes (dist/with-lock.js of the version pinned in package.json).
+export const MIGRATION_LOCK_KEY = '-8525285245963000605';
+const LOCK_RETRY_MILLISECONDS = 1000;
+// Backends of members of the two tenant-facing group roles holding the migration lock, ended (waiting up to 5 s
+// for each to exit). Written for a database the migrations have not created the roles in yet.
+const END_LOGIN_LOCK_HOLDERS = `
+  WITH RECURSIVE members (oid) AS (
+      SELECT m.member FROM pg_catalog.pg_auth_members m JOIN pg_catalog.pg_roles g ON g.oid = m.roleid
+       WHERE g.rolname IN ('application_role', 'readonly_role')
+      UNION
+      SELECT m.member FROM pg_catalog.pg_auth_members m JOIN members ON m.roleid = members.oid
+  )
+  SELECT a.pid, a.usename, pg_catalog.pg_terminate_backend(a.pid, 5000) AS ended
+    FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+   WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+     AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+     AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
+     AND a.usesysid IN (SELECT oid FROM members)`;
 
 /** An applied migration file no longer matches what was applied. */
 export class MigrationChecksumError extends Error {
@@ -60,6 +81,7 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
+    await takeMigrationLock(client, log);
     let ranIds: ReadonlySet<number>;
     try {
       const ran = await applyMigrations({ client }, directory);
@@ -77,6 +99,24 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
     return result;
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Takes the library's lock on this session before the library does (session advisory locks stack, so its own
+ * attempt then succeeds at once), ending login sessions that hold it; another runner holding it is waited for, as
+ * the library would. Held until the connection closes, over the repeatable files too.
+ */
+async function takeMigrationLock(client: Client, log: (line: string) => void): Promise<void> {
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
+      MIGRATION_LOCK_KEY,
+    ]);
+    if (rows[0].locked) return;
+    const ended = await client.query<{ pid: number; usename: string }>(END_LOGIN_LOCK_HOLDERS, [MIGRATION_LOCK_KEY]);
+    for (const holder of ended.rows)
+      log(`ended backend ${holder.pid} of ${holder.usename}: it held the migration lock`);
+    if (ended.rows.length === 0) await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MILLISECONDS));
   }
 }
 

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { TerraformIterator, TerraformLocal } from 'cdktf';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { config, expr, toHcl } from './expressions';
+import { DATABASE_NAME } from '../config/environments';
 import { address, NAME_PREFIX, nameTags, prefixed } from './naming';
 
 /** The engine line the parameter group, the instances and the migrations are written for. */
@@ -16,6 +17,7 @@ export const STATIC_PARAMETERS = [
   'autovacuum_freeze_max_age',
   'autovacuum_max_workers',
   'autovacuum_multixact_freeze_max_age',
+  'cron.database_name',
   'huge_pages',
   'max_connections',
   'max_locks_per_transaction',
@@ -130,13 +132,30 @@ export const AUDIT_PARAMETERS: readonly DatabaseParameter[] = [
  *   transaction holds its locks and blocks vacuum of every tenant's rows until it is ended.
  * - lock_timeout 5 s: a statement queued behind a held lock fails after 5 s instead of waiting, so one stuck lock
  *   cannot pile up every connection of the pool behind it; legitimate row-lock waits last milliseconds.
- * A session can lower or lift the two timeouts for itself (they are user settings): they bound accidents, not a
- * login running hostile SQL.
+ * A session can lower or lift the two timeouts for itself (they are user settings), so on their own they bound
+ * accidents, not a login running hostile SQL: the login watchdog (sql/0013, run by pg_cron) reads the same two
+ * values and ends a login's backend that others wait on for longer than lock_timeout, or that sits idle in a
+ * transaction for longer than idle_in_transaction_session_timeout, whatever the login set for itself.
+ * - temp_file_limit {AllocatedStorage/10240} kB = 10% of the allocated storage per backend: a superuser setting,
+ *   which no login can raise, so one session cannot fill the volume with temporary files and stop every tenant
+ *   (ten at once still could: the limit is per backend).
+ *   work_mem and hash_mem_multiplier are user settings on PostgreSQL 15 with no ceiling a parameter can impose;
+ *   the watchdog removes the values a login stores for itself (ALTER ROLE ... SET), and a session's own SET lasts
+ *   only as long as the session.
  */
 export const SESSION_LIMIT_PARAMETERS: readonly DatabaseParameter[] = [
   { name: 'rds.restrict_password_commands', value: '1' },
   { name: 'idle_in_transaction_session_timeout', value: '60000' },
   { name: 'lock_timeout', value: '5000' },
+  { name: 'temp_file_limit', value: '{AllocatedStorage/10240}' },
+];
+
+/**
+ * pg_cron runs the login watchdog (sql/repeatable/login_watchdog.sql schedules it). Its extension can exist in one
+ * database only, the one cron.database_name names: the module's.
+ */
+export const SCHEDULER_PARAMETERS: readonly DatabaseParameter[] = [
+  { name: 'cron.database_name', value: DATABASE_NAME },
 ];
 
 /**
@@ -152,7 +171,7 @@ export const SESSION_LIMIT_PARAMETERS: readonly DatabaseParameter[] = [
  * - max_connections comes from the environment's sizing row (`tostring`: every value is a string).
  */
 export const DATABASE_PARAMETERS: readonly DatabaseParameter[] = [
-  { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain,pgaudit' },
+  { name: 'shared_preload_libraries', value: 'pg_stat_statements,auto_explain,pgaudit,pg_cron' },
   { name: 'max_connections', value: `\${tostring(${config('maxConnections')})}` },
   { name: 'shared_buffers', value: '{DBInstanceClassMemory/32768}' },
   { name: 'wal_buffers', value: '2048' },
@@ -163,6 +182,7 @@ export const DATABASE_PARAMETERS: readonly DatabaseParameter[] = [
   ...LOGGING_PARAMETERS,
   ...AUDIT_PARAMETERS,
   ...SESSION_LIMIT_PARAMETERS,
+  ...SCHEDULER_PARAMETERS,
   // "on" is PostgreSQL's default; pinned so nobody turns policies into errors by accident.
   { name: 'row_security', value: 'on' },
   // Credentials cross the network only over TLS.

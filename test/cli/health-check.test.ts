@@ -68,7 +68,51 @@ describe('health-check, login settings', () => {
       status: 'ok',
       detail: 'only the settings the migrations make',
     });
-    expect(result.code).toBe(0);
+    expect(checksOf(result.stdout)['login limits']).toMatchObject({ status: 'ok' });
+  });
+
+  // The test server does not load pg_cron: the migrations could not schedule the watchdog.
+  test('is unhealthy, exit 1, when pg_cron does not run the login watchdog', async () => {
+    const result = await runCli(['health-check', '--env', 'prod', '--database-url', migrated.url, '--json']);
+    expect(result.code).toBe(1);
+    expect(checksOf(result.stdout)['login watchdog']).toMatchObject({ status: 'fail' });
+    expect(checksOf(result.stdout)['login watchdog'].detail).toMatch(/^not scheduled: .*cron\.database_name/);
+  });
+
+  test('reports a login idle in a transaction past the bound, whatever timeout it set for itself', async () => {
+    await withConnection(migrated.url, (client) =>
+      client.query(`ALTER DATABASE ${migrated.name} SET idle_in_transaction_session_timeout = '100ms'`),
+    );
+    try {
+      await withConnection(migrated.appUrl, async (client) => {
+        await client.query('SET idle_in_transaction_session_timeout = 0');
+        await client.query('BEGIN');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const result = await runCli(['health-check', '--env', 'prod', '--database-url', migrated.url, '--json']);
+        expect(checksOf(result.stdout)['login limits']).toMatchObject({ status: 'fail' });
+        expect(checksOf(result.stdout)['login limits'].detail).toMatch(
+          /^accessweaver_app: idle in transaction for \d+ s \(idle_in_transaction_session_timeout is 100 ms\)$/,
+        );
+        await client.query('ROLLBACK');
+      });
+    } finally {
+      await withConnection(migrated.url, (client) =>
+        client.query(`ALTER DATABASE ${migrated.name} RESET idle_in_transaction_session_timeout`),
+      );
+    }
+  });
+
+  test('reports a work_mem a login stored for itself', async () => {
+    const scoped = `ALTER ROLE accessweaver_app IN DATABASE ${migrated.name}`;
+    await withConnection(migrated.appUrl, (client) => client.query(`${scoped} SET work_mem = '2000GB'`));
+    try {
+      const result = await runCli(['health-check', '--env', 'prod', '--database-url', migrated.url, '--json']);
+      expect(checksOf(result.stdout)['login limits'].detail).toBe(
+        `accessweaver_app: stored setting (work_mem=2000GB (database ${migrated.name}))`,
+      );
+    } finally {
+      await withConnection(migrated.url, (client) => client.query(`${scoped} RESET work_mem`));
+    }
   });
 
   // Scoped to this suite's database: logins are cluster-wide and other suites use them meanwhile.
@@ -107,7 +151,17 @@ describe('health-check', () => {
   test('passes, exit 0, when the instance, its security groups, CPU and the connection are fine', async () => {
     const result = await runCli(['health-check', '--env', 'prod', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
-    expect(Object.values(checksOf(result.stdout)).map((c) => c.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok', 'ok']);
+    // An empty database has no login watchdog to judge.
+    expect(Object.values(checksOf(result.stdout)).map((c) => c.status)).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+      'skipped',
+      'skipped',
+    ]);
   });
 
   test('fails, exit 1, when the current tenant-context key was stored more than 90 days ago', async () => {

@@ -139,6 +139,7 @@ const PLANNED: Record<
 const plannedParameters = (maxConnections: string) => [
   { name: 'auto_explain.log_min_duration', value: '-1', apply_method: 'immediate' },
   { name: 'checkpoint_completion_target', value: '0.9', apply_method: 'immediate' },
+  { name: 'cron.database_name', value: 'accessweaver', apply_method: 'pending-reboot' },
   { name: 'default_statistics_target', value: '100', apply_method: 'immediate' },
   { name: 'effective_cache_size', value: '{DBInstanceClassMemory*3/32768}', apply_method: 'immediate' },
   { name: 'idle_in_transaction_session_timeout', value: '60000', apply_method: 'immediate' },
@@ -164,9 +165,10 @@ const plannedParameters = (maxConnections: string) => [
   { name: 'shared_buffers', value: '{DBInstanceClassMemory/32768}', apply_method: 'pending-reboot' },
   {
     name: 'shared_preload_libraries',
-    value: 'pg_stat_statements,auto_explain,pgaudit',
+    value: 'pg_stat_statements,auto_explain,pgaudit,pg_cron',
     apply_method: 'pending-reboot',
   },
+  { name: 'temp_file_limit', value: '{AllocatedStorage/10240}', apply_method: 'immediate' },
   { name: 'wal_buffers', value: '2048', apply_method: 'pending-reboot' },
 ];
 

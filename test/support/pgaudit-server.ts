@@ -1,6 +1,7 @@
 /**
- * A PostgreSQL 15 server with pgaudit, for the tests that read the server log: Debian's `postgresql-15` and
- * `postgresql-15-pgaudit` (the embedded server has no pgaudit). Started per suite with the settings the suite
+ * A PostgreSQL 15 server with pgaudit, for the tests that read the server log: Debian's `postgresql-15`,
+ * `postgresql-15-pgaudit` (the embedded server has no pgaudit) and `postgresql-15-cron` (the parameter group
+ * preloads pg_cron). Started per suite with the settings the suite
  * gives (the module's parameter values), logging to a file the suite reads. As root it runs as the `postgres`
  * user (PostgreSQL refuses root), in a directory under TMPDIR that user can enter.
  */
@@ -27,6 +28,9 @@ export function pgauditServerUnavailableReason(): string | undefined {
   }
   const libraries = execFileSync(path.join(PGAUDIT_SERVER_BIN, 'pg_config'), ['--pkglibdir'], { encoding: 'utf8' });
   if (!existsSync(path.join(libraries.trim(), 'pgaudit.so'))) return `pgaudit is not installed: ${install}`;
+  if (!existsSync(path.join(libraries.trim(), 'pg_cron.so'))) {
+    return 'pg_cron is not installed: apt-get install postgresql-15-cron (as root on Debian; .ci/run does)';
+  }
   const user = reach.serverUser();
   if (user?.uid === undefined && user !== null) return "running as root but there is no 'postgres' user to run it";
   const blocked = user && reach.firstBlockedDirectory(os.tmpdir(), user);
