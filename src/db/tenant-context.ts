@@ -15,7 +15,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import { isConnectionLoss, watchConnection } from './connection-loss';
+import { isConnectionLoss, watchConnection, type ConnectionWatch } from './connection-loss';
 
 export const CONTEXT_PREFIX = 'awtc1';
 /** Where set_tenant_context() keeps the context for the rest of the transaction. */
@@ -157,7 +157,9 @@ function commitRefused(error: unknown): boolean {
   return severity === 'ERROR' && typeof code === 'string' && !code.startsWith('57');
 }
 
-async function commitTransaction(client: PoolClient): Promise<void> {
+async function commitTransaction(client: PoolClient, connection: ConnectionWatch): Promise<void> {
+  // Lost before COMMIT was sent: the server rolls back the transaction of a session that ended.
+  if (connection.lost !== undefined) throw connection.lost;
   let answer;
   try {
     answer = await client.query('COMMIT');
@@ -209,7 +211,7 @@ export async function withTenant<T>(
     await client.query(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
     await client.query('SELECT accessweaver.set_tenant_context($1)', [context]);
     const result = await work(client);
-    await commitTransaction(client);
+    await commitTransaction(client, connection);
     return result;
   } catch (error) {
     unusable = connection.lost ?? (await rollbackUnlessLost(client, error));
