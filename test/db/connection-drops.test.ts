@@ -152,7 +152,7 @@ test('no transaction is half-applied and no row lands in another tenant', async 
   expect(rows.length).toBeGreaterThan(0);
   const halves = new Map<string, string[]>();
   for (const row of rows) {
-    const [, index, tag, half] = /^drop-(\d+)-(\d+)-([ab])$/.exec(row.name) ?? [];
+    const [, index, tag, half] = /^drop-(\d+)-(\d+\.\d+)-([ab])$/.exec(row.name) ?? [];
     expect(row.tenant_id).toBe(tenantIds[Number(index)]);
     halves.set(`${index}-${tag}`, [...(halves.get(`${index}-${tag}`) ?? []), half].sort());
   }

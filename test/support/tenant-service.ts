@@ -3,7 +3,7 @@
  * load, for test/db/connection-drops.test.ts to drop its connections under. Run with `node --import tsx`.
  *
  * Environment: TENANT_SERVICE_URL (the application login), TENANT_SERVICE_CONTEXTS (JSON array of
- * signed contexts, one per tenant). Each transaction inserts two roles, `drop-<tenant index>-<n>-a`
+ * signed contexts, one per tenant). Each transaction inserts two roles, `drop-<tenant index>-<pid>.<n>-a`
  * and `-b`, with a pause between them, so a transaction cut half-way would show as a lone row.
  *
  * stdout, one line per event: `ok`, `failed loss` (a connection loss), `failed other <message>`,
@@ -33,7 +33,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One request: a pair of rows in one transaction, the tenant's id taken from the context itself. */
 async function request(index: number): Promise<void> {
-  const tag = `drop-${index}-${(sequence += 1)}`;
+  const tag = `drop-${index}-${process.pid}.${(sequence += 1)}`;
   try {
     await withTenant(pool, contexts[index], async (client) => {
       const insert = 'INSERT INTO accessweaver.roles (tenant_id, name) VALUES (accessweaver.current_tenant_id(), $1)';
