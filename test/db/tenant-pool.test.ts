@@ -83,7 +83,7 @@ describe('createTenantPool()', () => {
 });
 
 describe('withTenant() on a connection that drops while it holds it', () => {
-  test('between two statements: the promise rejects with the loss, not as an unknown commit, and the next transaction gets a new connection', async () => {
+  test('between two statements: a loss, not an unknown commit; the next request gets a new connection', async () => {
     let lostPid = 0;
     const attempt = withTenant(pool, contextFor(tenantId), async (client) => {
       lostPid = await backendPid(client);
