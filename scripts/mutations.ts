@@ -241,6 +241,135 @@ export const MUTATIONS: readonly Mutation[] = [
     suites: ['test/db/logins.test.ts'],
   },
   {
+    name: 'tenant-pool-without-error-listener',
+    breaks: "createTenantPool adds no 'error' listener: a dropped idle connection ends the process",
+    file: 'src/db/tenant-pool.ts',
+    edits: [{ search: "  pool.on('error', poolErrorListener(logger));\n", replace: '' }],
+    suites: ['test/db/tenant-pool.test.ts', 'test/db/connection-drops.test.ts'],
+  },
+  {
+    name: 'pool-error-listener-throws',
+    breaks: "the pool's error listener lets its logger's exception escape",
+    file: 'src/db/tenant-pool.ts',
+    edits: [{ search: '    } catch {\n', replace: '    } finally {\n' }],
+    suites: ['test/db/tenant-pool.test.ts'],
+  },
+  {
+    name: 'tenant-pool-without-row-security',
+    breaks: 'createTenantPool leaves out the tenant connection options (row_security=on)',
+    file: 'src/db/tenant-pool.ts',
+    edits: [
+      {
+        search: 'new Pool(tenantPoolConfig(connectionString, poolConfig))',
+        replace: 'new Pool({ ...poolConfig, connectionString })',
+      },
+    ],
+    suites: ['test/db/tenant-pool.test.ts'],
+  },
+  {
+    name: 'held-client-unwatched',
+    breaks: "withTenant (and migrate, the CLI) no longer listen for 'error' on the client they hold",
+    file: 'src/db/connection-loss.ts',
+    edits: [{ search: "  client.on('error', listener);\n", replace: '' }],
+    suites: ['test/db/tenant-pool.test.ts', 'test/db/connection-drops.test.ts'],
+  },
+  {
+    name: 'commit-outcome-unknown-as-loss',
+    breaks: 'a connection lost after COMMIT was sent rejects as a plain loss (as if it had not committed)',
+    file: 'src/db/tenant-context.ts',
+    edits: [{ search: '    throw new CommitOutcomeUnknownError({ cause: error });\n', replace: '    throw error;\n' }],
+    suites: ['test/db/tenant-pool.test.ts'],
+  },
+  {
+    name: 'commit-refusal-as-unknown',
+    breaks: 'a COMMIT the server refused (it rolled back) is reported as an unknown outcome',
+    file: 'src/db/tenant-context.ts',
+    edits: [{ search: '    if (commitRefused(error)) throw error;\n', replace: '' }],
+    suites: ['test/db/tenant-pool.test.ts'],
+  },
+  {
+    name: 'loss-before-commit-as-unknown',
+    breaks: 'a connection known lost before COMMIT was sent is reported as an unknown outcome',
+    file: 'src/db/tenant-context.ts',
+    edits: [{ search: '  if (connection.lost !== undefined) throw connection.lost;\n', replace: '' }],
+    suites: ['test/db/tenant-pool.test.ts'],
+  },
+  {
+    name: 'migrate-crlf-not-normalised',
+    breaks: 'migrate() hashes CRLF files as they are: a CRLF checkout is refused as changed',
+    file: 'src/db/migrate.ts',
+    edits: [{ search: '    const lf = withLf(file.contents);\n', replace: '    const lf = file.contents;\n' }],
+    suites: ['test/db/migrate.test.ts'],
+  },
+  {
+    name: 'migrate-crlf-ledger-unmatched',
+    breaks: 'migrate() no longer matches a ledger recorded from CRLF files',
+    file: 'src/db/migrate.ts',
+    edits: [{ search: "[lf, lf.replace(/\\n/g, '\\r\\n'), file.contents]", replace: '[lf, file.contents]' }],
+    suites: ['test/db/migrate.test.ts'],
+  },
+  {
+    name: 'migrate-loss-unnamed',
+    breaks: 'migrate() rethrows a lost connection as the driver error, without the step it cut',
+    file: 'src/db/migrate.ts',
+    edits: [{ search: '    if (lost === undefined) throw error;\n', replace: '    throw error;\n' }],
+    suites: ['test/db/migrate.test.ts'],
+  },
+  {
+    name: 'db-migrate-loss-exit-1',
+    breaks: 'db:migrate exits 1 instead of 4 on a lost connection',
+    file: 'src/db/migrate-cli.ts',
+    edits: [
+      {
+        search:
+          "        'transaction, and the passwords and the key are set again to the same values.',\n" +
+          '      exitCode: ExitCode.Unavailable,\n',
+        replace:
+          "        'transaction, and the passwords and the key are set again to the same values.',\n" +
+          '      exitCode: ExitCode.Failed,\n',
+      },
+    ],
+    suites: ['test/db/migrate-cli.test.ts'],
+  },
+  {
+    name: 'cli-loss-unmapped',
+    breaks: 'a command cut off by a lost connection ends with the bare error and exit 1',
+    file: 'src/cli/main.ts',
+    edits: [
+      {
+        search: '        throw reportConnectionLoss(error, commandPath(command));\n',
+        replace: '        throw error;\n',
+      },
+    ],
+    suites: ['test/cli/connection-loss.test.ts'],
+  },
+  {
+    name: 'setup-database-loss-cause-dropped',
+    breaks: 'setup-database rewraps a failed migration without its cause, hiding the lost connection',
+    file: 'src/cli/setup-database.ts',
+    edits: [
+      {
+        search:
+          '`Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,\n' +
+          '            error,\n',
+        replace: '`Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,\n',
+      },
+    ],
+    suites: ['test/cli/connection-loss.test.ts'],
+  },
+  {
+    name: 'with-database-loss-unrecognised',
+    breaks: "withDatabase does not recognise a loss that the command's own error rewrapped",
+    file: 'src/cli/connection.ts',
+    edits: [
+      {
+        search: '    const lost = await lostConnection(client, watch, error);\n',
+        replace: '    const lost = undefined as Error | undefined;\n',
+      },
+    ],
+    suites: ['test/cli/connection-loss.test.ts'],
+  },
+  {
     name: 'tenant-policy-or-true',
     breaks: 'user_roles tenant policy: USING (... OR true)',
     file: 'sql/0011_tenant_context_view.sql',

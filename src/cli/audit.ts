@@ -74,7 +74,7 @@ async function connect(options: AuditConnectionOptions, deps: CliDeps, reporter:
     );
   }
   const connection = await resolveConnection(options, login, deps);
-  reporter.info(`Connecting to ${connection.display}`);
+  reporter.progress(`Connecting to ${connection.display}`);
   return connection;
 }
 

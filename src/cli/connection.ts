@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { Client, types } from 'pg';
+import { lostConnection, oneLine, watchConnection } from '../db/connection-loss';
 import { TENANT_CONNECTION_OPTIONS } from '../db/tenant-context';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { IAM_OPERATOR_LOGIN } from '../config/environments';
@@ -245,18 +246,26 @@ export async function withDatabase<T>(
     options: TENANT_CONNECTION_OPTIONS,
     types: numericTypes,
   });
-  // An idle client that loses its server emits 'error'; without a listener that would crash the process.
-  client.on('error', () => undefined);
+  // A client that loses its server emits 'error'; without a listener that would crash the process.
+  const watch = watchConnection(client);
   try {
     await client.connect();
   } catch (error) {
     await client.end().catch(() => undefined);
+    watch.stop();
     const message = (error as Error).message || (error as { code?: string }).code || String(error);
     throw unavailableError(`Cannot connect to ${connection.display}: ${message}`);
   }
   try {
     return await work(client);
+  } catch (error) {
+    const lost = await lostConnection(client, watch, error);
+    if (lost === undefined) throw error;
+    // The command's own message names the step; pg's "not queryable" after a drop does not name the reason.
+    const detail = oneLine(error).includes(oneLine(lost)) ? oneLine(error) : `${oneLine(error)} (${oneLine(lost)})`;
+    throw unavailableError(`the connection to ${connection.display} was lost: ${detail}`, error);
   } finally {
     await client.end().catch(() => undefined);
+    watch.stop();
   }
 }

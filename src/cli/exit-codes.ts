@@ -24,12 +24,16 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCodeValue,
+    options?: { cause: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'CliError';
   }
 }
 
 export const usageError = (message: string): CliError => new CliError(message, ExitCode.Usage);
-export const unavailableError = (message: string): CliError => new CliError(message, ExitCode.Unavailable);
-export const failedError = (message: string): CliError => new CliError(message, ExitCode.Failed);
+export const unavailableError = (message: string, cause?: unknown): CliError =>
+  new CliError(message, ExitCode.Unavailable, cause === undefined ? undefined : { cause });
+/** `cause`: the error being reported, so a lost connection in it is still recognised (connection-loss.ts). */
+export const failedError = (message: string, cause?: unknown): CliError =>
+  new CliError(message, ExitCode.Failed, cause === undefined ? undefined : { cause });

@@ -13,6 +13,7 @@ import {
   type CliDeps,
   type DatabaseTools,
 } from './context';
+import { commandPath, reportConnectionLoss } from './connection-loss';
 import { CliError, ExitCode, type ExitCodeValue } from './exit-codes';
 import { registerAudit } from './audit';
 import { registerHealthCheck } from './health-check';
@@ -59,7 +60,11 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
       // A given --env (and --project) is checked by every command, even one that --database-url points
       // elsewhere: `--env qa` is a mistake to report (exit 2), not an option to ignore.
       if (options.env !== undefined) resolveTarget(options);
-      onExit(await action(options, new Reporter(deps.terminal, Boolean(options.json))));
+      try {
+        onExit(await action(options, new Reporter(deps.terminal, Boolean(options.json))));
+      } catch (error) {
+        throw reportConnectionLoss(error, commandPath(command));
+      }
     };
 
   registerHealthCheck(program, deps, run);

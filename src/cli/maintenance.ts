@@ -34,7 +34,7 @@ const sqlCommand = (command: Command) => sqlOptions(command, 'operator');
 
 async function connect(options: SqlOptions, deps: CliDeps, reporter: Reporter): Promise<ResolvedConnection> {
   const connection = await resolveConnection(options, chosenLogin(options), deps);
-  reporter.info(`Connecting to ${connection.display}`);
+  reporter.progress(`Connecting to ${connection.display}`);
   return connection;
 }
 

@@ -103,7 +103,7 @@ export async function snapshotAndWait(
   timeoutMinutes: number,
 ): Promise<number> {
   const id = input.DBSnapshotIdentifier ?? '';
-  reporter.info(`Creating snapshot ${id} of ${input.DBInstanceIdentifier}`);
+  reporter.progress(`Creating snapshot ${id} of ${input.DBInstanceIdentifier}`);
   await awsCall(`CreateDBSnapshot ${id}`, () => rds.send(new CreateDBSnapshotCommand(input)));
   const { elapsedMs } = await pollUntil<null>({
     label: `snapshot ${id}`,
@@ -123,7 +123,7 @@ export async function snapshotAndWait(
       return { kind: 'pending', status: `${status} ${snapshot?.PercentProgress ?? 0}%` };
     },
   });
-  reporter.info(`Snapshot ${id} available after ${formatElapsed(elapsedMs)}`);
+  reporter.progress(`Snapshot ${id} available after ${formatElapsed(elapsedMs)}`);
   return elapsedMs;
 }
 

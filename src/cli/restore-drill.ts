@@ -267,7 +267,7 @@ async function execute(
       },
     );
     report.timings.restoreMs = deps.clock.now().getTime() - requestedAt.getTime();
-    reporter.info(`${drill.identifier} available; verifying the restored database`);
+    reporter.progress(`${drill.identifier} available; verifying the restored database`);
     const connection = await drillConnection(clients, instance, options.caBundlePath);
     checkAbort();
     const verifyStarted = deps.clock.now();
@@ -314,7 +314,7 @@ async function cleanup(
   const { drill, clients } = prepared;
   const { deps, reporter, report, options } = context;
   const timeoutMinutes = options.waitTimeout;
-  reporter.info(`Cleaning up: deleting ${drill.identifier} (no final snapshot)`);
+  reporter.progress(`Cleaning up: deleting ${drill.identifier} (no final snapshot)`);
   try {
     report.cleanup.instance = await deleteDrillInstance(clients.rds, drill, {
       requested: context.requested,

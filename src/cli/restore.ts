@@ -238,7 +238,7 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
         if (!proceed) return ExitCode.Ok;
 
         await snapshotAndWait(rds, snapshot, deps, reporter, options.waitTimeout);
-        reporter.info(`Requesting restore into ${targetIdentifier}`);
+        reporter.progress(`Requesting restore into ${targetIdentifier}`);
         await awsCall(`RestoreDBInstanceToPointInTime ${targetIdentifier}`, () =>
           rds.send(new RestoreDBInstanceToPointInTimeCommand(restore)),
         );
@@ -262,7 +262,7 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
               ? undefined
               : `${instance.Endpoint.Address}:${instance.Endpoint.Port ?? ''}`;
           status = 'available';
-          reporter.info(`${targetIdentifier} available after ${formatElapsed(elapsedMs)}`);
+          reporter.progress(`${targetIdentifier} available after ${formatElapsed(elapsedMs)}`);
         }
         const manual = nextSteps(target, targetIdentifier, endpoint, snapshot.DBSnapshotIdentifier ?? '');
         reporter.result(

@@ -148,7 +148,7 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
         if (!proceed) return ExitCode.Ok;
 
         await snapshotAndWait(rds, snapshot, deps, reporter, options.waitTimeout);
-        reporter.info(`Modifying ${target.primaryIdentifier} to ${options.instanceClass} (apply immediately)`);
+        reporter.progress(`Modifying ${target.primaryIdentifier} to ${options.instanceClass} (apply immediately)`);
         await awsCall(`ModifyDBInstance ${target.primaryIdentifier}`, () =>
           rds.send(new ModifyDBInstanceCommand(modify)),
         );
@@ -171,7 +171,7 @@ export function registerScale(program: Command, deps: CliDeps, run: Runner): voi
             },
           );
           status = 'available';
-          reporter.info(
+          reporter.progress(
             `${target.primaryIdentifier} runs on ${options.instanceClass} after ${formatElapsed(elapsedMs)}`,
           );
         }

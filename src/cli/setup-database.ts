@@ -82,7 +82,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
         const logins = { app: app.login, readonly: readonly.login };
         const contextKey = await readTenantContextKey(deps, options.region, target.tenantContextKeySecretName);
         const connection = await resolveConnection(options, 'master', deps);
-        reporter.info(`Setting up ${connection.display}`);
+        reporter.progress(`Setting up ${connection.display}`);
         const user = await withDatabase(
           connection,
           async (client) => (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0].user,
@@ -97,6 +97,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
         } catch (error) {
           throw failedError(
             `Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,
+            error,
           );
         }
         // A newer version in the secret than in the database (rotated elsewhere) becomes current; the one it
@@ -110,6 +111,7 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
           throw failedError(
             `Migrations applied, but installing tenant-context key version ${contextKey.key.version} from ` +
               `${target.tenantContextKeySecretName} failed: ${(error as Error).message}`,
+            error,
           );
         }
         // Repeatable: an instance whose parameter group gained pgaudit after migrating gets it on the next setup.
@@ -121,7 +123,10 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
         try {
           await deps.database.setLoginPasswords(connection.url, passwords, logins);
         } catch (error) {
-          throw failedError(`Migrations applied, but setting the login passwords failed: ${(error as Error).message}`);
+          throw failedError(
+            `Migrations applied, but setting the login passwords failed: ${(error as Error).message}`,
+            error,
+          );
         }
         reporter.result(
           {

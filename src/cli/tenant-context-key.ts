@@ -194,7 +194,7 @@ async function rotate(
 ): Promise<InstalledKeyVersion[]> {
   const secretId = target.tenantContextKeySecretName;
   if (!next.reused) {
-    reporter.info(`Storing key version ${next.key.version} in ${secretId} as AWSPENDING`);
+    reporter.progress(`Storing key version ${next.key.version} in ${secretId} as AWSPENDING`);
     await awsCall(`PutSecretValue ${secretId}`, () =>
       secrets.send(
         new PutSecretValueCommand({
@@ -206,12 +206,12 @@ async function rotate(
       ),
     );
   }
-  reporter.info(`Installing key version ${next.key.version} in ${connection.display}`);
+  reporter.progress(`Installing key version ${next.key.version} in ${connection.display}`);
   const installed = await withDatabase(connection, async (client) => {
     await installTenantContextKey(client, next.key, { overlapSeconds: overlapHours * 3600 });
     return installedKeyVersions(client);
   });
-  reporter.info(`Making version ${next.key.version} current in ${secretId}`);
+  reporter.progress(`Making version ${next.key.version} current in ${secretId}`);
   await awsCall(`UpdateSecretVersionStage ${secretId} AWSCURRENT`, () =>
     secrets.send(
       new UpdateSecretVersionStageCommand({

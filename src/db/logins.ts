@@ -8,6 +8,7 @@
  */
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { watchConnection } from './connection-loss';
 import { APP_CLONE_LOGIN, APP_LOGIN, READONLY_CLONE_LOGIN, READONLY_LOGIN } from '../config/environments';
 
 export interface LoginPasswords {
@@ -44,6 +45,8 @@ export async function setLoginPasswords(
     [logins.readonly, scramSha256Verifier(passwords.readonly, 'readonly')],
   ];
   const client = new Client({ connectionString: databaseUrl });
+  // A dropped connection rejects the statement in flight; unheard, its 'error' event would end the process.
+  const connection = watchConnection(client);
   await client.connect();
   try {
     await client.query('BEGIN');
@@ -58,7 +61,8 @@ export async function setLoginPasswords(
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    await client.end();
+    await client.end().catch(() => undefined);
+    connection.stop();
   }
 }
 

@@ -5,6 +5,14 @@
  * the operations CLI does both from the module's secrets).
  */
 import { Client } from 'pg';
+import { ExitCode } from '../cli/exit-codes';
+import {
+  ConnectionLostError,
+  DatabaseUnreachableError,
+  isConnectionLoss,
+  oneLine,
+  watchConnection,
+} from './connection-loss';
 import { loginPasswordsFromEnvironment, setLoginPasswords } from './logins';
 import { migrate } from './migrate';
 import { installTenantContextKey, parseTenantContextKey } from './tenant-context-keys';
@@ -29,6 +37,9 @@ function checkDatabaseUrl(value: string | undefined): string {
   return value;
 }
 
+/** What the run is doing, for the one line a lost connection ends it with. */
+const progress = { step: 'applying the migrations' };
+
 async function main(): Promise<void> {
   const databaseUrl = checkDatabaseUrl(process.env.DATABASE_URL);
   const passwords = loginPasswordsFromEnvironment();
@@ -41,22 +52,50 @@ async function main(): Promise<void> {
       : `Applied ${result.applied.length} migration(s); ${result.alreadyApplied.length} were already applied.`,
   );
   if (passwords) {
+    progress.step = 'setting the login passwords';
     await setLoginPasswords(databaseUrl, passwords);
     console.log('Set the passwords of accessweaver_app and accessweaver_readonly from the environment.');
   }
   if (key) {
+    progress.step = `installing tenant-context key version ${key.version}`;
     const client = new Client({ connectionString: databaseUrl });
+    const connection = watchConnection(client);
     await client.connect();
     try {
       const outcome = await installTenantContextKey(client, key, { overlapSeconds: 24 * 3600 });
       console.log(`Tenant-context key version ${key.version} from ${TENANT_CONTEXT_KEY_VARIABLE}: ${outcome}.`);
     } finally {
-      await client.end();
+      await client.end().catch(() => undefined);
+      connection.stop();
     }
   }
 }
 
+/**
+ * The one line a failure ends with, and its exit code: those of accessweaver-rds (docs/runbook.md), 4 when
+ * the database cannot be reached or the connection is lost, 1 for any other failure.
+ */
+function describeFailure(error: unknown, step: string): { line: string; exitCode: number } {
+  if (error instanceof DatabaseUnreachableError) {
+    return { line: `db:migrate failed: ${oneLine(error)}`, exitCode: ExitCode.Unavailable };
+  }
+  if (isConnectionLoss(error)) {
+    const what =
+      error instanceof ConnectionLostError
+        ? oneLine(error)
+        : `The database connection was lost while ${step} (${oneLine(error)})`;
+    return {
+      line:
+        `db:migrate failed: ${what}. Rerunning db:migrate is safe: each migration is applied and recorded in one ` +
+        'transaction, and the passwords and the key are set again to the same values.',
+      exitCode: ExitCode.Unavailable,
+    };
+  }
+  return { line: `db:migrate failed: ${oneLine(error)}`, exitCode: ExitCode.Failed };
+}
+
 main().catch((error: unknown) => {
-  console.error(`db:migrate failed: ${error instanceof Error ? error.message : String(error)}`);
-  process.exitCode = 1;
+  const { line, exitCode } = describeFailure(error, progress.step);
+  console.error(line);
+  process.exitCode = exitCode;
 });

@@ -10,11 +10,23 @@
  *
  * Any role may take an advisory lock, so a tenant-facing login could hold the library's and stall
  * every migration: the run takes that lock itself first, ending the sessions of logins that hold it.
+ *
+ * Line endings do not count as a change: a checkout with CRLF endings (Windows, core.autocrlf) runs and
+ * hashes the files with LF endings, and a file applied from either kind of checkout matches the other.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { loadMigrationFiles, migrate as applyMigrations } from 'postgres-migrations';
+import {
+  ConnectionLostError,
+  DatabaseUnreachableError,
+  lostConnection,
+  oneLine,
+  watchConnection,
+} from './connection-loss';
 
 /** The repository's migrations. */
 export const MIGRATIONS_DIRECTORY = path.resolve(__dirname, '..', '..', 'sql');
@@ -72,6 +84,8 @@ const LEDGER_MIGRATION_ID = 0;
 // The library's wording, pinned by the exact version in package.json and by test/db/migrate.test.ts.
 const CHANGED_HASH_MESSAGE = /Hashes don't match for migrations '([^']*)'/;
 
+type MigrationFile = Awaited<ReturnType<typeof loadMigrationFiles>>[number];
+
 export async function migrate(databaseUrl: string, options: MigrateOptions = {}): Promise<MigrateResult> {
   const directory = options.directory ?? MIGRATIONS_DIRECTORY;
   const log = options.log ?? (() => undefined);
@@ -79,12 +93,23 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   const files = (await loadMigrationFiles(directory)).filter((file) => file.id !== LEDGER_MIGRATION_ID);
 
   const client = new Client({ connectionString: databaseUrl });
-  await client.connect();
+  // A connection dropping between two statements emits 'error'; unheard, it would end the process.
+  const connection = watchConnection(client);
+  try {
+    await client.connect();
+  } catch (error) {
+    connection.stop();
+    throw new DatabaseUnreachableError(`Cannot connect to the database: ${oneLine(error)}`, { cause: error });
+  }
+  const progress = { step: 'waiting for the migration lock' };
+  const staged = mkdtempSync(path.join(os.tmpdir(), 'accessweaver-migrations-'));
   try {
     await takeMigrationLock(client, log);
+    progress.step = 'reading the applied migrations';
+    await stageMigrations(client, files, staged);
     let ranIds: ReadonlySet<number>;
     try {
-      const ran = await applyMigrations({ client }, directory);
+      const ran = await applyMigrations({ client }, staged, { logger: trackStep(files, progress) });
       ranIds = new Set(ran.map((migration) => migration.id));
     } catch (error) {
       throw explain(error);
@@ -95,10 +120,18 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
     };
     for (const name of result.alreadyApplied) log(`already applied ${name}`);
     for (const name of result.applied) log(`applied ${name}`);
-    await runRepeatable(client, directory, log);
+    await runRepeatable(client, directory, log, progress);
     return result;
+  } catch (error) {
+    const lost = await lostConnection(client, connection, error);
+    if (lost === undefined) throw error;
+    throw new ConnectionLostError(`The database connection was lost while ${progress.step} (${oneLine(lost)})`, {
+      cause: error,
+    });
   } finally {
-    await client.end();
+    rmSync(staged, { recursive: true, force: true });
+    await client.end().catch(() => undefined);
+    connection.stop();
   }
 }
 
@@ -120,6 +153,49 @@ async function takeMigrationLock(client: Client, log: (line: string) => void): P
   }
 }
 
+
+const sha1 = (text: string) => createHash('sha1').update(text, 'utf8').digest('hex');
+const withLf = (text: string) => text.replace(/\r\n/g, '\n');
+
+/**
+ * Writes each file to `staged` as postgres-migrations will hash and run it: an applied file in the
+ * line endings whose hash the ledger holds (as it is when none matches, so a real change is still
+ * refused), a file not yet applied with LF endings. The library's own hash is sha1(file name + contents).
+ */
+async function stageMigrations(client: Client, files: readonly MigrationFile[], staged: string): Promise<void> {
+  const ledger = new Map<number, string>();
+  const { rows } = await client.query<{ present: boolean }>("SELECT to_regclass('migrations') IS NOT NULL AS present");
+  if (rows[0].present) {
+    const applied = await client.query<{ id: number; hash: string }>('SELECT id, hash FROM migrations');
+    for (const row of applied.rows) ledger.set(row.id, row.hash);
+  }
+  for (const file of files) {
+    const lf = withLf(file.contents);
+    const recorded = ledger.get(file.id);
+    const contents =
+      recorded === undefined
+        ? lf
+        : ([lf, lf.replace(/\n/g, '\r\n'), file.contents].find((c) => sha1(file.fileName + c) === recorded) ??
+          file.contents);
+    writeFileSync(path.join(staged, file.fileName), contents);
+  }
+}
+
+/** Follows the library's log lines to name what it was doing (for a lost connection's message). */
+function trackStep(files: readonly MigrationFile[], progress: { step: string }): (line: string) => void {
+  return (line) => {
+    const started = /^Starting migration: (\d+) /.exec(line);
+    if (started) {
+      const file = files.find((f) => f.id === Number(started[1]));
+      progress.step = `applying ${file?.fileName ?? `migration ${started[1]}`}`;
+    } else if (line.startsWith('Acquiring advisory lock')) {
+      progress.step = 'waiting for the migration lock';
+    } else if (line === 'Starting migrations') {
+      progress.step = 'reading the applied migrations';
+    }
+  };
+}
+
 /** Names of the `repeatable/` files of `directory`, sorted; none when the folder does not exist. */
 export function repeatableFiles(directory: string): string[] {
   try {
@@ -132,9 +208,15 @@ export function repeatableFiles(directory: string): string[] {
   }
 }
 
-async function runRepeatable(client: Client, directory: string, log: (line: string) => void): Promise<void> {
+async function runRepeatable(
+  client: Client,
+  directory: string,
+  log: (line: string) => void,
+  progress: { step: string },
+): Promise<void> {
   for (const name of repeatableFiles(directory)) {
-    const sql = readFileSync(path.join(directory, REPEATABLE_DIRECTORY, name), 'utf8');
+    const sql = withLf(readFileSync(path.join(directory, REPEATABLE_DIRECTORY, name), 'utf8'));
+    progress.step = `re-asserting ${REPEATABLE_DIRECTORY}/${name}`;
     await client.query('BEGIN');
     try {
       await client.query('SELECT pg_advisory_xact_lock($1)', [REPEATABLE_LOCK_KEY]);

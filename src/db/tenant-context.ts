@@ -17,6 +17,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
+import { isConnectionLoss, watchConnection, type ConnectionWatch } from './connection-loss';
 
 export const CONTEXT_PREFIX = 'awtc1';
 /** Where set_tenant_context() keeps the context for the rest of the transaction. */
@@ -182,6 +183,62 @@ export interface TenantTransactionOptions {
 }
 
 /**
+ * COMMIT was sent and no answer came back: the connection dropped in between. The transaction may
+ * have committed or not, and nothing on this side can tell which. Every other error of withTenant
+ * means the transaction did not commit. A caller whose work must happen exactly once makes it
+ * idempotent (an idempotency key stored in the same transaction, with a unique index) and retries,
+ * or reads back on a new connection whether the change is there before it retries.
+ */
+export class CommitOutcomeUnknownError extends Error {
+  constructor(options: { cause: unknown }) {
+    super(
+      'The connection was lost after COMMIT was sent: the tenant transaction may or may not have committed.',
+      options,
+    );
+    this.name = 'CommitOutcomeUnknownError';
+  }
+}
+
+/**
+ * An ERROR answer to COMMIT (a deferred constraint, a serialization failure) means the transaction
+ * rolled back. The session ending (FATAL, a closed socket) or an operator's cancel can also arrive
+ * after the commit was made durable, so those leave the outcome unknown.
+ */
+function commitRefused(error: unknown): boolean {
+  if (isConnectionLoss(error)) return false;
+  const { severity, code } = error as { severity?: unknown; code?: unknown };
+  return severity === 'ERROR' && typeof code === 'string' && !code.startsWith('57');
+}
+
+async function commitTransaction(client: PoolClient, connection: ConnectionWatch): Promise<void> {
+  // Lost before COMMIT was sent: the server rolls back the transaction of a session that ended.
+  if (connection.lost !== undefined) throw connection.lost;
+  let answer;
+  try {
+    answer = await client.query('COMMIT');
+  } catch (error) {
+    if (commitRefused(error)) throw error;
+    throw new CommitOutcomeUnknownError({ cause: error });
+  }
+  // COMMIT of a transaction in which a statement failed (an error `work` caught) answers ROLLBACK.
+  if (answer.command === 'ROLLBACK') {
+    throw new Error('The tenant transaction was rolled back: one of its statements failed.');
+  }
+}
+
+/** Rolls back after `failure`; returns why the connection must not be reused, if it must not. */
+async function rollbackUnlessLost(client: PoolClient, failure: unknown): Promise<Error | undefined> {
+  // The server rolls back a transaction whose session ended; the FATAL answer may come before the socket closes.
+  if (failure instanceof CommitOutcomeUnknownError || isConnectionLoss(failure)) return failure as Error;
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch (rollbackError) {
+    return rollbackError as Error;
+  }
+}
+
+/**
  * Runs `work` in one transaction on one pooled connection with the signed `context` applied to that
  * transaction only (accessweaver.set_tenant_context). Commits when `work` resolves, rolls back when
  * it throws; the result of `work` is returned. A context that is not even well-formed is refused
@@ -189,6 +246,10 @@ export interface TenantTransactionOptions {
  * unknown key version with SQLSTATE 28000 naming the reason, and an unsafe session with 55000 naming the setting
  * (that connection is then destroyed, not returned to the pool). `work` may not run named queries
  * ({@link NamedStatementInTenantWorkError}).
+ *
+ * A connection that drops while the transaction holds it rejects the promise (isConnectionLoss()
+ * recognises the error) and is destroyed, never returned to the pool; a drop after COMMIT was sent
+ * rejects with {@link CommitOutcomeUnknownError}.
  */
 export async function withTenant<T>(
   pool: Pool,
@@ -198,6 +259,8 @@ export async function withTenant<T>(
 ): Promise<T> {
   if (!isWellFormedTenantContext(context)) throw new InvalidTenantContextError('malformed');
   const client = await pool.connect();
+  // Without a listener, a connection dropping while the client is checked out ends the process.
+  const connection = watchConnection(client);
   let unusable: Error | undefined;
   try {
     await client.query(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
@@ -206,19 +269,15 @@ export async function withTenant<T>(
       throw error;
     });
     const result = await work(withoutNamedStatements(client));
-    const commit = await client.query('COMMIT');
-    // COMMIT of a transaction in which a statement failed (an error `work` caught) answers ROLLBACK.
-    if (commit.command === 'ROLLBACK') {
-      throw new Error('The tenant transaction was rolled back: one of its statements failed.');
-    }
+    await commitTransaction(client, connection);
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      unusable = rollbackError;
-    });
+    // An unsafe session is destroyed as it is; any other failure is rolled back first.
+    unusable = connection.lost ?? unusable ?? (await rollbackUnlessLost(client, error));
     throw error;
   } finally {
-    // A connection whose rollback failed is in an unknown state: destroy it rather than reuse it.
-    client.release(unusable);
+    // A connection that errored, or whose rollback failed, is in an unknown state: destroy it rather than reuse it.
+    client.release(connection.lost ?? unusable);
+    connection.stop();
   }
 }

@@ -1,5 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { withConnection } from './fixtures';
 
@@ -83,5 +84,67 @@ describe('npm run db:migrate', () => {
     const run = runMigrateCli({ ...baseEnv(), ACCESSWEAVER_TENANT_CONTEXT_KEY: '{"version": 1, "key": "c2hvcnQ="}' });
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("ACCESSWEAVER_TENANT_CONTEXT_KEY has no 'key' holding 32 base64-encoded bytes.");
+  });
+});
+
+// postgres-migrations' advisory lock key (node_modules/postgres-migrations/dist/with-lock.js).
+const MIGRATION_LOCK_KEY = '-8525285245963000605';
+
+describe('npm run db:migrate when its connection is lost', () => {
+  let database: TestDatabase;
+  let lost: { status: number | null; stdout: string; stderr: string };
+
+  // A run that waits for another runner's lock, and has its backend terminated meanwhile.
+  beforeAll(async () => {
+    database = await createTestDatabase('aw_migrate_cli_lost');
+    const holder = new Client({ connectionString: database.url });
+    await holder.connect();
+    try {
+      await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+      const child = spawn(TSX, ['src/db/migrate-cli.ts'], {
+        cwd: ROOT,
+        env: { ...process.env, DATABASE_URL: database.url },
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      for (let tries = 0; tries < 800; tries += 1) {
+        const { rows } = await holder.query(
+          'SELECT pg_terminate_backend(pid) FROM (SELECT pid FROM pg_stat_activity ' +
+            "WHERE datname = $1 AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_try_advisory_lock%' " +
+            'OFFSET 0) found',
+          [database.name],
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      lost = { status: await exited, stdout, stderr };
+    } finally {
+      await holder.end();
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await database.drop();
+  });
+
+  test('ends with one line naming the step and that a rerun is safe, exit 4', () => {
+    expect(lost).toEqual({
+      status: 4,
+      stdout: '',
+      stderr: expect.stringMatching(
+        new RegExp(
+          '^db:migrate failed: The database connection was lost while waiting for the migration lock ' +
+            '\\(terminating connection due to administrator command\\)\\. Rerunning db:migrate is safe: [^\\n]*\\n$',
+        ),
+      ),
+    });
+  });
+
+  test('a rerun then applies every migration', () => {
+    const rerun = runMigrateCli({ ...process.env, DATABASE_URL: database.url });
+    expect(rerun.status).toBe(0);
+    expect(rerun.stdout).toMatch(/^Applied \d+ migration\(s\); 0 were already applied\.$/m);
   });
 });

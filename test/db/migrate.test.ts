@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ConnectionLostError } from '../../src/db/connection-loss';
 import { MIGRATIONS_DIRECTORY, MigrationChecksumError, migrate } from '../../src/db/migrate';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { withConnection } from './fixtures';
@@ -12,6 +14,17 @@ const migrationFiles = readdirSync(MIGRATIONS_DIRECTORY)
 function copyOfMigrations(): string {
   const directory = mkdtempSync(path.join(os.tmpdir(), 'aw-migrations-'));
   for (const name of migrationFiles) copyFileSync(path.join(MIGRATIONS_DIRECTORY, name), path.join(directory, name));
+  return directory;
+}
+
+const withCrlf = (text: string) => text.replace(/\r?\n/g, '\r\n');
+
+/** What a checkout with core.autocrlf=true holds: every file with CRLF line endings. */
+function crlfCopyOfMigrations(): string {
+  const directory = mkdtempSync(path.join(os.tmpdir(), 'aw-migrations-crlf-'));
+  for (const name of migrationFiles) {
+    writeFileSync(path.join(directory, name), withCrlf(readFileSync(path.join(MIGRATIONS_DIRECTORY, name), 'utf8')));
+  }
   return directory;
 }
 
@@ -80,6 +93,62 @@ describe('migrate()', () => {
     await expect(migrate(database.url, { directory })).rejects.toThrow(/half_done.*division by zero/s);
     expect(await tableExists(database.url, 'accessweaver.half_done')).toBe(false);
     expect(await tableExists(database.url, 'accessweaver.user_roles')).toBe(true);
+  });
+
+  test('a CRLF checkout of sql/ finds a database migrated from LF files up to date', async () => {
+    const directory = crlfCopyOfMigrations();
+    scratch.push(directory);
+    await migrate(database.url);
+    expect(await migrate(database.url, { directory })).toEqual({ applied: [], alreadyApplied: migrationFiles });
+  });
+
+  test('a CRLF checkout with a real change to an applied file is still refused', async () => {
+    const directory = crlfCopyOfMigrations();
+    scratch.push(directory);
+    await migrate(database.url);
+    appendFileSync(path.join(directory, migrationFiles[1]), 'SELECT 1;\r\n');
+    await expect(migrate(database.url, { directory })).rejects.toBeInstanceOf(MigrationChecksumError);
+  });
+
+  test('a database whose ledger holds the hashes of CRLF files finds the LF checkout up to date', async () => {
+    await migrate(database.url);
+    // What a run from a CRLF checkout recorded before line endings were normalised: the library's
+    // sha1 of the file name and the contents as read.
+    await withConnection(database.url, async (client) => {
+      for (const [index, name] of migrationFiles.entries()) {
+        const crlf = withCrlf(readFileSync(path.join(MIGRATIONS_DIRECTORY, name), 'utf8'));
+        const hash = createHash('sha1')
+          .update(name + crlf, 'utf8')
+          .digest('hex');
+        await client.query('UPDATE migrations SET hash = $1 WHERE id = $2', [hash, index + 1]);
+      }
+    });
+    expect(await migrate(database.url)).toEqual({ applied: [], alreadyApplied: migrationFiles });
+  });
+
+  test('a connection lost while a file runs is a ConnectionLostError naming it; the rerun applies it', async () => {
+    const directory = copyOfMigrations();
+    scratch.push(directory);
+    const slow = `${String(migrationFiles.length + 1).padStart(4, '0')}_slow.sql`;
+    writeFileSync(path.join(directory, slow), 'SELECT pg_sleep(30);\n');
+    const running = migrate(database.url, { directory });
+    await withConnection(database.url, async (admin) => {
+      for (let tries = 0; tries < 400; tries += 1) {
+        const { rows } = await admin.query(
+          'SELECT pg_terminate_backend(pid) FROM (SELECT pid FROM pg_stat_activity ' +
+            "WHERE datname = $1 AND query LIKE 'SELECT pg_sleep(30)%' OFFSET 0) found",
+          [database.name],
+        );
+        if (rows.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    });
+    const failure = await running.catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ConnectionLostError);
+    expect((failure as Error).message).toMatch(new RegExp(`^The database connection was lost while applying ${slow} `));
+
+    writeFileSync(path.join(directory, slow), 'SELECT 1;\n');
+    expect(await migrate(database.url, { directory })).toEqual({ applied: [slow], alreadyApplied: migrationFiles });
   });
 
   test('two concurrent runs apply each file exactly once', async () => {
