@@ -67,19 +67,6 @@ describe('createTenantPool()', () => {
     });
     expect(() => listener(new Error('Connection terminated unexpectedly'))).not.toThrow();
   });
-
-  test('keeps row-level security on whatever the login stored for itself', async () => {
-    const scoped = `ALTER ROLE accessweaver_app IN DATABASE ${database.name}`;
-    await withConnection(database.url, (client) => client.query(`${scoped} SET row_security = off`));
-    try {
-      const setting = await withTenant(pool, contextFor(tenantId), async (client) => {
-        return (await client.query('SHOW row_security')).rows[0].row_security;
-      });
-      expect(setting).toBe('on');
-    } finally {
-      await withConnection(database.url, (client) => client.query(`${scoped} RESET row_security`));
-    }
-  });
 });
 
 describe('withTenant() on a connection that drops while it holds it', () => {
