@@ -25,6 +25,15 @@ const describeWithPgaudit = unavailable ? describe.skip : describe;
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 
+/** Whether `waiter`'s session is blocked on a lock, as seen from `observer`'s session. */
+async function waitingOnLock(observer: Client, waiter: Client): Promise<boolean> {
+  const pid = (waiter as unknown as { processID: number }).processID;
+  const { rows } = await observer.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [
+    pid,
+  ]);
+  return rows.length === 1;
+}
+
 describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with pgaudit)', () => {
   let server: PgauditServer;
   let masterUrl: string;
@@ -106,7 +115,8 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
       await holder.query('LOCK TABLE pg_catalog.pg_authid IN EXCLUSIVE MODE');
       await withConnection(masterUrl, async (client) => {
         const change = client.query(`ALTER ROLE ${READONLY_LOGIN} PASSWORD '${password}'`);
-        await new Promise((resolve) => setTimeout(resolve, 1500));
+        // Released only once the change is seen waiting on the lock, however slowly it got there.
+        while (!(await waitingOnLock(holder, client))) await new Promise((resolve) => setTimeout(resolve, 50));
         await holder.query('COMMIT');
         await change;
       });
