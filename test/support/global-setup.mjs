@@ -1,4 +1,4 @@
-import { startPostgres } from './postgres-server.mjs';
+import { startPostgres } from '../../src/db/embedded/postgres-server.mjs';
 
 export default async function globalSetup() {
   let server;
