@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DEFAULT_PROJECT_NAME, EnvironmentConfig, EnvironmentName, environmentConfig } from '../config/environments';
 import { isValidProjectName, PROJECT_NAME_RULE } from '../config/names';
+import { regionProblem } from '../config/regions';
 import { StateBackendConfig, configureStateBackend, readStackState, validateStateBackend } from './backend';
 
 export type StackKind = 'vpc' | 'rds' | 'ecs';
@@ -81,9 +82,6 @@ export interface EnvironmentStackProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** An AWS region name, e.g. eu-west-3. */
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
 export abstract class EnvironmentStack extends TerraformStack {
   readonly config: EnvironmentConfig;
   readonly projectName: string;
@@ -100,9 +98,8 @@ export abstract class EnvironmentStack extends TerraformStack {
       throw new Error(`${id}: project name '${this.projectName}' must be ${PROJECT_NAME_RULE.description}.`);
     }
     this.region = props.region ?? DEFAULT_REGION;
-    if (!REGION_PATTERN.test(this.region)) {
-      throw new Error(`${id}: region '${this.region}' is not an AWS region name.`);
-    }
+    const regionIssue = regionProblem(this.region);
+    if (regionIssue !== undefined) throw new Error(`${id}: region ${regionIssue}`);
     this.stateBackend = props.stateBackend ?? { type: 'local' };
     validateStateBackend(this.stateBackend);
 
