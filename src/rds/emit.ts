@@ -243,6 +243,22 @@ module "rds" {
 
 Runnable callers for each environment are in [examples/](examples/).
 
+## Checking a caller offline
+
+From a checkout of the AccessWeaver data layer repository, with Terraform on \`PATH\`:
+
+\`\`\`sh
+npm run module:plan -- ../platform/environments/prod      # add -var-file=prod.tfvars if its variables need values
+\`\`\`
+
+It copies the caller and the local modules it uses (this one included) to a temporary folder, replaces this module's
+four \`hashicorp/random\` resources by \`terraform_data\` stand-ins (random is the provider an offline machine
+usually lacks), points the AWS provider at a local stand-in answering the two read calls of a plan
+(\`GetCallerIdentity\`, \`DescribeSubnets\`) and the backend at a local file, then runs \`terraform init\`,
+\`validate\` and \`plan\`. It needs no AWS account and no network when \`hashicorp/aws\` is in a provider mirror
+(\`ACCESSWEAVER_TF_MIRROR\`, default \`/opt/tf-plugins\`); it changes nothing in the caller's folder. Exit 0 when the
+plan succeeds, 1 with Terraform's message when a step fails (a module rule, a missing input), 2 on a usage error.
+
 ## Sizing
 
 Selected by \`environment\` from \`local.instance_configs\`:
