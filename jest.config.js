@@ -13,4 +13,6 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
   globalTeardown: '<rootDir>/test/support/global-teardown.mjs',
   testTimeout: 60000,
+  // The default summary, then the suites skipped for a missing tool and why (test/support/skip-reporter.cjs).
+  reporters: ['default', '<rootDir>/test/support/skip-reporter.cjs'],
 };

@@ -1,5 +1,6 @@
 /** Jest's side of running Terraform offline; the runner itself is scripts/offline/terraform.ts. */
 import { terraformUnavailableReason } from '../../scripts/offline/terraform';
+import { describeWithTool } from './skip';
 
 export {
   mirroredProviders,
@@ -12,24 +13,7 @@ export {
   terraformUnavailableReason,
 } from '../../scripts/offline/terraform';
 
-/**
- * `describe` when Terraform can run. Otherwise, on a developer's machine, `describe.skip` with the reason printed
- * once; under CI=true, a single failing test whose message is the reason, so CI cannot go green without them.
- */
+/** `describe` when Terraform and the provider mirror are here (see describeWithTool for the other cases). */
 export function describeWithTerraform(name: string, body: () => void): void {
-  const reason = terraformUnavailableReason();
-  if (!reason) {
-    describe(name, body);
-  } else if (process.env.CI === 'true') {
-    describe(name, () => {
-      test('terraform and the provider mirror are available (CI=true)', () => {
-        const error = new Error(`CI=true but the Terraform tests cannot run: ${reason}`);
-        error.stack = error.message; // the reason is the whole message
-        throw error;
-      });
-    });
-  } else {
-    console.warn(`SKIPPED "${name}": ${reason}`);
-    describe.skip(name, body);
-  }
+  describeWithTool(name, terraformUnavailableReason(), body, 'the Terraform tests');
 }
