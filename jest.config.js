@@ -1,6 +1,7 @@
 /** Tests compile with SWC (no type-checking: `npm test` runs `tsc --noEmit` first). */
 module.exports = {
-  testEnvironment: 'node',
+  // Node, with a temporary directory per test file that goes away with it (test/support/test-environment.cjs).
+  testEnvironment: '<rootDir>/test/support/test-environment.cjs',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: {

@@ -58,6 +58,9 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   const files = (await loadMigrationFiles(directory)).filter((file) => file.id !== LEDGER_MIGRATION_ID);
 
   const client = new Client({ connectionString: databaseUrl });
+  // A migration that skips work it may not do here (rds_iam outside RDS, pg_stat_statements without the right)
+  // says so with a NOTICE: the log shows it, instead of pg dropping it.
+  client.on('notice', (notice) => log(`notice: ${notice.message}`));
   await client.connect();
   try {
     let ranIds: ReadonlySet<number>;

@@ -16,7 +16,23 @@ afterAll(async () => {
   await db.drop();
 });
 
-const TABLES = ['accessweaver.roles', 'accessweaver.tenants', 'accessweaver.user_roles', 'accessweaver.users'];
+// The audit trail's partitioned parent is one of them; its partitions live in accessweaver_audit.
+const TABLES = [
+  'accessweaver.audit_events',
+  'accessweaver.roles',
+  'accessweaver.tenants',
+  'accessweaver.user_roles',
+  'accessweaver.users',
+];
+
+/** The audit partitions with their last manual vacuum. */
+async function auditPartitions(): Promise<{ name: string; lastVacuum: Date | null }[]> {
+  return queryRows(
+    db.url,
+    `SELECT relname AS name, last_vacuum AS "lastVacuum" FROM pg_stat_user_tables
+      WHERE schemaname = 'accessweaver_audit' ORDER BY relname`,
+  );
+}
 
 async function vacuumTimes(): Promise<Record<string, { lastVacuum: Date | null; lastAnalyze: Date | null }>> {
   const rows = await queryRows<{ name: string; last_vacuum: Date | null; last_analyze: Date | null }>(
@@ -64,6 +80,15 @@ describe('maintenance vacuum', () => {
     }
   });
 
+  test('vacuums every audit partition and analyzes the partitioned parent (autovacuum never does)', async () => {
+    const result = await runCli(['maintenance', 'vacuum', '--database-url', db.url]);
+    expect(result.code).toBe(0);
+    expect((await vacuumTimes()).audit_events.lastAnalyze).toBeInstanceOf(Date);
+    const partitions = await auditPartitions();
+    expect(partitions.length).toBeGreaterThan(0);
+    expect(partitions.filter((p) => p.lastVacuum === null)).toEqual([]);
+  });
+
   test('quotes table names, so a mixed-case name with a space is vacuumed too', async () => {
     await execute(db.url, 'CREATE TABLE accessweaver."Audit Log" (id int)');
     try {
@@ -106,6 +131,18 @@ describe('maintenance reindex', () => {
     expect(await filenode('accessweaver.tenants_pkey')).not.toBe(before);
   });
 
+  test("rebuilds the audit partitions' indexes through their parent", async () => {
+    const [index] = await queryRows<{ name: string }>(
+      db.url,
+      `SELECT format('%I.%I', schemaname, indexname) AS name FROM pg_indexes
+        WHERE schemaname = 'accessweaver_audit' ORDER BY indexname LIMIT 1`,
+    );
+    const before = await filenode(index.name);
+    const result = await runCli(['maintenance', 'reindex', '--database-url', db.url]);
+    expect(result.code).toBe(0);
+    expect(await filenode(index.name)).not.toBe(before);
+  });
+
   test('fails and names an invalid index left in the schema', async () => {
     await execute(
       db.url,
@@ -135,8 +172,7 @@ describe('maintenance stats', () => {
     const result = await runCli(['maintenance', 'stats', '--database-url', db.url, '--json']);
     expect(result.code).toBe(0);
     const tables: { schema: string; table: string; liveRows: number }[] = JSON.parse(result.stdout).tables;
-    // The audit trail's partitioned parent is listed too; its partitions live in accessweaver_audit.
-    expect(tables.map((t) => `${t.schema}.${t.table}`).sort()).toEqual(['accessweaver.audit_events', ...TABLES]);
+    expect(tables.map((t) => `${t.schema}.${t.table}`).sort()).toEqual(TABLES);
     expect(tables.find((t) => t.table === 'tenants')?.liveRows).toBe(3);
   });
 
