@@ -16,6 +16,7 @@ import {
 import { applyRequirementsReadme, declaredTypes } from './apply-permissions';
 import { costReadme } from './cost';
 import { providerRangeReadme } from './provider-range';
+import { MODULE_VERSION } from './version';
 
 export const MODULE_STACK_ID = 'rds-module';
 
@@ -224,6 +225,11 @@ The AccessWeaver database on Amazon RDS for PostgreSQL 15, as a plain Terraform 
 **Generated file: do not edit.** This folder is synthesized from the TypeScript constructs in ` +
     `\`src/rds/\` by
 \`npm run modules\`; a test fails when it differs from what they produce.
+
+**Version ${MODULE_VERSION}** (also the \`module_version\` output). Versions follow semantic versioning from a caller's
+point of view: major when a caller must change something, minor when something new may be used, patch for fixes.
+What changed for callers in each release is in \`CHANGELOG.md\` at the root of the AccessWeaver data layer
+repository.
 
 \`\`\`hcl
 module "rds" {

@@ -52,6 +52,7 @@ export const RDS_OUTPUTS = {
   backupVaultArn: 'backup_vault_arn',
   backupPlanId: 'backup_plan_id',
   backupRoleArn: 'backup_role_arn',
+  moduleVersion: 'module_version',
 } as const;
 
 /** Paris: the backup and maintenance windows are chosen for French working hours. */
