@@ -84,7 +84,9 @@ async function main(): Promise<void> {
   }
   const stop = async () => {
     process.stderr.write('\nStopping PostgreSQL...\n');
-    await server.stop();
+    // Ctrl-C in a terminal reaches PostgreSQL too (same process group): it may be gone before stop() listens for its
+    // exit, which stop() would then wait for forever. Its own shutdown on that signal is fast.
+    await Promise.race([server.stop(), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
     process.stderr.write(`Stopped; the data stays in ${folder}.\n`);
     process.exit(0);
   };
