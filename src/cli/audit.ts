@@ -192,6 +192,13 @@ export function registerAudit(program: Command, deps: CliDeps, run: Runner): voi
       if (options.tenant === undefined || options.since === undefined) {
         throw usageError('audit needs --tenant <id> and --since <time> (or a subcommand: prune, partitions).');
       }
+      const until = options.until ?? deps.clock.now();
+      if (options.since.getTime() >= until.getTime()) {
+        throw usageError(
+          `--since ${options.since.toISOString()} is not before ${options.until === undefined ? 'now' : '--until'} ` +
+            `(${until.toISOString()}): the window holds no event.`,
+        );
+      }
       const connection = await connect(options, deps, reporter, false);
       const query = { tenantId: options.tenant, since: options.since, until: options.until };
       const events = await withDatabase(connection, (client) => tenantEvents(client, query));

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { regionProblem } from '../config/regions';
 import type { ExitCodeValue } from './exit-codes';
 import type { Reporter } from './output';
 
@@ -21,4 +22,11 @@ export function positiveInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('expected a positive integer.');
   return parsed;
+}
+
+/** Commander parser for region options: a region of the SDK's partitions, refused (exit 2) before any AWS call. */
+export function awsRegion(value: string): string {
+  const problem = regionProblem(value);
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
+  return value;
 }

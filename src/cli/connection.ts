@@ -66,10 +66,14 @@ export interface ResolvedConnection {
   readonly source: 'url' | 'secrets' | 'iam';
 }
 
-/** The RDS CA bundle file: --ca-bundle, else PGSSLROOTCERT (libpq's variable for the same thing). */
+/**
+ * The RDS CA bundle file: --ca-bundle, else PGSSLROOTCERT (libpq's variable for the same thing). `urlAccepted`: the
+ * command also takes --database-url, so the hint offers it (restore-drill connects only to the instance it made).
+ */
 export function resolveCaBundle(
   caBundle: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
+  urlAccepted = true,
 ): string {
   const file = caBundle ?? env.PGSSLROOTCERT;
   if (file === undefined || file === '') {
@@ -77,8 +81,8 @@ export function resolveCaBundle(
       'The RDS instance requires TLS (rds.force_ssl = 1) and the CLI verifies the server certificate: pass ' +
         '--ca-bundle <file> ' +
         'or set PGSSLROOTCERT to the RDS CA bundle ' +
-        '(https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem), ' +
-        'or give --database-url with your own sslmode/sslrootcert.',
+        '(https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)' +
+        (urlAccepted ? ', or give --database-url with your own sslmode/sslrootcert.' : '.'),
     );
   }
   const absolute = path.resolve(file);

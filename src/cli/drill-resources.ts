@@ -26,6 +26,7 @@ import {
   type RDSClient,
   type Tag,
 } from '@aws-sdk/client-rds';
+import { InvalidArgumentError } from 'commander';
 import { DATABASE_PORT } from '../config/environments';
 import { awsCall, awsError } from './aws';
 import type { CliDeps } from './context';
@@ -131,11 +132,28 @@ export async function subnetGroupVpc(rds: RDSClient, subnetGroup: string): Promi
 // ---------------------------------------------------------------------------------------------------------------
 // The security group that admits only the drill
 
+const ALLOW_FROM_SHAPE = 'a security group ID (sg-...) nor an IPv4 CIDR (10.0.1.15/32)';
+
+function source(value: string): { readonly securityGroup: string } | { readonly cidr: string } | undefined {
+  if (/^sg-[0-9a-f]{8,17}$/.test(value)) return { securityGroup: value };
+  const cidr = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (cidr === null) return undefined;
+  const [octets, prefix] = [cidr.slice(1, 5).map(Number), Number(cidr[5])];
+  return octets.every((o) => o <= 255) && prefix <= 32 ? { cidr: value } : undefined;
+}
+
 /** `sg-...` (the drill runs with that group, e.g. an ECS task) or an IPv4 CIDR (a runner's address). */
 export function parseAllowFrom(value: string): { readonly securityGroup: string } | { readonly cidr: string } {
-  if (/^sg-[0-9a-f]{8,17}$/.test(value)) return { securityGroup: value };
-  if (/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(value)) return { cidr: value };
-  throw usageError(`--allow-from '${value}' is neither a security group ID (sg-...) nor an IPv4 CIDR (10.0.1.15/32).`);
+  const parsed = source(value);
+  if (parsed === undefined) throw usageError(`--allow-from '${value}' is neither ${ALLOW_FROM_SHAPE}.`);
+  return parsed;
+}
+
+/** Commander parser for --allow-from: a malformed source is refused (exit 2) before any AWS call. */
+export function allowFromOption(value: string): string {
+  if (source(value) === undefined)
+    throw new InvalidArgumentError(`expected ${ALLOW_FROM_SHAPE.replace(' nor ', ' or ')}.`);
+  return value;
 }
 
 export interface SecurityGroupInputs {

@@ -9,6 +9,7 @@ import {
   chosenLogin,
   LOGINS,
   MASTER_SECRET_HELP,
+  resolveCaBundle,
   resolveConnection,
   withDatabase,
   type LoginOptions,
@@ -73,6 +74,9 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
     .action(
       run<HealthCheckOptions>(async (options, reporter) => {
         const target = resolveTarget(options);
+        // The connection test's CA bundle is the operator's input: checked before any AWS call (runbook, TLS).
+        const url = options.databaseUrl ?? deps.env.DATABASE_URL;
+        if (options.connect && (url === undefined || url === '')) resolveCaBundle(options.caBundle, deps.env);
         const { rds } = deps.aws(options.region);
         const instance = await describeInstance(rds, target.primaryIdentifier);
         const checks: CheckResult[] = [];

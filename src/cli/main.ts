@@ -3,7 +3,7 @@ import { version } from '../../package.json';
 import { DEFAULT_PROJECT_NAME, ENVIRONMENTS } from '../config/environments';
 import { setLoginPasswords } from '../db/logins';
 import { migrate } from '../db/migrate';
-import type { Action, GlobalOptions, Runner } from './command';
+import { awsRegion, type Action, type GlobalOptions, type Runner } from './command';
 import {
   defaultAwsClients,
   processTerminal,
@@ -43,7 +43,7 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     )
     .option('--env <env>', `environment (${ENVIRONMENTS.join(', ')})`)
     .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)
-    .option('--region <region>', 'AWS region (default: AWS_REGION / profile)')
+    .option('--region <region>', 'AWS region (default: AWS_REGION / profile)', awsRegion)
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
     .addHelpText(
       'after',

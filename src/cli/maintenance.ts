@@ -29,6 +29,8 @@ interface SqlOptions extends GlobalOptions, LoginOptions {
   readonly caBundle?: string;
 }
 
+const MAINTENANCE_SUBCOMMANDS = ['vacuum', 'reindex', 'stats', 'connections', 'slow-queries'];
+
 // The reports default to the IAM operator login; vacuum and reindex require --master-secret or a URL.
 const sqlCommand = (command: Command) => sqlOptions(command, 'operator');
 
@@ -52,7 +54,18 @@ const runColumns = [
 export function registerMaintenance(program: Command, deps: CliDeps, run: Runner): void {
   const maintenance = program
     .command('maintenance')
-    .description('VACUUM, REINDEX and database reports (vacuum | reindex | stats | connections | slow-queries)');
+    .description('VACUUM, REINDEX and database reports (vacuum | reindex | stats | connections | slow-queries)')
+    // Without a subcommand, options such as --database-url belong to none: say what is missing, not "unknown option".
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action((_options: unknown, command: Command) => {
+      // A word that is not an option's value: `maintenance banana` names a subcommand that does not exist.
+      const given = command.args.find((arg, i) => !arg.startsWith('-') && !command.args[i - 1]?.startsWith('-'));
+      throw usageError(
+        `maintenance needs a subcommand${given === undefined ? '' : ` ('${given}' is none)`}: ` +
+          `${MAINTENANCE_SUBCOMMANDS.join(', ')} (for example: accessweaver-rds maintenance stats --database-url URL).`,
+      );
+    });
 
   const ownerOnly = (options: SqlOptions, operation: string) => {
     const url = options.databaseUrl ?? deps.env.DATABASE_URL;

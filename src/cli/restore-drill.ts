@@ -15,10 +15,11 @@ import type { Command } from 'commander';
 import { naming } from '../config/environments';
 import { verifyRestoredDatabase, type RestoreVerification } from '../db/verify-restore';
 import { awsCall, describeInstance, readSecretJson, secretString } from './aws';
-import { positiveInteger, type GlobalOptions, type Runner } from './command';
+import { awsRegion, positiveInteger, type GlobalOptions, type Runner } from './command';
 import { rdsConnectionUrl, describeUrl, resolveCaBundle, withDatabase, type ResolvedConnection } from './connection';
 import { processInterrupts, type AwsClients, type CliDeps } from './context';
 import {
+  allowFromOption,
   createSecurityGroup,
   deleteDrillInstance,
   deleteDrillSecurityGroup,
@@ -369,7 +370,11 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
     )
     .option('--restore-time <time>', 'point in time to restore, ISO 8601 with a zone (default: latest restorable time)')
     .option('--latest-snapshot', "restore the newest AWS Backup snapshot in the module's vault instead")
-    .option('--from-region <region>', 'restore the newest copy in the disaster-recovery vault of that region, there')
+    .option(
+      '--from-region <region>',
+      'restore the newest copy in the disaster-recovery vault of that region, there',
+      awsRegion,
+    )
     .option(
       '--vault <name>',
       'backup vault to restore from (default <project>-<env>-backup, or -backup-dr with --from-region)',
@@ -378,15 +383,20 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
       '--subnet-group <name>',
       "DB subnet group of the temporary instance (default: the primary's / the module's)",
     )
-    .option('--allow-from <sg-id|cidr>', 'the only source admitted to the temporary instance: where this drill runs')
+    .option(
+      '--allow-from <sg-id|cidr>',
+      'the only source admitted to the temporary instance: where this drill runs',
+      allowFromOption,
+    )
     .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
     .option('--yes', 'do not ask for confirmation')
     .option('--dry-run', 'print the AWS calls that would be made and stop (only read calls are made)')
     .option('--wait-timeout <minutes>', 'give up waiting after this many minutes, per wait', positiveInteger, 120)
     .action(
       run<RestoreDrillOptions>(async (options, reporter) => {
+        // The bundle is checked before any AWS call: a drill that cannot verify the restore must not start one.
+        const caBundlePath = options.dryRun === true ? '' : resolveCaBundle(options.caBundle, deps.env, false);
         const prepared = await prepare(options, deps);
-        const caBundlePath = options.dryRun === true ? '' : resolveCaBundle(options.caBundle, deps.env);
         const { drill, target } = prepared;
         const proceed = await planAndConfirm({
           title:

@@ -2,7 +2,19 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { APP_LOGIN, ENVIRONMENTS, READONLY_LOGIN, ROTATION_CLONE_SUFFIX } from '../config/environments';
-import { installTenantContextKey } from '../db/tenant-context-keys';
+import {
+  APP_PASSWORD_VARIABLE,
+  loginPasswordsFromEnvironment,
+  READONLY_PASSWORD_VARIABLE,
+  type LoginPasswords,
+  type SecretLogins,
+} from '../db/logins';
+import {
+  installTenantContextKey,
+  tenantContextKeyFromEnvironment,
+  TENANT_CONTEXT_KEY_VARIABLE,
+  type TenantContextKey,
+} from '../db/tenant-context-keys';
 import { readSecretJson, secretString } from './aws';
 import type { GlobalOptions, Runner } from './command';
 import { resolveConnection, withDatabase } from './connection';
@@ -37,12 +49,69 @@ async function loginPassword<L extends string>(
   return { login: username as L | typeof clone, password: secretString(secret, 'password', secretId) };
 }
 
+/** The passwords and key setup-database installs, and where each came from (for the report). */
+interface SetupSources {
+  readonly passwords: LoginPasswords;
+  readonly logins: SecretLogins;
+  readonly key: TenantContextKey;
+  readonly from: { readonly app: string; readonly readonly: string; readonly key: string };
+  /** What the closing line names: `<project>-<env>`, or the local variables. */
+  readonly label: string;
+}
+
+const LOCAL_VARIABLES = [APP_PASSWORD_VARIABLE, READONLY_PASSWORD_VARIABLE, TENANT_CONTEXT_KEY_VARIABLE];
+
+/**
+ * Passwords and key from the environment variables (a local server, `npm start`): all three or none, so a
+ * database is never set up half from the variables and half from AWS.
+ */
+function localSources(env: Readonly<Record<string, string | undefined>>): SetupSources | undefined {
+  let passwords: LoginPasswords | undefined;
+  let key: TenantContextKey | undefined;
+  try {
+    passwords = loginPasswordsFromEnvironment(env);
+    key = tenantContextKeyFromEnvironment(env);
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+  if (passwords === undefined && key === undefined) return undefined;
+  if (passwords === undefined || key === undefined) {
+    throw usageError(
+      `Set ${LOCAL_VARIABLES.join(', ')} together (a database without AWS), or none of them (the environment's ` +
+        'secrets).',
+    );
+  }
+  return {
+    passwords,
+    logins: { app: APP_LOGIN, readonly: READONLY_LOGIN },
+    key,
+    from: { app: APP_PASSWORD_VARIABLE, readonly: READONLY_PASSWORD_VARIABLE, key: TENANT_CONTEXT_KEY_VARIABLE },
+    label: 'this database (passwords and key from the environment)',
+  };
+}
+
+/** Both login secrets and the key secret of the environment, read before the database is touched. */
+async function secretSources(options: SetupDatabaseOptions, deps: CliDeps): Promise<SetupSources> {
+  const target = resolveTarget(options);
+  const app = await loginPassword(deps, options.region, target.appSecretName, APP_LOGIN);
+  const readonly = await loginPassword(deps, options.region, target.readonlySecretName, READONLY_LOGIN);
+  const contextKey = await readTenantContextKey(deps, options.region, target.tenantContextKeySecretName);
+  return {
+    passwords: { app: app.password, readonly: readonly.password },
+    logins: { app: app.login, readonly: readonly.login },
+    key: contextKey.key,
+    from: { app: target.appSecretName, readonly: target.readonlySecretName, key: target.tenantContextKeySecretName },
+    label: `${target.project}-${target.env}`,
+  };
+}
+
 /** What can be checked without AWS or the database, so a bad invocation fails before any of them is reached. */
-function checkInputs(options: SetupDatabaseOptions): void {
-  if (options.env === undefined) {
+function checkInputs(options: SetupDatabaseOptions, local: SetupSources | undefined): void {
+  if (options.env === undefined && local === undefined) {
     throw usageError(
       `setup-database needs --env (${ENVIRONMENTS.join(', ')}): the app and read-only login passwords come from that ` +
-        `environment's secrets, with or without --database-url.`,
+        `environment's secrets, with or without --database-url (or, without AWS, set ${LOCAL_VARIABLES.join(', ')} ` +
+        'and give --database-url).',
     );
   }
   const dir = options.migrationsDir;
@@ -74,13 +143,9 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
     .option('--migrations-dir <dir>', "migrations folder (default: the project's sql/)")
     .action(
       run<SetupDatabaseOptions>(async (options, reporter) => {
-        checkInputs(options);
-        const target = resolveTarget(options);
-        const app = await loginPassword(deps, options.region, target.appSecretName, APP_LOGIN);
-        const readonly = await loginPassword(deps, options.region, target.readonlySecretName, READONLY_LOGIN);
-        const passwords = { app: app.password, readonly: readonly.password };
-        const logins = { app: app.login, readonly: readonly.login };
-        const contextKey = await readTenantContextKey(deps, options.region, target.tenantContextKeySecretName);
+        const local = localSources(deps.env);
+        checkInputs(options, local);
+        const { passwords, logins, key, from, label } = local ?? (await secretSources(options, deps));
         const connection = await resolveConnection(options, 'master', deps);
         reporter.progress(`Setting up ${connection.display}`);
         const user = await withDatabase(
@@ -105,12 +170,12 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
         let keyOutcome: string;
         try {
           keyOutcome = await withDatabase(connection, (client) =>
-            installTenantContextKey(client, contextKey.key, { overlapSeconds: KEY_OVERLAP_DEFAULT_HOURS * 3600 }),
+            installTenantContextKey(client, key, { overlapSeconds: KEY_OVERLAP_DEFAULT_HOURS * 3600 }),
           );
         } catch (error) {
           throw failedError(
-            `Migrations applied, but installing tenant-context key version ${contextKey.key.version} from ` +
-              `${target.tenantContextKeySecretName} failed: ${(error as Error).message}`,
+            `Migrations applied, but installing tenant-context key version ${key.version} from ${from.key} ` +
+              `failed: ${(error as Error).message}`,
             error,
           );
         }
@@ -135,8 +200,8 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
             applied: migrations.applied,
             alreadyApplied: migrations.alreadyApplied,
             tenantContextKey: {
-              secret: target.tenantContextKeySecretName,
-              version: contextKey.key.version,
+              secret: from.key,
+              version: key.version,
               outcome: keyOutcome,
             },
             passwordsSet: [logins.app, logins.readonly],
@@ -148,16 +213,10 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
               ['As', user],
               ['Applied', migrations.applied.join(', ') || 'none (up to date)'],
               ['Already applied', migrations.alreadyApplied.length],
-              [
-                'Tenant-context key',
-                `version ${contextKey.key.version} ${keyOutcome} (${target.tenantContextKeySecretName})`,
-              ],
+              ['Tenant-context key', `version ${key.version} ${keyOutcome} (${from.key})`],
               ['pgaudit', pgaudit],
-              [
-                'Passwords set',
-                `${logins.app} (${target.appSecretName}), ${logins.readonly} (${target.readonlySecretName})`,
-              ],
-            ]) + `Database setup complete for ${target.project}-${target.env}.\n`,
+              ['Passwords set', `${logins.app} (${from.app}), ${logins.readonly} (${from.readonly})`],
+            ]) + `Database setup complete for ${label}.\n`,
         );
         return ExitCode.Ok;
       }),

@@ -10,11 +10,13 @@ export function quoteIdent(name: string): string {
 }
 
 async function tablesOf(client: Client, schema: string): Promise<readonly string[]> {
-  // Plain tables and materialized views: the relations VACUUM and REINDEX TABLE accept.
+  // Plain tables, materialized views and partitioned tables: the relations VACUUM and REINDEX TABLE accept. A
+  // partitioned parent (the audit trail) is processed whole: VACUUM and REINDEX reach each of its partitions (in
+  // their own schema), and ANALYZE gathers the parent's statistics, which autovacuum never does.
   const { rows } = await client.query<{ name: string }>(
     `SELECT c.relname AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')
+      WHERE n.nspname = $1 AND c.relkind IN ('r', 'm', 'p')
       ORDER BY c.relname`,
     [schema],
   );

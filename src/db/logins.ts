@@ -70,7 +70,9 @@ export async function setLoginPasswords(
  * Both passwords from ACCESSWEAVER_APP_PASSWORD and ACCESSWEAVER_READONLY_PASSWORD, undefined when
  * neither is set; setting only one is an error rather than a silently half-configured database.
  */
-export function loginPasswordsFromEnvironment(env: NodeJS.ProcessEnv = process.env): LoginPasswords | undefined {
+export function loginPasswordsFromEnvironment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): LoginPasswords | undefined {
   const app = env[APP_PASSWORD_VARIABLE];
   const readonly = env[READONLY_PASSWORD_VARIABLE];
   if (app === undefined && readonly === undefined) return undefined;

@@ -15,9 +15,11 @@ import {
 } from './connection-loss';
 import { loginPasswordsFromEnvironment, setLoginPasswords } from './logins';
 import { migrate } from './migrate';
-import { installTenantContextKey, parseTenantContextKey } from './tenant-context-keys';
-
-export const TENANT_CONTEXT_KEY_VARIABLE = 'ACCESSWEAVER_TENANT_CONTEXT_KEY';
+import {
+  installTenantContextKey,
+  tenantContextKeyFromEnvironment,
+  TENANT_CONTEXT_KEY_VARIABLE,
+} from './tenant-context-keys';
 
 const URL_SHAPE = 'postgres://USER:PASSWORD@HOST:PORT/DATABASE of the master user';
 
@@ -43,8 +45,7 @@ const progress = { step: 'applying the migrations' };
 async function main(): Promise<void> {
   const databaseUrl = checkDatabaseUrl(process.env.DATABASE_URL);
   const passwords = loginPasswordsFromEnvironment();
-  const keyJson = process.env[TENANT_CONTEXT_KEY_VARIABLE];
-  const key = keyJson ? parseTenantContextKey(keyJson, TENANT_CONTEXT_KEY_VARIABLE) : undefined;
+  const key = tenantContextKeyFromEnvironment();
   const result = await migrate(databaseUrl, { log: (line) => console.log(line) });
   console.log(
     result.applied.length === 0

@@ -95,6 +95,9 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
   const client = new Client({ connectionString: databaseUrl });
   // A connection dropping between two statements emits 'error'; unheard, it would end the process.
   const connection = watchConnection(client);
+  // A migration that skips work it may not do here (rds_iam outside RDS, pg_stat_statements without the right)
+  // says so with a NOTICE: the log shows it, instead of pg dropping it.
+  client.on('notice', (notice) => log(`notice: ${notice.message}`));
   try {
     await client.connect();
   } catch (error) {
@@ -152,7 +155,6 @@ async function takeMigrationLock(client: Client, log: (line: string) => void): P
     if (ended.rows.length === 0) await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MILLISECONDS));
   }
 }
-
 
 const sha1 = (text: string) => createHash('sha1').update(text, 'utf8').digest('hex');
 const withLf = (text: string) => text.replace(/\r\n/g, '\n');

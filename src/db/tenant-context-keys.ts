@@ -44,6 +44,18 @@ export function parseTenantContextKey(secretString: string, source: string): Ten
   return { version, key: bytes };
 }
 
+/** The variable that holds the key locally, in the secret's JSON shape (`npm start`, db:migrate, setup-database). */
+export const TENANT_CONTEXT_KEY_VARIABLE = 'ACCESSWEAVER_TENANT_CONTEXT_KEY';
+
+/** The key from {@link TENANT_CONTEXT_KEY_VARIABLE}, undefined when it is unset or empty. */
+export function tenantContextKeyFromEnvironment(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TenantContextKey | undefined {
+  const value = env[TENANT_CONTEXT_KEY_VARIABLE];
+  if (value === undefined || value === '') return undefined;
+  return parseTenantContextKey(value, TENANT_CONTEXT_KEY_VARIABLE);
+}
+
 export function tenantContextKeySecretString(key: TenantContextKey): string {
   return JSON.stringify({ version: key.version, key: key.key.toString('base64') });
 }

@@ -16,6 +16,7 @@ import {
 import { applyRequirementsReadme, declaredTypes } from './apply-permissions';
 import { costReadme } from './cost';
 import { providerRangeReadme } from './provider-range';
+import { MODULE_VERSION } from './version';
 
 export const MODULE_STACK_ID = 'rds-module';
 
@@ -227,6 +228,11 @@ The AccessWeaver database on Amazon RDS for PostgreSQL 15, as a plain Terraform 
     `\`src/rds/\` by
 \`npm run modules\`; a test fails when it differs from what they produce.
 
+**Version ${MODULE_VERSION}** (also the \`module_version\` output). Versions follow semantic versioning from a caller's
+point of view: major when a caller must change something, minor when something new may be used, patch for fixes.
+What changed for callers in each release is in \`CHANGELOG.md\` at the root of the AccessWeaver data layer
+repository.
+
 \`\`\`hcl
 module "rds" {
   source = "../../modules/rds"
@@ -244,6 +250,22 @@ module "rds" {
 \`\`\`
 
 Runnable callers for each environment are in [examples/](examples/).
+
+## Checking a caller offline
+
+From a checkout of the AccessWeaver data layer repository, with Terraform on \`PATH\`:
+
+\`\`\`sh
+npm run module:plan -- ../platform/environments/prod      # add -var-file=prod.tfvars if its variables need values
+\`\`\`
+
+It copies the caller and the local modules it uses (this one included) to a temporary folder, replaces this module's
+four \`hashicorp/random\` resources by \`terraform_data\` stand-ins (random is the provider an offline machine
+usually lacks), points the AWS provider at a local stand-in answering the two read calls of a plan
+(\`GetCallerIdentity\`, \`DescribeSubnets\`) and the backend at a local file, then runs \`terraform init\`,
+\`validate\` and \`plan\`. It needs no AWS account and no network when \`hashicorp/aws\` is in a provider mirror
+(\`ACCESSWEAVER_TF_MIRROR\`, default \`/opt/tf-plugins\`); it changes nothing in the caller's folder. Exit 0 when the
+plan succeeds, 1 with Terraform's message when a step fails (a module rule, a missing input), 2 on a usage error.
 
 ## Sizing
 

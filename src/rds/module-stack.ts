@@ -11,6 +11,7 @@ import { overrideValidations, OVERRIDES_HCL_TYPE } from './overrides';
 import { PARAMETER_VALIDATIONS } from './parameters';
 import { AWS_PROVIDER_RANGE } from './provider-range';
 import { hclChecks, MINIMUM_WINDOW_MINUTES, WINDOW_FORMATS, WindowKind } from './validation';
+import { MODULE_VERSION } from './version';
 
 /** The plan-time message of a malformed window: the TypeScript check's format and example. */
 const windowFormatMessage = (kind: WindowKind) =>
@@ -382,6 +383,11 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
     name: 'backup_role_arn',
     description: 'ARN of the role AWS Backup uses: the DR key policy may name it.',
     value: (db) => ref(db.backup.role, 'arn'),
+  },
+  {
+    name: 'module_version',
+    description: 'Semantic version of this module (CHANGELOG.md of the AccessWeaver data layer says what changed).',
+    value: () => JSON.stringify(MODULE_VERSION),
   },
 ];
 

@@ -15,6 +15,7 @@ import {
   TerraformStack,
 } from 'cdktf';
 import { Construct } from 'constructs';
+import { regionProblem } from '../config/regions';
 
 /** State files on the local disk: no AWS account needed to synth, init or validate. */
 export interface LocalStateBackend {
@@ -64,9 +65,8 @@ export function validateStateBackend(config: StateBackendConfig): void {
   if (!BUCKET_PATTERN.test(config.bucket)) {
     throw new Error(`S3 state bucket '${config.bucket}' is not a valid bucket name.`);
   }
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(config.region)) {
-    throw new Error(`S3 state region '${config.region}' is not an AWS region name.`);
-  }
+  const regionIssue = regionProblem(config.region);
+  if (regionIssue !== undefined) throw new Error(`S3 state region ${regionIssue}`);
   if (config.keyPrefix !== undefined && !KEY_PREFIX_PATTERN.test(config.keyPrefix)) {
     throw new Error(
       `S3 state key prefix '${config.keyPrefix}' must be non-empty path segments without leading or trailing '/'.`,

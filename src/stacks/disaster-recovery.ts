@@ -11,7 +11,7 @@ import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { naming } from '../config/names';
-import { REGION_PATTERN } from './environment-stack';
+import { regionProblem } from '../config/regions';
 
 /**
  * The disaster-recovery region next to each primary region: another region of the same jurisdiction (EU data stays
@@ -37,8 +37,8 @@ export function disasterRecoveryRegion(primaryRegion: string, setting: string | 
       `${where}: no default disaster-recovery region next to ${primaryRegion}; set disasterRecoveryRegion.`,
     );
   }
-  if (!REGION_PATTERN.test(region))
-    throw new Error(`${where}: disasterRecoveryRegion '${region}' is not an AWS region name.`);
+  const regionIssue = regionProblem(region);
+  if (regionIssue !== undefined) throw new Error(`${where}: disasterRecoveryRegion ${regionIssue}`);
   if (region === primaryRegion) {
     throw new Error(`${where}: disasterRecoveryRegion ${region} is the primary's own region; choose another.`);
   }

@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { DEFAULT_PROJECT_NAME, EnvironmentConfig, EnvironmentName, environmentConfig } from '../config/environments';
 import { isValidProjectName, PROJECT_NAME_RULE } from '../config/names';
+import { regionProblem } from '../config/regions';
 import { StateBackendConfig, configureStateBackend, readStackState, validateStateBackend } from './backend';
 
 export type StackKind = 'vpc' | 'rds' | 'ecs';
@@ -52,6 +53,7 @@ export const RDS_OUTPUTS = {
   backupVaultArn: 'backup_vault_arn',
   backupPlanId: 'backup_plan_id',
   backupRoleArn: 'backup_role_arn',
+  moduleVersion: 'module_version',
 } as const;
 
 /** Paris: the backup and maintenance windows are chosen for French working hours. */
@@ -82,9 +84,6 @@ export interface EnvironmentStackProps {
   readonly tags?: Readonly<Record<string, string>>;
 }
 
-/** An AWS region name, e.g. eu-west-3. */
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
-
 export abstract class EnvironmentStack extends TerraformStack {
   readonly config: EnvironmentConfig;
   readonly projectName: string;
@@ -101,9 +100,8 @@ export abstract class EnvironmentStack extends TerraformStack {
       throw new Error(`${id}: project name '${this.projectName}' must be ${PROJECT_NAME_RULE.description}.`);
     }
     this.region = props.region ?? DEFAULT_REGION;
-    if (!REGION_PATTERN.test(this.region)) {
-      throw new Error(`${id}: region '${this.region}' is not an AWS region name.`);
-    }
+    const regionIssue = regionProblem(this.region);
+    if (regionIssue !== undefined) throw new Error(`${id}: region ${regionIssue}`);
     this.stateBackend = props.stateBackend ?? { type: 'local' };
     validateStateBackend(this.stateBackend);
 

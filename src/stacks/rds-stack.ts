@@ -130,6 +130,7 @@ export class RdsStack extends EnvironmentStack {
       [RDS_OUTPUTS.backupVaultArn, db.backupVaultArnOutput, 'AWS Backup vault of the primary'],
       [RDS_OUTPUTS.backupPlanId, db.backupPlanIdOutput, 'AWS Backup plan covering the primary'],
       [RDS_OUTPUTS.backupRoleArn, db.backupRoleArnOutput, 'Role AWS Backup uses for the primary'],
+      [RDS_OUTPUTS.moduleVersion, db.moduleVersionOutput, 'Semantic version of modules/rds (CHANGELOG.md)'],
       [
         RDS_OUTPUTS.tenantContextKeySecretArn,
         db.tenantContextKeySecretArnOutput,

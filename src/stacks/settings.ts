@@ -5,6 +5,7 @@
  * of being silently ignored.
  */
 import { EnvironmentName, isEnvironmentName, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
+import { regionProblem } from '../config/regions';
 import { StateBackendConfig } from './backend';
 import { DATABASE_SETTING_KEYS, DatabaseSettings, parseDatabaseSettings } from './database-settings';
 import { isObject, objectAt, optional, stringMap } from './setting-parsers';
@@ -150,6 +151,9 @@ export function loadDeploymentSettings(context: unknown, env: NodeJS.ProcessEnv)
           'environments',
         ]);
   const region = optional<string>(o.region, `${where}.region`, 'string');
+  // Checked here too, so the message names the setting rather than a stack.
+  const regionIssue = region === undefined ? undefined : regionProblem(region);
+  if (regionIssue !== undefined) throw new Error(`${where}.region ${regionIssue}`);
 
   const environments: Partial<Record<EnvironmentName, EnvironmentSettings>> = {};
   if (o.environments !== undefined) {

@@ -63,6 +63,8 @@ describe('audit export', () => {
       tenants[1],
       '--since',
       '2999-01-01T00:00Z',
+      '--until',
+      '3000-01-01T00:00Z',
       '--database-url',
       db.url,
     ]);

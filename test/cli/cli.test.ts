@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { version } from '../../package.json';
+import { backupMock, cloudwatchMock, ec2Mock, rdsMock, resetAwsMocks, secretsMock, sentNames } from './support/aws';
 import { runCli } from './support/harness';
 
 describe('accessweaver-rds program', () => {
@@ -71,6 +72,55 @@ describe('an unknown --env is exit 2 in every command, even when --database-url 
       stdout: '',
       stderr: "error: Environment must be dev, staging, or prod. Got 'qa'.\n",
     });
+  });
+});
+
+describe('every argument is checked before any AWS or database call, with its hint, exit 2', () => {
+  // Port 1 refuses connections: a command that reached the database would exit 4, not 2.
+  const unreachable = 'postgres://nobody:x@127.0.0.1:1/accessweaver';
+  const tenant = '00000000-0000-4000-8000-000000000000';
+  beforeEach(resetAwsMocks);
+
+  test.each([
+    [
+      ['restore-drill', '--env', 'prod', '--allow-from', 'banana', '--dry-run'],
+      /argument 'banana' is invalid\. expected a security group ID \(sg-\.\.\.\) or an IPv4 CIDR/,
+    ],
+    [
+      ['restore-drill', '--env', 'prod', '--allow-from', '10.0.300.1/32', '--dry-run'],
+      /argument '10\.0\.300\.1\/32' is invalid/,
+    ],
+    [
+      ['restore-drill', '--env', 'prod', '--allow-from', '10.0.1.15/32', '--yes'],
+      /RDS CA bundle \(https:\/\/truststore\.pki\.rds\.amazonaws\.com\/global\/global-bundle\.pem\)\.$/,
+    ],
+    [
+      ['audit', '--tenant', tenant, '--since', '2026-12-01', '--until', '2026-10-01', '--database-url', unreachable],
+      /--since 2026-12-01T00:00:00\.000Z is not before --until \(2026-10-01T00:00:00\.000Z\)/,
+    ],
+    [
+      ['maintenance', '--database-url', unreachable],
+      /^error: maintenance needs a subcommand: vacuum, reindex, stats, connections, slow-queries/,
+    ],
+    [['--region', 'eu west 3', 'health-check', '--env', 'dev'], /'eu west 3' is not an AWS region name/],
+    [['--region', 'eu-west-9', 'health-check', '--env', 'dev'], /'eu-west-9' is not a region of any AWS partition/],
+    [
+      ['restore-drill', '--env', 'prod', '--from-region', 'eu-west-9', '--allow-from', '10.0.1.15/32', '--dry-run'],
+      /'eu-west-9' is not a region of any AWS partition/,
+    ],
+    [['health-check', '--env', 'dev'], /pass --ca-bundle <file> or set PGSSLROOTCERT/],
+  ])('%j', async (argv, message) => {
+    const result = await runCli(argv, { env: {} });
+    expect({ code: result.code, firstLine: result.stderr.split('\n')[0] }).toEqual({
+      code: 2,
+      firstLine: expect.stringMatching(message),
+    });
+    for (const mock of [rdsMock, secretsMock, cloudwatchMock, ec2Mock, backupMock]) expect(sentNames(mock)).toEqual([]);
+  });
+
+  test('restore-drill never offers --database-url, which it does not take', async () => {
+    const result = await runCli(['restore-drill', '--env', 'prod', '--allow-from', '10.0.1.15/32', '--yes']);
+    expect(result.stderr).not.toMatch(/--database-url/);
   });
 });
 

@@ -702,7 +702,7 @@ describe('restore-drill: input checks', () => {
       caBundle,
     ]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/--allow-from '0.0.0.0' is neither a security group ID/);
+    expect(result.stderr).toMatch(/argument '0.0.0.0' is invalid. expected a security group ID/);
     expect(sentNames(ec2Mock)).toEqual([]);
   });
 });

@@ -251,9 +251,47 @@ describe('setup-database', () => {
       code: 2,
       stderr:
         'error: setup-database needs --env (dev, staging, prod): the app and read-only login passwords come ' +
-        "from that environment's secrets, with or without --database-url.\n",
+        "from that environment's secrets, with or without --database-url (or, without AWS, set " +
+        'ACCESSWEAVER_APP_PASSWORD, ACCESSWEAVER_READONLY_PASSWORD, ACCESSWEAVER_TENANT_CONTEXT_KEY and give ' +
+        '--database-url).\n',
     });
     expect(sentNames(secretsMock)).toEqual([]);
+  });
+
+  const LOCAL_ENV = {
+    ACCESSWEAVER_APP_PASSWORD: TEST_PASSWORDS.app,
+    ACCESSWEAVER_READONLY_PASSWORD: TEST_PASSWORDS.readonly,
+    ACCESSWEAVER_TENANT_CONTEXT_KEY: tenantContextKeySecretString(TEST_CONTEXT_KEY),
+  };
+
+  test('without AWS: passwords and key from the environment variables, no --env, no AWS call', async () => {
+    const result = await runCli(['setup-database', '--database-url', db.url, '--json'], {
+      database: recordingTools(),
+      env: LOCAL_ENV,
+    });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).tenantContextKey).toEqual({
+      secret: 'ACCESSWEAVER_TENANT_CONTEXT_KEY',
+      version: 1,
+      outcome: 'installed',
+    });
+    expect(sentNames(secretsMock)).toEqual([]);
+    const appUrl = withCredentials(db.url, 'accessweaver_app', TEST_PASSWORDS.app);
+    expect(await withConnection(appUrl, async (client) => (await client.query('SELECT 1 AS one')).rows)).toEqual([
+      { one: 1 },
+    ]);
+  });
+
+  test('with only some of the variables set: names all three, exit 2, before any call', async () => {
+    const tools = recordingTools();
+    const result = await runCli(['setup-database', '--database-url', db.url], {
+      database: tools,
+      env: { ...LOCAL_ENV, ACCESSWEAVER_TENANT_CONTEXT_KEY: undefined },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Set ACCESSWEAVER_APP_PASSWORD, .*ACCESSWEAVER_TENANT_CONTEXT_KEY together/);
+    expect(sentNames(secretsMock)).toEqual([]);
+    expect(tools.migrated).toEqual([]);
   });
 
   test('a --migrations-dir that does not exist is a usage error, exit 2, before any call', async () => {

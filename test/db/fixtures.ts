@@ -22,11 +22,14 @@ export const TEST_CONTEXT_KEY: TenantContextKey = {
 };
 
 /** A context for `tenantId` signed with the test key, valid for five minutes unless told otherwise. */
-export function contextFor(tenantId: string, options: { userId?: string; ttlSeconds?: number } = {}): string {
+export function contextFor(
+  tenantId: string,
+  options: { userId?: string; ttlSeconds?: number; expiresAt?: Date } = {},
+): string {
   return signTenantContext({
     tenantId,
     userId: options.userId,
-    ttlSeconds: options.ttlSeconds ?? 300,
+    ...(options.expiresAt === undefined ? { ttlSeconds: options.ttlSeconds ?? 300 } : { expiresAt: options.expiresAt }),
     keyVersion: TEST_CONTEXT_KEY.version,
     key: TEST_CONTEXT_KEY.key,
   });

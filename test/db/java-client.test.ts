@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
 import { compileJava, javaUnavailableReason, type JavaPrograms } from '../support/java';
-import { describeWhenAvailable } from '../support/optional-tool';
+import { describeWithTool } from '../support/skip';
 import { pgbouncerUnavailableReason, PGBOUNCER_DATABASE, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import {
   contextFor,
@@ -64,7 +64,7 @@ function defaultSettings(port: number): Record<string, string> {
 
 const unavailable = pgbouncerUnavailableReason() ?? javaUnavailableReason();
 
-describeWhenAvailable(unavailable)('a Java service through PgBouncer (pgjdbc, HikariCP)', () => {
+describeWithTool('a Java service through PgBouncer (pgjdbc, HikariCP)', unavailable, () => {
   let database: MigratedDatabase;
   let tenants: TenantFixture[];
   let bouncer: PgBouncer;

@@ -49,6 +49,14 @@ describe('migrate()', () => {
     for (const directory of scratch.splice(0)) rmSync(directory, { recursive: true, force: true });
   });
 
+  test("logs the migrations' notices: outside RDS, why the IAM operator login was not created", async () => {
+    const lines: string[] = [];
+    await migrate(database.url, { log: (line) => lines.push(line) });
+    expect(lines).toContain(
+      'notice: role rds_iam does not exist (not Amazon RDS): accessweaver_iam_operator not created',
+    );
+  });
+
   test('applies every file of sql/ in order on an empty database', async () => {
     const result = await migrate(database.url);
     expect(result).toEqual({ applied: migrationFiles, alreadyApplied: [] });

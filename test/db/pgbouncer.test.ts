@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
 import { withTenant } from '../../src/db/tenant-context';
-import { describeWhenAvailable } from '../support/optional-tool';
+import { describeWithTool } from '../support/skip';
 import { pgbouncerUnavailableReason, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import {
   contextFor,
@@ -39,7 +39,7 @@ function bouncerUrl(bouncer: PgBouncer, login: Login): string {
   return bouncer.url(LOGIN_NAMES[login], TEST_PASSWORDS[login]);
 }
 
-describeWhenAvailable(pgbouncerUnavailableReason())('through PgBouncer with the shipped configuration', () => {
+describeWithTool('through PgBouncer with the shipped configuration', pgbouncerUnavailableReason(), () => {
   let bouncer: PgBouncer;
 
   beforeAll(async () => {

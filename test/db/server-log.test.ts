@@ -18,178 +18,192 @@ import {
   type PgauditServer,
 } from '../support/pgaudit-server';
 import { urlFor } from '../support/database';
-import { describeWhenAvailable } from '../support/optional-tool';
+import { describeWithTool } from '../support/skip';
 import { contextFor, poolFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
-
-const describeWithPgaudit = describeWhenAvailable(pgauditServerUnavailableReason());
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 
-describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with pgaudit)', () => {
-  let server: PgauditServer;
-  let masterUrl: string;
-  let appUrl: string;
-  let tenantId: string;
+/** Whether `waiter`'s session is blocked on a lock, as seen from `observer`'s session. */
+async function waitingOnLock(observer: Client, waiter: Client): Promise<boolean> {
+  const pid = (waiter as unknown as { processID: number }).processID;
+  const { rows } = await observer.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'`, [
+    pid,
+  ]);
+  return rows.length === 1;
+}
 
-  beforeAll(async () => {
-    server = await startPgauditServer(serverSettings(DATABASE_PARAMETERS));
-    await withConnection(server.adminUrl, (client) => client.query('CREATE DATABASE accessweaver'));
-    masterUrl = urlFor('accessweaver', server.adminUrl);
-    await migrate(masterUrl);
-    await setLoginPasswords(masterUrl, TEST_PASSWORDS);
-    await withConnection(masterUrl, (client) =>
-      installTenantContextKey(client, TEST_CONTEXT_KEY, { overlapSeconds: 0 }),
-    );
-    appUrl = withCredentials(masterUrl, APP_LOGIN, TEST_PASSWORDS.app);
-    tenantId = await withConnection(masterUrl, async (client) => {
-      const { rows } = await client.query<{ id: string }>(
-        "INSERT INTO accessweaver.tenants (name, subdomain) VALUES ('Logged', 'logged') RETURNING id",
-      );
-      return rows[0].id;
-    });
-  }, 120_000);
-  afterAll(() => {
-    server?.stop();
-  });
+describeWithTool(
+  'server log with the module parameters (PostgreSQL 15 with pgaudit)',
+  pgauditServerUnavailableReason(),
+  () => {
+    let server: PgauditServer;
+    let masterUrl: string;
+    let appUrl: string;
+    let tenantId: string;
 
-  test(
-    'the server runs every parameter-group value ' + 'PostgreSQL knows, and the migrations installed ' + 'pgaudit',
-    async () => {
-      const expected = serverSettings(DATABASE_PARAMETERS);
-      const { settings, installed } = await withConnection(masterUrl, async (client) => {
-        const { rows } = await client.query<{ name: string; setting: string; vartype: string }>(
-          'SELECT name, setting, vartype FROM pg_settings WHERE name = ANY ($1)',
-          [Object.keys(expected)],
-        );
-        const extension = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pgaudit'");
-        const { rows: grants } = await client.query<{ ok: boolean }>(
-          "SELECT has_table_privilege('rds_pgaudit', 'accessweaver.user_roles', 'INSERT, UPDATE, DELETE') AS ok",
-        );
-        return { settings: rows, installed: extension.rowCount === 1 && grants[0].ok };
-      });
-      // Booleans read back as on/off whether the group says 1/0 or on/off.
-      const asBoolean: Record<string, string> = { '0': 'off', '1': 'on' };
-      const actual = settings.map((row) => [row.name, row.setting]);
-      const wanted = settings.map((row) => [
-        row.name,
-        row.vartype === 'bool' ? (asBoolean[expected[row.name]] ?? expected[row.name]) : expected[row.name],
-      ]);
-      expect(actual).toEqual(wanted);
-      expect(settings.map((row) => row.name).sort()).toEqual(Object.keys(expected).sort());
-      expect(expected['pgaudit.log']).toBeDefined();
-      expect(installed).toBe(true);
-    },
-  );
-
-  test(
-    'a password change sent with a literal, as the ' + 'rotation function does, is an AUDIT line without it',
-    async () => {
-      const password = secret('Rotated');
-      const failedPassword = secret('Failed');
-      await withConnection(masterUrl, async (client) => {
-        await client.query(`ALTER USER ${READONLY_LOGIN} WITH PASSWORD '${password}'`);
-        await expect(client.query(`ALTER USER no_such_login WITH PASSWORD '${failedPassword}'`)).rejects.toThrow();
-      });
-      const log = server.log();
-      expect(log).toMatch(
-        new RegExp(`AUDIT: SESSION,\\d+,\\d+,ROLE,ALTER ROLE,,,ALTER USER ${READONLY_LOGIN} WITH PASSWORD <REDACTED>`),
-      );
-      expect(log).not.toContain(password);
-      expect(log).not.toContain(failedPassword);
-    },
-  );
-
-  test('a slow password change (queued behind a lock) is not logged with its text', async () => {
-    const password = secret('Slow');
-    await withConnection(masterUrl, async (holder) => {
-      await holder.query('BEGIN');
-      await holder.query('LOCK TABLE pg_catalog.pg_authid IN EXCLUSIVE MODE');
-      await withConnection(masterUrl, async (client) => {
-        const change = client.query(`ALTER ROLE ${READONLY_LOGIN} PASSWORD '${password}'`);
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-        await holder.query('COMMIT');
-        await change;
-      });
-    });
-    expect(server.log()).not.toContain(password);
-  });
-
-  test(
-    'a parameterized INSERT by the app login is an object ' + 'AUDIT line without the value, also when it fails',
-    async () => {
-      const email = `${secret('person')}@customer.example`;
-      await withConnection(appUrl, async (client: Client) => {
-        for (let attempt = 0; attempt < 2; attempt += 1) {
-          await client.query('BEGIN');
-          await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenantId)]);
-          // The second attempt violates users_tenant_email_key, whose error DETAIL quotes the key.
-          const insert = client.query('INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, $2)', [
-            tenantId,
-            email,
-          ]);
-          await (attempt === 0 ? insert : expect(insert).rejects.toThrow(/users_tenant_email_key/));
-          await client.query(attempt === 0 ? 'COMMIT' : 'ROLLBACK');
-        }
-      });
-      const log = server.log();
-      expect(log).toMatch(
-        new RegExp(
-          String.raw`AUDIT: OBJECT,\d+,\d+,WRITE,INSERT,TABLE,accessweaver\.users,` +
-            String.raw`"INSERT INTO accessweaver\.users \(tenant_id, email\) VALUES \(\$1, \$2\)",<not logged>`,
-        ),
-      );
-      expect(log).not.toContain(email);
-      // Nor the tenant-context key installed at setup, nor the signed contexts the login sent.
-      expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('utf8'));
-      expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('hex'));
-      expect(log).not.toContain(contextFor(tenantId).split('.').slice(0, 3).join('.'));
-    },
-  );
-
-  // An injected request switches plan and parameter logging on for its pooled session, then for every later session
-  // of its login; the next tenant's request on the pool is refused instead of being written to the log.
-  test('plan and parameter logging switched on by the login: the next request is refused, and not logged', async () => {
-    const context = contextFor(tenantId);
-    const email = `${secret('looked-up')}@customer.example`;
-    const pool = poolFor(appUrl, 1);
-    const request = () =>
-      withTenant(pool, context, (client) =>
-        client.query('SELECT id FROM accessweaver.users WHERE email = $1', [email]),
-      );
-    try {
-      const injected = await pool.connect();
-      await injected.query('SET debug_print_plan = on');
-      await injected.query('SET log_parameter_max_length_on_error = -1');
-      injected.release();
-      await expect(request()).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
-      await withConnection(appUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
-      await expect(request()).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
-      // The next migration run resets what the login stored for itself; the request then runs.
+    beforeAll(async () => {
+      server = await startPgauditServer(serverSettings(DATABASE_PARAMETERS));
+      await withConnection(server.adminUrl, (client) => client.query('CREATE DATABASE accessweaver'));
+      masterUrl = urlFor('accessweaver', server.adminUrl);
       await migrate(masterUrl);
-      expect((await request()).rowCount).toBe(0);
-    } finally {
-      await pool.end();
-      await withConnection(masterUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} RESET debug_print_plan`));
-    }
-    const log = server.log();
-    expect(log).toContain('tenant context refused: unsafe session: debug_print_plan is on');
-    expect(log).not.toContain(context);
-    expect(log).not.toContain(email);
-  });
-
-  test('DDL and a role grant are AUDIT lines', async () => {
-    await withConnection(masterUrl, async (client) => {
-      await client.query('CREATE TABLE public.audit_probe (id int)');
-      await client.query(`GRANT readonly_role TO ${APP_LOGIN}`);
-      await client.query(`REVOKE readonly_role FROM ${APP_LOGIN}`);
+      await setLoginPasswords(masterUrl, TEST_PASSWORDS);
+      await withConnection(masterUrl, (client) =>
+        installTenantContextKey(client, TEST_CONTEXT_KEY, { overlapSeconds: 0 }),
+      );
+      appUrl = withCredentials(masterUrl, APP_LOGIN, TEST_PASSWORDS.app);
+      tenantId = await withConnection(masterUrl, async (client) => {
+        const { rows } = await client.query<{ id: string }>(
+          "INSERT INTO accessweaver.tenants (name, subdomain) VALUES ('Logged', 'logged') RETURNING id",
+        );
+        return rows[0].id;
+      });
+    }, 120_000);
+    afterAll(() => {
+      server?.stop();
     });
-    const log = server.log();
-    expect(log).toMatch(
-      /AUDIT: SESSION,\d+,\d+,DDL,CREATE TABLE,TABLE,public\.audit_probe,CREATE TABLE public\.audit_probe/,
+
+    test(
+      'the server runs every parameter-group value ' + 'PostgreSQL knows, and the migrations installed ' + 'pgaudit',
+      async () => {
+        const expected = serverSettings(DATABASE_PARAMETERS);
+        const { settings, installed } = await withConnection(masterUrl, async (client) => {
+          const { rows } = await client.query<{ name: string; setting: string; vartype: string }>(
+            'SELECT name, setting, vartype FROM pg_settings WHERE name = ANY ($1)',
+            [Object.keys(expected)],
+          );
+          const extension = await client.query("SELECT 1 FROM pg_extension WHERE extname = 'pgaudit'");
+          const { rows: grants } = await client.query<{ ok: boolean }>(
+            "SELECT has_table_privilege('rds_pgaudit', 'accessweaver.user_roles', 'INSERT, UPDATE, DELETE') AS ok",
+          );
+          return { settings: rows, installed: extension.rowCount === 1 && grants[0].ok };
+        });
+        // Booleans read back as on/off whether the group says 1/0 or on/off.
+        const asBoolean: Record<string, string> = { '0': 'off', '1': 'on' };
+        const actual = settings.map((row) => [row.name, row.setting]);
+        const wanted = settings.map((row) => [
+          row.name,
+          row.vartype === 'bool' ? (asBoolean[expected[row.name]] ?? expected[row.name]) : expected[row.name],
+        ]);
+        expect(actual).toEqual(wanted);
+        expect(settings.map((row) => row.name).sort()).toEqual(Object.keys(expected).sort());
+        expect(expected['pgaudit.log']).toBeDefined();
+        expect(installed).toBe(true);
+      },
     );
-    expect(log).toMatch(new RegExp(`AUDIT: SESSION,\\d+,\\d+,ROLE,GRANT ROLE,,,GRANT readonly_role TO ${APP_LOGIN}`));
-    expect(log).toMatch(
-      new RegExp(`AUDIT: SESSION,\\d+,\\d+,ROLE,REVOKE ROLE,,,REVOKE readonly_role FROM ${APP_LOGIN}`),
+
+    test(
+      'a password change sent with a literal, as the ' + 'rotation function does, is an AUDIT line without it',
+      async () => {
+        const password = secret('Rotated');
+        const failedPassword = secret('Failed');
+        await withConnection(masterUrl, async (client) => {
+          await client.query(`ALTER USER ${READONLY_LOGIN} WITH PASSWORD '${password}'`);
+          await expect(client.query(`ALTER USER no_such_login WITH PASSWORD '${failedPassword}'`)).rejects.toThrow();
+        });
+        const log = server.log();
+        expect(log).toMatch(
+          new RegExp(
+            `AUDIT: SESSION,\\d+,\\d+,ROLE,ALTER ROLE,,,ALTER USER ${READONLY_LOGIN} WITH PASSWORD <REDACTED>`,
+          ),
+        );
+        expect(log).not.toContain(password);
+        expect(log).not.toContain(failedPassword);
+      },
     );
-  });
-});
+
+    test('a slow password change (queued behind a lock) is not logged with its text', async () => {
+      const password = secret('Slow');
+      await withConnection(masterUrl, async (holder) => {
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE pg_catalog.pg_authid IN EXCLUSIVE MODE');
+        await withConnection(masterUrl, async (client) => {
+          const change = client.query(`ALTER ROLE ${READONLY_LOGIN} PASSWORD '${password}'`);
+          // Released only once the change is seen waiting on the lock, however slowly it got there.
+          while (!(await waitingOnLock(holder, client))) await new Promise((resolve) => setTimeout(resolve, 50));
+          await holder.query('COMMIT');
+          await change;
+        });
+      });
+      expect(server.log()).not.toContain(password);
+    });
+
+    test(
+      'a parameterized INSERT by the app login is an object ' + 'AUDIT line without the value, also when it fails',
+      async () => {
+        const email = `${secret('person')}@customer.example`;
+        await withConnection(appUrl, async (client: Client) => {
+          for (let attempt = 0; attempt < 2; attempt += 1) {
+            await client.query('BEGIN');
+            await client.query('SELECT accessweaver.set_tenant_context($1)', [contextFor(tenantId)]);
+            // The second attempt violates users_tenant_email_key, whose error DETAIL quotes the key.
+            const insert = client.query('INSERT INTO accessweaver.users (tenant_id, email) VALUES ($1, $2)', [
+              tenantId,
+              email,
+            ]);
+            await (attempt === 0 ? insert : expect(insert).rejects.toThrow(/users_tenant_email_key/));
+            await client.query(attempt === 0 ? 'COMMIT' : 'ROLLBACK');
+          }
+        });
+        const log = server.log();
+        expect(log).toMatch(
+          new RegExp(
+            String.raw`AUDIT: OBJECT,\d+,\d+,WRITE,INSERT,TABLE,accessweaver\.users,` +
+              String.raw`"INSERT INTO accessweaver\.users \(tenant_id, email\) VALUES \(\$1, \$2\)",<not logged>`,
+          ),
+        );
+        expect(log).not.toContain(email);
+        // Nor the tenant-context key installed at setup, nor the signed contexts the login sent.
+        expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('utf8'));
+        expect(log).not.toContain(TEST_CONTEXT_KEY.key.toString('hex'));
+        expect(log).not.toContain(contextFor(tenantId).split('.').slice(0, 3).join('.'));
+      },
+    );
+
+    // An injected request switches plan and parameter logging on for its pooled session, then for every later session
+    // of its login; the next tenant's request on the pool is refused instead of being written to the log.
+    test('plan and parameter logging switched on by the login: the next request is refused, unlogged', async () => {
+      const context = contextFor(tenantId);
+      const email = `${secret('looked-up')}@customer.example`;
+      const pool = poolFor(appUrl, 1);
+      const request = () =>
+        withTenant(pool, context, (client) =>
+          client.query('SELECT id FROM accessweaver.users WHERE email = $1', [email]),
+        );
+      try {
+        const injected = await pool.connect();
+        await injected.query('SET debug_print_plan = on');
+        await injected.query('SET log_parameter_max_length_on_error = -1');
+        injected.release();
+        await expect(request()).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+        await withConnection(appUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
+        await expect(request()).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+        // The next migration run resets what the login stored for itself; the request then runs.
+        await migrate(masterUrl);
+        expect((await request()).rowCount).toBe(0);
+      } finally {
+        await pool.end();
+        await withConnection(masterUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} RESET debug_print_plan`));
+      }
+      const log = server.log();
+      expect(log).toContain('tenant context refused: unsafe session: debug_print_plan is on');
+      expect(log).not.toContain(context);
+      expect(log).not.toContain(email);
+    });
+
+    test('DDL and a role grant are AUDIT lines', async () => {
+      await withConnection(masterUrl, async (client) => {
+        await client.query('CREATE TABLE public.audit_probe (id int)');
+        await client.query(`GRANT readonly_role TO ${APP_LOGIN}`);
+        await client.query(`REVOKE readonly_role FROM ${APP_LOGIN}`);
+      });
+      const log = server.log();
+      expect(log).toMatch(
+        /AUDIT: SESSION,\d+,\d+,DDL,CREATE TABLE,TABLE,public\.audit_probe,CREATE TABLE public\.audit_probe/,
+      );
+      expect(log).toMatch(new RegExp(`AUDIT: SESSION,\\d+,\\d+,ROLE,GRANT ROLE,,,GRANT readonly_role TO ${APP_LOGIN}`));
+      expect(log).toMatch(
+        new RegExp(`AUDIT: SESSION,\\d+,\\d+,ROLE,REVOKE ROLE,,,REVOKE readonly_role FROM ${APP_LOGIN}`),
+      );
+    });
+  },
+);

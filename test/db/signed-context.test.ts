@@ -274,9 +274,12 @@ test('a context replayed under another tenant selects only the tenant it was sig
 });
 
 test('a context that expires during a transaction stops selecting rows in that transaction', async () => {
-  const outcome = await inTransaction('readonly', contextFor(own().id, { ttlSeconds: 1 }), async (client) => {
+  // Expiry is kept in whole seconds: a whole second three seconds away, not a ttl that rounding may shorten to
+  // milliseconds; the wait lasts until that second has passed, however long the first query took.
+  const expiresAt = new Date(Math.ceil(Date.now() / 1000) * 1000 + 3000);
+  const outcome = await inTransaction('readonly', contextFor(own().id, { expiresAt }), async (client) => {
     const before = await visibleTenants(client);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt.getTime() - Date.now()) + 200));
     return { before, after: await visibleTenants(client) };
   });
   expect(outcome).toEqual({ before: [own().id], after: [] });

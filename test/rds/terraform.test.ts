@@ -12,7 +12,7 @@ import path from 'node:path';
 import { ENVIRONMENTS, EnvironmentName } from '../../src/config/environments';
 import { DATABASE_PARAMETERS } from '../../src/rds/parameters';
 import { exampleNetwork, exampleRole } from '../../src/rds/emit';
-import { AwsStandIn, providerOverride, STAND_IN_ACCOUNT, startAwsStandIn } from '../support/aws-stand-in';
+import { AwsStandIn, providerOverride, STAND_IN_ACCOUNT, startAwsStandIn } from '../../scripts/offline/aws-stand-in';
 import { describeWithTerraform, offlineModuleCopy, terraform, terraformOk } from '../support/terraform';
 
 const MODULE_DIR = path.resolve(__dirname, '../../modules/rds');

@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { PROJECT_ROOT } from './support';
 
@@ -25,4 +27,27 @@ test('every npm script that runs the cdktf CLI disables its telemetry', () => {
 // warning as an [ERROR] line on every synth. Only that warning is silenced.
 test('the app command starts main.ts with node and the tsx loader, without npx', () => {
   expect(cdktfJson.app).toBe('node --disable-warning=DEP0044 --import tsx main.ts');
+});
+
+// A TF_CLI_CONFIG_FILE naming a missing file makes every terraform call the CDKTF CLI makes print "There are some
+// problems with the CLI configuration" as [ERROR] lines: the scripts drop such a value before starting it.
+const CLI_CONFIG_GUARD = '[ -f "$TF_CLI_CONFIG_FILE" ] || unset TF_CLI_CONFIG_FILE; ';
+
+test('every npm script that starts the cdktf CLI first drops a TF_CLI_CONFIG_FILE naming no file', () => {
+  const starting = Object.entries(packageJson.scripts).filter(([, script]) =>
+    /(^|[;&|]\s*)(\w+=\S*\s+)*cdktf(\s|$)/.test(script),
+  );
+  expect(starting.length).toBeGreaterThanOrEqual(4);
+  expect(starting.filter(([, script]) => !script.startsWith(CLI_CONFIG_GUARD)).map(([name]) => name)).toEqual([]);
+});
+
+test.each([
+  ['a missing file is dropped', path.join(os.tmpdir(), 'aw-no-such-terraform.rc'), '(unset)'],
+  ['an existing file is kept', path.join(PROJECT_ROOT, 'package.json'), path.join(PROJECT_ROOT, 'package.json')],
+])('the guard: %s', (_case, file, seen) => {
+  const result = spawnSync('sh', ['-c', `${CLI_CONFIG_GUARD}printf %s "\${TF_CLI_CONFIG_FILE-(unset)}"`], {
+    encoding: 'utf8',
+    env: { ...process.env, TF_CLI_CONFIG_FILE: file },
+  });
+  expect(result.stdout).toBe(seen);
 });

@@ -240,6 +240,11 @@ describe('rds-<env> disaster recovery', () => {
   test.each([
     [{ disasterRecoveryRegion: 'eu-west-3' }, "disasterRecoveryRegion eu-west-3 is the primary's own region"],
     [{ disasterRecoveryRegion: 'europe' }, "disasterRecoveryRegion 'europe' is not an AWS region name"],
+    [
+      { disasterRecoveryRegion: 'eu-west-9' },
+      "disasterRecoveryRegion 'eu-west-9' is not a region of any AWS partition",
+    ],
+    [{ region: 'eu-west-9' }, "region 'eu-west-9' is not a region of any AWS partition"],
     [{ region: 'ap-south-2' }, 'no default disaster-recovery region next to ap-south-2; set disasterRecoveryRegion'],
   ])('refuses %j', (props, message) => {
     expect(() => rdsStack('prod', props)).toThrow(message);

@@ -88,6 +88,12 @@ describe('deployment settings', () => {
     });
   });
 
+  test('refuses a region in the list of no AWS partition', () => {
+    expect(() => loadDeploymentSettings({ region: 'eu-west-9' }, {})).toThrow(
+      "cdktf.json context.accessweaver.region 'eu-west-9' is not a region of any AWS partition",
+    );
+  });
+
   test('an unknown environment in the context is an error', () => {
     expect(() => loadDeploymentSettings({ environments: { qa: {} } }, {})).toThrow(
       "cdktf.json context.accessweaver.environments: Environment must be dev, staging, or prod. Got 'qa'.",

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Token } from 'cdktf';
 import type { DatabaseParameter } from '../../src/rds/parameters';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const reach = require('./postgres-reach.cjs') as {
+const reach = require('../../src/db/embedded/postgres-reach.cjs') as {
   serverUser(): { name: string; uid: number | undefined; gids: number[] } | null;
   firstBlockedDirectory(target: string, user: { uid: number | undefined; gids: number[] }): string | undefined;
 };

@@ -15,9 +15,18 @@ export interface AwsStandIn {
 }
 
 export interface StandInOptions {
-  /** Availability zone of each subnet ID the plan may look up. */
-  readonly subnets: Record<string, string>;
+  /**
+   * Availability zone of each subnet ID the plan may look up; 'any' answers every ID asked for, spread over the
+   * region's zones a, b and c in the order asked (a caller's own IDs, unknown in advance).
+   */
+  readonly subnets: Record<string, string> | 'any';
   readonly region: string;
+}
+
+/** The zone of each subnet ID of one DescribeSubnets request, or undefined for an ID the stand-in does not know. */
+function zonesOf(ids: readonly string[], options: StandInOptions): (string | undefined)[] {
+  const { subnets, region } = options;
+  return ids.map((id, i) => (subnets === 'any' ? `${region}${'abc'[i % 3]}` : subnets[id]));
 }
 
 export async function startAwsStandIn(options: StandInOptions): Promise<AwsStandIn> {
@@ -45,18 +54,20 @@ export async function startAwsStandIn(options: StandInOptions): Promise<AwsStand
       }
       if (action === 'DescribeSubnets') {
         const ids = [...params.entries()].filter(([key]) => /^SubnetId\.\d+$/.test(key)).map(([, value]) => value);
+        const zones = zonesOf(ids, options);
         const items = ids
-          .filter((id) => options.subnets[id])
+          .map((id, i) => [id, zones[i]] as const)
+          .filter(([, zone]) => zone !== undefined)
           .map(
-            (id) =>
+            ([id, zone]) =>
               `<item><subnetId>${id}</subnetId><subnetArn>arn:aws:ec2:${options.region}:${STAND_IN_ACCOUNT}` +
               `:subnet/${id}</subnetArn>` +
               `<state>available</state><vpcId>vpc-0standin</` +
               `vpcId><cidrBlock>10.0.0.0/24</cidrBlock>` +
               `<availableIpAddressCount>250</` +
               `availableIpAddressCount>` +
-              `<availabilityZone>${options.subnets[id]}</availabilityZone><availabilityZoneId>` +
-              `${options.subnets[id]}-id</availabilityZoneId>` +
+              `<availabilityZone>${zone}</availabilityZone><availabilityZoneId>` +
+              `${zone}-id</availabilityZoneId>` +
               `<defaultForAz>false</defaultForAz><mapPublicIpOnLaunch>false</mapPublicIpOnLaunch><ownerId>` +
               `${STAND_IN_ACCOUNT}</ownerId>` +
               `<assignIpv6AddressOnCreation>false</` +

@@ -13,11 +13,11 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-// CommonJS helpers shared with the ESM server starter (test/support/postgres-server.mjs).
+// CommonJS helpers shared with the ESM server starter (src/db/embedded/postgres-server.mjs).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const reach = require('./postgres-reach.cjs');
+const reach = require('../../../src/db/embedded/postgres-reach.cjs');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const staging = require('./postgres-staging.cjs');
+const staging = require('../../../src/db/embedded/postgres-staging.cjs');
 
 /** A user that owns nothing here and is in none of its groups: only the "others" bits apply. */
 const stranger = { name: 'postgres', uid: 2_000_000_001, gids: [2_000_000_001] };
@@ -77,7 +77,7 @@ describe('assertScratchReachable', () => {
     chmodSync(path.dirname(scratch), 0o700);
     expect(() => reach.assertScratchReachable(scratch, stranger)).toThrow(
       new reach.PostgresUnavailable(
-        `The test PostgreSQL runs as user 'postgres' (it refuses root), which cannot enter ` +
+        `The embedded PostgreSQL runs as user 'postgres' (it refuses root), which cannot enter ` +
           `${path.join(base, 'locked')}: ` +
           'set TMPDIR to a directory that user can reach (such as /tmp), or set DATABASE_URL to a running server.',
       ),

@@ -56,14 +56,17 @@ function firstBlockedDirectory(target, user) {
 
 /**
  * Stops at once, with one line, when `user` cannot enter the directory that will hold the data directory (and the
- * staged binaries): nothing the starter can do about it.
+ * staged binaries): nothing the starter can do about it. `advice` says what to do instead.
  */
-function assertScratchReachable(scratch, user) {
+function assertScratchReachable(
+  scratch,
+  user,
+  advice = 'set TMPDIR to a directory that user can reach (such as /tmp), or set DATABASE_URL to a running server.',
+) {
   const blocked = user && firstBlockedDirectory(scratch, user);
   if (blocked) {
     throw new PostgresUnavailable(
-      `The test PostgreSQL runs as user '${user.name}' (it refuses root), which cannot enter ${blocked}: ` +
-        `set TMPDIR to a directory that user can reach (such as /tmp), or set DATABASE_URL to a running server.`,
+      `The embedded PostgreSQL runs as user '${user.name}' (it refuses root), which cannot enter ${blocked}: ${advice}`,
     );
   }
 }
