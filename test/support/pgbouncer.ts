@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from './pgaudit-server';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const reach = require('./postgres-reach.cjs') as {
+const reach = require('../../src/db/embedded/postgres-reach.cjs') as {
   serverUser(): { name: string; uid: number | undefined; gids: number[] } | null;
   firstBlockedDirectory(target: string, user: { uid: number | undefined; gids: number[] }): string | undefined;
 };
