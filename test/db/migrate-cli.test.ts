@@ -113,14 +113,19 @@ describe('npm run db:migrate when its connection is lost', () => {
       for (let tries = 0; tries < 800; tries += 1) {
         const { rows } = await holder.query(
           'SELECT pg_terminate_backend(pid) FROM (SELECT pid FROM pg_stat_activity ' +
-            "WHERE datname = $1 AND pid <> pg_backend_pid() AND query LIKE 'SELECT pg_try_advisory_lock%' " +
+            // Between its tries at the lock, the runner's last statement is the one that ends login holders.
+            "WHERE datname = $1 AND pid <> pg_backend_pid() AND (query LIKE 'SELECT pg_try_advisory_lock%' " +
+            "OR query LIKE '%pg_terminate_backend(a.pid%') " +
             'OFFSET 0) found',
           [database.name],
         );
         if (rows.length > 0) break;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
+      // Never wait on a runner that was not found waiting: the assertions below then say what it printed.
+      const timer = setTimeout(() => child.kill(), 20_000);
       lost = { status: await exited, stdout, stderr };
+      clearTimeout(timer);
     } finally {
       await holder.end();
     }
