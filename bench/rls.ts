@@ -208,10 +208,11 @@ async function benchScale(
     const urls = { app: appUrl, explicit: explicitLogin.url, admin: adminUrl };
     const results: PairResult[] = [];
     for (const [rls, explicit] of QUERY_PAIRS) {
-      const firstPlans = await firstPlanningTimes(urls, [rls, explicit], samples);
+      const [first, firstExplicit] = await firstQueryTimes(urls, [rls, explicit], samples);
       console.log(
-        `  ${rls.label}: planning of the first query of a new session (median of ${FIRST_PLAN_SESSIONS}): ` +
-          `RLS ${ms(firstPlans[0])}, explicit ${ms(firstPlans[1])}`,
+        `  ${rls.label}: first query of a new session (median of ${FIRST_PLAN_SESSIONS}), planning: ` +
+          `RLS ${ms(first.planning)}, explicit ${ms(firstExplicit.planning)}; planning + execution: ` +
+          `RLS ${ms(first.total)}, explicit ${ms(firstExplicit.total)}`,
       );
       for (const mode of PROTOCOL_MODES) {
         const scriptSamples = samples.slice(0, SCRIPT_SAMPLES);
@@ -465,15 +466,16 @@ async function serverTimes(adminUrl: string, variants: readonly QueryVariant[]):
 }
 
 /**
- * Planning time of the first query of a new session, right after set_tenant_context (EXPLAIN ANALYZE's
- * "Planning Time"), median over fresh sessions, for each variant: what a pool pays on a new connection.
+ * The first query of a new session, right after set_tenant_context: its planning time, and planning plus
+ * execution (EXPLAIN ANALYZE), medians over fresh sessions, for each variant: what a pool pays on a new
+ * connection. Both count, since a function in a policy plans its own statements when it first runs.
  */
-async function firstPlanningTimes(
+async function firstQueryTimes(
   urls: BenchUrls,
   variants: readonly QueryVariant[],
   samples: readonly Sample[],
-): Promise<number[]> {
-  const times = variants.map(() => [] as number[]);
+): Promise<Array<{ planning: number; total: number }>> {
+  const times = variants.map(() => ({ planning: [] as number[], total: [] as number[] }));
   for (let session = 0; session < FIRST_PLAN_SESSIONS; session += 1) {
     for (const [index, variant] of variants.entries()) {
       const sample = samples[session % samples.length];
@@ -482,20 +484,22 @@ async function firstPlanningTimes(
         /:(user_id|tenant_id)/g,
         (_, name: 'user_id' | 'tenant_id') => `'${values[name]}'`,
       );
-      const planning = await withTenantClient(variant.rls ? urls.app : urls.explicit, async (client) => {
+      const summary = await withTenantClient(variant.rls ? urls.app : urls.explicit, async (client) => {
         await client.query('BEGIN READ ONLY');
         await client.query('SELECT accessweaver.set_tenant_context($1)', [sample.context]);
         const { rows } = await client.query<{ 'QUERY PLAN': string }>(
           `EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF, SUMMARY ON) ${literal}`,
         );
         await client.query('COMMIT');
-        const line = rows.map((row) => row['QUERY PLAN']).find((text) => text.startsWith('Planning Time'));
-        return Number(/([\d.]+) ms/.exec(line ?? '')?.[1] ?? Number.NaN);
+        return rows.map((row) => row['QUERY PLAN']);
       });
-      times[index].push(planning);
+      const timeOf = (label: string) =>
+        Number(/([\d.]+) ms/.exec(summary.find((line) => line.startsWith(label)) ?? '')?.[1] ?? Number.NaN);
+      times[index].planning.push(timeOf('Planning Time'));
+      times[index].total.push(timeOf('Planning Time') + timeOf('Execution Time'));
     }
   }
-  return times.map(median);
+  return times.map((time) => ({ planning: median(time.planning), total: median(time.total) }));
 }
 
 async function hasStatementStatistics(adminUrl: string): Promise<boolean> {
@@ -517,7 +521,7 @@ async function serverMean(adminUrl: string, text: string): Promise<number | unde
   });
 }
 
-const VERIFY_ALONE = 'SELECT (SELECT t.tenant_id FROM accessweaver.tenant_context t) AS verified';
+const VERIFY_ALONE = 'SELECT (SELECT accessweaver.current_tenant_id()) AS verified';
 const CONSTANT_ALONE = 'SELECT $1::uuid AS constant';
 
 /**
