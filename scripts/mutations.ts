@@ -316,11 +316,11 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'tenant-policies-read-unsigned-setting',
     breaks: 'current_tenant_id() takes the tenant of the stored context without the view verifying it',
-    file: 'sql/0014_tenant_context_planned_once.sql',
+    file: 'sql/0011_tenant_context_view.sql',
     edits: [
       {
-        search: '    SELECT t.tenant_id INTO tenant FROM accessweaver.tenant_context t;',
-        replace: "    tenant := split_part(current_setting('accessweaver.tenant_context', true), '.', 3)::uuid;",
+        search: '    RETURN (SELECT t.tenant_id FROM accessweaver.tenant_context t);',
+        replace: "    RETURN split_part(current_setting('accessweaver.tenant_context', true), '.', 3)::uuid;",
       },
     ],
     suites: ['test/db/signed-context.test.ts', 'test/db/tenant-context.test.ts'],

@@ -105,7 +105,7 @@ test.each(['current_tenant_id()', 'current_actor_id()'])(
   async (signature) => {
     const [definition] = await query<{ security_definer: boolean; config: string[] | null; reads_view: boolean }>(
       `SELECT p.prosecdef AS security_definer, p.proconfig AS config,
-              p.prosrc LIKE '%FROM accessweaver.tenant_context t%' AS reads_view
+              p.prosrc LIKE '%FROM accessweaver.tenant_context t)%' AS reads_view
          FROM pg_proc p WHERE p.oid = $1::regprocedure`,
       [`accessweaver.${signature}`],
     );
