@@ -34,6 +34,7 @@ import {
   type TenantContextKey,
 } from '../src/db/tenant-context-keys';
 import { p95, PROTOCOL_MODES, type ProtocolMode, runPgbench, type BenchScript } from './pgbench';
+import { hasPgbouncer, PGBOUNCER_BINARY, type Pgbouncer, startPgbouncer } from './pgbouncer';
 import { withClient, withCredentials, withDatabase } from './support';
 
 const USERS_PER_TENANT = 100;
@@ -42,7 +43,7 @@ const GRANTS_PER_USER = 2;
 /** Users (and their signed contexts) the pgbench scripts draw from, one script each. */
 const SCRIPT_SAMPLES = 32;
 const CLIENTS = 2;
-const DEFAULT_ROUNDS = 5;
+const DEFAULT_ROUNDS = 3;
 const DEFAULT_SECONDS = 2;
 /** Fresh sessions whose first query's planning time is taken, per variant. */
 const FIRST_PLAN_SESSIONS = 15;
@@ -79,7 +80,8 @@ interface QueryVariant {
 /** One query pair in one mode at one scale: medians over rounds. */
 interface PairResult {
   readonly rls: QueryVariant;
-  readonly mode: ProtocolMode;
+  /** How the statements were sent; `pgbouncer`: unnamed statements through PgBouncer in transaction mode. */
+  readonly mode: ProtocolMode | 'pgbouncer';
   readonly throughputRatio: number;
   readonly p95Ratio: number;
   readonly rlsTps: number;
@@ -185,6 +187,7 @@ async function benchScale(
   await withTenantClient(serverUrl, (client) => client.query(`CREATE DATABASE ${databaseName}`));
   const adminUrl = withDatabase(serverUrl, databaseName);
   let explicitLogin: ExplicitFilterLogin | undefined;
+  let bouncer: Pgbouncer | undefined;
   try {
     await migrate(adminUrl);
     const key = generateTenantContextKey(1);
@@ -206,6 +209,7 @@ async function benchScale(
     const samples = await sampleUsers(adminUrl, VERIFICATION_ITERATIONS, key);
 
     const urls = { app: appUrl, explicit: explicitLogin.url, admin: adminUrl };
+    bouncer = await startBouncer(urls);
     const results: PairResult[] = [];
     for (const [rls, explicit] of QUERY_PAIRS) {
       const [first, firstExplicit] = await firstQueryTimes(urls, [rls, explicit], samples);
@@ -214,11 +218,17 @@ async function benchScale(
           `RLS ${ms(first.planning)}, explicit ${ms(firstExplicit.planning)}; planning + execution: ` +
           `RLS ${ms(first.total)}, explicit ${ms(firstExplicit.total)}`,
       );
+      const scriptSamples = samples.slice(0, SCRIPT_SAMPLES);
       for (const mode of PROTOCOL_MODES) {
-        const scriptSamples = samples.slice(0, SCRIPT_SAMPLES);
         const result = await measurePair(urls, [rls, explicit], mode, scriptSamples, { ...timing, stats });
         results.push(result);
         printPair(result, stats);
+      }
+      if (bouncer) {
+        const pooled = { app: bouncer.through(urls.app), explicit: bouncer.through(urls.explicit), admin: adminUrl };
+        const result = await measurePair(pooled, [rls, explicit], 'extended', scriptSamples, { ...timing, stats });
+        results.push({ ...result, mode: 'pgbouncer' });
+        printPair({ ...result, mode: 'pgbouncer' }, stats);
       }
     }
     await printPlan(appUrl, samples[0]);
@@ -232,9 +242,23 @@ async function benchScale(
     }
     return results;
   } finally {
+    await bouncer?.stop();
     await withTenantClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
     await explicitLogin?.drop();
   }
+}
+
+/** PgBouncer in front of the bench database for both logins, or undefined (and why) where it is not installed. */
+async function startBouncer(urls: BenchUrls): Promise<Pgbouncer | undefined> {
+  if (!hasPgbouncer()) {
+    console.log(`  no PgBouncer run: ${PGBOUNCER_BINARY} is not installed`);
+    return undefined;
+  }
+  const login = (url: string) => {
+    const parsed = new URL(url);
+    return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+  };
+  return startPgbouncer(urls.app, [login(urls.app), login(urls.explicit)], CLIENTS);
 }
 
 function printPair(result: PairResult, stats: StatementStatistics): void {
