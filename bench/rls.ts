@@ -22,6 +22,7 @@
  * Standalone: `node --import tsx bench/rls.ts [--tenants 1000,10000] [--rounds 5] [--seconds 2]`.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { APP_LOGIN } from '../src/config/environments';
@@ -88,6 +89,10 @@ interface PairResult {
   readonly explicitTps: number;
   readonly rlsP95: number;
   readonly explicitP95: number;
+  /** Server CPU a transaction (ms), where the server is a local process; its ratio is the server's capacity. */
+  readonly rlsCpuMs: number | undefined;
+  readonly explicitCpuMs: number | undefined;
+  readonly capacityRatio: number | undefined;
   /** Mean planning + execution a statement (pg_stat_statements), when the server tracks planning. */
   readonly rlsServerMs: number | undefined;
   readonly explicitServerMs: number | undefined;
@@ -208,7 +213,12 @@ async function benchScale(
     );
     const samples = await sampleUsers(adminUrl, VERIFICATION_ITERATIONS, key);
 
-    const urls = { app: appUrl, explicit: explicitLogin.url, admin: adminUrl };
+    const urls = {
+      app: appUrl,
+      explicit: explicitLogin.url,
+      admin: adminUrl,
+      postmasterPid: await localPostmaster(adminUrl),
+    };
     bouncer = await startBouncer(urls);
     const results: PairResult[] = [];
     for (const [rls, explicit] of QUERY_PAIRS) {
@@ -225,7 +235,7 @@ async function benchScale(
         printPair(result, stats);
       }
       if (bouncer) {
-        const pooled = { app: bouncer.through(urls.app), explicit: bouncer.through(urls.explicit), admin: adminUrl };
+        const pooled = { ...urls, app: bouncer.through(urls.app), explicit: bouncer.through(urls.explicit) };
         const result = await measurePair(pooled, [rls, explicit], 'extended', scriptSamples, { ...timing, stats });
         results.push({ ...result, mode: 'pgbouncer' });
         printPair({ ...result, mode: 'pgbouncer' }, stats);
@@ -268,10 +278,15 @@ function printPair(result: PairResult, stats: StatementStatistics): void {
       : `; server ${ms(result.rlsServerMs)} vs ${ms(result.explicitServerMs)} a statement ` +
         `(${stats === 'planning' ? 'planning + execution' : 'execution only'}): ` +
         `${us(result.rlsServerMs - result.explicitServerMs)} added`;
+  const cpu =
+    result.rlsCpuMs === undefined || result.explicitCpuMs === undefined
+      ? ''
+      : `; server CPU ${us(result.rlsCpuMs)} vs ${us(result.explicitCpuMs)} a transaction ` +
+        `(capacity x${(result.capacityRatio ?? Number.NaN).toFixed(2)})`;
   console.log(
     `    ${result.mode.padEnd(8)} RLS ${Math.round(result.rlsTps)} vs ${Math.round(result.explicitTps)} tx/s ` +
       `(x${result.throughputRatio.toFixed(2)}), p95 ${ms(result.rlsP95)} vs ${ms(result.explicitP95)} ` +
-      `(x${result.p95Ratio.toFixed(2)})${server}`,
+      `(x${result.p95Ratio.toFixed(2)})${server}${cpu}`,
   );
 }
 
@@ -406,6 +421,22 @@ interface BenchUrls {
   readonly app: string;
   readonly explicit: string;
   readonly admin: string;
+  /** The server's postmaster, when it runs on this machine (its collected children's CPU is the backends'). */
+  readonly postmasterPid?: number;
+}
+
+/** The postmaster of the admin URL's server when it is a local process (the parent of this backend). */
+async function localPostmaster(adminUrl: string): Promise<number | undefined> {
+  const backend = await withTenantClient(
+    adminUrl,
+    async (client) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid,
+  );
+  try {
+    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 function scriptsOf(variant: QueryVariant, samples: readonly Sample[]): BenchScript[] {
@@ -439,24 +470,31 @@ async function measurePair(
       clients: CLIENTS,
       seconds: options.seconds,
       pgOptions: TENANT_CONNECTION_OPTIONS,
+      postmasterPid: urls.postmasterPid,
     });
   // A short run of each first: caches, and the first sessions' catalog loading, stay out of the rounds.
   await run(rls);
   await run(explicit);
   if (options.stats !== 'none')
     await withTenantClient(urls.admin, (client) => client.query('SELECT pg_stat_statements_reset()'));
-  const rounds: Array<{ rls: { tps: number; p95: number }; explicit: { tps: number; p95: number } }> = [];
+  type Round = { tps: number; p95: number; cpu: number | undefined };
+  const rounds: Array<{ rls: Round; explicit: Round }> = [];
   for (let round = 0; round < options.rounds; round += 1) {
-    const measured = new Map<QueryVariant, { tps: number; p95: number }>();
+    const measured = new Map<QueryVariant, Round>();
     for (const variant of round % 2 === 0 ? [rls, explicit] : [explicit, rls]) {
       const result = await run(variant);
-      measured.set(variant, { tps: result.tps, p95: p95(result) });
+      measured.set(variant, { tps: result.tps, p95: p95(result), cpu: result.serverCpuMs });
     }
-    rounds.push({
-      rls: measured.get(rls) ?? { tps: 0, p95: 0 },
-      explicit: measured.get(explicit) ?? { tps: 0, p95: 0 },
-    });
+    const none = { tps: 0, p95: 0, cpu: undefined };
+    rounds.push({ rls: measured.get(rls) ?? none, explicit: measured.get(explicit) ?? none });
   }
+  const cpu = rounds.every((r) => r.rls.cpu !== undefined && r.explicit.cpu !== undefined)
+    ? {
+        rls: median(rounds.map((r) => r.rls.cpu ?? 0)),
+        explicit: median(rounds.map((r) => r.explicit.cpu ?? 0)),
+        ratio: median(rounds.map((r) => (r.explicit.cpu ?? 0) / (r.rls.cpu ?? 1))),
+      }
+    : undefined;
   const server = options.stats === 'none' ? undefined : await serverTimes(urls.admin, [rls, explicit]);
   return {
     rls,
@@ -467,6 +505,9 @@ async function measurePair(
     explicitTps: median(rounds.map((r) => r.explicit.tps)),
     rlsP95: median(rounds.map((r) => r.rls.p95)),
     explicitP95: median(rounds.map((r) => r.explicit.p95)),
+    rlsCpuMs: cpu?.rls,
+    explicitCpuMs: cpu?.explicit,
+    capacityRatio: cpu?.ratio,
     rlsServerMs: server?.[0],
     explicitServerMs: server?.[1],
   };
@@ -608,6 +649,9 @@ function printGoals(results: ReadonlyMap<number, PairResult[]>): void {
           );
         }
       }
+      if (result.capacityRatio !== undefined) {
+        parts.push(`server capacity x${result.capacityRatio.toFixed(2)} (CPU a transaction, reported)`);
+      }
       if (result.mode === 'prepared') {
         parts.push(
           `p95 x${result.p95Ratio.toFixed(2)} ${verdict(result.p95Ratio <= P95_RATIO_GOAL)} (<= x${P95_RATIO_GOAL})`,
@@ -617,6 +661,13 @@ function printGoals(results: ReadonlyMap<number, PairResult[]>): void {
       }
       const scale = `${tenants.toLocaleString('en-US')} tenants ${result.rls.label.slice(0, 3)}`;
       console.log(`  ${scale} ${result.mode}: ${parts.join('; ')}`);
+    }
+    for (const result of pairResults.filter((r) => r.rls === USER_ROLES_RLS && r.rlsCpuMs !== undefined)) {
+      console.log(
+        `  ${tenants.toLocaleString('en-US')} tenants, KPI request (context, one user's roles, commit) ` +
+          `${result.mode}: ${Math.round(1000 / (result.rlsCpuMs ?? Number.NaN))} transactions a second per ` +
+          `core of server CPU (${us(result.rlsCpuMs ?? Number.NaN)} each)`,
+      );
     }
     const cost = verificationCosts.get(tenants);
     if (cost !== undefined) {
