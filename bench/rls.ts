@@ -12,14 +12,17 @@
  * the same transaction (BEGIN READ ONLY, set_tenant_context, the query, COMMIT) through pgbench on two
  * connections, in the three ways clients send statements: prepared (named, planned once a connection),
  * extended with unnamed statements (planned on every execution: node-pg without `name`, pgjdbc with
- * `prepareThreshold=0`, anything behind PgBouncer before 1.21) and the simple protocol. Rounds alternate
+ * `prepareThreshold=0`, anything behind PgBouncer before 1.21) and the simple protocol; then unnamed
+ * statements once more through PgBouncer in transaction mode, where it is installed. Rounds alternate
  * the two variants so that other load on the machine falls on both alike; the figures are medians over
- * rounds. Server time is planning plus execution of the query (pg_stat_statements with track_planning).
- * The planning time of the first query of a new session is measured apart (EXPLAIN ANALYZE), as is the
- * cost of one verification (the policies' subquery against a constant).
+ * rounds. Server time is planning plus execution of the query (pg_stat_statements with track_planning);
+ * server CPU a transaction is the server processes' CPU over a run (local servers only), which other load
+ * on the machine does not inflate, and gives the KPI request's transactions a second per core. The first
+ * query of a new session is measured apart (EXPLAIN ANALYZE), as is the cost of one verification (the
+ * policies' subquery against a constant).
  *
  * Runs on an embedded PostgreSQL 15, or on DATABASE_URL's server (a superuser URL) when set.
- * Standalone: `node --import tsx bench/rls.ts [--tenants 1000,10000] [--rounds 5] [--seconds 2]`.
+ * Standalone: `node --import tsx bench/rls.ts [--tenants 1000,10000] [--rounds 3] [--seconds 2]`.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
