@@ -428,15 +428,22 @@ interface BenchUrls {
   readonly postmasterPid?: number;
 }
 
-/** The postmaster of the admin URL's server when it is a local process (the parent of this backend). */
+/**
+ * The postmaster of the admin URL's server when it is a local process: the parent of this connection's backend,
+ * recognised by its data directory, which the server reports (a remote server's pid may name any local process).
+ */
 async function localPostmaster(adminUrl: string): Promise<number | undefined> {
-  const backend = await withTenantClient(
-    adminUrl,
-    async (client) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid,
-  );
+  const { pid, directory } = await withTenantClient(adminUrl, async (client) => {
+    const { rows } = await client.query<{ pid: number; directory: string }>(
+      "SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS directory",
+    );
+    return rows[0];
+  });
   try {
-    const stat = readFileSync(`/proc/${backend}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const command = readFileSync(`/proc/${postmaster}/cmdline`, 'utf8').split('\0');
+    return command.includes(directory) ? postmaster : undefined;
   } catch {
     return undefined;
   }
