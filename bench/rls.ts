@@ -47,6 +47,10 @@ const GRANTS_PER_USER = 2;
 /** Users (and their signed contexts) the pgbench scripts draw from, one script each. */
 const SCRIPT_SAMPLES = 32;
 const CLIENTS = 2;
+/** Clients of the isolation check through PgBouncer (twice its server connections, so they share them)... */
+const CHECK_CLIENTS = 4;
+/** ...and the KPI requests each sends, every response compared with the user's own roles. */
+const CHECK_REQUESTS_PER_CLIENT = 250;
 const DEFAULT_ROUNDS = 3;
 const DEFAULT_SECONDS = 2;
 /** Fresh sessions whose first query's planning time is taken, per variant. */
@@ -244,6 +248,7 @@ async function benchScale(
         printPair({ ...result, mode: 'pgbouncer' }, stats);
       }
     }
+    if (bouncer) await checkIsolationThroughPooler(bouncer.through(appUrl), adminUrl, samples);
     await printPlan(appUrl, samples[0]);
     if (stats !== 'none') {
       const cost = await verificationCost(appUrl, adminUrl, samples);
@@ -259,6 +264,57 @@ async function benchScale(
     await withTenantClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
     await explicitLogin?.drop();
   }
+}
+
+/**
+ * The KPI request through PgBouncer as a Node service sends it (unnamed statements), on more clients than
+ * server connections, so that consecutive transactions of different tenants share server connections: every
+ * transaction must verify its own context's tenant and return exactly its user's roles, read beforehand by the
+ * admin (under another tenant's context, RLS would return none). Prints the count
+ * of responses checked and of those that were not; throws if any was not.
+ */
+async function checkIsolationThroughPooler(pooledAppUrl: string, adminUrl: string, samples: readonly Sample[]) {
+  const users = samples.slice(0, CHECK_CLIENTS * CHECK_REQUESTS_PER_CLIENT);
+  const expected = await withTenantClient(adminUrl, async (client) => {
+    const { rows } = await client.query<{ user_id: string; roles: string }>(
+      `SELECT ur.user_id, string_agg(r.id::text, ',' ORDER BY r.id) AS roles
+         FROM accessweaver.user_roles ur JOIN accessweaver.roles r ON r.id = ur.role_id
+        WHERE ur.user_id = ANY ($1) AND ${LIVE} GROUP BY ur.user_id`,
+      [users.map((sample) => sample.userId)],
+    );
+    return new Map(rows.map((row) => [row.user_id, row.roles]));
+  });
+  const text = USER_ROLES_RLS.text.replace(':user_id', '$1');
+  const started = performance.now();
+  const wrong = await Promise.all(
+    Array.from({ length: CHECK_CLIENTS }, (_, index) =>
+      withTenantClient(pooledAppUrl, async (client) => {
+        let mismatches = 0;
+        const mine = users.slice(index * CHECK_REQUESTS_PER_CLIENT, (index + 1) * CHECK_REQUESTS_PER_CLIENT);
+        for (const sample of mine) {
+          await client.query('BEGIN READ ONLY');
+          const applied = await client.query<{ tenant: string }>(
+            'SELECT accessweaver.set_tenant_context($1) AS tenant',
+            [sample.context],
+          );
+          // The roles are filtered by the transaction's tenant: under another tenant's context, none would return.
+          const { rows } = await client.query<{ id: string }>(text, [sample.userId]);
+          await client.query('COMMIT');
+          const roles = rows.map((row) => row.id).sort();
+          const own = applied.rows[0].tenant === sample.tenantId;
+          if (!own || roles.join(',') !== (expected.get(sample.userId) ?? '')) mismatches += 1;
+        }
+        return mismatches;
+      }),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const mismatches = wrong.reduce((sum, count) => sum + count, 0);
+  console.log(
+    `  isolation through PgBouncer: ${users.length} KPI requests from ${CHECK_CLIENTS} clients (node-pg, unnamed), ` +
+      `${Math.round(users.length / seconds)} a second; ${mismatches} responses other than the user's own roles`,
+  );
+  if (mismatches > 0) throw new Error(`${mismatches} responses through PgBouncer were not the user's own roles`);
 }
 
 /** PgBouncer in front of the bench database for both logins, or undefined (and why) where it is not installed. */
