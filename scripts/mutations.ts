@@ -372,13 +372,13 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'tenant-policy-or-true',
     breaks: 'user_roles tenant policy: USING (... OR true)',
-    file: 'sql/0011_tenant_context_view.sql',
+    file: 'sql/0014_tenant_context_planned_once.sql',
     edits: [
       {
         search: `ALTER POLICY tenant_isolation_user_roles ON accessweaver.user_roles
-    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t))`,
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))`,
         replace: `ALTER POLICY tenant_isolation_user_roles ON accessweaver.user_roles
-    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t) OR true)`,
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()) OR true)`,
       },
     ],
     suites: CATALOG_SUITES,
@@ -386,14 +386,14 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'tenant-policy-with-check-true',
     breaks: 'users tenant policy: WITH CHECK (true), rows writable into any tenant',
-    file: 'sql/0011_tenant_context_view.sql',
+    file: 'sql/0014_tenant_context_planned_once.sql',
     edits: [
       {
         search: `ALTER POLICY tenant_isolation_users ON accessweaver.users
-    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t))
-    WITH CHECK (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t));`,
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
+    WITH CHECK (tenant_id = (SELECT accessweaver.current_tenant_id()));`,
         replace: `ALTER POLICY tenant_isolation_users ON accessweaver.users
-    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t))
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
     WITH CHECK (true);`,
       },
     ],
@@ -402,12 +402,12 @@ export const MUTATIONS: readonly Mutation[] = [
   {
     name: 'delete-tenant-policy-roles',
     breaks: 'the roles tenant policy dropped',
-    file: 'sql/0011_tenant_context_view.sql',
+    file: 'sql/0014_tenant_context_planned_once.sql',
     edits: [
       {
         search: `ALTER POLICY tenant_isolation_roles ON accessweaver.roles
-    USING (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t))
-    WITH CHECK (tenant_id = (SELECT t.tenant_id FROM accessweaver.tenant_context t));
+    USING (tenant_id = (SELECT accessweaver.current_tenant_id()))
+    WITH CHECK (tenant_id = (SELECT accessweaver.current_tenant_id()));
 `,
         replace: 'DROP POLICY tenant_isolation_roles ON accessweaver.roles;\n',
       },
@@ -438,6 +438,18 @@ export const MUTATIONS: readonly Mutation[] = [
            THEN`,
         replace: `           WHEN pg_catalog.split_part(s.context, '.', 5) ~ '^[0-9]+$'
            THEN`,
+      },
+    ],
+    suites: ['test/db/signed-context.test.ts', 'test/db/tenant-context.test.ts'],
+  },
+  {
+    name: 'tenant-policies-read-unsigned-setting',
+    breaks: 'current_tenant_id() takes the tenant of the stored context without the view verifying it',
+    file: 'sql/0011_tenant_context_view.sql',
+    edits: [
+      {
+        search: '    RETURN (SELECT t.tenant_id FROM accessweaver.tenant_context t);',
+        replace: "    RETURN split_part(current_setting('accessweaver.tenant_context', true), '.', 3)::uuid;",
       },
     ],
     suites: ['test/db/signed-context.test.ts', 'test/db/tenant-context.test.ts'],
