@@ -261,6 +261,23 @@ function attackSuite(transport: Transport): void {
         await expectVictimServedAfterAttacker();
       });
 
+      // Statements stacked in one simple query outside any BEGIN (one implicit transaction): the read-only login
+      // switches that transaction, and its later ones, to read-write first.
+      test('a pg_temp.uuid domain stacked in one simple query is refused, for the read-only login too', async () => {
+        const client = await c.attacker.connect();
+        try {
+          attackerPid = await pidOf(client);
+          const stacked = client.query(
+            `SET transaction_read_only = off; SET default_transaction_read_only = off;
+             CREATE DOMAIN pg_temp.uuid AS pg_catalog.uuid CHECK (VALUE IS NOT NULL)`,
+          );
+          expect(await refusal(stacked)).toMatchObject({ code: '42501' });
+        } finally {
+          client.release();
+        }
+        await expectVictimServedAfterAttacker();
+      });
+
       test('no role the login reaches may create temporary objects or objects in any schema', async () => {
         const { rows } = await withConnection(c.url, (client) =>
           client.query<{ temporary: boolean; schemas: string[] }>(
