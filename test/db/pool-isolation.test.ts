@@ -468,9 +468,12 @@ function attackSuite(transport: Transport): void {
           await c.renew();
           expect(await refusal(victimRequest(c.victim))).toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
           await migrate(database.url);
-          // The refused connection of a node-pg pool was destroyed; PgBouncer keeps its server connection, whose
-          // session started with the stored setting, until server_lifetime (a restart here) replaces it.
-          if (!transport.sessionSurvives) await c.renew();
+          if (!transport.sessionSurvives) {
+            // The refused connection of a node-pg pool was destroyed. PgBouncer keeps its server connection, whose
+            // session started with the stored setting (its reset returns to it), until server_lifetime or a restart.
+            expect(await refusal(victimRequest(c.victim))).toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+            await c.renew();
+          }
           expect((await victimRequest(c.victim)).tenants).toEqual(victimRows());
         } finally {
           await admin(`${scoped} RESET debug_print_plan`);
