@@ -4,7 +4,7 @@
  * authorization tables as object AUDIT lines without their values, and never a password or a bind value.
  */
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
@@ -19,6 +19,7 @@ import {
 } from '../support/pgaudit-server';
 import { urlFor } from '../support/database';
 import { describeWhenAvailable } from '../support/optional-tool';
+import { pgbouncerUnavailableReason, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import { contextFor, poolFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
 
 const describeWithPgaudit = describeWhenAvailable(pgauditServerUnavailableReason());
@@ -175,6 +176,62 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
     expect(log).toContain('tenant context refused: unsafe session: debug_print_plan is on');
     expect(log).not.toContain(context);
     expect(log).not.toContain(email);
+  });
+
+  // The same attack by a client of the shipped PgBouncer configuration (one server connection): the victim is
+  // another client served on the server connection the attacker used.
+  describeWhenAvailable(pgbouncerUnavailableReason())('through PgBouncer', () => {
+    const startBouncer = () =>
+      startPgBouncer({ serverUrl: masterUrl, logins: { [APP_LOGIN]: TEST_PASSWORDS.app }, poolSize: 1 });
+    const throughBouncer = async <T>(work: (attacker: Pool, victim: Pool) => Promise<T>): Promise<T> => {
+      const bouncer: PgBouncer = await startBouncer();
+      const url = bouncer.url(APP_LOGIN, TEST_PASSWORDS.app);
+      const [attacker, victim] = [poolFor(url, 1), poolFor(url, 1)];
+      try {
+        return await work(attacker, victim);
+      } finally {
+        await Promise.all([attacker.end(), victim.end()]);
+        await bouncer.stop();
+      }
+    };
+    const lookUp = (pool: Pool, context: string, email: string) =>
+      withTenant(pool, context, (client) =>
+        client.query('SELECT id FROM accessweaver.users WHERE email = $1', [email]),
+      );
+
+    test('logging one client switches on for its session: the next client runs, and is not logged', async () => {
+      const context = contextFor(tenantId);
+      const email = `${secret('bounced')}@customer.example`;
+      await throughBouncer(async (attacker, victim) => {
+        await attacker.query('SET debug_print_plan = on');
+        await attacker.query('SET log_parameter_max_length_on_error = -1');
+        expect((await lookUp(victim, context, email)).rowCount).toBe(0);
+      });
+      const log = server.log();
+      expect(log).not.toContain(context);
+      expect(log).not.toContain(email);
+    });
+
+    test('logging the login stores for itself: refused, not logged, until the server connection is new', async () => {
+      const context = contextFor(tenantId);
+      const email = `${secret('bounced-stored')}@customer.example`;
+      try {
+        await throughBouncer((attacker) => attacker.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
+        await throughBouncer(async (_attacker, victim) => {
+          await expect(lookUp(victim, context, email)).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+          await migrate(masterUrl);
+          await expect(lookUp(victim, context, email)).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+        });
+        await throughBouncer(async (_attacker, victim) =>
+          expect((await lookUp(victim, context, email)).rowCount).toBe(0),
+        );
+      } finally {
+        await withConnection(masterUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} RESET debug_print_plan`));
+      }
+      const log = server.log();
+      expect(log).not.toContain(context);
+      expect(log).not.toContain(email);
+    });
   });
 
   test('DDL and a role grant are AUDIT lines', async () => {
