@@ -26,6 +26,10 @@ const describeWithPgaudit = describeWhenAvailable(pgauditServerUnavailableReason
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
 
+/** Whether `log` holds `value` as text, or as the bytes a plan tree prints a constant with (`:constvalue n [...]`). */
+const logHolds = (log: string, value: string) =>
+  log.includes(value) || log.includes([...Buffer.from(value, 'utf8')].map((byte) => (byte << 24) >> 24).join(' '));
+
 describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with pgaudit)', () => {
   let server: PgauditServer;
   let masterUrl: string;
@@ -181,6 +185,28 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
   // The same attack by a client of the shipped PgBouncer configuration (one server connection): the victim is
   // another client served on the server connection the attacker used.
   describeWhenAvailable(pgbouncerUnavailableReason())('through PgBouncer', () => {
+    // The module logs errors terse, which hides plan trees and bound parameters (DETAIL and CONTEXT lines) anyway;
+    // here errors are logged in full, so what a switched-on setting would write shows in the log.
+    const verbosity = async (value: 'default' | 'terse') => {
+      await withConnection(masterUrl, async (client) => {
+        // terse is the module's value, which the server was started with.
+        await client.query(
+          value === 'terse'
+            ? 'ALTER SYSTEM RESET log_error_verbosity'
+            : `ALTER SYSTEM SET log_error_verbosity = '${value}'`,
+        );
+        await client.query('SELECT pg_reload_conf()');
+      });
+      // Sessions started after the server has read the file run with the new value.
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        const { rows } = await withConnection(masterUrl, (client) => client.query('SHOW log_error_verbosity'));
+        if (rows[0].log_error_verbosity === value) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`log_error_verbosity did not become ${value}`);
+    };
+    beforeAll(() => verbosity('default'));
+    afterAll(() => verbosity('terse'));
     const startBouncer = () =>
       startPgBouncer({ serverUrl: masterUrl, logins: { [APP_LOGIN]: TEST_PASSWORDS.app }, poolSize: 1 });
     const throughBouncer = async <T>(work: (attacker: Pool, victim: Pool) => Promise<T>): Promise<T> => {
@@ -207,9 +233,8 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
         await attacker.query('SET log_parameter_max_length_on_error = -1');
         expect((await lookUp(victim, context, email)).rowCount).toBe(0);
       });
-      const log = server.log();
-      expect(log).not.toContain(context);
-      expect(log).not.toContain(email);
+      expect(logHolds(server.log(), context)).toBe(false);
+      expect(logHolds(server.log(), email)).toBe(false);
     });
 
     test('logging the login stores for itself: refused, not logged, until the server connection is new', async () => {
@@ -228,9 +253,8 @@ describeWithPgaudit('server log with the module parameters (PostgreSQL 15 with p
       } finally {
         await withConnection(masterUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} RESET debug_print_plan`));
       }
-      const log = server.log();
-      expect(log).not.toContain(context);
-      expect(log).not.toContain(email);
+      expect(logHolds(server.log(), context)).toBe(false);
+      expect(logHolds(server.log(), email)).toBe(false);
     });
   });
 
