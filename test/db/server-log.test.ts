@@ -4,7 +4,7 @@
  * authorization tables as object AUDIT lines without their values, and never a password or a bind value.
  */
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
@@ -19,9 +19,19 @@ import {
 } from '../support/pgaudit-server';
 import { urlFor } from '../support/database';
 import { describeWithTool } from '../support/skip';
+import { pgbouncerUnavailableReason, startPgBouncer, type PgBouncer } from '../support/pgbouncer';
 import { contextFor, poolFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
+
+/**
+ * Whether `log` holds `value` as text, or as the bytes a plan tree prints a constant with (`:constvalue n [ ... ]`,
+ * wrapped over lines anywhere, inside a number too: compared without whitespace).
+ */
+const logHolds = (log: string, value: string) => {
+  const bytes = [...Buffer.from(value, 'utf8')].map((byte) => (byte << 24) >> 24).join('');
+  return log.includes(value) || log.replace(/\s+/g, '').includes(bytes);
+};
 
 /** Whether `waiter`'s session is blocked on a lock, as seen from `observer`'s session. */
 async function waitingOnLock(observer: Client, waiter: Client): Promise<boolean> {
@@ -186,8 +196,88 @@ describeWithTool(
       }
       const log = server.log();
       expect(log).toContain('tenant context refused: unsafe session: debug_print_plan is on');
-      expect(log).not.toContain(context);
-      expect(log).not.toContain(email);
+      expect(logHolds(log, context)).toBe(false);
+      expect(logHolds(log, email)).toBe(false);
+    });
+
+    // The same attack by a client of the shipped PgBouncer configuration (one server connection): the victim is
+    // another client served on the server connection the attacker used.
+    describeWithTool('through PgBouncer', pgbouncerUnavailableReason(), () => {
+      // The module logs errors terse, which drops the DETAIL lines plan trees are printed in and the CONTEXT line
+      // bound values of a failed statement are; the session-level attack is also tried with errors logged in full.
+      const verbosity = async (value: 'default' | 'terse') => {
+        await withConnection(masterUrl, async (client) => {
+          // terse is the module's value, which the server was started with.
+          await client.query(
+            value === 'terse'
+              ? 'ALTER SYSTEM RESET log_error_verbosity'
+              : `ALTER SYSTEM SET log_error_verbosity = '${value}'`,
+          );
+          await client.query('SELECT pg_reload_conf()');
+        });
+        // Sessions started after the server has read the file run with the new value.
+        for (let attempt = 0; attempt < 100; attempt += 1) {
+          const { rows } = await withConnection(masterUrl, (client) => client.query('SHOW log_error_verbosity'));
+          if (rows[0].log_error_verbosity === value) return;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`log_error_verbosity did not become ${value}`);
+      };
+      const startBouncer = () =>
+        startPgBouncer({ serverUrl: masterUrl, logins: { [APP_LOGIN]: TEST_PASSWORDS.app }, poolSize: 1 });
+      const throughBouncer = async <T>(work: (attacker: Pool, victim: Pool) => Promise<T>): Promise<T> => {
+        const bouncer: PgBouncer = await startBouncer();
+        const url = bouncer.url(APP_LOGIN, TEST_PASSWORDS.app);
+        const [attacker, victim] = [poolFor(url, 1), poolFor(url, 1)];
+        try {
+          return await work(attacker, victim);
+        } finally {
+          await Promise.all([attacker.end(), victim.end()]);
+          await bouncer.stop();
+        }
+      };
+      const lookUp = (pool: Pool, context: string, email: string) =>
+        withTenant(pool, context, (client) =>
+          client.query('SELECT id FROM accessweaver.users WHERE email = $1', [email]),
+        );
+
+      test('logging one client switches on for its session: the next client runs, unlogged even in full', async () => {
+        const context = contextFor(tenantId);
+        const email = `${secret('bounced')}@customer.example`;
+        await verbosity('default');
+        try {
+          await throughBouncer(async (attacker, victim) => {
+            await attacker.query('SET debug_print_plan = on');
+            await attacker.query('SET log_parameter_max_length_on_error = -1');
+            expect((await lookUp(victim, context, email)).rowCount).toBe(0);
+          });
+        } finally {
+          await verbosity('terse');
+        }
+        expect(logHolds(server.log(), context)).toBe(false);
+        expect(logHolds(server.log(), email)).toBe(false);
+      });
+
+      // Errors terse, as the module sets them: the refused call's own plan (its context a constant) is not logged.
+      test('logging the login stores for itself: refused, not logged, until the server connection is new', async () => {
+        const context = contextFor(tenantId);
+        const email = `${secret('bounced-stored')}@customer.example`;
+        try {
+          await throughBouncer((attacker) => attacker.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
+          await throughBouncer(async (_attacker, victim) => {
+            await expect(lookUp(victim, context, email)).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+            await migrate(masterUrl);
+            await expect(lookUp(victim, context, email)).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+          });
+          await throughBouncer(async (_attacker, victim) =>
+            expect((await lookUp(victim, context, email)).rowCount).toBe(0),
+          );
+        } finally {
+          await withConnection(masterUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} RESET debug_print_plan`));
+        }
+        expect(logHolds(server.log(), context)).toBe(false);
+        expect(logHolds(server.log(), email)).toBe(false);
+      });
     });
 
     test('DDL and a role grant are AUDIT lines', async () => {
