@@ -112,7 +112,7 @@ export async function checkPolicies(client: Client): Promise<VerificationCheck> 
     `SELECT t.relname AS table, r.role,
             EXISTS (SELECT FROM pg_policies p
                      WHERE p.schemaname = $1 AND p.tablename = t.relname AND r.role = ANY (p.roles)
-                       AND p.qual LIKE '%FROM accessweaver.tenant_context t)%') AS tenant_policy
+                       AND p.qual LIKE '%SELECT %current_tenant_id() AS current_tenant_id)%') AS tenant_policy
        FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
       CROSS JOIN unnest($2::text[]) AS r (role)
       WHERE n.nspname = $1 AND t.relkind IN ('r', 'p') ORDER BY 1, 2`,

@@ -259,7 +259,9 @@ describeWithTool(
       });
 
       // Errors terse, as the module sets them: the refused call's own plan (its context a constant) is not logged.
-      test('logging the login stores for itself: refused, not logged, until the server connection is new', async () => {
+      // The refused client leaves inside its transaction, so PgBouncer closes that server connection: once the
+      // migration run has reset the stored setting, the next request runs on a new session.
+      test('logging the login stores for itself: refused, unlogged; the refused server connection closes', async () => {
         const context = contextFor(tenantId);
         const email = `${secret('bounced-stored')}@customer.example`;
         try {
@@ -267,7 +269,7 @@ describeWithTool(
           await throughBouncer(async (_attacker, victim) => {
             await expect(lookUp(victim, context, email)).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
             await migrate(masterUrl);
-            await expect(lookUp(victim, context, email)).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+            expect((await lookUp(victim, context, email)).rowCount).toBe(0);
           });
           await throughBouncer(async (_attacker, victim) =>
             expect((await lookUp(victim, context, email)).rowCount).toBe(0),
