@@ -11,7 +11,7 @@ import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { EnvironmentName, RecoveryObjectives } from '../config/environments';
 import { RESOURCE_SUFFIXES } from '../config/names';
-import { addressOf, config, ref, tf } from './expressions';
+import { addressOf, config, encodedDocument, expr, ref, serviceTrustPolicy, tf } from './expressions';
 import { address, COMMON_TAGS_LOCAL, nameTags, prefixed } from './naming';
 
 /**
@@ -184,10 +184,7 @@ export class DatabaseBackup extends Construct {
     this.role = address(
       new IamRole(this, 'role', {
         name: prefixed('backup-role'),
-        assumeRolePolicy: tf.string(
-          'jsonencode({ Version = "2012-10-17", Statement = [{ Action = "sts:AssumeRole", Effect = "Allow", ' +
-            'Principal = { Service = "backup.amazonaws.com" } }] })',
-        ),
+        assumeRolePolicy: encodedDocument(this, 'backup_role_trust_policy', serviceTrustPolicy('backup.amazonaws.com')),
         tags: nameTags('backup-role'),
       }),
       'backup',
@@ -207,11 +204,23 @@ export class DatabaseBackup extends Construct {
         count: tf.number(`${addressOf(props.copyKeyArn)} == null ? 0 : 1`),
         name: 'copy-to-disaster-recovery-key',
         role: this.role.id,
-        policy: tf.string(
-          'jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["kms:CreateGrant", ' +
-            '"kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"], ' +
-            `Resource = ${addressOf(props.copyKeyArn)} }] })`,
-        ),
+        policy: encodedDocument(this, 'backup_copy_key_policy', {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                'kms:CreateGrant',
+                'kms:DescribeKey',
+                'kms:Encrypt',
+                'kms:Decrypt',
+                'kms:ReEncrypt*',
+                'kms:GenerateDataKey*',
+              ],
+              Resource: expr(addressOf(props.copyKeyArn)),
+            },
+          ],
+        }),
       }),
       'backup_copy_key',
     );

@@ -20,8 +20,8 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { DataAwsLambdaFunction } from '@cdktf/provider-aws/lib/data-aws-lambda-function';
 import { SecretsmanagerSecretPolicy } from '@cdktf/provider-aws/lib/secretsmanager-secret-policy';
-import { APP_LOGIN, DATABASE_PORT, READONLY_LOGIN } from '../config/environments';
-import { addressOf, config, ref, tf } from './expressions';
+import { APP_LOGIN, DATABASE_PORT, IAM_OPERATOR_LOGIN, READONLY_LOGIN } from '../config/environments';
+import { addressOf, config, encodedDocument, expr, ref, tf, toTerraformJson } from './expressions';
 import { address, nameTags, prefixed } from './naming';
 
 /**
@@ -151,17 +151,26 @@ export class DatabaseCredentials extends Construct {
   public readonly rotationRole: DataAwsLambdaFunction;
   /** The deny policy that keeps the rotation function, its stack and its role unchanged (counted likewise). */
   public readonly rotationGuard: DataAwsIamPolicyDocument;
+  /** `rds-db:connect` resources of the IAM operator login on every instance: a local holding a list. */
+  public readonly operatorDbUserArns: TerraformLocal;
+  /** The IAM policy an operator role needs to connect with an IAM token: a local holding the document. */
+  public readonly operatorConnectPolicy: TerraformLocal;
 
   constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
     super(scope, id);
 
     const { primary } = props;
-    const secretString = (username: string, password: Password, extra = '') =>
-      tf.string(
-        `jsonencode({ username = ${JSON.stringify(username)}, password = ${ref(password, 'result')}, ` +
-          `host = ${ref(primary, 'address')}, port = ${ref(primary, 'port')}, dbname = ${ref(primary, 'dbName')}, ` +
-          `engine = "postgres", masterarn = ${ref(primary, 'masterUserSecret')}[0].secret_arn${extra} })`,
-      );
+    const secretString = (name: string, username: string, password: Password, extra = {}) =>
+      encodedDocument(this, name, {
+        username,
+        password: expr(ref(password, 'result')),
+        host: expr(ref(primary, 'address')),
+        port: expr(ref(primary, 'port')),
+        dbname: expr(ref(primary, 'dbName')),
+        engine: 'postgres',
+        masterarn: expr(`${ref(primary, 'masterUserSecret')}[0].secret_arn`),
+        ...extra,
+      });
 
     const passwordArgs = {
       length: 32,
@@ -200,7 +209,7 @@ export class DatabaseCredentials extends Construct {
     address(
       new SecretsmanagerSecretVersion(this, 'app-version', {
         secretId: this.appSecret.id,
-        secretString: secretString(APP_LOGIN, appPassword),
+        secretString: secretString('app_credentials_first_value', APP_LOGIN, appPassword),
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
       'app_credentials',
@@ -208,11 +217,9 @@ export class DatabaseCredentials extends Construct {
     address(
       new SecretsmanagerSecretVersion(this, 'readonly-version', {
         secretId: this.readonlySecret.id,
-        secretString: secretString(
-          READONLY_LOGIN,
-          readonlyPassword,
-          `, hosts = concat([${ref(primary, 'address')}], ${ref(props.replica, 'address', '*')})`,
-        ),
+        secretString: secretString('readonly_credentials_first_value', READONLY_LOGIN, readonlyPassword, {
+          hosts: expr(`concat([${ref(primary, 'address')}], ${ref(props.replica, 'address', '*')})`),
+        }),
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
       'readonly_credentials',
@@ -240,6 +247,42 @@ export class DatabaseCredentials extends Construct {
     this.rotationRole = this.addRotation(props);
     this.rotationGuard = this.addRotationGuard(props, tf.number(`${config('rotateCredentials')} ? 1 : 0`));
     this.addPolicies(props);
+    [this.operatorDbUserArns, this.operatorConnectPolicy] = this.addOperatorAccess(props);
+  }
+
+  /** The operator login's `rds-db:connect` resources on the primary and each replica, and the policy granting them. */
+  private addOperatorAccess({ partition, region, caller, primary, replica }: DatabaseCredentialsProps) {
+    const local = (name: string, value: unknown) => {
+      const element = new TerraformLocal(this, name, value);
+      element.overrideLogicalId(name);
+      return element;
+    };
+    const prefix = local(
+      'operator_db_user_arn_prefix',
+      `arn:\${${ref(partition, 'partition')}}:rds-db:\${${ref(region, 'name')}}:\${${ref(caller, 'accountId')}}:dbuser:`,
+    );
+    const arn = (resourceId: string) => `"\${${addressOf(prefix)}}\${${resourceId}}/${IAM_OPERATOR_LOGIN}"`;
+    const users = local(
+      'operator_db_user_arns',
+      tf.string(
+        `concat([${arn(ref(primary, 'resourceId'))}], [for id in ${ref(replica, 'resourceId', '*')} : ${arn('id')}])`,
+      ),
+    );
+    const policy = local(
+      'operator_connect_policy',
+      toTerraformJson({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ConnectAsAccessWeaverOperator',
+            Effect: 'Allow',
+            Action: 'rds-db:connect',
+            Resource: expr(addressOf(users)),
+          },
+        ],
+      }),
+    );
+    return [users, policy] as const;
   }
 
   /**
@@ -252,7 +295,7 @@ export class DatabaseCredentials extends Construct {
    * the identity that applies the module (a change to `secret_readers`, a key rotation), an act CloudTrail records.
    */
   private addPolicies(props: DatabaseCredentialsProps): void {
-    const { rootUser, deployer } = administrators(props);
+    const administrators = this.administrators(props);
     const rotationRoles = `${ref(this.rotationRole, 'role', '*')}`;
     const secrets = [
       ['app', this.appSecret, 'app_credentials', true],
@@ -261,8 +304,7 @@ export class DatabaseCredentials extends Construct {
     ] as const;
     for (const [key, secret, logicalId, rotated] of secrets) {
       const readers = `${addressOf(props.secretReaders)}.${key}`;
-      const fixed = `["${rootUser}", ${deployer}]`;
-      const writers = rotated ? `concat(${rotationRoles}, ${fixed})` : fixed;
+      const writers = rotated ? `concat(${rotationRoles}, ${administrators})` : administrators;
       const denyUnless = (sid: string, actions: readonly string[], allowed: string) => ({
         sid,
         effect: 'Deny',
@@ -299,7 +341,7 @@ export class DatabaseCredentials extends Construct {
    * identity applying the module and the root user are refused. Counted: only where credentials rotate.
    */
   private addRotationGuard(props: DatabaseCredentialsProps, whenRotating: number): DataAwsIamPolicyDocument {
-    const { rootUser, deployer } = administrators(props);
+    const administrators = this.administrators(props);
     const partition = `\${${ref(props.partition, 'partition')}}`;
     const region = `\${${ref(props.region, 'name')}}`;
     const account = `\${${ref(props.caller, 'accountId')}}`;
@@ -311,9 +353,7 @@ export class DatabaseCredentials extends Construct {
       effect: 'Deny',
       actions: [...actions],
       resources,
-      condition: [
-        { test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: tf.list(`["${rootUser}", ${deployer}]`) },
-      ],
+      condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: tf.list(administrators) }],
     });
     return address(
       new DataAwsIamPolicyDocument(this, 'rotation-guard', {
@@ -331,6 +371,27 @@ export class DatabaseCredentials extends Construct {
       }),
       'rotation_guard',
     );
+  }
+
+  private administratorArns?: TerraformLocal;
+
+  /**
+   * The principals no module policy refuses, a local holding a list: the account's root user, and the
+   * identity applying the module (Terraform reads the secret versions at every refresh). As a role session that
+   * identity is matched by role name under any path (aws:PrincipalArn is the role's ARN, path included).
+   */
+  private administrators(props: DatabaseCredentialsProps): string {
+    if (!this.administratorArns) {
+      const iamPrefix = `arn:\${${ref(props.partition, 'partition')}}:iam::\${${ref(props.caller, 'accountId')}}`;
+      const callerArn = ref(props.caller, 'arn');
+      const deployer = `can(regex("^arn:[^:]+:sts::[0-9]+:assumed-role/", ${callerArn})) ? "${iamPrefix}:role*/\${split("/", ${callerArn})[1]}" : ${callerArn}`;
+      this.administratorArns = new TerraformLocal(this, 'administrator-arns', [
+        `${iamPrefix}:root`,
+        tf.string(deployer),
+      ]);
+      this.administratorArns.overrideLogicalId('administrator_arns');
+    }
+    return addressOf(this.administratorArns);
   }
 
   private addRotation(props: DatabaseCredentialsProps): DataAwsLambdaFunction {
@@ -436,20 +497,4 @@ export class DatabaseCredentials extends Construct {
       'rotation',
     );
   }
-}
-
-/**
- * The principals no module policy refuses, as HCL text inside one expression: the account's root user, and the
- * identity applying the module (Terraform reads the secret versions at every refresh). As a role session that
- * identity is matched by role name under any path (aws:PrincipalArn is the role's ARN, path included).
- */
-function administrators(props: DatabaseCredentialsProps): { rootUser: string; deployer: string } {
-  const iamPrefix = `arn:\${${ref(props.partition, 'partition')}}:iam::\${${ref(props.caller, 'accountId')}}`;
-  const callerArn = ref(props.caller, 'arn');
-  return {
-    rootUser: `${iamPrefix}:root`,
-    deployer:
-      `can(regex("^arn:[^:]+:sts::[0-9]+:assumed-role/", ${callerArn})) ? ` +
-      `"${iamPrefix}:role*/\${split("/", ${callerArn})[1]}" : ${callerArn}`,
-  };
 }

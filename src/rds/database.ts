@@ -34,6 +34,7 @@ import { DatabaseNetwork } from './network';
 import {
   DatabaseParameter,
   DatabaseParameters,
+  moduleParametersLocal,
   parametersExpression,
   STATIC_PARAMETERS,
   validateParameters,
@@ -283,11 +284,9 @@ export class AccessWeaverDatabase extends Construct {
     local(
       CONFIG_LOCAL,
       tf.string(
-        `merge(${addressOf(instanceConfigs)}[${addressOf(environment)}], ` +
-          `{ for k, v in ${instanceOverrides} : k => v if v != null }, ` +
+        `merge(${addressOf(instanceConfigs)}[${addressOf(environment)}], { for k, v in ${instanceOverrides} : k => v if v != null }, ` +
           // A new storage type without its own iops drops the row's (gp3 takes no iops below 400 GiB).
-          `{ for k in ["iops"] : k => null if try(${instanceOverrides}.storage_type, null) != null ` +
-          `&& try(${instanceOverrides}.iops, null) == null })`,
+          `{ for k in ["iops"] : k => null if try(${instanceOverrides}.storage_type, null) != null && try(${instanceOverrides}.iops, null) == null })`,
       ),
     );
     const instanceClass = local(
@@ -326,9 +325,12 @@ export class AccessWeaverDatabase extends Construct {
     const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
     const staticParameters = local('static_parameters', [...STATIC_PARAMETERS]);
     const callerParameters = local('caller_parameters', parametersObject(props.parameters));
+    const moduleParameters = local('module_parameters', moduleParametersLocal());
     const parameters = local(
       'parameters',
-      tf.string(parametersExpression(addressOf(callerParameters), addressOf(staticParameters))),
+      tf.string(
+        parametersExpression(addressOf(moduleParameters), addressOf(callerParameters), addressOf(staticParameters)),
+      ),
     );
 
     this.encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns });

@@ -153,8 +153,7 @@ function recoveryReadme(): string {
     const rules = r.backupRules
       .map(
         (rule) =>
-          `${rule.name} \`${rule.schedule}\` kept ${rule.retentionDays} d` +
-          `${rule.copyToDisasterRecovery ? ', copied' : ''}`,
+          `${rule.name} \`${rule.schedule}\` kept ${rule.retentionDays} d${rule.copyToDisasterRecovery ? ', copied' : ''}`,
       )
       .join('; ');
     return `| ${name} | ${duration(r.rpoMinutes)} | ${duration(r.rtoMinutes)} | ${continuous} | ${rules} |`;
@@ -189,17 +188,11 @@ function moduleReadme(document: Record<string, any>): string {
   const outputs = MODULE_OUTPUTS.map((o) => `| \`${o.name}\` | ${escapeHtml(o.description)} |`).join('\n');
   const sizing = ENVIRONMENTS.map((name) => {
     const d = ENVIRONMENT_CONFIGS[name].database;
-    const storage =
-      `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ` +
-      `${d.maxAllocatedStorage})`;
+    const storage = `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ${d.maxAllocatedStorage})`;
     const retention = d.performanceInsightsRetentionDays === null ? 'off' : `${d.performanceInsightsRetentionDays} d`;
     const insights = `${retention}, ${d.databaseInsightsMode}`;
     const lifecycle = d.engineLifecycleSupport.endsWith('-disabled') ? 'RDS upgrades' : 'Extended Support';
-    return (
-      `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d ` +
-      `| ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ` +
-      `${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} | ${lifecycle} |`
-    );
+    return `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d | ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} | ${lifecycle} |`;
   }).join('\n');
   const classes = Object.entries(INSTANCE_CLASSES)
     .map(([name, spec]) => `${name} (${spec.memoryGiB} GiB)`)
@@ -208,15 +201,13 @@ function moduleReadme(document: Record<string, any>): string {
     'field' in t
       ? `\`${SIZING_ATTRIBUTES[t.field]}\``
       : 'shareOf' in t
-        ? `${typeof t.percent === 'number' ? `${t.percent}%` : `\`${SIZING_ATTRIBUTES[t.percent]}\` %`} of the ` +
-          `${t.shareOf === 'storage' ? 'allocated storage' : 'class memory'}`
+        ? `${typeof t.percent === 'number' ? `${t.percent}%` : `\`${SIZING_ATTRIBUTES[t.percent]}\` %`} of the ${t.shareOf === 'storage' ? 'allocated storage' : 'class memory'}`
         : String(t.value);
   const instances = (a: (typeof PRIMARY_ALARMS)[number]) =>
     a.burstableOnly ? 'primary, burstable classes only' : a.onReplicas ? 'primary and each replica' : 'primary';
   const alarms = PRIMARY_ALARMS.map(
     (a) =>
-      `| ${a.logicalId} | ${a.metric} | ${a.comparison === 'LessThanThreshold' ? '<' : '>'} ` +
-      `${threshold(a.threshold)} | ${a.evaluationPeriods} | ${instances(a)} |`,
+      `| ${a.logicalId} | ${a.metric} | ${a.comparison === 'LessThanThreshold' ? '<' : '>'} ${threshold(a.threshold)} | ${a.evaluationPeriods} | ${instances(a)} |`,
   ).join('\n');
   return (
     `# modules/rds

@@ -10,7 +10,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { DATABASE_NAME, DATABASE_PORT, MASTER_USERNAME } from '../config/environments';
-import { addressOf, config, ref, tf } from './expressions';
+import { addressOf, config, encodedDocument, ref, serviceTrustPolicy, tf } from './expressions';
 import { EXPORTED_LOGS } from './logs';
 import { ENGINE_MAJOR_VERSION } from './parameters';
 import {
@@ -70,9 +70,10 @@ export class DatabaseInstances extends Construct {
       new IamRole(this, 'monitoring-role', {
         count: withMonitoring,
         name: prefixed('rds-monitoring-role'),
-        assumeRolePolicy: tf.string(
-          'jsonencode({ Version = "2012-10-17", Statement = [{ Action = "sts:AssumeRole", Effect = "Allow", ' +
-            'Principal = { Service = "monitoring.rds.amazonaws.com" } }] })',
+        assumeRolePolicy: encodedDocument(
+          this,
+          'monitoring_role_trust_policy',
+          serviceTrustPolicy('monitoring.rds.amazonaws.com'),
         ),
         tags: nameTags('rds-monitoring-role'),
       }),

@@ -24,8 +24,7 @@ export const LOG_RETENTION_DAYS = [
 export function validateLogRetention(environment: string, days: number): void {
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
     throw new Error(
-      `environment '${environment}': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of ` +
-        `${LOG_RETENTION_DAYS.join(', ')}`,
+      `environment '${environment}': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
     );
   }
 }
@@ -80,9 +79,7 @@ export class DatabaseLogGroups extends Construct {
     const prefix = `local.${NAME_PREFIX_LOCAL}`;
     const logs = toHcl(EXPORTED_LOGS);
     const primary = `[for log in ${logs} : "\${${prefix}}-${RESOURCE_SUFFIXES.primary}/\${log}"]`;
-    const replicas =
-      `[for pair in setproduct(range(1, ${config('replicaCount')} + 1), ${logs}) : ` +
-      `"\${${prefix}}-${RESOURCE_SUFFIXES.replica('${pair[0]}')}/\${pair[1]}"]`;
+    const replicas = `[for pair in setproduct(range(1, ${config('replicaCount')} + 1), ${logs}) : "\${${prefix}}-${RESOURCE_SUFFIXES.replica('${pair[0]}')}/\${pair[1]}"]`;
     // `<identifier>/<log>` of every instance; a local so for_each reads as toset(local.rds_log_groups).
     const names = address(new TerraformLocal(this, 'names', `\${concat(${primary}, ${replicas})}`), 'rds_log_groups');
     const groups = TerraformIterator.fromList(names.asList);

@@ -91,9 +91,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   {
     name: 'backup_window',
     type: 'string',
-    description:
-      `Daily backup window, ${WINDOW_FORMATS.backup.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes, ` +
-      'disjoint from maintenance_window.',
+    description: `Daily backup window, ${WINDOW_FORMATS.backup.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes, disjoint from maintenance_window.`,
     default: DEFAULT_BACKUP_WINDOW,
     validation: [
       {
@@ -105,9 +103,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   {
     name: 'maintenance_window',
     type: 'string',
-    description:
-      `Weekly maintenance window, ${WINDOW_FORMATS.maintenance.format}, at least ${MINIMUM_WINDOW_MINUTES} ` +
-      `minutes.`,
+    description: `Weekly maintenance window, ${WINDOW_FORMATS.maintenance.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
     default: DEFAULT_MAINTENANCE_WINDOW,
     validation: [
       {
@@ -128,8 +124,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     name: 'key_user_arns',
     type: 'list(string)',
     description:
-      'IAM principals (existing ARNs) named in the key policy: they may decrypt the secrets through Secrets Manager ' +
-      'without an IAM kms: permission of their own.',
+      'IAM principals (existing ARNs) named in the key policy: they may decrypt the secrets through Secrets Manager without an IAM kms: permission of their own.',
     default: [],
     validation: [
       {
@@ -140,9 +135,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   },
   {
     name: 'secret_readers',
-    type:
-      'object({ app = optional(list(string), []), readonly = optional(list(string), []), tenant_context_key = ' +
-      'optional(list(string), []) })',
+    type: 'object({ app = optional(list(string), []), readonly = optional(list(string), []), tenant_context_key = optional(list(string), []) })',
     description:
       "Who may read each secret (IAM principal ARNs). Each secret's resource policy denies GetSecretValue to every " +
       "other principal, the rotation function and the account's root user aside. Name the service roles that " +
@@ -151,8 +144,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     validation: [
       {
         condition:
-          'alltrue([for arn in concat(var.secret_readers.app, var.secret_readers.readonly, ' +
-          'var.secret_readers.tenant_context_key) : can(regex("^arn:[a-z-]+:(iam|sts)::[0-9]{12}:", arn))])',
+          'alltrue([for arn in concat(var.secret_readers.app, var.secret_readers.readonly, var.secret_readers.tenant_context_key) : can(regex("^arn:[a-z-]+:(iam|sts)::[0-9]{12}:", arn))])',
         errorMessage: 'secret_readers must hold IAM principal ARNs (arn:aws:iam::<account>:role/...).',
       },
     ],
@@ -161,8 +153,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     name: 'enable_network_acl',
     type: 'bool',
     description:
-      'Attach a network ACL to private_subnet_ids admitting only PostgreSQL and return traffic from vpc_cidr. ' +
-      'Only for subnets dedicated to the database: it blocks every other flow on them.',
+      'Attach a network ACL to private_subnet_ids admitting only PostgreSQL and return traffic from vpc_cidr. Only for subnets dedicated to the database: it blocks every other flow on them.',
     default: false,
   },
   {
@@ -188,8 +179,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     type: OVERRIDES_HCL_TYPE,
     description:
       "Replaces fields of the environment's sizing row (attributes as in local.instance_configs: instance_class, " +
-      'allocated_storage, storage_type, iops, multi_az, replica_count, backup_retention, alarm thresholds...). ' +
-      'Unset fields keep the table value; setting storage_type without iops drops the row iops.',
+      'allocated_storage, storage_type, iops, multi_az, replica_count, backup_retention, alarm thresholds...). Unset fields keep the table value; setting storage_type without iops drops the row iops.',
     default: {},
     validation: overrideValidations('instance_overrides'),
   },
@@ -212,14 +202,11 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     name: 'backup_copy_vault_arn',
     type: 'string',
     description:
-      'AWS Backup vault in another region receiving a copy of the recovery points of the rules the environment ' +
-      'table marks for disaster recovery (prod). When null nothing is copied.',
+      'AWS Backup vault in another region receiving a copy of the recovery points of the rules the environment table marks for disaster recovery (prod). When null nothing is copied.',
     default: null,
     validation: [
       {
-        condition:
-          `var.backup_copy_vault_arn == null ? true : can(regex(${JSON.stringify(BACKUP_VAULT_ARN_PATTERN)}, ` +
-          `var.backup_copy_vault_arn))`,
+        condition: `var.backup_copy_vault_arn == null ? true : can(regex(${JSON.stringify(BACKUP_VAULT_ARN_PATTERN)}, var.backup_copy_vault_arn))`,
         errorMessage:
           'backup_copy_vault_arn must be a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>).',
       },
@@ -232,9 +219,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     default: null,
     validation: [
       {
-        condition:
-          `var.backup_copy_kms_key_arn == null ? true : can(regex(${JSON.stringify(KMS_KEY_ARN_PATTERN)}, ` +
-          `var.backup_copy_kms_key_arn))`,
+        condition: `var.backup_copy_kms_key_arn == null ? true : can(regex(${JSON.stringify(KMS_KEY_ARN_PATTERN)}, var.backup_copy_kms_key_arn))`,
         errorMessage: 'backup_copy_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>).',
       },
     ],
@@ -247,18 +232,6 @@ export interface ModuleOutputSpec {
   /** HCL expression of the value, built from the database's parts. */
   readonly value: (database: AccessWeaverDatabase) => string;
   readonly sensitive?: boolean;
-}
-
-/** `arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<operator login>` of every instance. */
-function operatorDbUsers(db: AccessWeaverDatabase): string {
-  const { partition, region, caller } = db.encryption;
-  const prefix =
-    `"arn:\${${ref(partition, 'partition')}}:rds-db:\${${ref(region, 'name')}}:\${${ref(caller, 'accountId')}` +
-    `}:dbuser:`;
-  return (
-    `concat([${prefix}\${${ref(db.instances.primary, 'resourceId')}}/${IAM_OPERATOR_LOGIN}"], ` +
-    `[for id in ${ref(db.instances.replica, 'resourceId', '*')} : ${prefix}\${id}/${IAM_OPERATOR_LOGIN}"])`
-  );
 }
 
 /** The module's outputs; names are a contract with its callers and with the rds-<env> stacks. */
@@ -313,31 +286,23 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
   {
     name: 'tenant_context_key_secret_arn',
     description:
-      'ARN of the secret with the tenant-context signing key ({"version", "key"}), encrypted with the module key: ' +
-      'for the service that issues tenant contexts only.',
+      'ARN of the secret with the tenant-context signing key ({"version", "key"}), encrypted with the module key: for the service that issues tenant contexts only.',
     value: (db) => ref(db.credentials.tenantContextKeySecret, 'arn'),
   },
   {
     name: 'operator_db_user_arns',
-    description:
-      `rds-db:connect resources of the IAM operator login (${IAM_OPERATOR_LOGIN}) on the primary and each ` +
-      `replica.`,
-    value: (db) => operatorDbUsers(db),
+    description: `rds-db:connect resources of the IAM operator login (${IAM_OPERATOR_LOGIN}) on the primary and each replica.`,
+    value: (db) => addressOf(db.credentials.operatorDbUserArns),
   },
   {
     name: 'operator_connect_policy_json',
     description: `IAM policy an operator role needs to connect as ${IAM_OPERATOR_LOGIN} with an IAM token.`,
-    value: (db) =>
-      `jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "ConnectAsAccessWeaverOperator", ` +
-      `Effect = "Allow", Action = "rds-db:connect", Resource = ${operatorDbUsers(db)} }] })`,
+    value: (db) => `jsonencode(${addressOf(db.credentials.operatorConnectPolicy)})`,
   },
   {
     name: 'rotation_function_guard_policy_json',
     description:
-      'Deny policy (null without credential rotation) keeping the rotation function, which reads the master ' +
-      'secret, its CloudFormation stack and its role unchanged, and its role from being passed, by anyone but the ' +
-      'identity applying the module and the root user. Attach it as a service control policy of the account, or ' +
-      'to the permissions boundary of every role: Lambda, CloudFormation and IAM have no resource policy for it.',
+      'Deny policy (null without credential rotation) keeping the rotation function, which reads the master secret, its CloudFormation stack and its role unchanged, and its role from being passed, by anyone but the identity applying the module and the root user. Attach it as a service control policy of the account, or to the permissions boundary of every role: Lambda, CloudFormation and IAM have no resource policy for it.',
     value: (db) => {
       const guard = addressOf(db.credentials.rotationGuard);
       return `length(${guard}) > 0 ? ${guard}[0].json : null`;

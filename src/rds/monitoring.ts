@@ -11,7 +11,7 @@ import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
-import { addressOf, config, expr, HclExpression, ref, tf, toHcl } from './expressions';
+import { addressOf, config, encodedDocument, expr, HclExpression, ref, tf, toTerraformJson } from './expressions';
 import { REPLICA_SUFFIX } from './instances';
 import { address, nameTags, prefixed } from './naming';
 
@@ -100,23 +100,20 @@ export class DatabaseMonitoring extends Construct {
       new SnsTopicPolicy(this, 'topic-policy', {
         count: ownTopic,
         arn: tf.string(ref(this.ownTopic, 'arn', 0)),
-        policy: tf.string(
-          `jsonencode(${toHcl({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'AlarmsAndRdsEventsPublish',
-                Effect: 'Allow',
-                Principal: { Service: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] },
-                Action: 'sns:Publish',
-                Resource: expr(ref(this.ownTopic, 'arn', 0)),
-                Condition: {
-                  StringEquals: { 'aws:SourceAccount': expr(ref(props.caller, 'accountId')) },
-                },
-              },
-            ],
-          })})`,
-        ),
+        policy: encodedDocument(this, 'alerts_topic_policy', {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AlarmsAndRdsEventsPublish',
+              Effect: 'Allow',
+              Principal: { Service: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] },
+              Action: 'sns:Publish',
+              // one(): the local is evaluated even without the module's own topic.
+              Resource: expr(`one(${addressOf(this.ownTopic)}[*].arn)`),
+              Condition: { StringEquals: { 'aws:SourceAccount': expr(ref(props.caller, 'accountId')) } },
+            },
+          ],
+        }),
       }),
       'alerts',
     );
@@ -196,7 +193,7 @@ export class DatabaseMonitoring extends Construct {
     address(
       new CloudwatchDashboard(this, 'dashboard', {
         dashboardName: prefixed('rds-dashboard'),
-        dashboardBody: tf.string(`jsonencode({ widgets = ${dashboardWidgets(props)} })`),
+        dashboardBody: dashboardBody(this, props),
       }),
       'rds',
     );
@@ -236,8 +233,11 @@ export class DatabaseMonitoring extends Construct {
   }
 }
 
-/** The dashboard's widgets as an HCL expression: primary metrics, plus replica lag when there are replicas. */
-function dashboardWidgets({ primary: instance, replica, region }: DatabaseMonitoringProps): string {
+/**
+ * The dashboard: the primary's widgets and, when there are replicas, their lag; each widget a local of the module
+ * written one field a line, encoded where the dashboard uses them.
+ */
+function dashboardBody(scope: Construct, { primary: instance, replica, region }: DatabaseMonitoringProps): string {
   const primary = (metric: string, extra: Record<string, unknown> = {}) => [
     'AWS/RDS',
     metric,
@@ -282,5 +282,15 @@ function dashboardWidgets({ primary: instance, replica, region }: DatabaseMonito
     ),
     'Maximum',
   );
-  return `concat(${toHcl(widgets)}, length(${addressOf(replica)}) > 0 ? [${toHcl(replicaLag)}] : [])`;
+  const primaryWidgets = addressOf(dashboardLocal(scope, 'dashboard_widgets', widgets));
+  const lagWidget = addressOf(dashboardLocal(scope, 'dashboard_replica_lag_widget', replicaLag));
+  return tf.string(
+    `jsonencode({ widgets = concat(${primaryWidgets}, length(${addressOf(replica)}) > 0 ? [${lagWidget}] : []) })`,
+  );
+}
+
+function dashboardLocal(scope: Construct, name: string, value: unknown): TerraformLocal {
+  const local = new TerraformLocal(scope, name, toTerraformJson(value));
+  local.overrideLogicalId(name);
+  return local;
 }

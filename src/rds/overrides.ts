@@ -60,8 +60,7 @@ export const OVERRIDE_RULES: Readonly<Record<keyof DatabaseSizing, FieldRule>> =
     rule: PERFORMANCE_INSIGHTS_RETENTION_RULE,
     check: (value: number) => isValidPerformanceInsightsRetention(value),
     hcl: (v) =>
-      `contains([${PI.free}, ${PI.longest}], ${v}) || ` +
-      `(${v} % ${PI.month} == 0 && ${v} >= ${PI.month} && ${v} <= ${PI.longestInMonths})`,
+      `contains([${PI.free}, ${PI.longest}], ${v}) || (${v} % ${PI.month} == 0 && ${v} >= ${PI.month} && ${v} <= ${PI.longestInMonths})`,
   },
   databaseInsightsMode: oneOf('string', DATABASE_INSIGHTS_MODES),
   engineLifecycleSupport: oneOf('string', ENGINE_LIFECYCLE_SUPPORT),

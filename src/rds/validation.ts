@@ -58,8 +58,7 @@ function checkWindowLength(kind: WindowKind, value: string, window: Window): Win
   const minutes = window.end - window.start;
   if (minutes < MINIMUM_WINDOW_MINUTES) {
     throw new Error(
-      `${WINDOW_FORMATS[kind].input} '${value}' lasts ${minutes} minutes; RDS requires at least ` +
-        `${MINIMUM_WINDOW_MINUTES}`,
+      `${WINDOW_FORMATS[kind].input} '${value}' lasts ${minutes} minutes; RDS requires at least ${MINIMUM_WINDOW_MINUTES}`,
     );
   }
   return window;
@@ -106,8 +105,7 @@ export function validateWindows(backupWindow: string, maintenanceWindow: string)
   const maintenance = parseMaintenanceWindow(maintenanceWindow);
   if (windowsOverlap(backup, maintenance)) {
     throw new Error(
-      `backup_window '${backupWindow}' overlaps maintenance_window '${maintenanceWindow}'; RDS requires them ` +
-        `to be disjoint`,
+      `backup_window '${backupWindow}' overlaps maintenance_window '${maintenanceWindow}'; RDS requires them to be disjoint`,
     );
   }
 }
@@ -133,8 +131,7 @@ export function validateSubnets(subnetIds: string[]): void {
   if (known.length !== subnetIds.length) return;
   if (subnetIds.length < 2) {
     throw new Error(
-      `private_subnet_ids [${subnetIds.join(', ')}] has ${subnetIds.length} subnet(s); ` +
-        'the DB subnet group needs at least two, in different availability zones',
+      `private_subnet_ids [${subnetIds.join(', ')}] has ${subnetIds.length} subnet(s); the DB subnet group needs at least two, in different availability zones`,
     );
   }
   const duplicates = subnetIds.filter((id, i) => subnetIds.indexOf(id) !== i);
@@ -145,9 +142,7 @@ export function validateSubnets(subnetIds: string[]): void {
 
 /** io1 accepts 0.5 to 50 provisioned IOPS per GiB. */
 export const IO1_IOPS_PER_GIB = { min: 0.5, max: 50 } as const;
-export const IO1_RATIO_MESSAGE =
-  `io1 storage needs ${IO1_IOPS_PER_GIB.min} to ${IO1_IOPS_PER_GIB.max} provisioned IOPS per GiB of allocated ` +
-  `storage.`;
+export const IO1_RATIO_MESSAGE = `io1 storage needs ${IO1_IOPS_PER_GIB.min} to ${IO1_IOPS_PER_GIB.max} provisioned IOPS per GiB of allocated storage.`;
 
 /** Performance Insights keeps 7 days (free tier), a whole number of 31-day months up to 23, or 731 days. */
 export const PERFORMANCE_INSIGHTS_RETENTION = { free: 7, longest: 731, month: 31, longestInMonths: 713 } as const;
@@ -157,9 +152,7 @@ export const PERFORMANCE_INSIGHTS_RETENTION_RULE =
 
 /** Database Insights' advanced mode needs Performance Insights kept at least 15 months. */
 export const ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS = 465;
-export const ADVANCED_INSIGHTS_MESSAGE =
-  `database_insights_mode "advanced" needs Performance Insights retention of at least ` +
-  `${ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS} days.`;
+export const ADVANCED_INSIGHTS_MESSAGE = `database_insights_mode "advanced" needs Performance Insights retention of at least ${ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS} days.`;
 
 export function isValidPerformanceInsightsRetention(days: number): boolean {
   return (
@@ -182,8 +175,7 @@ export function validateSizing(environment: string, sizing: DatabaseSizing, cont
   }
   if (sizing.maxAllocatedStorage < sizing.allocatedStorage) {
     throw new Error(
-      `${where}: maxAllocatedStorage ${sizing.maxAllocatedStorage} GiB is below allocatedStorage ` +
-        `${sizing.allocatedStorage} GiB`,
+      `${where}: maxAllocatedStorage ${sizing.maxAllocatedStorage} GiB is below allocatedStorage ${sizing.allocatedStorage} GiB`,
     );
   }
   if (sizing.storageType === 'io1') {
@@ -191,8 +183,7 @@ export function validateSizing(environment: string, sizing: DatabaseSizing, cont
     const ratio = sizing.iops / sizing.allocatedStorage;
     if (ratio < IO1_IOPS_PER_GIB.min || ratio > IO1_IOPS_PER_GIB.max) {
       throw new Error(
-        `${where}: io1 iops ${sizing.iops} for ${sizing.allocatedStorage} GiB is ${ratio} IOPS/GiB; ` +
-          `RDS accepts ${IO1_IOPS_PER_GIB.min} to ${IO1_IOPS_PER_GIB.max}`,
+        `${where}: io1 iops ${sizing.iops} for ${sizing.allocatedStorage} GiB is ${ratio} IOPS/GiB; RDS accepts ${IO1_IOPS_PER_GIB.min} to ${IO1_IOPS_PER_GIB.max}`,
       );
     }
   } else if (sizing.iops !== null) {
@@ -206,8 +197,7 @@ export function validateSizing(environment: string, sizing: DatabaseSizing, cont
     !isValidPerformanceInsightsRetention(sizing.performanceInsightsRetentionDays)
   ) {
     throw new Error(
-      `${where}: Performance Insights retention ${sizing.performanceInsightsRetentionDays} days is invalid; ` +
-        `use ${PERFORMANCE_INSIGHTS_RETENTION_RULE}`,
+      `${where}: Performance Insights retention ${sizing.performanceInsightsRetentionDays} days is invalid; use ${PERFORMANCE_INSIGHTS_RETENTION_RULE}`,
     );
   }
   if (
@@ -215,8 +205,7 @@ export function validateSizing(environment: string, sizing: DatabaseSizing, cont
     (sizing.performanceInsightsRetentionDays ?? 0) < ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS
   ) {
     throw new Error(
-      `${where}: ${ADVANCED_INSIGHTS_MESSAGE.replace(/\.$/, '')}, not ` +
-        `${sizing.performanceInsightsRetentionDays ?? 'off'}`,
+      `${where}: ${ADVANCED_INSIGHTS_MESSAGE.replace(/\.$/, '')}, not ${sizing.performanceInsightsRetentionDays ?? 'off'}`,
     );
   }
   if (!Number.isInteger(sizing.replicaCount) || sizing.replicaCount < 0 || sizing.replicaCount > 5) {
@@ -243,42 +232,18 @@ export const hclChecks = {
   windowLocals: {
     backup_window_minutes:
       `[for t in split("-", local.backup_window) : tonumber(split(":", t)[0]) * 60 + tonumber(split(":", ` + `t)[1])]`,
-    maintenance_window_minutes:
-      `[for t in split("-", lower(local.maintenance_window)) : ` +
-      `index(${JSON.stringify(DAYS)}, split(":", t)[0]) * ${MINUTES_PER_DAY} + tonumber(split(":", t)[1]) * ` +
-      `60 + tonumber(split(":", t)[2])]`,
-    backup_window_span:
-      `{ start = local.backup_window_minutes[0], end = local.backup_window_minutes[1] > ` +
-      `local.backup_window_minutes[0] ` +
-      `? local.backup_window_minutes[1] : local.backup_window_minutes[1] + ${MINUTES_PER_DAY} }`,
-    maintenance_window_span:
-      `{ start = local.maintenance_window_minutes[0], end = local.maintenance_window_minutes[1] > ` +
-      `local.maintenance_window_minutes[0] ` +
-      `? local.maintenance_window_minutes[1] : local.maintenance_window_minutes[1] + ${MINUTES_PER_WEEK} }`,
+    maintenance_window_minutes: `[for t in split("-", lower(local.maintenance_window)) : index(${JSON.stringify(DAYS)}, split(":", t)[0]) * ${MINUTES_PER_DAY} + tonumber(split(":", t)[1]) * 60 + tonumber(split(":", t)[2])]`,
+    backup_window_span: `{ start = local.backup_window_minutes[0], end = local.backup_window_minutes[1] > local.backup_window_minutes[0] ? local.backup_window_minutes[1] : local.backup_window_minutes[1] + ${MINUTES_PER_DAY} }`,
+    maintenance_window_span: `{ start = local.maintenance_window_minutes[0], end = local.maintenance_window_minutes[1] > local.maintenance_window_minutes[0] ? local.maintenance_window_minutes[1] : local.maintenance_window_minutes[1] + ${MINUTES_PER_WEEK} }`,
   },
-  windowDurations:
-    `local.backup_window_span.end - local.backup_window_span.start >= ${MINIMUM_WINDOW_MINUTES} && ` +
-    `local.maintenance_window_span.end - local.maintenance_window_span.start >= ${MINIMUM_WINDOW_MINUTES}`,
-  windowsDisjoint:
-    `!anytrue([for day in range(-1, 9) : day * ${MINUTES_PER_DAY} + local.backup_window_span.start < ` +
-    `local.maintenance_window_span.end ` +
-    `&& local.maintenance_window_span.start < day * ${MINUTES_PER_DAY} + local.backup_window_span.end])`,
+  windowDurations: `local.backup_window_span.end - local.backup_window_span.start >= ${MINIMUM_WINDOW_MINUTES} && local.maintenance_window_span.end - local.maintenance_window_span.start >= ${MINIMUM_WINDOW_MINUTES}`,
+  windowsDisjoint: `!anytrue([for day in range(-1, 9) : day * ${MINUTES_PER_DAY} + local.backup_window_span.start < local.maintenance_window_span.end && local.maintenance_window_span.start < day * ${MINUTES_PER_DAY} + local.backup_window_span.end])`,
   io1Ratio:
     // HCL's || does not short-circuit, so the null cases are conditionals.
-    `${config('storageType')} != "io1" ? true : ${config('iops')} == null ? false : ` +
-    `(${config('iops')} / ${config('allocatedStorage')} >= ${IO1_IOPS_PER_GIB.min} ` +
-    `&& ${config('iops')} / ${config('allocatedStorage')} <= ${IO1_IOPS_PER_GIB.max})`,
+    `${config('storageType')} != "io1" ? true : ${config('iops')} == null ? false : (${config('iops')} / ${config('allocatedStorage')} >= ${IO1_IOPS_PER_GIB.min} && ${config('iops')} / ${config('allocatedStorage')} <= ${IO1_IOPS_PER_GIB.max})`,
   iopsOnlyForIo1: `${config('storageType')} == "io1" ? true : ${config('iops')} == null`,
   storageCeiling: `${config('maxAllocatedStorage')} >= ${config('allocatedStorage')}`,
-  performanceInsightsRetention:
-    `${config('performanceInsightsRetentionDays')} == null ? true : ` +
-    `contains([${PI.free}, ${PI.longest}], ${config('performanceInsightsRetentionDays')}) || ` +
-    `(${config('performanceInsightsRetentionDays')} % ${PI.month} == 0 && ` +
-    `${config('performanceInsightsRetentionDays')} >= ${PI.month} && ` +
-    `${config('performanceInsightsRetentionDays')} <= ${PI.longestInMonths})`,
+  performanceInsightsRetention: `${config('performanceInsightsRetentionDays')} == null ? true : contains([${PI.free}, ${PI.longest}], ${config('performanceInsightsRetentionDays')}) || (${config('performanceInsightsRetentionDays')} % ${PI.month} == 0 && ${config('performanceInsightsRetentionDays')} >= ${PI.month} && ${config('performanceInsightsRetentionDays')} <= ${PI.longestInMonths})`,
   // Conditionals, not ||: HCL evaluates both sides and the retention may be null.
-  advancedInsightsRetention:
-    `${config('databaseInsightsMode')} != "advanced" ? true : ` +
-    `${config('performanceInsightsRetentionDays')} == null ? false : ` +
-    `${config('performanceInsightsRetentionDays')} >= ${ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS}`,
+  advancedInsightsRetention: `${config('databaseInsightsMode')} != "advanced" ? true : ${config('performanceInsightsRetentionDays')} == null ? false : ${config('performanceInsightsRetentionDays')} >= ${ADVANCED_INSIGHTS_MINIMUM_RETENTION_DAYS}`,
 };

@@ -171,8 +171,7 @@ export class RdsStack extends EnvironmentStack {
     const roles = (wanted: (access: ServiceAccess) => boolean) => [
       ...SERVICE_KEYS.filter((key) => wanted(SERVICE_ACCESS[key])).map(
         (key) =>
-          `arn:${partition.partition}:iam::${caller.accountId}:role/` +
-          `${executionRoleName(this.namePrefix, SERVICE_NAMES[key])}`,
+          `arn:${partition.partition}:iam::${caller.accountId}:role/${executionRoleName(this.namePrefix, SERVICE_NAMES[key])}`,
       ),
       ...setupRoles,
     ];

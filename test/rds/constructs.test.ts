@@ -97,20 +97,20 @@ describe('DatabaseNetwork', () => {
 });
 
 describe('DatabaseParameters', () => {
-  test('one parameter block per entry of the parameters list, each with its apply method', () => {
+  test('one parameter block per entry of the parameters map, named by its key, with its value and apply method', () => {
     const synth = JSON.parse(
       Testing.synthScope((scope) => {
-        const parameters = new TerraformLocal(scope, 'parameters', []);
+        const parameters = new TerraformLocal(scope, 'parameters', {});
         parameters.overrideLogicalId('parameters');
         new DatabaseParameters(scope, 'parameters-group', { parameters });
       }),
     );
     expect(synth.resource.aws_db_parameter_group.main.dynamic).toEqual({
       parameter: {
-        for_each: '${toset(local.parameters)}',
+        for_each: '${local.parameters}',
         iterator: 'each',
         content: {
-          name: '${each.value.name}',
+          name: '${each.key}',
           value: '${each.value.value}',
           apply_method: '${each.value.apply_method}',
         },

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
-import { applyMethodOf, baseParametersHcl, DATABASE_PARAMETERS, STATIC_PARAMETERS } from '../../src/rds/parameters';
+import { applyMethodOf, DATABASE_PARAMETERS, STATIC_PARAMETERS } from '../../src/rds/parameters';
 import { moduleFiles, synthesizeModuleDocument } from '../../src/rds/emit';
 import { MODULE_OUTPUTS, MODULE_VARIABLES } from '../../src/rds/module-stack';
 import { adminUrl } from '../support/database';
@@ -13,6 +13,17 @@ const resource = (type: string, name: string) => {
   if (!found) throw new Error(`no ${type}.${name} in the module`);
   return found;
 };
+/** The document a `${jsonencode(local.<name>)}` argument encodes, as the module's local writes it. */
+const encoded = (argument: string) => {
+  const name = /^\$\{jsonencode\(local\.([a-z_]+)\)\}$/.exec(argument)?.[1];
+  if (!name || !(name in doc.locals)) throw new Error(`${argument} does not encode a local of the module`);
+  return doc.locals[name];
+};
+/** An expression with each local it names written out as JSON (what the condition compares against). */
+const withLocals = (expression: string) =>
+  expression.replace(/local\.([a-z_]+)/g, (text, name) =>
+    name in doc.locals ? JSON.stringify(doc.locals[name]) : text,
+  );
 /** A module parameter as the group applies it: its value, and the apply method the module gives its name. */
 const parameter = (name: string) => {
   const found = DATABASE_PARAMETERS.find((p) => p.name === name);
@@ -284,18 +295,18 @@ describe('defects of the original design, fixed', () => {
   });
 
   test('the credential secrets use passwords the module defines', () => {
-    expect(resource('aws_secretsmanager_secret_version', 'app_credentials').secret_string).toContain(
-      'random_password.app_password.result',
+    expect(encoded(resource('aws_secretsmanager_secret_version', 'app_credentials').secret_string).password).toBe(
+      '${random_password.app_password.result}',
     );
-    expect(resource('aws_secretsmanager_secret_version', 'readonly_credentials').secret_string).toContain(
-      'random_password.readonly_password.result',
+    expect(encoded(resource('aws_secretsmanager_secret_version', 'readonly_credentials').secret_string).password).toBe(
+      '${random_password.readonly_password.result}',
     );
     expect(resource('random_password', 'app_password').length).toBe(32);
   });
 
   test('the read-only secret lists every reader host', () => {
-    expect(resource('aws_secretsmanager_secret_version', 'readonly_credentials').secret_string).toContain(
-      'hosts = concat([aws_db_instance.main.address], aws_db_instance.replica[*].address)',
+    expect(encoded(resource('aws_secretsmanager_secret_version', 'readonly_credentials').secret_string).hosts).toBe(
+      '${concat([aws_db_instance.main.address], aws_db_instance.replica[*].address)}',
     );
   });
 
@@ -321,8 +332,8 @@ describe('defects of the original design, fixed', () => {
       masterSecretKmsKeyArn: '${aws_kms_key.rds.arn}',
     });
     for (const secret of ['app_credentials', 'readonly_credentials']) {
-      expect(resource('aws_secretsmanager_secret_version', secret).secret_string).toContain(
-        'masterarn = aws_db_instance.main.master_user_secret[0].secret_arn',
+      expect(encoded(resource('aws_secretsmanager_secret_version', secret).secret_string).masterarn).toBe(
+        '${aws_db_instance.main.master_user_secret[0].secret_arn}',
       );
     }
   });
@@ -406,7 +417,7 @@ describe('monitoring', () => {
       const change = documents[`${secret}_policy`].statement.find(
         (s: { sid: string }) => s.sid === 'OnlyDeployerRotationAndRootChange',
       );
-      const allowed = change.condition[0].values as string;
+      const allowed = withLocals(change.condition[0].values);
       expect({ secret, effect: change.effect, principals: change.principals, actions: change.actions }).toEqual({
         secret,
         effect: 'Deny',
@@ -464,7 +475,7 @@ describe('monitoring', () => {
     });
     for (const statement of guard.statement) {
       expect(statement.condition[0].values).not.toContain('secret_readers');
-      expect(statement.condition[0].values).toContain(':root');
+      expect(withLocals(statement.condition[0].values)).toContain(':root');
     }
     expect(doc.output.rotation_function_guard_policy_json.value).toBe(
       '${length(data.aws_iam_policy_document.rotation_guard) > 0 ? ' +
@@ -583,10 +594,19 @@ test("the module's own static parameters are exactly these six, all applied at a
   ]);
 });
 
-test('the parameter group applies local.parameters: the module list, then the caller entries', () => {
-  const group = resource('aws_db_parameter_group', 'main');
-  expect(group.dynamic.parameter.for_each).toBe('${toset(local.parameters)}');
-  expect(doc.locals.parameters).toContain(baseParametersHcl());
-  expect(doc.locals.parameters).toContain('local.caller_parameters');
-  expect(doc.locals.static_parameters).toContain('max_connections');
+describe('the emitted main.tf.json reads line by line', () => {
+  const main = moduleFiles(doc)['main.tf.json'];
+
+  test('each module parameter is an entry of a map, one field a line: changing a value is a one-line diff', () => {
+    for (const p of DATABASE_PARAMETERS) {
+      expect(main).toContain(
+        `"${p.name}": {\n        "apply_method": "${applyMethodOf(p.name)}",\n        "value": ${JSON.stringify(p.value)}\n`,
+      );
+    }
+  });
+
+  test('documents (policies, the dashboard, secret values) are written out, not one encoded line', () => {
+    const longest = Math.max(...main.split('\n').map((line) => line.length));
+    expect(longest).toBeLessThan(400);
+  });
 });
