@@ -18,7 +18,7 @@ import {
 import { DatabaseCredentials } from './credentials';
 import { DatabaseEncryption } from './encryption';
 import { DatabaseInstances } from './instances';
-import { DatabaseLogGroups, validateLogRetention } from './logs';
+import { DatabaseLogGroups } from './logs';
 import { DatabaseMonitoring } from './monitoring';
 import { INSTANCE_CLASSES } from '../config/instance-classes';
 import { addressOf, config, CONFIG_LOCAL, ref, tf } from './expressions';
@@ -39,15 +39,9 @@ import {
   STATIC_PARAMETERS,
   validateParameters,
 } from './parameters';
-import { applyOverrides, overridesObject, SizingOverrides, validateOverrides } from './overrides';
-import {
-  hclChecks,
-  validateEnvironment,
-  validateProjectName,
-  validateSizing,
-  validateSubnets,
-  validateWindows,
-} from './validation';
+import { overridesObject, SizingOverrides } from './overrides';
+import { validateOverriddenRow, validateOverrides, validateSizing } from './rules';
+import { hclChecks, validateEnvironment, validateProjectName, validateSubnets, validateWindows } from './validation';
 
 export const DEFAULT_BACKUP_WINDOW = '03:00-04:00';
 export const DEFAULT_MAINTENANCE_WINDOW = 'Sun:04:00-Sun:05:00';
@@ -216,7 +210,6 @@ export class AccessWeaverDatabase extends Construct {
     validateEnvironment(props.environment);
     for (const [environment, row] of Object.entries(sizing)) {
       validateSizing(environment, row);
-      validateLogRetention(environment, row.logRetentionDays);
     }
     const recovery = props.recovery ?? recoveryOf(ENVIRONMENT_CONFIGS);
     for (const [environment, row] of Object.entries(recovery)) {
@@ -393,9 +386,10 @@ function literalOverrides(
 ): unknown {
   if (overrides === undefined) return {};
   if (Token.isUnresolved(overrides)) return overrides;
-  validateOverrides(overrides);
   if (!Token.isUnresolved(environment) && isEnvironmentName(environment)) {
-    validateSizing(environment, applyOverrides(sizing[environment], overrides), ' with instance_overrides');
+    validateOverriddenRow(environment, sizing[environment], overrides);
+  } else {
+    validateOverrides(overrides);
   }
   return overridesObject(overrides);
 }

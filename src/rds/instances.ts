@@ -13,13 +13,8 @@ import { DATABASE_NAME, DATABASE_PORT, MASTER_USERNAME } from '../config/environ
 import { addressOf, config, encodedDocument, ref, serviceTrustPolicy, tf } from './expressions';
 import { EXPORTED_LOGS } from './logs';
 import { ENGINE_MAJOR_VERSION } from './parameters';
-import {
-  ADVANCED_INSIGHTS_MESSAGE,
-  hclChecks,
-  IO1_RATIO_MESSAGE,
-  MINIMUM_WINDOW_MINUTES,
-  PERFORMANCE_INSIGHTS_RETENTION_RULE,
-} from './validation';
+import { sizingPreconditions } from './rules';
+import { hclChecks, MINIMUM_WINDOW_MINUTES } from './validation';
 import { address, nameTags, prefixed } from './naming';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { TerraformLocal } from 'cdktf';
@@ -167,34 +162,13 @@ export class DatabaseInstances extends Construct {
         tags: nameTags(RESOURCE_SUFFIXES.primary, { Backup: 'required' }),
         lifecycle: {
           precondition: [
-            {
-              condition: tf.string(hclChecks.instanceClass),
-              errorMessage: 'instance_class must be one of the classes in local.instance_classes.',
-            },
-            {
-              condition: tf.string(hclChecks.io1Ratio),
-              errorMessage: IO1_RATIO_MESSAGE,
-            },
-            {
-              condition: tf.string(hclChecks.iopsOnlyForIo1),
-              errorMessage: 'iops is only managed for io1 storage: leave it unset for the other storage types.',
-            },
-            {
-              condition: tf.string(hclChecks.storageCeiling),
-              errorMessage: 'max_allocated_storage must be at least allocated_storage.',
-            },
-            {
-              condition: tf.string(hclChecks.performanceInsightsRetention),
-              errorMessage: `Performance Insights retention must be ${PERFORMANCE_INSIGHTS_RETENTION_RULE}.`,
-            },
-            {
-              condition: tf.string(hclChecks.advancedInsightsRetention),
-              errorMessage: ADVANCED_INSIGHTS_MESSAGE,
-            },
+            ...sizingPreconditions().map(({ condition, errorMessage }) => ({
+              condition: tf.string(condition),
+              errorMessage,
+            })),
             {
               condition: tf.string(hclChecks.windowDurations),
-              errorMessage:
-                `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} ` + `minutes.`,
+              errorMessage: `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
             },
             {
               condition: tf.string(hclChecks.windowsDisjoint),

@@ -21,14 +21,6 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-export function validateLogRetention(environment: string, days: number): void {
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
-    throw new Error(
-      `environment '${environment}': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
-    );
-  }
-}
-
 /**
  * The key-policy statement that lets CloudWatch Logs encrypt and decrypt with the module key, for this module's RDS
  * log groups only: the encryption context CloudWatch Logs sends names the log group, and the condition matches the

@@ -11,7 +11,9 @@ import { NetworkAcl } from '@cdktf/provider-aws/lib/network-acl';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { DatabaseEncryption } from '../../src/rds/encryption';
-import { DatabaseLogGroups, validateLogRetention } from '../../src/rds/logs';
+import { DatabaseLogGroups } from '../../src/rds/logs';
+import { validateSizing } from '../../src/rds/rules';
+import { ENVIRONMENT_CONFIGS } from '../../src/config/environments';
 import { DatabaseInstances } from '../../src/rds/instances';
 import { DatabaseNetwork } from '../../src/rds/network';
 import { DatabaseParameters } from '../../src/rds/parameters';
@@ -246,8 +248,8 @@ describe('DatabaseLogGroups', () => {
   });
 
   test.each([0, 10, 366])('a retention of %i days is refused with the valid ones named', (days) => {
-    expect(() => validateLogRetention('prod', days)).toThrow(
-      `environment 'prod': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of 1, 3,`,
+    expect(() => validateSizing('prod', { ...ENVIRONMENT_CONFIGS.prod.database, logRetentionDays: days })).toThrow(
+      `environment 'prod': logRetentionDays ${days} must be one of 1, 3,`,
     );
   });
 });
