@@ -228,6 +228,8 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
 ];
 
 export interface ModuleOutputSpec {
+  /** How TypeScript names the output (RDS_OUTPUTS.<key> in the stacks). */
+  readonly key: string;
   readonly name: string;
   readonly description: string;
   /** HCL expression of the value, built from the database's parts. */
@@ -236,71 +238,94 @@ export interface ModuleOutputSpec {
 }
 
 /** The module's outputs; names are a contract with its callers and with the rds-<env> stacks. */
-export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
+export const MODULE_OUTPUTS = [
   {
+    key: 'primaryEndpoint',
     name: 'primary_endpoint',
     description: 'Endpoint (host:port) of the primary.',
     value: (db) => ref(db.instances.primary, 'endpoint'),
   },
   {
+    key: 'primaryAddress',
     name: 'primary_address',
     description: 'Host name of the primary.',
     value: (db) => ref(db.instances.primary, 'address'),
   },
   {
+    key: 'replicaEndpoints',
     name: 'replica_endpoints',
     description: 'Endpoints (host:port) of the read replicas.',
     value: (db) => ref(db.instances.replica, 'endpoint', '*'),
   },
-  { name: 'database_name', description: 'Name of the database.', value: (db) => ref(db.instances.primary, 'dbName') },
-  { name: 'database_port', description: 'Port of the database.', value: (db) => ref(db.instances.primary, 'port') },
   {
+    key: 'databaseName',
+    name: 'database_name',
+    description: 'Name of the database.',
+    value: (db) => ref(db.instances.primary, 'dbName'),
+  },
+  {
+    key: 'databasePort',
+    name: 'database_port',
+    description: 'Port of the database.',
+    value: (db) => ref(db.instances.primary, 'port'),
+  },
+  {
+    key: 'securityGroupId',
     name: 'security_group_id',
     description: 'ID of the database security group.',
     value: (db) => ref(db.network.databaseSecurityGroup, 'id'),
   },
   {
+    key: 'securityGroupClientId',
     name: 'security_group_client_id',
     description: 'ID of the client security group: attach it to anything that connects to the database.',
     value: (db) => ref(db.network.clientSecurityGroup, 'id'),
   },
   {
+    key: 'masterSecretArn',
     name: 'secret_arn',
     description: 'ARN of the RDS-managed secret holding the master credentials (username, password).',
     value: (db) => `${ref(db.instances.primary, 'masterUserSecret')}[0].secret_arn`,
   },
   {
+    key: 'kmsKeyId',
     name: 'kms_key_id',
     description: 'ID of the KMS key encrypting storage, secrets and alerts.',
     value: (db) => ref(db.encryption.key, 'keyId'),
   },
   {
+    key: 'instanceId',
     name: 'instance_id',
     description: 'Identifier of the primary (<project>-<environment>-primary), as CloudWatch and the RDS API name it.',
     value: (db) => ref(db.instances.primary, 'identifier'),
   },
   {
+    key: 'instanceResourceId',
     name: 'instance_resource_id',
     description: 'RDS resource ID (db-...) of the primary.',
     value: (db) => ref(db.instances.primary, 'resourceId'),
   },
   {
+    key: 'tenantContextKeySecretArn',
     name: 'tenant_context_key_secret_arn',
     description:
       'ARN of the secret with the tenant-context signing key ({"version", "key"}), encrypted with the module key: for the service that issues tenant contexts only.',
     value: (db) => ref(db.credentials.tenantContextKeySecret, 'arn'),
   },
   {
+    key: 'operatorDbUserArns',
     name: 'operator_db_user_arns',
     description: `rds-db:connect resources of the IAM operator login (${IAM_OPERATOR_LOGIN}) on the primary and each replica.`,
     value: (db) => addressOf(db.credentials.operatorDbUserArns),
   },
   {
+    key: 'operatorConnectPolicyJson',
     name: 'operator_connect_policy_json',
     description: `IAM policy an operator role needs to connect as ${IAM_OPERATOR_LOGIN} with an IAM token.`,
     value: (db) => `jsonencode(${addressOf(db.credentials.operatorConnectPolicy)})`,
   },
   {
+    key: 'rotationFunctionGuardPolicyJson',
     name: 'rotation_function_guard_policy_json',
     description:
       'Deny policy (null without credential rotation) keeping the rotation function, which reads the master secret, its CloudFormation stack and its role unchanged, and its role from being passed, by anyone but the identity applying the module and the root user. Attach it as a service control policy of the account, or to the permissions boundary of every role: Lambda, CloudFormation and IAM have no resource policy for it.',
@@ -310,46 +335,54 @@ export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
     },
   },
   {
+    key: 'kmsKeyArn',
     name: 'kms_key_arn',
     description: 'ARN of the KMS key: grant kms:Decrypt on it to readers of the credential secrets.',
     value: (db) => ref(db.encryption.key, 'arn'),
   },
   {
+    key: 'appSecretArn',
     name: 'app_secret_arn',
     description: 'ARN of the secret with the application login (accessweaver_app) and connection details.',
     value: (db) => ref(db.credentials.appSecret, 'arn'),
   },
   {
+    key: 'readonlySecretArn',
     name: 'readonly_secret_arn',
     description: 'ARN of the secret with the read-only login (accessweaver_readonly) and every reader host.',
     value: (db) => ref(db.credentials.readonlySecret, 'arn'),
   },
   {
+    key: 'replicaAddresses',
     name: 'replica_addresses',
     description: 'Host names of the read replicas.',
     value: (db) => ref(db.instances.replica, 'address', '*'),
   },
   {
+    key: 'alarmTopicArn',
     name: 'alarm_topic_arn',
     description: 'SNS topic receiving the alarms and RDS events.',
     value: (db) => addressOf(db.alarmTopicArn),
   },
   {
+    key: 'backupVaultArn',
     name: 'backup_vault_arn',
     description: "ARN of the AWS Backup vault holding the primary's recovery points (encrypted with the module key).",
     value: (db) => ref(db.backup.vault, 'arn'),
   },
   {
+    key: 'backupPlanId',
     name: 'backup_plan_id',
     description: 'ID of the AWS Backup plan covering the primary.',
     value: (db) => ref(db.backup.plan, 'id'),
   },
   {
+    key: 'backupRoleArn',
     name: 'backup_role_arn',
     description: 'ARN of the role AWS Backup uses: the DR key policy may name it.',
     value: (db) => ref(db.backup.role, 'arn'),
   },
-];
+] as const satisfies readonly ModuleOutputSpec[];
 
 /**
  * Emits the AccessWeaver database as a plain Terraform module: variables, outputs and resources, with provider
@@ -401,7 +434,7 @@ export class RdsModuleStack extends TerraformStack {
       secretReaders: vars.secret_readers.value,
     });
 
-    for (const spec of MODULE_OUTPUTS) {
+    for (const spec of MODULE_OUTPUTS as readonly ModuleOutputSpec[]) {
       new TerraformOutput(this, spec.name, {
         value: tf.any(spec.value(database)),
         description: spec.description,
