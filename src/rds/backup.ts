@@ -4,7 +4,6 @@ import { BackupPlan } from '@cdktf/provider-aws/lib/backup-plan';
 import { BackupSelection } from '@cdktf/provider-aws/lib/backup-selection';
 import { BackupVault } from '@cdktf/provider-aws/lib/backup-vault';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
-import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
@@ -110,8 +109,8 @@ export interface DatabaseBackupProps {
   /** Encrypts the vault. */
   readonly key: KmsKey;
   readonly partition: DataAwsPartition;
-  /** The instance the plan covers. */
-  readonly primary: DbInstance;
+  /** What the plan covers: the engine's backup target (an instance or cluster ARN, as HCL). */
+  readonly target: string;
   /** The environment's rules (a list of RuleRow), selected from `backupRulesLocal`. */
   readonly rules: TerraformLocal;
   /** Vault in another region receiving copies of the rules that say so (an ARN), or null for no copy. */
@@ -230,7 +229,7 @@ export class DatabaseBackup extends Construct {
         name: prefixed('primary'),
         planId: this.plan.id,
         iamRoleArn: this.role.arn,
-        resources: [props.primary.arn],
+        resources: [tf.string(props.target)],
       }),
       'primary',
     );

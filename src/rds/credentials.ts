@@ -5,7 +5,7 @@ const TENANT_CONTEXT_KEY_SUFFIX = RESOURCE_SUFFIXES.tenantContextKeySecret;
 import { TerraformLocal } from 'cdktf';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
-import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import type { BoundEngine } from './engine';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
@@ -46,10 +46,8 @@ export interface DatabaseCredentialsProps {
   readonly partition: DataAwsPartition;
   /** The group the rotation function is admitted to. */
   readonly databaseSecurityGroup: SecurityGroup;
-  /** The primary whose address, port and database name the secrets carry. */
-  readonly primary: DbInstance;
-  /** The counted replicas, whose addresses the read-only secret lists. */
-  readonly replica: DbInstance;
+  /** The writer whose address, port and database name the secrets carry, and the readers the read-only one lists. */
+  readonly engine: BoundEngine;
   /** VPC and private subnets (a list of IDs) of the rotation function. */
   readonly vpcId: TerraformLocal;
   readonly privateSubnetIds: TerraformLocal;
@@ -159,16 +157,16 @@ export class DatabaseCredentials extends Construct {
   constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
     super(scope, id);
 
-    const { primary } = props;
+    const { writer, readers } = props.engine;
     const secretString = (name: string, username: string, password: Password, extra = {}) =>
       encodedDocument(this, name, {
         username,
         password: expr(ref(password, 'result')),
-        host: expr(ref(primary, 'address')),
-        port: expr(ref(primary, 'port')),
-        dbname: expr(ref(primary, 'dbName')),
+        host: expr(writer.address),
+        port: expr(writer.port),
+        dbname: expr(writer.databaseName),
         engine: 'postgres',
-        masterarn: expr(`${ref(primary, 'masterUserSecret')}[0].secret_arn`),
+        masterarn: expr(writer.masterSecretArn),
         ...extra,
       });
 
@@ -218,7 +216,7 @@ export class DatabaseCredentials extends Construct {
       new SecretsmanagerSecretVersion(this, 'readonly-version', {
         secretId: this.readonlySecret.id,
         secretString: secretString('readonly_credentials_first_value', READONLY_LOGIN, readonlyPassword, {
-          hosts: expr(`concat([${ref(primary, 'address')}], ${ref(props.replica, 'address', '*')})`),
+          hosts: expr(`concat([${writer.address}], ${readers.addresses})`),
         }),
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
@@ -251,7 +249,7 @@ export class DatabaseCredentials extends Construct {
   }
 
   /** The operator login's `rds-db:connect` resources on the primary and each replica, and the policy granting them. */
-  private addOperatorAccess({ partition, region, caller, primary, replica }: DatabaseCredentialsProps) {
+  private addOperatorAccess({ partition, region, caller, engine }: DatabaseCredentialsProps) {
     const local = (name: string, value: unknown) => {
       const element = new TerraformLocal(this, name, value);
       element.overrideLogicalId(name);
@@ -264,9 +262,7 @@ export class DatabaseCredentials extends Construct {
     const arn = (resourceId: string) => `"\${${addressOf(prefix)}}\${${resourceId}}/${IAM_OPERATOR_LOGIN}"`;
     const users = local(
       'operator_db_user_arns',
-      tf.string(
-        `concat([${arn(ref(primary, 'resourceId'))}], [for id in ${ref(replica, 'resourceId', '*')} : ${arn('id')}])`,
-      ),
+      tf.string(`concat([${arn(engine.writer.resourceId)}], [for id in ${engine.readers.resourceIds} : ${arn('id')}])`),
     );
     const policy = local(
       'operator_connect_policy',
@@ -463,7 +459,7 @@ export class DatabaseCredentials extends Construct {
           vpcSecurityGroupIds: groupId,
           kmsKeyArn: props.key.arn,
           // The superuser secret that creates and changes the clone logins: the RDS-managed master secret.
-          masterSecretArn: tf.string(`${ref(props.primary, 'masterUserSecret')}[0].secret_arn`),
+          masterSecretArn: tf.string(props.engine.writer.masterSecretArn),
           masterSecretKmsKeyArn: props.key.arn,
           excludeCharacters: '/@"\'\\ ',
         },

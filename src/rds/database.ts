@@ -17,7 +17,7 @@ import {
 } from './backup';
 import { DatabaseCredentials } from './credentials';
 import { DatabaseEncryption } from './encryption';
-import { DatabaseInstances } from './instances';
+import { BoundEngine, DatabaseEngine, postgresInstanceEngine } from './engine';
 import { DatabaseLogGroups } from './logs';
 import { DatabaseMonitoring } from './monitoring';
 import { INSTANCE_CLASSES } from '../config/instance-classes';
@@ -132,6 +132,11 @@ export interface AccessWeaverDatabaseProps {
    */
   readonly parameters?: readonly DatabaseParameter[];
   /**
+   * The engine: what runs the database and how the shared parts name and watch it.
+   * @default postgresInstanceEngine() - a PostgreSQL 15 DB instance with read replicas
+   */
+  readonly engine?: DatabaseEngine;
+  /**
    * The recovery table: backup rules, continuous backup, objectives.
    * @default ENVIRONMENT_CONFIGS' recovery rows (src/config/environments.ts)
    */
@@ -190,7 +195,8 @@ export class AccessWeaverDatabase extends Construct {
   public readonly encryption: DatabaseEncryption;
   public readonly network: DatabaseNetwork;
   public readonly parameters: DatabaseParameters;
-  public readonly instances: DatabaseInstances;
+  /** The engine's resources, as the shared parts and the module's outputs read them. */
+  public readonly compute: BoundEngine;
   /** The exported PostgreSQL logs' groups, one per instance and log. */
   public readonly logGroups: DatabaseLogGroups;
   public readonly credentials: DatabaseCredentials;
@@ -326,11 +332,12 @@ export class AccessWeaverDatabase extends Construct {
       ),
     );
 
-    this.encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns });
+    const engine = props.engine ?? postgresInstanceEngine();
+    this.encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns, engine });
     this.network = new DatabaseNetwork(this, 'network', inputs);
-    this.parameters = new DatabaseParameters(this, 'parameters', { parameters });
-    this.logGroups = new DatabaseLogGroups(this, 'logs', { key: this.encryption.key });
-    this.instances = new DatabaseInstances(this, 'instances', {
+    this.parameters = new DatabaseParameters(this, 'parameters', { parameters, family: engine.parameterGroupFamily });
+    this.logGroups = new DatabaseLogGroups(this, 'logs', { key: this.encryption.key, engine });
+    this.compute = engine.bind(this, 'instances', {
       logGroups: this.logGroups.groups,
       key: this.encryption.key,
       partition: this.encryption.partition,
@@ -347,8 +354,7 @@ export class AccessWeaverDatabase extends Construct {
       region: this.encryption.region,
       partition: this.encryption.partition,
       databaseSecurityGroup: this.network.databaseSecurityGroup,
-      primary: this.instances.primary,
-      replica: this.instances.replica,
+      engine: this.compute,
       vpcId: inputs.vpcId,
       privateSubnetIds: inputs.privateSubnetIds,
       caller: this.encryption.caller,
@@ -357,7 +363,7 @@ export class AccessWeaverDatabase extends Construct {
     this.backup = new DatabaseBackup(this, 'backup', {
       key: this.encryption.key,
       partition: this.encryption.partition,
-      primary: this.instances.primary,
+      target: this.compute.writer.backupTarget,
       rules: local('backup_rules_selected', tf.any(`${addressOf(backupRules)}[${addressOf(environment)}]`)),
       copyVaultArn: backupCopy.vault,
       copyKeyArn: backupCopy.key,
@@ -368,9 +374,8 @@ export class AccessWeaverDatabase extends Construct {
       key: this.encryption.key,
       caller: this.encryption.caller,
       region: this.encryption.region,
-      primary: this.instances.primary,
+      engine: this.compute,
       parameterGroup: this.parameters.group,
-      replica: this.instances.replica,
       alarmTopicArnInput,
       alarmTopicArn: this.alarmTopicArn,
       instanceClass,

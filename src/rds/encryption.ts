@@ -9,10 +9,13 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { KmsKeyPolicy } from '@cdktf/provider-aws/lib/kms-key-policy';
 import { TerraformLocal } from 'cdktf';
 import { addressOf, config, ref, tf } from './expressions';
+import type { DatabaseEngine } from './engine';
 import { logGroupsKeyStatement } from './logs';
 import { address, NAME_PREFIX, nameTags } from './naming';
 
 export interface DatabaseEncryptionProps {
+  /** Names the log groups CloudWatch Logs may encrypt with the key. */
+  readonly engine: DatabaseEngine;
   /**
    * IAM principals (ARNs, which must exist) that may decrypt the module's secrets through Secrets Manager without an
    * IAM permission of their own: the caller's key users.
@@ -76,7 +79,7 @@ export class DatabaseEncryption extends Construct {
             resources: ['*'],
             condition: sameAccount,
           },
-          logGroupsKeyStatement(caller, partition, region),
+          logGroupsKeyStatement(props.engine, caller, partition, region),
         ],
       }),
       'rds_key_base_policy',

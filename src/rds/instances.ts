@@ -12,7 +12,6 @@ import { Id } from '@cdktf/provider-random/lib/id';
 import { DATABASE_NAME, DATABASE_PORT, MASTER_USERNAME } from '../config/environments';
 import { addressOf, config, encodedDocument, ref, serviceTrustPolicy, tf } from './expressions';
 import { EXPORTED_LOGS } from './logs';
-import { ENGINE_MAJOR_VERSION } from './parameters';
 import { sizingPreconditions } from './rules';
 import { hclChecks, MINIMUM_WINDOW_MINUTES } from './validation';
 import { address, nameTags, prefixed } from './naming';
@@ -24,6 +23,8 @@ export const CA_CERTIFICATE = 'rds-ca-rsa2048-g1';
 export const REPLICA_SUFFIX = RESOURCE_SUFFIXES.replica('${count.index + 1}');
 
 export interface DatabaseInstancesProps {
+  /** The major version the instances run (RDS applies its minor versions). */
+  readonly engineVersion: string;
   /** Encrypts storage, Performance Insights and the master secret. */
   readonly key: KmsKey;
   /** Partition of the AWS managed policy ARN of the monitoring role. */
@@ -112,7 +113,7 @@ export class DatabaseInstances extends Construct {
       new DbInstance(this, 'primary', {
         identifier: prefixed(RESOURCE_SUFFIXES.primary),
         engine: 'postgres',
-        engineVersion: ENGINE_MAJOR_VERSION,
+        engineVersion: props.engineVersion,
         autoMinorVersionUpgrade: true,
         allowMajorVersionUpgrade: false,
         // Chosen per environment, never RDS's implicit default; replicas follow their primary.

@@ -3,7 +3,7 @@ import { ALARM_PERIOD_SECONDS, AlarmThreshold, PRIMARY_ALARMS, REPLICA_LAG_THRES
 import { TerraformLocal } from 'cdktf';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
-import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import type { BoundEngine } from './engine';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DbEventSubscription } from '@cdktf/provider-aws/lib/db-event-subscription';
@@ -61,11 +61,10 @@ export interface DatabaseMonitoringProps {
   readonly caller: DataAwsCallerIdentity;
   /** The region the dashboard's widgets read. */
   readonly region: DataAwsRegion;
-  readonly primary: DbInstance;
+  /** The writer and the readers: each gets alarms, a dashboard line and events. */
+  readonly engine: BoundEngine;
   /** The group whose configuration changes are notified. */
   readonly parameterGroup: DbParameterGroup;
-  /** The counted replicas: each gets a lag alarm, a dashboard line and events. */
-  readonly replica: DbInstance;
   /** The caller's topic, or null for the module's own (a string). */
   readonly alarmTopicArnInput: TerraformLocal;
   /** The topic alarms and events go to: the caller's, else the module's own (a string). */
@@ -84,7 +83,7 @@ export class DatabaseMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseMonitoringProps) {
     super(scope, id);
-    const { primary, replica } = props;
+    const { writer, readers, metrics } = props.engine;
 
     const ownTopic = tf.number(`${addressOf(props.alarmTopicArnInput)} == null ? 1 : 0`);
     this.ownTopic = address(
@@ -127,10 +126,10 @@ export class DatabaseMonitoring extends Construct {
           ...(alarm.burstableOnly ? { count: tf.number(`${instanceClass}.burstable ? 1 : 0`) } : {}),
           alarmName: prefixed(`rds-${hyphenated(alarm.logicalId)}`),
           alarmDescription: alarm.description,
-          namespace: 'AWS/RDS',
+          namespace: metrics.namespace,
           metricName: alarm.metric,
-          // RDS metrics are keyed by the instance identifier, not the provider's id (the DbiResourceId).
-          dimensions: { DBInstanceIdentifier: primary.identifier },
+          // RDS metrics are keyed by the identifier, not the provider's id (the DbiResourceId).
+          dimensions: { [metrics.dimension]: tf.string(writer.identifier) },
           statistic: alarm.statistic,
           period: ALARM_PERIOD_SECONDS,
           evaluationPeriods: alarm.evaluationPeriods,
@@ -152,9 +151,9 @@ export class DatabaseMonitoring extends Construct {
           count: tf.number(config('replicaCount')),
           alarmName: prefixed(name),
           alarmDescription: `${alarm.description} (read replica)`,
-          namespace: 'AWS/RDS',
+          namespace: metrics.namespace,
           metricName: alarm.metric,
-          dimensions: { DBInstanceIdentifier: tf.string(ref(replica, 'identifier', 'count.index')) },
+          dimensions: { [metrics.dimension]: tf.string(readers.identifier('count.index')) },
           statistic: alarm.statistic,
           period: ALARM_PERIOD_SECONDS,
           evaluationPeriods: alarm.evaluationPeriods,
@@ -173,9 +172,9 @@ export class DatabaseMonitoring extends Construct {
         count: tf.number(config('replicaCount')),
         alarmName: prefixed(`rds-${REPLICA_SUFFIX}-lag`),
         alarmDescription: `Replica more than ${REPLICA_LAG_THRESHOLD_SECONDS} s behind the primary`,
-        namespace: 'AWS/RDS',
+        namespace: metrics.namespace,
         metricName: 'ReplicaLag',
-        dimensions: { DBInstanceIdentifier: tf.string(ref(replica, 'identifier', 'count.index')) },
+        dimensions: { [metrics.dimension]: tf.string(readers.identifier('count.index')) },
         statistic: 'Maximum',
         period: ALARM_PERIOD_SECONDS,
         evaluationPeriods: 3,
@@ -202,8 +201,8 @@ export class DatabaseMonitoring extends Construct {
       new DbEventSubscription(this, 'events', {
         name: prefixed('rds-events'),
         snsTopic: props.alarmTopicArn.asString,
-        sourceType: 'db-instance',
-        sourceIds: tf.list(`concat([${ref(primary, 'identifier')}], ${ref(replica, 'identifier', '*')})`),
+        sourceType: metrics.eventSourceType,
+        sourceIds: tf.list(`concat([${writer.identifier}], ${readers.identifiers})`),
         eventCategories: EVENT_CATEGORIES,
         tags: nameTags('rds-events'),
       }),
@@ -237,12 +236,13 @@ export class DatabaseMonitoring extends Construct {
  * The dashboard: the primary's widgets and, when there are replicas, their lag; each widget a local of the module
  * written one field a line, encoded where the dashboard uses them.
  */
-function dashboardBody(scope: Construct, { primary: instance, replica, region }: DatabaseMonitoringProps): string {
+function dashboardBody(scope: Construct, { engine, region }: DatabaseMonitoringProps): string {
+  const { writer, readers, metrics } = engine;
   const primary = (metric: string, extra: Record<string, unknown> = {}) => [
-    'AWS/RDS',
+    metrics.namespace,
     metric,
-    'DBInstanceIdentifier',
-    expr(ref(instance, 'identifier')),
+    metrics.dimension,
+    expr(writer.identifier),
     ...(Object.keys(extra).length ? [extra] : []),
   ];
   const widget = (title: string, x: number, y: number, metrics: unknown[] | HclExpression, stat = 'Average') => ({
@@ -278,14 +278,14 @@ function dashboardBody(scope: Construct, { primary: instance, replica, region }:
     0,
     12,
     expr(
-      `[for replica in ${addressOf(replica)} : ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica.identifier]]`,
+      `[for id in ${readers.identifiers} : [${JSON.stringify(metrics.namespace)}, "ReplicaLag", ${JSON.stringify(metrics.dimension)}, id]]`,
     ),
     'Maximum',
   );
   const primaryWidgets = addressOf(dashboardLocal(scope, 'dashboard_widgets', widgets));
   const lagWidget = addressOf(dashboardLocal(scope, 'dashboard_replica_lag_widget', replicaLag));
   return tf.string(
-    `jsonencode({ widgets = concat(${primaryWidgets}, length(${addressOf(replica)}) > 0 ? [${lagWidget}] : []) })`,
+    `jsonencode({ widgets = concat(${primaryWidgets}, length(${readers.identifiers}) > 0 ? [${lagWidget}] : []) })`,
   );
 }
 

@@ -5,10 +5,6 @@ import { config } from './expressions';
 import { DATABASE_NAME } from '../config/environments';
 import { address, NAME_PREFIX, nameTags, prefixed } from './naming';
 
-/** The engine line the parameter group, the instances and the migrations are written for. */
-export const ENGINE_MAJOR_VERSION = '15';
-export const PARAMETER_GROUP_FAMILY = `postgres${ENGINE_MAJOR_VERSION}`;
-
 /**
  * PostgreSQL 15 parameters that take effect only at server start. RDS rejects a parameter group that applies one
  * of them `immediate`, so they always carry `pending-reboot`: the module's own, and any a caller adds.
@@ -204,6 +200,8 @@ export function parametersExpression(moduleParameters: string, callerParameters:
 }
 
 export interface DatabaseParametersProps {
+  /** The parameter group family (`postgres15`): the engine's. */
+  readonly family: string;
   /** The parameters with their apply methods, name => { value, apply_method } (see parametersExpression). */
   readonly parameters: TerraformLocal;
 }
@@ -216,7 +214,7 @@ export class DatabaseParameters extends Construct {
     const each = TerraformIterator.fromMap(props.parameters.asAnyMap);
     this.group = address(
       new DbParameterGroup(this, 'group', {
-        family: PARAMETER_GROUP_FAMILY,
+        family: props.family,
         name: prefixed('pg-params'),
         description: `AccessWeaver PostgreSQL settings for ${NAME_PREFIX}`,
         parameter: each.dynamic({

@@ -12,6 +12,7 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { DatabaseEncryption } from '../../src/rds/encryption';
 import { DatabaseLogGroups } from '../../src/rds/logs';
+import { postgresInstanceEngine } from '../../src/rds/engine';
 import { validateSizing } from '../../src/rds/rules';
 import { ENVIRONMENT_CONFIGS } from '../../src/config/environments';
 import { DatabaseInstances } from '../../src/rds/instances';
@@ -104,7 +105,7 @@ describe('DatabaseParameters', () => {
       Testing.synthScope((scope) => {
         const parameters = new TerraformLocal(scope, 'parameters', {});
         parameters.overrideLogicalId('parameters');
-        new DatabaseParameters(scope, 'parameters-group', { parameters });
+        new DatabaseParameters(scope, 'parameters-group', { parameters, family: 'postgres15' });
       }),
     );
     expect(synth.resource.aws_db_parameter_group.main.dynamic).toEqual({
@@ -122,7 +123,10 @@ describe('DatabaseParameters', () => {
 
   test('the family matches the engine major version', () => {
     const synth = Testing.synthScope((scope) => {
-      new DatabaseParameters(scope, 'group', { parameters: new TerraformLocal(scope, 'parameters', []) });
+      new DatabaseParameters(scope, 'group', {
+        parameters: new TerraformLocal(scope, 'parameters', []),
+        family: postgresInstanceEngine().parameterGroupFamily,
+      });
     });
     expect(synth).toHaveResourceWithProperties(DbParameterGroup, { family: 'postgres15' });
   });
@@ -132,7 +136,7 @@ describe('DatabaseEncryption', () => {
   const synth = Testing.synthScope((scope) => {
     const keyUserArns = new TerraformLocal(scope, 'key_user_arns', ['arn:aws:iam::123456789012:role/acme-auth']);
     keyUserArns.overrideLogicalId('key_user_arns');
-    const encryption = new DatabaseEncryption(scope, 'encryption', { keyUserArns });
+    const encryption = new DatabaseEncryption(scope, 'encryption', { keyUserArns, engine: postgresInstanceEngine() });
     const rotationRole = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
     rotationRole.overrideLogicalId('rotation');
     encryption.attachPolicy({ rotationRole });
@@ -189,10 +193,11 @@ describe('DatabaseLogGroups', () => {
     Testing.synthScope((scope) => {
       const encryption = new DatabaseEncryption(scope, 'encryption', {
         keyUserArns: new TerraformLocal(scope, 'key_user_arns', []),
+        engine: postgresInstanceEngine(),
       });
       const rotationRole = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
       encryption.attachPolicy({ rotationRole });
-      new DatabaseLogGroups(scope, 'logs', { key: encryption.key });
+      new DatabaseLogGroups(scope, 'logs', { key: encryption.key, engine: postgresInstanceEngine() });
     }),
   );
 
@@ -259,14 +264,17 @@ describe('DatabaseInstances', () => {
     const locals = inputs(scope);
     const encryption = new DatabaseEncryption(scope, 'encryption', {
       keyUserArns: new TerraformLocal(scope, 'key_user_arns', []),
+      engine: postgresInstanceEngine(),
     });
     const network = new DatabaseNetwork(scope, 'network', locals);
     const parameters = new DatabaseParameters(scope, 'parameters', {
       parameters: new TerraformLocal(scope, 'parameter-list', []),
+      family: 'postgres15',
     });
-    const logs = new DatabaseLogGroups(scope, 'logs', { key: encryption.key });
+    const logs = new DatabaseLogGroups(scope, 'logs', { key: encryption.key, engine: postgresInstanceEngine() });
     new DatabaseInstances(scope, 'instances', {
       ...locals,
+      engineVersion: '15',
       logGroups: logs.groups,
       key: encryption.key,
       partition: encryption.partition,
