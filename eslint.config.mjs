@@ -1,4 +1,4 @@
-// Lint: typescript-eslint's recommended rules; formatting is Prettier's job (npm run format:check).
+// Lint: typescript-eslint's recommended rules; formatting is Prettier's job (`npm run lint` checks both).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

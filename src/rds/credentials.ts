@@ -21,6 +21,7 @@ import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-p
 import { DataAwsLambdaFunction } from '@cdktf/provider-aws/lib/data-aws-lambda-function';
 import { SecretsmanagerSecretPolicy } from '@cdktf/provider-aws/lib/secretsmanager-secret-policy';
 import { APP_LOGIN, DATABASE_PORT, IAM_OPERATOR_LOGIN, READONLY_LOGIN } from '../config/environments';
+import { TENANT_CONTEXT_KEY_BYTES } from '../db/tenant-context';
 import { addressOf, config, encodedDocument, expr, ref, tf, toTerraformJson } from './expressions';
 import { address, nameTags, prefixed } from './naming';
 
@@ -32,8 +33,6 @@ import { address, nameTags, prefixed } from './naming';
 export const POSTGRES_ROTATION_APPLICATION_ID =
   'arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationMultiUser';
 export const POSTGRES_ROTATION_APPLICATION_VERSION = '1.1.692';
-/** Secret of the tenant-context signing key: `{"version": 1, "key": "<base64 of 32 bytes>"}`. */
-export const TENANT_CONTEXT_KEY_BYTES = 32;
 export const ROTATION_DAYS = 30;
 /** Characters RDS and connection URLs handle badly are kept out of generated passwords. */
 export const PASSWORD_SPECIALS = '!#$%&*()-_=+[]{}<>:?';
@@ -126,15 +125,13 @@ export const ROTATION_FUNCTION_GUARDED_ACTIONS = {
   ],
 } as const;
 
-/** The secrets' keys in `secret_readers`. */
-export const SECRET_READER_KEYS = ['app', 'readonly', 'tenant_context_key'] as const;
-
 /**
  * Credentials of the two application logins (the master password is RDS-managed, see instances.ts).
  *
  * Each secret holds what a client needs to connect (username, password, host, port, dbname, engine; the read-only
  * one also every reader host), is encrypted with the module's key, and in environments that rotate is rotated
- * every 30 days by AWS's PostgreSQL single-user rotation function, deployed into the private subnets.
+ * every 30 days by AWS's PostgreSQL multi-user rotation function (it alternates two logins, so connections
+ * opened with the previous password keep working), deployed into the private subnets.
  *
  * The secret values are seeded once by Terraform; afterwards the rotation function (and `accessweaver-rds
  * setup-database`, which sets the logins' passwords from them) own them, so Terraform ignores later changes.
@@ -145,8 +142,8 @@ export class DatabaseCredentials extends Construct {
   public readonly readonlySecret: SecretsmanagerSecret;
   /** The key the issuing service signs tenant contexts with, installed in the database by setup-database. */
   public readonly tenantContextKeySecret: SecretsmanagerSecret;
-  /** The rotation function's role (counted: only where credentials rotate). */
-  public readonly rotationRole: DataAwsLambdaFunction;
+  /** The deployed rotation function, read back (counted: only where credentials rotate); policies name its `role`. */
+  public readonly rotationFunction: DataAwsLambdaFunction;
   /** The deny policy that keeps the rotation function, its stack and its role unchanged (counted likewise). */
   public readonly rotationGuard: DataAwsIamPolicyDocument;
   /** `rds-db:connect` resources of the IAM operator login on every instance: a local holding a list. */
@@ -242,7 +239,7 @@ export class DatabaseCredentials extends Construct {
       'tenant_context_key',
     );
 
-    this.rotationRole = this.addRotation(props);
+    this.rotationFunction = this.addRotation(props);
     this.rotationGuard = this.addRotationGuard(props, tf.number(`${config('rotateCredentials')} ? 1 : 0`));
     this.addPolicies(props);
     [this.operatorDbUserArns, this.operatorConnectPolicy] = this.addOperatorAccess(props);
@@ -292,7 +289,7 @@ export class DatabaseCredentials extends Construct {
    */
   private addPolicies(props: DatabaseCredentialsProps): void {
     const administrators = this.administrators(props);
-    const rotationRoles = `${ref(this.rotationRole, 'role', '*')}`;
+    const rotationRoles = `${ref(this.rotationFunction, 'role', '*')}`;
     const secrets = [
       ['app', this.appSecret, 'app_credentials', true],
       ['readonly', this.readonlySecret, 'readonly_credentials', true],
@@ -361,7 +358,7 @@ export class DatabaseCredentials extends Construct {
           ]),
           deny('RotationStackUnchanged', ROTATION_FUNCTION_GUARDED_ACTIONS.cloudformation, [stackArn]),
           deny('RotationRoleUnchangedAndNotPassed', ROTATION_FUNCTION_GUARDED_ACTIONS.iam, [
-            tf.string(ref(this.rotationRole, 'role', 0)),
+            tf.string(ref(this.rotationFunction, 'role', 0)),
           ]),
         ],
       }),

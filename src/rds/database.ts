@@ -15,6 +15,7 @@ import {
   KMS_KEY_ARN_PATTERN,
   validateRecovery,
 } from './backup';
+import { parseCidr } from '../stacks/cidr';
 import { DatabaseCredentials } from './credentials';
 import { DatabaseEncryption } from './encryption';
 import { BoundEngine, DatabaseEngine, postgresInstanceEngine } from './engine';
@@ -236,13 +237,7 @@ export class AccessWeaverDatabase extends Construct {
     if (props.enableNetworkAcl === true && props.vpcCidr === undefined) {
       throw new Error('enableNetworkAcl is true but vpcCidr is not set: the ACL admits PostgreSQL from that CIDR only');
     }
-    if (
-      props.vpcCidr !== undefined &&
-      !Token.isUnresolved(props.vpcCidr) &&
-      !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(props.vpcCidr)
-    ) {
-      throw new Error(`vpcCidr '${props.vpcCidr}' is not an IPv4 CIDR block`);
-    }
+    if (props.vpcCidr !== undefined && !Token.isUnresolved(props.vpcCidr)) parseCidr(props.vpcCidr, 'vpcCidr');
 
     // Inputs land in locals first, so the parts below read the same local whether the value is a literal or a
     // Terraform variable.
@@ -369,7 +364,7 @@ export class AccessWeaverDatabase extends Construct {
       copyKeyArn: backupCopy.key,
       forceDestroy: `!${config('protectFromDeletion')}`,
     });
-    this.encryption.attachPolicy({ rotationRole: this.credentials.rotationRole });
+    this.encryption.attachPolicy({ rotationFunction: this.credentials.rotationFunction });
     this.monitoring = new DatabaseMonitoring(this, 'monitoring', {
       key: this.encryption.key,
       caller: this.encryption.caller,

@@ -25,8 +25,8 @@ export interface DatabaseEncryptionProps {
 
 /** The key policy statements of principals the module creates after the key (attached once they exist). */
 export interface KeyUsePrincipals {
-  /** Role of the credential rotation function (counted: only where credentials rotate). */
-  readonly rotationRole: DataAwsLambdaFunction;
+  /** The credential rotation function, whose role the key admits (counted: only where credentials rotate). */
+  readonly rotationFunction: DataAwsLambdaFunction;
 }
 
 /**
@@ -118,11 +118,11 @@ export class DatabaseEncryption extends Construct {
     // A statement naming nobody is invalid, so each named group is a document of its own, counted.
     const rotation = address(
       new DataAwsIamPolicyDocument(this, 'rotation-policy', {
-        count: principals.rotationRole.count,
+        count: principals.rotationFunction.count,
         statement: [
           {
             sid: 'RotationFunctionUsesKeyThroughSecretsManager',
-            principals: [{ type: 'AWS', identifiers: [tf.string(ref(principals.rotationRole, 'role', 0))] }],
+            principals: [{ type: 'AWS', identifiers: [tf.string(ref(principals.rotationFunction, 'role', 0))] }],
             actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
             resources: ['*'],
             condition: throughSecretsManager,

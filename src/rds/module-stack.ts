@@ -457,7 +457,7 @@ export class RdsModuleStack extends TerraformStack {
   }
 }
 
-/** Removes cdktf's "//" metadata entries, so the emitted module reads as hand-written Terraform. */
+/** Removes cdktf's "//" metadata entries (construct paths and stack names), which mean nothing to a module caller. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any JSON value
 export function stripMetadata(value: any): any {
   if (Array.isArray(value)) return value.map(stripMetadata);

@@ -39,7 +39,7 @@ export type ApplyMethod = (typeof APPLY_METHODS)[number];
 /** One entry of the parameter group; `applyMethod` defaults to `pending-reboot` for static parameters. */
 export interface DatabaseParameter {
   readonly name: string;
-  /** The value as RDS takes it, or an HCL expression (HclExpression) evaluated at plan. */
+  /** The value as RDS takes it; a `${...}` template is evaluated at plan (max_connections reads the table). */
   readonly value: string;
   readonly applyMethod?: ApplyMethod;
 }

@@ -137,9 +137,9 @@ describe('DatabaseEncryption', () => {
     const keyUserArns = new TerraformLocal(scope, 'key_user_arns', ['arn:aws:iam::123456789012:role/acme-auth']);
     keyUserArns.overrideLogicalId('key_user_arns');
     const encryption = new DatabaseEncryption(scope, 'encryption', { keyUserArns, engine: postgresInstanceEngine() });
-    const rotationRole = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
-    rotationRole.overrideLogicalId('rotation');
-    encryption.attachPolicy({ rotationRole });
+    const rotationFunction = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
+    rotationFunction.overrideLogicalId('rotation');
+    encryption.attachPolicy({ rotationFunction });
   });
   const documents = () => JSON.parse(synth).data.aws_iam_policy_document;
 
@@ -195,8 +195,11 @@ describe('DatabaseLogGroups', () => {
         keyUserArns: new TerraformLocal(scope, 'key_user_arns', []),
         engine: postgresInstanceEngine(),
       });
-      const rotationRole = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
-      encryption.attachPolicy({ rotationRole });
+      const rotationFunction = new DataAwsLambdaFunction(scope, 'rotation', {
+        count: 1,
+        functionName: 'acme-rotation',
+      });
+      encryption.attachPolicy({ rotationFunction });
       new DatabaseLogGroups(scope, 'logs', { key: encryption.key, engine: postgresInstanceEngine() });
     }),
   );
