@@ -155,6 +155,14 @@ export interface AccessWeaverDatabaseProps {
   readonly backupCopyKeyArn?: string;
 }
 
+/** The tables and windows a database is built from, defaults applied. */
+interface ResolvedTables {
+  readonly sizing: Readonly<Record<EnvironmentName, DatabaseSizing>>;
+  readonly recovery: Readonly<Record<EnvironmentName, RecoveryObjectives>>;
+  readonly backupWindow: string;
+  readonly maintenanceWindow: string;
+}
+
 /** Readers of each of the module's secrets (IAM principal ARNs). */
 export interface SecretReaders {
   readonly app?: string[];
@@ -208,39 +216,32 @@ export class AccessWeaverDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessWeaverDatabaseProps) {
     super(scope, id);
+    const tables: ResolvedTables = {
+      sizing: props.sizing ?? sizingOf(ENVIRONMENT_CONFIGS),
+      recovery: props.recovery ?? recoveryOf(ENVIRONMENT_CONFIGS),
+      backupWindow: props.backupWindow ?? DEFAULT_BACKUP_WINDOW,
+      maintenanceWindow: props.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW,
+    };
+    const overrides = validateInputs(props, tables);
+    const locals = this.addLocals(props, tables, overrides);
+    this.alarmTopicArn = locals.alarmTopicArn;
+    const parts = this.addParts(props, locals);
+    this.encryption = parts.encryption;
+    this.network = parts.network;
+    this.parameters = parts.parameters;
+    this.logGroups = parts.logGroups;
+    this.compute = parts.compute;
+    this.credentials = parts.credentials;
+    this.backup = parts.backup;
+    this.monitoring = parts.monitoring;
+  }
 
-    const sizing = props.sizing ?? sizingOf(ENVIRONMENT_CONFIGS);
-    const backupWindow = props.backupWindow ?? DEFAULT_BACKUP_WINDOW;
-    const maintenanceWindow = props.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW;
-
-    validateProjectName(props.projectName);
-    validateEnvironment(props.environment);
-    for (const [environment, row] of Object.entries(sizing)) {
-      validateSizing(environment, row);
-    }
-    const recovery = props.recovery ?? recoveryOf(ENVIRONMENT_CONFIGS);
-    for (const [environment, row] of Object.entries(recovery)) {
-      validateRecovery(environment, row);
-    }
-    for (const [name, value, pattern] of [
-      ['backupCopyVaultArn', props.backupCopyVaultArn, BACKUP_VAULT_ARN_PATTERN],
-      ['backupCopyKeyArn', props.backupCopyKeyArn, KMS_KEY_ARN_PATTERN],
-    ] as const) {
-      if (value !== undefined && !Token.isUnresolved(value) && !new RegExp(pattern).test(value)) {
-        throw new Error(`${name} '${value}' does not match ${pattern}`);
-      }
-    }
-    validateSubnets(props.privateSubnetIds);
-    validateWindows(backupWindow, maintenanceWindow);
-    const overrides = literalOverrides(props.instanceOverrides, props.environment, sizing);
-    if (props.parameters !== undefined && !Token.isUnresolved(props.parameters)) validateParameters(props.parameters);
-    if (props.enableNetworkAcl === true && props.vpcCidr === undefined) {
-      throw new Error('enableNetworkAcl is true but vpcCidr is not set: the ACL admits PostgreSQL from that CIDR only');
-    }
-    if (props.vpcCidr !== undefined && !Token.isUnresolved(props.vpcCidr)) parseCidr(props.vpcCidr, 'vpcCidr');
-
-    // Inputs land in locals first, so the parts below read the same local whether the value is a literal or a
-    // Terraform variable.
+  /**
+   * Inputs land in locals first, so the parts read the same local whether the value is a literal or a Terraform
+   * variable; then the locals every part reads (the selected row, names, tags, windows, parameters).
+   */
+  private addLocals(props: AccessWeaverDatabaseProps, tables: ResolvedTables, overrides: unknown) {
+    const { sizing, recovery, backupWindow, maintenanceWindow } = tables;
     const local = (name: string, value: unknown) => address(new TerraformLocal(this, `local-${name}`, value), name);
     const projectName = local('project_name', props.projectName);
     const environment = local('environment', props.environment);
@@ -274,29 +275,8 @@ export class AccessWeaverDatabase extends Construct {
       key: local('backup_copy_kms_key_arn', props.backupCopyKeyArn ?? Token.nullValue()),
     };
     const instanceClasses = local('instance_classes', instanceClassesLocal());
-    const instanceOverrides = addressOf(local('instance_overrides', overrides));
-    local(
-      CONFIG_LOCAL,
-      tf.string(
-        `merge(${addressOf(instanceConfigs)}[${addressOf(environment)}], { for k, v in ${instanceOverrides} : k => v if v != null }, ` +
-          // A new storage type without its own iops drops the row's (gp3 takes no iops below 400 GiB).
-          `{ for k in ["iops"] : k => null if try(${instanceOverrides}.storage_type, null) != null && try(${instanceOverrides}.iops, null) == null })`,
-      ),
-    );
-    const instanceClass = local(
-      'instance_class',
-      tf.string(`${addressOf(instanceClasses)}[${config('instanceClass')}]`),
-    );
-    local(NAME_PREFIX_LOCAL, `\${${addressOf(projectName)}}-\${${addressOf(environment)}}`);
-    local(IDENTITY_TAGS_LOCAL, {
-      Project: tf.string(addressOf(projectName)),
-      Environment: tf.string(addressOf(environment)),
-    });
-    local(DEFAULT_TAGS_LOCAL, { ManagedBy: 'terraform' });
-    local(
-      COMMON_TAGS_LOCAL,
-      tf.string(`merge(local.${DEFAULT_TAGS_LOCAL}, local.${CALLER_TAGS_LOCAL}, local.${IDENTITY_TAGS_LOCAL})`),
-    );
+    const instanceClass = selectedRowLocals(local, { instanceConfigs, instanceClasses, environment, overrides });
+    nameAndTagLocals(local, projectName, environment);
     // Both read parts made below (the subnets' zones, the module's own topic): resolved at synth.
     const availabilityZones = local(
       'availability_zones',
@@ -305,7 +285,7 @@ export class AccessWeaverDatabase extends Construct {
           tf.string(`distinct([for subnet in ${addressOf(this.network.subnets)} : subnet.availability_zone])`),
       }),
     );
-    this.alarmTopicArn = local(
+    const alarmTopicArn = local(
       'alarm_topic_arn',
       Lazy.stringValue({
         produce: () =>
@@ -317,65 +297,166 @@ export class AccessWeaverDatabase extends Construct {
     );
     for (const [name, expression] of Object.entries(hclChecks.windowLocals)) local(name, tf.string(expression));
     const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
-    const staticParameters = local('static_parameters', [...STATIC_PARAMETERS]);
-    const callerParameters = local('caller_parameters', parametersObject(props.parameters));
-    const moduleParameters = local('module_parameters', moduleParametersLocal());
-    const parameters = local(
-      'parameters',
-      tf.string(
-        parametersExpression(addressOf(moduleParameters), addressOf(callerParameters), addressOf(staticParameters)),
-      ),
-    );
+    const parameters = parameterLocals(local, props.parameters);
 
+    return {
+      inputs,
+      environment,
+      keyUserArns,
+      secretReaders,
+      alarmTopicArnInput,
+      alarmTopicArn,
+      backupRules,
+      backupCopy,
+      instanceClass,
+      availabilityZones,
+      applyImmediately,
+      parameters,
+      local,
+    };
+  }
+
+  /** The parts, each reading the locals and the parts made before it; returns them. */
+  private addParts(props: AccessWeaverDatabaseProps, locals: ReturnType<AccessWeaverDatabase['addLocals']>) {
+    const { inputs, environment, keyUserArns, secretReaders, alarmTopicArnInput, alarmTopicArn, backupRules } = locals;
+    const { backupCopy, instanceClass, availabilityZones, applyImmediately, local } = locals;
     const engine = props.engine ?? postgresInstanceEngine();
-    this.encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns, engine });
-    this.network = new DatabaseNetwork(this, 'network', inputs);
-    this.parameters = new DatabaseParameters(this, 'parameters', { parameters, family: engine.parameterGroupFamily });
-    this.logGroups = new DatabaseLogGroups(this, 'logs', { key: this.encryption.key, engine });
-    this.compute = engine.bind(this, 'instances', {
-      logGroups: this.logGroups.groups,
-      key: this.encryption.key,
-      partition: this.encryption.partition,
-      subnetGroup: this.network.subnetGroup,
-      parameterGroup: this.parameters.group,
-      databaseSecurityGroup: this.network.databaseSecurityGroup,
+    const encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns, engine });
+    const network = new DatabaseNetwork(this, 'network', inputs);
+    const parameters = new DatabaseParameters(this, 'parameters', {
+      parameters: locals.parameters,
+      family: engine.parameterGroupFamily,
+    });
+    const logGroups = new DatabaseLogGroups(this, 'logs', { key: encryption.key, engine });
+    const compute = engine.bind(this, 'instances', {
+      logGroups: logGroups.groups,
+      key: encryption.key,
+      partition: encryption.partition,
+      subnetGroup: network.subnetGroup,
+      parameterGroup: parameters.group,
+      databaseSecurityGroup: network.databaseSecurityGroup,
       availabilityZones,
       backupWindow: inputs.backupWindow,
       maintenanceWindow: inputs.maintenanceWindow,
       applyImmediately,
     });
-    this.credentials = new DatabaseCredentials(this, 'credentials', {
-      key: this.encryption.key,
-      region: this.encryption.region,
-      partition: this.encryption.partition,
-      databaseSecurityGroup: this.network.databaseSecurityGroup,
-      engine: this.compute,
+    const credentials = new DatabaseCredentials(this, 'credentials', {
+      key: encryption.key,
+      region: encryption.region,
+      partition: encryption.partition,
+      databaseSecurityGroup: network.databaseSecurityGroup,
+      engine: compute,
       vpcId: inputs.vpcId,
       privateSubnetIds: inputs.privateSubnetIds,
-      caller: this.encryption.caller,
+      caller: encryption.caller,
       secretReaders,
     });
-    this.backup = new DatabaseBackup(this, 'backup', {
-      key: this.encryption.key,
-      partition: this.encryption.partition,
-      target: this.compute.writer.backupTarget,
+    const backup = new DatabaseBackup(this, 'backup', {
+      key: encryption.key,
+      partition: encryption.partition,
+      target: compute.writer.backupTarget,
       rules: local('backup_rules_selected', tf.any(`${addressOf(backupRules)}[${addressOf(environment)}]`)),
       copyVaultArn: backupCopy.vault,
       copyKeyArn: backupCopy.key,
       forceDestroy: `!${config('protectFromDeletion')}`,
     });
-    this.encryption.attachPolicy({ rotationFunction: this.credentials.rotationFunction });
-    this.monitoring = new DatabaseMonitoring(this, 'monitoring', {
-      key: this.encryption.key,
-      caller: this.encryption.caller,
-      region: this.encryption.region,
-      engine: this.compute,
-      parameterGroup: this.parameters.group,
+    encryption.attachPolicy({ rotationFunction: credentials.rotationFunction });
+    const monitoring = new DatabaseMonitoring(this, 'monitoring', {
+      key: encryption.key,
+      caller: encryption.caller,
+      region: encryption.region,
+      engine: compute,
+      parameterGroup: parameters.group,
       alarmTopicArnInput,
-      alarmTopicArn: this.alarmTopicArn,
+      alarmTopicArn,
       instanceClass,
     });
+    return { encryption, network, parameters, logGroups, compute, credentials, backup, monitoring };
   }
+}
+
+type LocalMaker = (name: string, value: unknown) => TerraformLocal;
+
+/** `local.config`, the environment's row with the caller's overrides, and the catalogue entry of its class. */
+function selectedRowLocals(
+  local: LocalMaker,
+  tables: {
+    instanceConfigs: TerraformLocal;
+    instanceClasses: TerraformLocal;
+    environment: TerraformLocal;
+    overrides: unknown;
+  },
+): TerraformLocal {
+  const { instanceConfigs, instanceClasses, environment, overrides } = tables;
+  const instanceOverrides = addressOf(local('instance_overrides', overrides));
+  local(
+    CONFIG_LOCAL,
+    tf.string(
+      `merge(${addressOf(instanceConfigs)}[${addressOf(environment)}], { for k, v in ${instanceOverrides} : k => v if v != null }, ` +
+        // A new storage type without its own iops drops the row's (gp3 takes no iops below 400 GiB).
+        `{ for k in ["iops"] : k => null if try(${instanceOverrides}.storage_type, null) != null && try(${instanceOverrides}.iops, null) == null })`,
+    ),
+  );
+  return local('instance_class', tf.string(`${addressOf(instanceClasses)}[${config('instanceClass')}]`));
+}
+
+/** The name prefix and the tags every resource carries. */
+function nameAndTagLocals(local: LocalMaker, projectName: TerraformLocal, environment: TerraformLocal): void {
+  local(NAME_PREFIX_LOCAL, `\${${addressOf(projectName)}}-\${${addressOf(environment)}}`);
+  local(IDENTITY_TAGS_LOCAL, {
+    Project: tf.string(addressOf(projectName)),
+    Environment: tf.string(addressOf(environment)),
+  });
+  local(DEFAULT_TAGS_LOCAL, { ManagedBy: 'terraform' });
+  local(
+    COMMON_TAGS_LOCAL,
+    tf.string(`merge(local.${DEFAULT_TAGS_LOCAL}, local.${CALLER_TAGS_LOCAL}, local.${IDENTITY_TAGS_LOCAL})`),
+  );
+}
+
+/** The parameters the group applies: the module's map, the caller's entries, and which parameters are static. */
+function parameterLocals(local: LocalMaker, callerEntries: readonly DatabaseParameter[] | undefined): TerraformLocal {
+  const staticParameters = local('static_parameters', [...STATIC_PARAMETERS]);
+  const callerParameters = local('caller_parameters', parametersObject(callerEntries));
+  const moduleParameters = local('module_parameters', moduleParametersLocal());
+  return local(
+    'parameters',
+    tf.string(
+      parametersExpression(addressOf(moduleParameters), addressOf(callerParameters), addressOf(staticParameters)),
+    ),
+  );
+}
+
+/** Checks every literal input at synth, naming the bad value; returns the literal overrides, named as in the module. */
+function validateInputs(
+  props: AccessWeaverDatabaseProps,
+  { sizing, recovery, backupWindow, maintenanceWindow }: ResolvedTables,
+): unknown {
+  validateProjectName(props.projectName);
+  validateEnvironment(props.environment);
+  for (const [environment, row] of Object.entries(sizing)) {
+    validateSizing(environment, row);
+  }
+  for (const [environment, row] of Object.entries(recovery)) {
+    validateRecovery(environment, row);
+  }
+  for (const [name, value, pattern] of [
+    ['backupCopyVaultArn', props.backupCopyVaultArn, BACKUP_VAULT_ARN_PATTERN],
+    ['backupCopyKeyArn', props.backupCopyKeyArn, KMS_KEY_ARN_PATTERN],
+  ] as const) {
+    if (value !== undefined && !Token.isUnresolved(value) && !new RegExp(pattern).test(value)) {
+      throw new Error(`${name} '${value}' does not match ${pattern}`);
+    }
+  }
+  validateSubnets(props.privateSubnetIds);
+  validateWindows(backupWindow, maintenanceWindow);
+  if (props.parameters !== undefined && !Token.isUnresolved(props.parameters)) validateParameters(props.parameters);
+  if (props.enableNetworkAcl === true && props.vpcCidr === undefined) {
+    throw new Error('enableNetworkAcl is true but vpcCidr is not set: the ACL admits PostgreSQL from that CIDR only');
+  }
+  if (props.vpcCidr !== undefined && !Token.isUnresolved(props.vpcCidr)) parseCidr(props.vpcCidr, 'vpcCidr');
+
+  return literalOverrides(props.instanceOverrides, props.environment, sizing);
 }
 
 /** Literal overrides checked and named as the module names them; a token is passed through for plan. */

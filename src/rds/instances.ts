@@ -42,6 +42,22 @@ export interface DatabaseInstancesProps {
   readonly applyImmediately: TerraformLocal;
 }
 
+/** What the primary checks at plan: the sizing rows' rules on the selected row, and the two windows together. */
+const PRIMARY_PRECONDITIONS = [
+  ...sizingPreconditions().map(({ condition, errorMessage }) => ({
+    condition: tf.string(condition),
+    errorMessage,
+  })),
+  {
+    condition: tf.string(hclChecks.windowDurations),
+    errorMessage: `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
+  },
+  {
+    condition: tf.string(hclChecks.windowsDisjoint),
+    errorMessage: 'backup_window must not overlap maintenance_window.',
+  },
+];
+
 /**
  * The primary and its read replicas.
  *
@@ -60,7 +76,13 @@ export class DatabaseInstances extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseInstancesProps) {
     super(scope, id);
+    const monitoring = this.monitoringSettings(props);
+    this.primary = this.addPrimary(props, monitoring);
+    this.replica = this.addReplicas(props, monitoring);
+  }
 
+  /** Enhanced monitoring (its role where the interval is set) and Performance Insights, alike on each instance. */
+  private monitoringSettings(props: DatabaseInstancesProps) {
     const withMonitoring = tf.number(`${config('monitoringIntervalSeconds')} > 0 ? 1 : 0`);
     const monitoringRole = address(
       new IamRole(this, 'monitoring-role', {
@@ -84,18 +106,7 @@ export class DatabaseInstances extends Construct {
       'rds_enhanced_monitoring',
     );
 
-    // Created once with the instance and kept in state: the final snapshot's name is stable across plans (a
-    // timestamp would change it, and the instance with it, on every plan) yet unique per instance lifetime.
-    const finalSnapshotSuffix = address(
-      new Id(this, 'final-snapshot-suffix', {
-        byteLength: 4,
-        keepers: { identifier: prefixed(RESOURCE_SUFFIXES.primary) },
-      }),
-      'final_snapshot',
-    );
-
-    const zones = addressOf(props.availabilityZones);
-    const monitoring = {
+    return {
       monitoringInterval: tf.number(config('monitoringIntervalSeconds')),
       monitoringRoleArn: tf.string(
         `${config('monitoringIntervalSeconds')} > 0 ? ${ref(monitoringRole, 'arn', 0)} : null`,
@@ -108,8 +119,21 @@ export class DatabaseInstances extends Construct {
       // Performance Insights reached end of life on 31 July 2026: its data now feeds CloudWatch Database Insights.
       databaseInsightsMode: tf.string(config('databaseInsightsMode')),
     };
+  }
 
-    this.primary = address(
+  private addPrimary(props: DatabaseInstancesProps, monitoring: ReturnType<DatabaseInstances['monitoringSettings']>) {
+    const zones = addressOf(props.availabilityZones);
+    // Created once with the instance and kept in state: the final snapshot's name is stable across plans (a
+    // timestamp would change it, and the instance with it, on every plan) yet unique per instance lifetime.
+    const finalSnapshotSuffix = address(
+      new Id(this, 'final-snapshot-suffix', {
+        byteLength: 4,
+        keepers: { identifier: prefixed(RESOURCE_SUFFIXES.primary) },
+      }),
+      'final_snapshot',
+    );
+
+    return address(
       new DbInstance(this, 'primary', {
         identifier: prefixed(RESOURCE_SUFFIXES.primary),
         engine: 'postgres',
@@ -162,28 +186,18 @@ export class DatabaseInstances extends Construct {
 
         tags: nameTags(RESOURCE_SUFFIXES.primary, { Backup: 'required' }),
         lifecycle: {
-          precondition: [
-            ...sizingPreconditions().map(({ condition, errorMessage }) => ({
-              condition: tf.string(condition),
-              errorMessage,
-            })),
-            {
-              condition: tf.string(hclChecks.windowDurations),
-              errorMessage: `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
-            },
-            {
-              condition: tf.string(hclChecks.windowsDisjoint),
-              errorMessage: 'backup_window must not overlap maintenance_window.',
-            },
-          ],
+          precondition: PRIMARY_PRECONDITIONS,
         },
       }),
       'main',
     );
+  }
 
+  private addReplicas(props: DatabaseInstancesProps, monitoring: ReturnType<DatabaseInstances['monitoringSettings']>) {
+    const zones = addressOf(props.availabilityZones);
     // Replicas follow the primary's engine version and encryption; each sits in the next subnet zone after the
     // primary's, so they spread over the zones the subnet group covers.
-    this.replica = address(
+    return address(
       new DbInstance(this, 'replica', {
         count: tf.number(config('replicaCount')),
         identifier: prefixed(REPLICA_SUFFIX),
