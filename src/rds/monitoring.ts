@@ -83,10 +83,15 @@ export class DatabaseMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseMonitoringProps) {
     super(scope, id);
-    const { writer, readers, metrics } = props.engine;
+    this.ownTopic = this.addOwnTopic(props);
+    this.addAlarms(props);
+    this.addDashboardAndEvents(props);
+  }
 
+  /** The module's own topic, encrypted with its key, which CloudWatch and RDS events of the account may publish to. */
+  private addOwnTopic(props: DatabaseMonitoringProps): SnsTopic {
     const ownTopic = tf.number(`${addressOf(props.alarmTopicArnInput)} == null ? 1 : 0`);
-    this.ownTopic = address(
+    const topic = address(
       new SnsTopic(this, 'topic', {
         count: ownTopic,
         name: prefixed('rds-alerts'),
@@ -98,7 +103,7 @@ export class DatabaseMonitoring extends Construct {
     address(
       new SnsTopicPolicy(this, 'topic-policy', {
         count: ownTopic,
-        arn: tf.string(ref(this.ownTopic, 'arn', 0)),
+        arn: tf.string(ref(topic, 'arn', 0)),
         policy: encodedDocument(this, 'alerts_topic_policy', {
           Version: '2012-10-17',
           Statement: [
@@ -108,7 +113,7 @@ export class DatabaseMonitoring extends Construct {
               Principal: { Service: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] },
               Action: 'sns:Publish',
               // one(): the local is evaluated even without the module's own topic.
-              Resource: expr(`one(${addressOf(this.ownTopic)}[*].arn)`),
+              Resource: expr(`one(${addressOf(topic)}[*].arn)`),
               Condition: { StringEquals: { 'aws:SourceAccount': expr(ref(props.caller, 'accountId')) } },
             },
           ],
@@ -116,7 +121,12 @@ export class DatabaseMonitoring extends Construct {
       }),
       'alerts',
     );
+    return topic;
+  }
 
+  /** The writer's alarms, each reader's, and the readers' lag, with thresholds from the selected row. */
+  private addAlarms(props: DatabaseMonitoringProps): void {
+    const { writer, readers, metrics } = props.engine;
     const actions = [props.alarmTopicArn.asString];
     const instanceClass = addressOf(props.instanceClass);
     const memoryGiB = `${instanceClass}.memory_gib`;
@@ -188,7 +198,10 @@ export class DatabaseMonitoring extends Construct {
       }),
       'replica_lag',
     );
+  }
 
+  private addDashboardAndEvents(props: DatabaseMonitoringProps): void {
+    const { writer, readers, metrics } = props.engine;
     address(
       new CloudwatchDashboard(this, 'dashboard', {
         dashboardName: prefixed('rds-dashboard'),
