@@ -146,16 +146,30 @@ export class DatabaseBackup extends Construct {
       }),
       'main',
     );
+    this.plan = this.addPlan(props);
+    this.role = this.addRole(props);
+    this.selection = address(
+      new BackupSelection(this, 'selection', {
+        name: prefixed('primary'),
+        planId: this.plan.id,
+        iamRoleArn: this.role.arn,
+        resources: [tf.string(props.target)],
+      }),
+      'primary',
+    );
+  }
 
+  /** The plan: the environment's rules, each copied to the disaster-recovery vault where it says so. */
+  private addPlan(props: DatabaseBackupProps): BackupPlan {
     // The rules differ in number per environment: one dynamic block over the selected list. The copy action is a
     // nested dynamic block, present only for copied rules when a destination vault is given.
-    this.plan = address(
+    const plan = address(
       new BackupPlan(this, 'plan', { name: prefixed('backup-plan'), rule: [], tags: nameTags('backup-plan') }),
       'main',
     );
-    this.plan.addOverride('rule', undefined);
+    plan.addOverride('rule', undefined);
     const copyVault = addressOf(props.copyVaultArn);
-    this.plan.addOverride('dynamic.rule', {
+    plan.addOverride('dynamic.rule', {
       for_each: `\${${addressOf(props.rules)}}`,
       content: {
         rule_name: '${rule.value.name}',
@@ -179,8 +193,12 @@ export class DatabaseBackup extends Construct {
         },
       },
     });
+    return plan;
+  }
 
-    this.role = address(
+  /** The role AWS Backup assumes: its managed policies, and the copy key where there is one. */
+  private addRole(props: DatabaseBackupProps): IamRole {
+    const role = address(
       new IamRole(this, 'role', {
         name: prefixed('backup-role'),
         assumeRolePolicy: encodedDocument(this, 'backup_role_trust_policy', serviceTrustPolicy('backup.amazonaws.com')),
@@ -191,7 +209,7 @@ export class DatabaseBackup extends Construct {
     BACKUP_MANAGED_POLICIES.forEach((policy, index) =>
       address(
         new IamRolePolicyAttachment(this, `role-policy-${index}`, {
-          role: this.role.name,
+          role: role.name,
           policyArn: `arn:${props.partition.partition}:iam::aws:policy/${policy}`,
         }),
         index === 0 ? 'backup' : 'backup_restores',
@@ -202,7 +220,7 @@ export class DatabaseBackup extends Construct {
       new IamRolePolicy(this, 'copy-key', {
         count: tf.number(`${addressOf(props.copyKeyArn)} == null ? 0 : 1`),
         name: 'copy-to-disaster-recovery-key',
-        role: this.role.id,
+        role: role.id,
         policy: encodedDocument(this, 'backup_copy_key_policy', {
           Version: '2012-10-17',
           Statement: [
@@ -223,15 +241,6 @@ export class DatabaseBackup extends Construct {
       }),
       'backup_copy_key',
     );
-
-    this.selection = address(
-      new BackupSelection(this, 'selection', {
-        name: prefixed('primary'),
-        planId: this.plan.id,
-        iamRoleArn: this.role.arn,
-        resources: [tf.string(props.target)],
-      }),
-      'primary',
-    );
+    return role;
   }
 }

@@ -153,7 +153,32 @@ export class DatabaseCredentials extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
     super(scope, id);
+    const logins = this.addLoginSecrets(props);
+    this.appSecret = logins.appSecret;
+    this.readonlySecret = logins.readonlySecret;
+    this.tenantContextKeySecret = this.addTenantContextKey(props);
+    this.rotationFunction = this.addRotation(props);
+    this.rotationGuard = this.addRotationGuard(props, tf.number(`${config('rotateCredentials')} ? 1 : 0`));
+    this.addPolicies(props);
+    [this.operatorDbUserArns, this.operatorConnectPolicy] = this.addOperatorAccess(props);
+  }
 
+  /** A module secret: encrypted with the module key, recoverable for the table's window. */
+  private secret(props: DatabaseCredentialsProps, name: string, logicalId: string, description: string) {
+    return address(
+      new SecretsmanagerSecret(this, logicalId, {
+        name: prefixed(name),
+        description,
+        kmsKeyId: props.key.arn,
+        recoveryWindowInDays: tf.number(config('secretRecoveryWindowDays')),
+        tags: nameTags(name),
+      }),
+      logicalId,
+    );
+  }
+
+  /** The two logins' secrets, each seeded with a password the module generates and the writer's address. */
+  private addLoginSecrets(props: DatabaseCredentialsProps) {
     const { writer, readers } = props.engine;
     const secretString = (name: string, username: string, password: Password, extra = {}) =>
       encodedDocument(this, name, {
@@ -178,24 +203,14 @@ export class DatabaseCredentials extends Construct {
     const appPassword = address(new Password(this, 'app-password', passwordArgs), 'app_password');
     const readonlyPassword = address(new Password(this, 'readonly-password', passwordArgs), 'readonly_password');
 
-    const secret = (name: string, logicalId: string, description: string) =>
-      address(
-        new SecretsmanagerSecret(this, logicalId, {
-          name: prefixed(name),
-          description,
-          kmsKeyId: props.key.arn,
-          recoveryWindowInDays: tf.number(config('secretRecoveryWindowDays')),
-          tags: nameTags(name),
-        }),
-        logicalId,
-      );
-
-    this.appSecret = secret(
+    const appSecret = this.secret(
+      props,
       RESOURCE_SUFFIXES.appSecret,
       'app_credentials',
       `Credentials of ${APP_LOGIN} (application_role)`,
     );
-    this.readonlySecret = secret(
+    const readonlySecret = this.secret(
+      props,
       RESOURCE_SUFFIXES.readonlySecret,
       'readonly_credentials',
       `Credentials of ${READONLY_LOGIN} (readonly_role), with every reader host`,
@@ -203,7 +218,7 @@ export class DatabaseCredentials extends Construct {
 
     address(
       new SecretsmanagerSecretVersion(this, 'app-version', {
-        secretId: this.appSecret.id,
+        secretId: appSecret.id,
         secretString: secretString('app_credentials_first_value', APP_LOGIN, appPassword),
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
@@ -211,7 +226,7 @@ export class DatabaseCredentials extends Construct {
     );
     address(
       new SecretsmanagerSecretVersion(this, 'readonly-version', {
-        secretId: this.readonlySecret.id,
+        secretId: readonlySecret.id,
         secretString: secretString('readonly_credentials_first_value', READONLY_LOGIN, readonlyPassword, {
           hosts: expr(`concat([${writer.address}], ${readers.addresses})`),
         }),
@@ -219,8 +234,13 @@ export class DatabaseCredentials extends Construct {
       }),
       'readonly_credentials',
     );
+    return { appSecret, readonlySecret };
+  }
 
-    this.tenantContextKeySecret = secret(
+  /** The tenant-context signing key's secret, seeded with random bytes. */
+  private addTenantContextKey(props: DatabaseCredentialsProps): SecretsmanagerSecret {
+    const tenantContextKeySecret = this.secret(
+      props,
       TENANT_CONTEXT_KEY_SUFFIX,
       'tenant_context_key',
       'Key the auth service signs tenant contexts with; setup-database installs it in the database',
@@ -231,18 +251,14 @@ export class DatabaseCredentials extends Construct {
     );
     address(
       new SecretsmanagerSecretVersion(this, 'tenant-context-key-version', {
-        secretId: this.tenantContextKeySecret.id,
+        secretId: tenantContextKeySecret.id,
         secretString: tf.string(`jsonencode({ version = 1, key = ${ref(keyBytes, 'base64')} })`),
         // `accessweaver-rds` rotates the key (new version, overlap window) after this first value.
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
       'tenant_context_key',
     );
-
-    this.rotationFunction = this.addRotation(props);
-    this.rotationGuard = this.addRotationGuard(props, tf.number(`${config('rotateCredentials')} ? 1 : 0`));
-    this.addPolicies(props);
-    [this.operatorDbUserArns, this.operatorConnectPolicy] = this.addOperatorAccess(props);
+    return tenantContextKeySecret;
   }
 
   /** The operator login's `rds-db:connect` resources on the primary and each replica, and the policy granting them. */
@@ -390,7 +406,59 @@ export class DatabaseCredentials extends Construct {
   private addRotation(props: DatabaseCredentialsProps): DataAwsLambdaFunction {
     const whenRotating = tf.number(`${config('rotateCredentials')} ? 1 : 0`);
 
-    // The rotation function talks to the database and to the Secrets Manager endpoint, nothing else.
+    const groupId = this.addRotationNetwork(props, whenRotating);
+
+    const rotationFunction = address(
+      new sar.ServerlessapplicationrepositoryCloudformationStack(this, 'rotation-function', {
+        count: whenRotating,
+        name: prefixed('rds-rotation'),
+        applicationId: POSTGRES_ROTATION_APPLICATION_ID,
+        semanticVersion: POSTGRES_ROTATION_APPLICATION_VERSION,
+        capabilities: ['CAPABILITY_IAM', 'CAPABILITY_RESOURCE_POLICY'],
+        parameters: {
+          functionName: prefixed('rds-rotation'),
+          endpoint: `https://secretsmanager.${props.region.name}.${props.partition.dnsSuffix}`,
+          vpcSubnetIds: tf.string(`join(",", ${addressOf(props.privateSubnetIds)})`),
+          vpcSecurityGroupIds: groupId,
+          kmsKeyArn: props.key.arn,
+          // The superuser secret that creates and changes the clone logins: the RDS-managed master secret.
+          masterSecretArn: tf.string(props.engine.writer.masterSecretArn),
+          masterSecretKmsKeyArn: props.key.arn,
+          excludeCharacters: '/@"\'\\ ',
+        },
+        tags: nameTags('rds-rotation'),
+      }),
+      'rotation',
+    );
+
+    for (const [logicalId, secret] of [
+      ['app_credentials', this.appSecret],
+      ['readonly_credentials', this.readonlySecret],
+    ] as const) {
+      address(
+        new SecretsmanagerSecretRotation(this, `${logicalId}-rotation`, {
+          count: whenRotating,
+          secretId: secret.id,
+          rotationLambdaArn: tf.string(`${ref(rotationFunction, 'outputs', 0)}.RotationLambdaARN`),
+          rotateImmediately: false,
+          rotationRules: { automaticallyAfterDays: ROTATION_DAYS },
+        }),
+        logicalId,
+      );
+    }
+    // Its role, to name in the key policy and the secrets' policies.
+    return address(
+      new DataAwsLambdaFunction(this, 'rotation-role', {
+        count: whenRotating,
+        functionName: prefixed('rds-rotation'),
+        dependsOn: [rotationFunction],
+      }),
+      'rotation',
+    );
+  }
+
+  /** The rotation function's security group: PostgreSQL to the database and HTTPS to Secrets Manager only. */
+  private addRotationNetwork(props: DatabaseCredentialsProps, whenRotating: number): string {
     const group = address(
       new SecurityGroup(this, 'rotation-group', {
         count: whenRotating,
@@ -441,53 +509,6 @@ export class DatabaseCredentials extends Construct {
       }),
       'rds_from_rotation',
     );
-
-    const rotationFunction = address(
-      new sar.ServerlessapplicationrepositoryCloudformationStack(this, 'rotation-function', {
-        count: whenRotating,
-        name: prefixed('rds-rotation'),
-        applicationId: POSTGRES_ROTATION_APPLICATION_ID,
-        semanticVersion: POSTGRES_ROTATION_APPLICATION_VERSION,
-        capabilities: ['CAPABILITY_IAM', 'CAPABILITY_RESOURCE_POLICY'],
-        parameters: {
-          functionName: prefixed('rds-rotation'),
-          endpoint: `https://secretsmanager.${props.region.name}.${props.partition.dnsSuffix}`,
-          vpcSubnetIds: tf.string(`join(",", ${addressOf(props.privateSubnetIds)})`),
-          vpcSecurityGroupIds: groupId,
-          kmsKeyArn: props.key.arn,
-          // The superuser secret that creates and changes the clone logins: the RDS-managed master secret.
-          masterSecretArn: tf.string(props.engine.writer.masterSecretArn),
-          masterSecretKmsKeyArn: props.key.arn,
-          excludeCharacters: '/@"\'\\ ',
-        },
-        tags: nameTags('rds-rotation'),
-      }),
-      'rotation',
-    );
-
-    for (const [logicalId, secret] of [
-      ['app_credentials', this.appSecret],
-      ['readonly_credentials', this.readonlySecret],
-    ] as const) {
-      address(
-        new SecretsmanagerSecretRotation(this, `${logicalId}-rotation`, {
-          count: whenRotating,
-          secretId: secret.id,
-          rotationLambdaArn: tf.string(`${ref(rotationFunction, 'outputs', 0)}.RotationLambdaARN`),
-          rotateImmediately: false,
-          rotationRules: { automaticallyAfterDays: ROTATION_DAYS },
-        }),
-        logicalId,
-      );
-    }
-    // Its role, to name in the key policy and the secrets' policies.
-    return address(
-      new DataAwsLambdaFunction(this, 'rotation-role', {
-        count: whenRotating,
-        functionName: prefixed('rds-rotation'),
-        dependsOn: [rotationFunction],
-      }),
-      'rotation',
-    );
+    return groupId;
   }
 }
