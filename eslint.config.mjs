@@ -1,4 +1,4 @@
-// Lint: typescript-eslint's recommended rules; formatting is Prettier's job (npm run format:check).
+// Lint: typescript-eslint's recommended rules; formatting is Prettier's job (`npm run lint` checks both).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -23,7 +23,8 @@ export default tseslint.config(
     },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'max-len': ['error', { code: 120, ignoreUrls: true }],
+      // A string or template is one piece whatever its length: splitting it for the rule only hides what it says.
+      'max-len': ['error', { code: 120, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true }],
     },
   },
   {

@@ -159,7 +159,7 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'delete-backup-selection',
     breaks: 'the backup plan selects no resource (the primary is never backed up by AWS Backup)',
     file: 'src/rds/backup.ts',
-    edits: [{ search: '        resources: [props.primary.arn],\n', replace: '        resources: [],\n' }],
+    edits: [{ search: '        resources: [tf.string(props.target)],\n', replace: '        resources: [],\n' }],
     suites: ['test/rds/backup.test.ts', 'test/rds/module.test.ts'],
   },
   {
@@ -598,10 +598,10 @@ export const MUTATIONS: readonly Mutation[] = [
     file: 'src/rds/credentials.ts',
     edits: [
       {
-        search: 'const writers = rotated ? `concat(${rotationRoles}, ${fixed})` : fixed;',
+        search: 'const writers = rotated ? `concat(${rotationRoles}, ${administrators})` : administrators;',
         replace:
-          'const writers = rotated ? `concat(${readers}, ${rotationRoles}, ${fixed})` : ' +
-          '`concat(${readers}, ${fixed})`;',
+          'const writers = rotated ? `concat(${readers}, ${rotationRoles}, ${administrators})` : ' +
+          '`concat(${readers}, ${administrators})`;',
       },
     ],
     suites: MODULE_SUITES,

@@ -20,8 +20,6 @@ import type { Pool, PoolClient, PoolConfig } from 'pg';
 import { isConnectionLoss, watchConnection, type ConnectionWatch } from './connection-loss';
 
 export const CONTEXT_PREFIX = 'awtc1';
-/** Where set_tenant_context() keeps the context for the rest of the transaction. */
-export const CONTEXT_SETTING = 'accessweaver.tenant_context';
 export const TENANT_CONTEXT_KEY_BYTES = 32;
 export const MAX_KEY_VERSION = 999_999_999;
 

@@ -256,8 +256,7 @@ export const APPLY_ACTIONS: Readonly<Record<string, TypeActions>> = {
     ],
     tag: ['lambda:TagResource', 'lambda:ListTags', 'iam:TagRole'],
     note:
-      'prod only. The repository builds a CloudFormation change set (also on the Serverless transform, ' +
-      'arn:aws:cloudformation:<region>:aws:transform/Serverless-2016-10-31) and CloudFormation creates the function, ' +
+      'prod only. The repository builds a CloudFormation change set (also on the Serverless transform, arn:aws:cloudformation:<region>:aws:transform/Serverless-2016-10-31) and CloudFormation creates the function, ' +
       "its role and its invoke permission with the caller's credentials; s3:GetObject reads the template and code " +
       "from the repository's bucket",
   },
@@ -302,8 +301,7 @@ export function applyActions(types: readonly string[]): string[] {
     const entry = APPLY_ACTIONS[type];
     if (!entry) {
       throw new Error(
-        `modules/rds declares ${type}, which src/rds/apply-permissions.ts APPLY_ACTIONS lacks: add the IAM actions ` +
-          'Terraform calls to create, read, update, delete and tag it.',
+        `modules/rds declares ${type}, which src/rds/apply-permissions.ts APPLY_ACTIONS lacks: add the IAM actions Terraform calls to create, read, update, delete and tag it.`,
       );
     }
     for (const list of [entry.create, entry.read, entry.update, entry.delete, entry.tag]) {

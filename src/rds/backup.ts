@@ -4,14 +4,13 @@ import { BackupPlan } from '@cdktf/provider-aws/lib/backup-plan';
 import { BackupSelection } from '@cdktf/provider-aws/lib/backup-selection';
 import { BackupVault } from '@cdktf/provider-aws/lib/backup-vault';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
-import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { IamRolePolicyAttachment } from '@cdktf/provider-aws/lib/iam-role-policy-attachment';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { EnvironmentName, RecoveryObjectives } from '../config/environments';
 import { RESOURCE_SUFFIXES } from '../config/names';
-import { addressOf, config, ref, tf } from './expressions';
+import { addressOf, config, encodedDocument, expr, ref, serviceTrustPolicy, tf } from './expressions';
 import { address, COMMON_TAGS_LOCAL, nameTags, prefixed } from './naming';
 
 /**
@@ -110,8 +109,8 @@ export interface DatabaseBackupProps {
   /** Encrypts the vault. */
   readonly key: KmsKey;
   readonly partition: DataAwsPartition;
-  /** The instance the plan covers. */
-  readonly primary: DbInstance;
+  /** What the plan covers: the engine's backup target (an instance or cluster ARN, as HCL). */
+  readonly target: string;
   /** The environment's rules (a list of RuleRow), selected from `backupRulesLocal`. */
   readonly rules: TerraformLocal;
   /** Vault in another region receiving copies of the rules that say so (an ARN), or null for no copy. */
@@ -147,16 +146,30 @@ export class DatabaseBackup extends Construct {
       }),
       'main',
     );
+    this.plan = this.addPlan(props);
+    this.role = this.addRole(props);
+    this.selection = address(
+      new BackupSelection(this, 'selection', {
+        name: prefixed('primary'),
+        planId: this.plan.id,
+        iamRoleArn: this.role.arn,
+        resources: [tf.string(props.target)],
+      }),
+      'primary',
+    );
+  }
 
+  /** The plan: the environment's rules, each copied to the disaster-recovery vault where it says so. */
+  private addPlan(props: DatabaseBackupProps): BackupPlan {
     // The rules differ in number per environment: one dynamic block over the selected list. The copy action is a
     // nested dynamic block, present only for copied rules when a destination vault is given.
-    this.plan = address(
+    const plan = address(
       new BackupPlan(this, 'plan', { name: prefixed('backup-plan'), rule: [], tags: nameTags('backup-plan') }),
       'main',
     );
-    this.plan.addOverride('rule', undefined);
+    plan.addOverride('rule', undefined);
     const copyVault = addressOf(props.copyVaultArn);
-    this.plan.addOverride('dynamic.rule', {
+    plan.addOverride('dynamic.rule', {
       for_each: `\${${addressOf(props.rules)}}`,
       content: {
         rule_name: '${rule.value.name}',
@@ -180,14 +193,15 @@ export class DatabaseBackup extends Construct {
         },
       },
     });
+    return plan;
+  }
 
-    this.role = address(
+  /** The role AWS Backup assumes: its managed policies, and the copy key where there is one. */
+  private addRole(props: DatabaseBackupProps): IamRole {
+    const role = address(
       new IamRole(this, 'role', {
         name: prefixed('backup-role'),
-        assumeRolePolicy: tf.string(
-          'jsonencode({ Version = "2012-10-17", Statement = [{ Action = "sts:AssumeRole", Effect = "Allow", ' +
-            'Principal = { Service = "backup.amazonaws.com" } }] })',
-        ),
+        assumeRolePolicy: encodedDocument(this, 'backup_role_trust_policy', serviceTrustPolicy('backup.amazonaws.com')),
         tags: nameTags('backup-role'),
       }),
       'backup',
@@ -195,7 +209,7 @@ export class DatabaseBackup extends Construct {
     BACKUP_MANAGED_POLICIES.forEach((policy, index) =>
       address(
         new IamRolePolicyAttachment(this, `role-policy-${index}`, {
-          role: this.role.name,
+          role: role.name,
           policyArn: `arn:${props.partition.partition}:iam::aws:policy/${policy}`,
         }),
         index === 0 ? 'backup' : 'backup_restores',
@@ -206,24 +220,27 @@ export class DatabaseBackup extends Construct {
       new IamRolePolicy(this, 'copy-key', {
         count: tf.number(`${addressOf(props.copyKeyArn)} == null ? 0 : 1`),
         name: 'copy-to-disaster-recovery-key',
-        role: this.role.id,
-        policy: tf.string(
-          'jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["kms:CreateGrant", ' +
-            '"kms:DescribeKey", "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"], ' +
-            `Resource = ${addressOf(props.copyKeyArn)} }] })`,
-        ),
+        role: role.id,
+        policy: encodedDocument(this, 'backup_copy_key_policy', {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: [
+                'kms:CreateGrant',
+                'kms:DescribeKey',
+                'kms:Encrypt',
+                'kms:Decrypt',
+                'kms:ReEncrypt*',
+                'kms:GenerateDataKey*',
+              ],
+              Resource: expr(addressOf(props.copyKeyArn)),
+            },
+          ],
+        }),
       }),
       'backup_copy_key',
     );
-
-    this.selection = address(
-      new BackupSelection(this, 'selection', {
-        name: prefixed('primary'),
-        planId: this.plan.id,
-        iamRoleArn: this.role.arn,
-        resources: [props.primary.arn],
-      }),
-      'primary',
-    );
+    return role;
   }
 }

@@ -92,9 +92,7 @@ function performanceInsightsLine(d: DatabaseSizing): CostLine {
   return {
     item,
     usd: null,
-    detail:
-      `${days} days on ${d.replicaCount + 1} instances, Database Insights ${d.databaseInsightsMode}: per vCPU, ` +
-      'not in the price list',
+    detail: `${days} days on ${d.replicaCount + 1} instances, Database Insights ${d.databaseInsightsMode}: per vCPU, not in the price list`,
   };
 }
 
@@ -196,11 +194,7 @@ export const INSTANCE_STORAGE_LIMITS: Readonly<
 function instanceLimitSentence(instanceClass: string): string {
   const limit = INSTANCE_STORAGE_LIMITS[instanceClass];
   if (!limit) return '';
-  return (
-    `${instanceClass} itself sustains about ${n(limit.iops)} IOPS and ${limit.mbps} MB/s to its storage ` +
-    `(${n(limit.burstIops)} IOPS and ${limit.burstMbps} MB/s in bursts of 30 minutes a day), so the instance, ` +
-    'not gp3, is the limit. '
-  );
+  return `${instanceClass} itself sustains about ${n(limit.iops)} IOPS and ${limit.mbps} MB/s to its storage (${n(limit.burstIops)} IOPS and ${limit.burstMbps} MB/s in bursts of 30 minutes a day), so the instance, not gp3, is the limit. `;
 }
 
 /** End of standard support of the pinned major version (PostgreSQL 15 on RDS). */
@@ -225,11 +219,7 @@ export function extendedSupportReadme(prices = PRICE_LIST): string {
   const rows = ENVIRONMENTS.map((env) => {
     const d = ENVIRONMENT_CONFIGS[env].database;
     const cost = extendedSupportCost(d, prices);
-    return (
-      `| ${env} | \`${d.engineLifecycleSupport}\` | ${cost.vcpus} (${billedCopies(d)} × ${d.instanceClass}) | ` +
-      `${cost.enrolled ? money(cost.years1And2) : 'none: RDS upgrades the major version'} | ` +
-      `${cost.enrolled ? money(cost.year3) : 'none'} |`
-    );
+    return `| ${env} | \`${d.engineLifecycleSupport}\` | ${cost.vcpus} (${billedCopies(d)} × ${d.instanceClass}) | ${cost.enrolled ? money(cost.years1And2) : 'none: RDS upgrades the major version'} | ${cost.enrolled ? money(cost.year3) : 'none'} |`;
   });
   return `### After standard support: RDS Extended Support
 

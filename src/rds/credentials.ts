@@ -5,7 +5,7 @@ const TENANT_CONTEXT_KEY_SUFFIX = RESOURCE_SUFFIXES.tenantContextKeySecret;
 import { TerraformLocal } from 'cdktf';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
-import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import type { BoundEngine } from './engine';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecretsmanagerSecretRotation } from '@cdktf/provider-aws/lib/secretsmanager-secret-rotation';
@@ -20,8 +20,9 @@ import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-i
 import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document';
 import { DataAwsLambdaFunction } from '@cdktf/provider-aws/lib/data-aws-lambda-function';
 import { SecretsmanagerSecretPolicy } from '@cdktf/provider-aws/lib/secretsmanager-secret-policy';
-import { APP_LOGIN, DATABASE_PORT, READONLY_LOGIN } from '../config/environments';
-import { addressOf, config, ref, tf } from './expressions';
+import { APP_LOGIN, DATABASE_PORT, IAM_OPERATOR_LOGIN, READONLY_LOGIN } from '../config/environments';
+import { TENANT_CONTEXT_KEY_BYTES } from '../db/tenant-context';
+import { addressOf, config, encodedDocument, expr, ref, tf, toTerraformJson } from './expressions';
 import { address, nameTags, prefixed } from './naming';
 
 /**
@@ -32,8 +33,6 @@ import { address, nameTags, prefixed } from './naming';
 export const POSTGRES_ROTATION_APPLICATION_ID =
   'arn:aws:serverlessrepo:us-east-1:297356227824:applications/SecretsManagerRDSPostgreSQLRotationMultiUser';
 export const POSTGRES_ROTATION_APPLICATION_VERSION = '1.1.692';
-/** Secret of the tenant-context signing key: `{"version": 1, "key": "<base64 of 32 bytes>"}`. */
-export const TENANT_CONTEXT_KEY_BYTES = 32;
 export const ROTATION_DAYS = 30;
 /** Characters RDS and connection URLs handle badly are kept out of generated passwords. */
 export const PASSWORD_SPECIALS = '!#$%&*()-_=+[]{}<>:?';
@@ -46,10 +45,8 @@ export interface DatabaseCredentialsProps {
   readonly partition: DataAwsPartition;
   /** The group the rotation function is admitted to. */
   readonly databaseSecurityGroup: SecurityGroup;
-  /** The primary whose address, port and database name the secrets carry. */
-  readonly primary: DbInstance;
-  /** The counted replicas, whose addresses the read-only secret lists. */
-  readonly replica: DbInstance;
+  /** The writer whose address, port and database name the secrets carry, and the readers the read-only one lists. */
+  readonly engine: BoundEngine;
   /** VPC and private subnets (a list of IDs) of the rotation function. */
   readonly vpcId: TerraformLocal;
   readonly privateSubnetIds: TerraformLocal;
@@ -128,15 +125,13 @@ export const ROTATION_FUNCTION_GUARDED_ACTIONS = {
   ],
 } as const;
 
-/** The secrets' keys in `secret_readers`. */
-export const SECRET_READER_KEYS = ['app', 'readonly', 'tenant_context_key'] as const;
-
 /**
  * Credentials of the two application logins (the master password is RDS-managed, see instances.ts).
  *
  * Each secret holds what a client needs to connect (username, password, host, port, dbname, engine; the read-only
  * one also every reader host), is encrypted with the module's key, and in environments that rotate is rotated
- * every 30 days by AWS's PostgreSQL single-user rotation function, deployed into the private subnets.
+ * every 30 days by AWS's PostgreSQL multi-user rotation function (it alternates two logins, so connections
+ * opened with the previous password keep working), deployed into the private subnets.
  *
  * The secret values are seeded once by Terraform; afterwards the rotation function (and `accessweaver-rds
  * setup-database`, which sets the logins' passwords from them) own them, so Terraform ignores later changes.
@@ -147,21 +142,55 @@ export class DatabaseCredentials extends Construct {
   public readonly readonlySecret: SecretsmanagerSecret;
   /** The key the issuing service signs tenant contexts with, installed in the database by setup-database. */
   public readonly tenantContextKeySecret: SecretsmanagerSecret;
-  /** The rotation function's role (counted: only where credentials rotate). */
-  public readonly rotationRole: DataAwsLambdaFunction;
+  /** The deployed rotation function, read back (counted: only where credentials rotate); policies name its `role`. */
+  public readonly rotationFunction: DataAwsLambdaFunction;
   /** The deny policy that keeps the rotation function, its stack and its role unchanged (counted likewise). */
   public readonly rotationGuard: DataAwsIamPolicyDocument;
+  /** `rds-db:connect` resources of the IAM operator login on every instance: a local holding a list. */
+  public readonly operatorDbUserArns: TerraformLocal;
+  /** The IAM policy an operator role needs to connect with an IAM token: a local holding the document. */
+  public readonly operatorConnectPolicy: TerraformLocal;
 
   constructor(scope: Construct, id: string, props: DatabaseCredentialsProps) {
     super(scope, id);
+    const logins = this.addLoginSecrets(props);
+    this.appSecret = logins.appSecret;
+    this.readonlySecret = logins.readonlySecret;
+    this.tenantContextKeySecret = this.addTenantContextKey(props);
+    this.rotationFunction = this.addRotation(props);
+    this.rotationGuard = this.addRotationGuard(props, tf.number(`${config('rotateCredentials')} ? 1 : 0`));
+    this.addPolicies(props);
+    [this.operatorDbUserArns, this.operatorConnectPolicy] = this.addOperatorAccess(props);
+  }
 
-    const { primary } = props;
-    const secretString = (username: string, password: Password, extra = '') =>
-      tf.string(
-        `jsonencode({ username = ${JSON.stringify(username)}, password = ${ref(password, 'result')}, ` +
-          `host = ${ref(primary, 'address')}, port = ${ref(primary, 'port')}, dbname = ${ref(primary, 'dbName')}, ` +
-          `engine = "postgres", masterarn = ${ref(primary, 'masterUserSecret')}[0].secret_arn${extra} })`,
-      );
+  /** A module secret: encrypted with the module key, recoverable for the table's window. */
+  private secret(props: DatabaseCredentialsProps, name: string, logicalId: string, description: string) {
+    return address(
+      new SecretsmanagerSecret(this, logicalId, {
+        name: prefixed(name),
+        description,
+        kmsKeyId: props.key.arn,
+        recoveryWindowInDays: tf.number(config('secretRecoveryWindowDays')),
+        tags: nameTags(name),
+      }),
+      logicalId,
+    );
+  }
+
+  /** The two logins' secrets, each seeded with a password the module generates and the writer's address. */
+  private addLoginSecrets(props: DatabaseCredentialsProps) {
+    const { writer, readers } = props.engine;
+    const secretString = (name: string, username: string, password: Password, extra = {}) =>
+      encodedDocument(this, name, {
+        username,
+        password: expr(ref(password, 'result')),
+        host: expr(writer.address),
+        port: expr(writer.port),
+        dbname: expr(writer.databaseName),
+        engine: 'postgres',
+        masterarn: expr(writer.masterSecretArn),
+        ...extra,
+      });
 
     const passwordArgs = {
       length: 32,
@@ -174,24 +203,14 @@ export class DatabaseCredentials extends Construct {
     const appPassword = address(new Password(this, 'app-password', passwordArgs), 'app_password');
     const readonlyPassword = address(new Password(this, 'readonly-password', passwordArgs), 'readonly_password');
 
-    const secret = (name: string, logicalId: string, description: string) =>
-      address(
-        new SecretsmanagerSecret(this, logicalId, {
-          name: prefixed(name),
-          description,
-          kmsKeyId: props.key.arn,
-          recoveryWindowInDays: tf.number(config('secretRecoveryWindowDays')),
-          tags: nameTags(name),
-        }),
-        logicalId,
-      );
-
-    this.appSecret = secret(
+    const appSecret = this.secret(
+      props,
       RESOURCE_SUFFIXES.appSecret,
       'app_credentials',
       `Credentials of ${APP_LOGIN} (application_role)`,
     );
-    this.readonlySecret = secret(
+    const readonlySecret = this.secret(
+      props,
       RESOURCE_SUFFIXES.readonlySecret,
       'readonly_credentials',
       `Credentials of ${READONLY_LOGIN} (readonly_role), with every reader host`,
@@ -199,26 +218,29 @@ export class DatabaseCredentials extends Construct {
 
     address(
       new SecretsmanagerSecretVersion(this, 'app-version', {
-        secretId: this.appSecret.id,
-        secretString: secretString(APP_LOGIN, appPassword),
+        secretId: appSecret.id,
+        secretString: secretString('app_credentials_first_value', APP_LOGIN, appPassword),
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
       'app_credentials',
     );
     address(
       new SecretsmanagerSecretVersion(this, 'readonly-version', {
-        secretId: this.readonlySecret.id,
-        secretString: secretString(
-          READONLY_LOGIN,
-          readonlyPassword,
-          `, hosts = concat([${ref(primary, 'address')}], ${ref(props.replica, 'address', '*')})`,
-        ),
+        secretId: readonlySecret.id,
+        secretString: secretString('readonly_credentials_first_value', READONLY_LOGIN, readonlyPassword, {
+          hosts: expr(`concat([${writer.address}], ${readers.addresses})`),
+        }),
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
       'readonly_credentials',
     );
+    return { appSecret, readonlySecret };
+  }
 
-    this.tenantContextKeySecret = secret(
+  /** The tenant-context signing key's secret, seeded with random bytes. */
+  private addTenantContextKey(props: DatabaseCredentialsProps): SecretsmanagerSecret {
+    const tenantContextKeySecret = this.secret(
+      props,
       TENANT_CONTEXT_KEY_SUFFIX,
       'tenant_context_key',
       'Key the auth service signs tenant contexts with; setup-database installs it in the database',
@@ -229,17 +251,47 @@ export class DatabaseCredentials extends Construct {
     );
     address(
       new SecretsmanagerSecretVersion(this, 'tenant-context-key-version', {
-        secretId: this.tenantContextKeySecret.id,
+        secretId: tenantContextKeySecret.id,
         secretString: tf.string(`jsonencode({ version = 1, key = ${ref(keyBytes, 'base64')} })`),
         // `accessweaver-rds` rotates the key (new version, overlap window) after this first value.
         lifecycle: { ignoreChanges: ['secret_string'] },
       }),
       'tenant_context_key',
     );
+    return tenantContextKeySecret;
+  }
 
-    this.rotationRole = this.addRotation(props);
-    this.rotationGuard = this.addRotationGuard(props, tf.number(`${config('rotateCredentials')} ? 1 : 0`));
-    this.addPolicies(props);
+  /** The operator login's `rds-db:connect` resources on the primary and each replica, and the policy granting them. */
+  private addOperatorAccess({ partition, region, caller, engine }: DatabaseCredentialsProps) {
+    const local = (name: string, value: unknown) => {
+      const element = new TerraformLocal(this, name, value);
+      element.overrideLogicalId(name);
+      return element;
+    };
+    const prefix = local(
+      'operator_db_user_arn_prefix',
+      `arn:\${${ref(partition, 'partition')}}:rds-db:\${${ref(region, 'name')}}:\${${ref(caller, 'accountId')}}:dbuser:`,
+    );
+    const arn = (resourceId: string) => `"\${${addressOf(prefix)}}\${${resourceId}}/${IAM_OPERATOR_LOGIN}"`;
+    const users = local(
+      'operator_db_user_arns',
+      tf.string(`concat([${arn(engine.writer.resourceId)}], [for id in ${engine.readers.resourceIds} : ${arn('id')}])`),
+    );
+    const policy = local(
+      'operator_connect_policy',
+      toTerraformJson({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'ConnectAsAccessWeaverOperator',
+            Effect: 'Allow',
+            Action: 'rds-db:connect',
+            Resource: expr(addressOf(users)),
+          },
+        ],
+      }),
+    );
+    return [users, policy] as const;
   }
 
   /**
@@ -252,8 +304,8 @@ export class DatabaseCredentials extends Construct {
    * the identity that applies the module (a change to `secret_readers`, a key rotation), an act CloudTrail records.
    */
   private addPolicies(props: DatabaseCredentialsProps): void {
-    const { rootUser, deployer } = administrators(props);
-    const rotationRoles = `${ref(this.rotationRole, 'role', '*')}`;
+    const administrators = this.administrators(props);
+    const rotationRoles = `${ref(this.rotationFunction, 'role', '*')}`;
     const secrets = [
       ['app', this.appSecret, 'app_credentials', true],
       ['readonly', this.readonlySecret, 'readonly_credentials', true],
@@ -261,8 +313,7 @@ export class DatabaseCredentials extends Construct {
     ] as const;
     for (const [key, secret, logicalId, rotated] of secrets) {
       const readers = `${addressOf(props.secretReaders)}.${key}`;
-      const fixed = `["${rootUser}", ${deployer}]`;
-      const writers = rotated ? `concat(${rotationRoles}, ${fixed})` : fixed;
+      const writers = rotated ? `concat(${rotationRoles}, ${administrators})` : administrators;
       const denyUnless = (sid: string, actions: readonly string[], allowed: string) => ({
         sid,
         effect: 'Deny',
@@ -299,7 +350,7 @@ export class DatabaseCredentials extends Construct {
    * identity applying the module and the root user are refused. Counted: only where credentials rotate.
    */
   private addRotationGuard(props: DatabaseCredentialsProps, whenRotating: number): DataAwsIamPolicyDocument {
-    const { rootUser, deployer } = administrators(props);
+    const administrators = this.administrators(props);
     const partition = `\${${ref(props.partition, 'partition')}}`;
     const region = `\${${ref(props.region, 'name')}}`;
     const account = `\${${ref(props.caller, 'accountId')}}`;
@@ -311,9 +362,7 @@ export class DatabaseCredentials extends Construct {
       effect: 'Deny',
       actions: [...actions],
       resources,
-      condition: [
-        { test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: tf.list(`["${rootUser}", ${deployer}]`) },
-      ],
+      condition: [{ test: 'ArnNotLike', variable: 'aws:PrincipalArn', values: tf.list(administrators) }],
     });
     return address(
       new DataAwsIamPolicyDocument(this, 'rotation-guard', {
@@ -325,7 +374,7 @@ export class DatabaseCredentials extends Construct {
           ]),
           deny('RotationStackUnchanged', ROTATION_FUNCTION_GUARDED_ACTIONS.cloudformation, [stackArn]),
           deny('RotationRoleUnchangedAndNotPassed', ROTATION_FUNCTION_GUARDED_ACTIONS.iam, [
-            tf.string(ref(this.rotationRole, 'role', 0)),
+            tf.string(ref(this.rotationFunction, 'role', 0)),
           ]),
         ],
       }),
@@ -333,10 +382,83 @@ export class DatabaseCredentials extends Construct {
     );
   }
 
+  private administratorArns?: TerraformLocal;
+
+  /**
+   * The principals no module policy refuses, a local holding a list: the account's root user, and the
+   * identity applying the module (Terraform reads the secret versions at every refresh). As a role session that
+   * identity is matched by role name under any path (aws:PrincipalArn is the role's ARN, path included).
+   */
+  private administrators(props: DatabaseCredentialsProps): string {
+    if (!this.administratorArns) {
+      const iamPrefix = `arn:\${${ref(props.partition, 'partition')}}:iam::\${${ref(props.caller, 'accountId')}}`;
+      const callerArn = ref(props.caller, 'arn');
+      const deployer = `can(regex("^arn:[^:]+:sts::[0-9]+:assumed-role/", ${callerArn})) ? "${iamPrefix}:role*/\${split("/", ${callerArn})[1]}" : ${callerArn}`;
+      this.administratorArns = new TerraformLocal(this, 'administrator-arns', [
+        `${iamPrefix}:root`,
+        tf.string(deployer),
+      ]);
+      this.administratorArns.overrideLogicalId('administrator_arns');
+    }
+    return addressOf(this.administratorArns);
+  }
+
   private addRotation(props: DatabaseCredentialsProps): DataAwsLambdaFunction {
     const whenRotating = tf.number(`${config('rotateCredentials')} ? 1 : 0`);
 
-    // The rotation function talks to the database and to the Secrets Manager endpoint, nothing else.
+    const groupId = this.addRotationNetwork(props, whenRotating);
+
+    const rotationFunction = address(
+      new sar.ServerlessapplicationrepositoryCloudformationStack(this, 'rotation-function', {
+        count: whenRotating,
+        name: prefixed('rds-rotation'),
+        applicationId: POSTGRES_ROTATION_APPLICATION_ID,
+        semanticVersion: POSTGRES_ROTATION_APPLICATION_VERSION,
+        capabilities: ['CAPABILITY_IAM', 'CAPABILITY_RESOURCE_POLICY'],
+        parameters: {
+          functionName: prefixed('rds-rotation'),
+          endpoint: `https://secretsmanager.${props.region.name}.${props.partition.dnsSuffix}`,
+          vpcSubnetIds: tf.string(`join(",", ${addressOf(props.privateSubnetIds)})`),
+          vpcSecurityGroupIds: groupId,
+          kmsKeyArn: props.key.arn,
+          // The superuser secret that creates and changes the clone logins: the RDS-managed master secret.
+          masterSecretArn: tf.string(props.engine.writer.masterSecretArn),
+          masterSecretKmsKeyArn: props.key.arn,
+          excludeCharacters: '/@"\'\\ ',
+        },
+        tags: nameTags('rds-rotation'),
+      }),
+      'rotation',
+    );
+
+    for (const [logicalId, secret] of [
+      ['app_credentials', this.appSecret],
+      ['readonly_credentials', this.readonlySecret],
+    ] as const) {
+      address(
+        new SecretsmanagerSecretRotation(this, `${logicalId}-rotation`, {
+          count: whenRotating,
+          secretId: secret.id,
+          rotationLambdaArn: tf.string(`${ref(rotationFunction, 'outputs', 0)}.RotationLambdaARN`),
+          rotateImmediately: false,
+          rotationRules: { automaticallyAfterDays: ROTATION_DAYS },
+        }),
+        logicalId,
+      );
+    }
+    // Its role, to name in the key policy and the secrets' policies.
+    return address(
+      new DataAwsLambdaFunction(this, 'rotation-role', {
+        count: whenRotating,
+        functionName: prefixed('rds-rotation'),
+        dependsOn: [rotationFunction],
+      }),
+      'rotation',
+    );
+  }
+
+  /** The rotation function's security group: PostgreSQL to the database and HTTPS to Secrets Manager only. */
+  private addRotationNetwork(props: DatabaseCredentialsProps, whenRotating: number): string {
     const group = address(
       new SecurityGroup(this, 'rotation-group', {
         count: whenRotating,
@@ -387,69 +509,6 @@ export class DatabaseCredentials extends Construct {
       }),
       'rds_from_rotation',
     );
-
-    const rotationFunction = address(
-      new sar.ServerlessapplicationrepositoryCloudformationStack(this, 'rotation-function', {
-        count: whenRotating,
-        name: prefixed('rds-rotation'),
-        applicationId: POSTGRES_ROTATION_APPLICATION_ID,
-        semanticVersion: POSTGRES_ROTATION_APPLICATION_VERSION,
-        capabilities: ['CAPABILITY_IAM', 'CAPABILITY_RESOURCE_POLICY'],
-        parameters: {
-          functionName: prefixed('rds-rotation'),
-          endpoint: `https://secretsmanager.${props.region.name}.${props.partition.dnsSuffix}`,
-          vpcSubnetIds: tf.string(`join(",", ${addressOf(props.privateSubnetIds)})`),
-          vpcSecurityGroupIds: groupId,
-          kmsKeyArn: props.key.arn,
-          // The superuser secret that creates and changes the clone logins: the RDS-managed master secret.
-          masterSecretArn: tf.string(`${ref(props.primary, 'masterUserSecret')}[0].secret_arn`),
-          masterSecretKmsKeyArn: props.key.arn,
-          excludeCharacters: '/@"\'\\ ',
-        },
-        tags: nameTags('rds-rotation'),
-      }),
-      'rotation',
-    );
-
-    for (const [logicalId, secret] of [
-      ['app_credentials', this.appSecret],
-      ['readonly_credentials', this.readonlySecret],
-    ] as const) {
-      address(
-        new SecretsmanagerSecretRotation(this, `${logicalId}-rotation`, {
-          count: whenRotating,
-          secretId: secret.id,
-          rotationLambdaArn: tf.string(`${ref(rotationFunction, 'outputs', 0)}.RotationLambdaARN`),
-          rotateImmediately: false,
-          rotationRules: { automaticallyAfterDays: ROTATION_DAYS },
-        }),
-        logicalId,
-      );
-    }
-    // Its role, to name in the key policy and the secrets' policies.
-    return address(
-      new DataAwsLambdaFunction(this, 'rotation-role', {
-        count: whenRotating,
-        functionName: prefixed('rds-rotation'),
-        dependsOn: [rotationFunction],
-      }),
-      'rotation',
-    );
+    return groupId;
   }
-}
-
-/**
- * The principals no module policy refuses, as HCL text inside one expression: the account's root user, and the
- * identity applying the module (Terraform reads the secret versions at every refresh). As a role session that
- * identity is matched by role name under any path (aws:PrincipalArn is the role's ARN, path included).
- */
-function administrators(props: DatabaseCredentialsProps): { rootUser: string; deployer: string } {
-  const iamPrefix = `arn:\${${ref(props.partition, 'partition')}}:iam::\${${ref(props.caller, 'accountId')}}`;
-  const callerArn = ref(props.caller, 'arn');
-  return {
-    rootUser: `${iamPrefix}:root`,
-    deployer:
-      `can(regex("^arn:[^:]+:sts::[0-9]+:assumed-role/", ${callerArn})) ? ` +
-      `"${iamPrefix}:role*/\${split("/", ${callerArn})[1]}" : ${callerArn}`,
-  };
 }

@@ -15,10 +15,11 @@ import {
   KMS_KEY_ARN_PATTERN,
   validateRecovery,
 } from './backup';
+import { parseCidr } from '../stacks/cidr';
 import { DatabaseCredentials } from './credentials';
 import { DatabaseEncryption } from './encryption';
-import { DatabaseInstances } from './instances';
-import { DatabaseLogGroups, validateLogRetention } from './logs';
+import { BoundEngine, DatabaseEngine, postgresInstanceEngine } from './engine';
+import { DatabaseLogGroups } from './logs';
 import { DatabaseMonitoring } from './monitoring';
 import { INSTANCE_CLASSES } from '../config/instance-classes';
 import { addressOf, config, CONFIG_LOCAL, ref, tf } from './expressions';
@@ -34,19 +35,14 @@ import { DatabaseNetwork } from './network';
 import {
   DatabaseParameter,
   DatabaseParameters,
+  moduleParametersLocal,
   parametersExpression,
   STATIC_PARAMETERS,
   validateParameters,
 } from './parameters';
-import { applyOverrides, overridesObject, SizingOverrides, validateOverrides } from './overrides';
-import {
-  hclChecks,
-  validateEnvironment,
-  validateProjectName,
-  validateSizing,
-  validateSubnets,
-  validateWindows,
-} from './validation';
+import { overridesObject, SizingOverrides } from './overrides';
+import { validateOverriddenRow, validateOverrides, validateSizing } from './rules';
+import { hclChecks, validateEnvironment, validateProjectName, validateSubnets, validateWindows } from './validation';
 
 export const DEFAULT_BACKUP_WINDOW = '03:00-04:00';
 export const DEFAULT_MAINTENANCE_WINDOW = 'Sun:04:00-Sun:05:00';
@@ -137,6 +133,11 @@ export interface AccessWeaverDatabaseProps {
    */
   readonly parameters?: readonly DatabaseParameter[];
   /**
+   * The engine: what runs the database and how the shared parts name and watch it.
+   * @default postgresInstanceEngine() - a PostgreSQL 15 DB instance with read replicas
+   */
+  readonly engine?: DatabaseEngine;
+  /**
    * The recovery table: backup rules, continuous backup, objectives.
    * @default ENVIRONMENT_CONFIGS' recovery rows (src/config/environments.ts)
    */
@@ -152,6 +153,14 @@ export interface AccessWeaverDatabaseProps {
    * @default - none (the destination key's policy must then admit the role itself)
    */
   readonly backupCopyKeyArn?: string;
+}
+
+/** The tables and windows a database is built from, defaults applied. */
+interface ResolvedTables {
+  readonly sizing: Readonly<Record<EnvironmentName, DatabaseSizing>>;
+  readonly recovery: Readonly<Record<EnvironmentName, RecoveryObjectives>>;
+  readonly backupWindow: string;
+  readonly maintenanceWindow: string;
 }
 
 /** Readers of each of the module's secrets (IAM principal ARNs). */
@@ -195,7 +204,8 @@ export class AccessWeaverDatabase extends Construct {
   public readonly encryption: DatabaseEncryption;
   public readonly network: DatabaseNetwork;
   public readonly parameters: DatabaseParameters;
-  public readonly instances: DatabaseInstances;
+  /** The engine's resources, as the shared parts and the module's outputs read them. */
+  public readonly compute: BoundEngine;
   /** The exported PostgreSQL logs' groups, one per instance and log. */
   public readonly logGroups: DatabaseLogGroups;
   public readonly credentials: DatabaseCredentials;
@@ -206,46 +216,32 @@ export class AccessWeaverDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessWeaverDatabaseProps) {
     super(scope, id);
+    const tables: ResolvedTables = {
+      sizing: props.sizing ?? sizingOf(ENVIRONMENT_CONFIGS),
+      recovery: props.recovery ?? recoveryOf(ENVIRONMENT_CONFIGS),
+      backupWindow: props.backupWindow ?? DEFAULT_BACKUP_WINDOW,
+      maintenanceWindow: props.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW,
+    };
+    const overrides = validateInputs(props, tables);
+    const locals = this.addLocals(props, tables, overrides);
+    this.alarmTopicArn = locals.alarmTopicArn;
+    const parts = this.addParts(props, locals);
+    this.encryption = parts.encryption;
+    this.network = parts.network;
+    this.parameters = parts.parameters;
+    this.logGroups = parts.logGroups;
+    this.compute = parts.compute;
+    this.credentials = parts.credentials;
+    this.backup = parts.backup;
+    this.monitoring = parts.monitoring;
+  }
 
-    const sizing = props.sizing ?? sizingOf(ENVIRONMENT_CONFIGS);
-    const backupWindow = props.backupWindow ?? DEFAULT_BACKUP_WINDOW;
-    const maintenanceWindow = props.maintenanceWindow ?? DEFAULT_MAINTENANCE_WINDOW;
-
-    validateProjectName(props.projectName);
-    validateEnvironment(props.environment);
-    for (const [environment, row] of Object.entries(sizing)) {
-      validateSizing(environment, row);
-      validateLogRetention(environment, row.logRetentionDays);
-    }
-    const recovery = props.recovery ?? recoveryOf(ENVIRONMENT_CONFIGS);
-    for (const [environment, row] of Object.entries(recovery)) {
-      validateRecovery(environment, row);
-    }
-    for (const [name, value, pattern] of [
-      ['backupCopyVaultArn', props.backupCopyVaultArn, BACKUP_VAULT_ARN_PATTERN],
-      ['backupCopyKeyArn', props.backupCopyKeyArn, KMS_KEY_ARN_PATTERN],
-    ] as const) {
-      if (value !== undefined && !Token.isUnresolved(value) && !new RegExp(pattern).test(value)) {
-        throw new Error(`${name} '${value}' does not match ${pattern}`);
-      }
-    }
-    validateSubnets(props.privateSubnetIds);
-    validateWindows(backupWindow, maintenanceWindow);
-    const overrides = literalOverrides(props.instanceOverrides, props.environment, sizing);
-    if (props.parameters !== undefined && !Token.isUnresolved(props.parameters)) validateParameters(props.parameters);
-    if (props.enableNetworkAcl === true && props.vpcCidr === undefined) {
-      throw new Error('enableNetworkAcl is true but vpcCidr is not set: the ACL admits PostgreSQL from that CIDR only');
-    }
-    if (
-      props.vpcCidr !== undefined &&
-      !Token.isUnresolved(props.vpcCidr) &&
-      !/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(props.vpcCidr)
-    ) {
-      throw new Error(`vpcCidr '${props.vpcCidr}' is not an IPv4 CIDR block`);
-    }
-
-    // Inputs land in locals first, so the parts below read the same local whether the value is a literal or a
-    // Terraform variable.
+  /**
+   * Inputs land in locals first, so the parts read the same local whether the value is a literal or a Terraform
+   * variable; then the locals every part reads (the selected row, names, tags, windows, parameters).
+   */
+  private addLocals(props: AccessWeaverDatabaseProps, tables: ResolvedTables, overrides: unknown) {
+    const { sizing, recovery, backupWindow, maintenanceWindow } = tables;
     const local = (name: string, value: unknown) => address(new TerraformLocal(this, `local-${name}`, value), name);
     const projectName = local('project_name', props.projectName);
     const environment = local('environment', props.environment);
@@ -279,31 +275,8 @@ export class AccessWeaverDatabase extends Construct {
       key: local('backup_copy_kms_key_arn', props.backupCopyKeyArn ?? Token.nullValue()),
     };
     const instanceClasses = local('instance_classes', instanceClassesLocal());
-    const instanceOverrides = addressOf(local('instance_overrides', overrides));
-    local(
-      CONFIG_LOCAL,
-      tf.string(
-        `merge(${addressOf(instanceConfigs)}[${addressOf(environment)}], ` +
-          `{ for k, v in ${instanceOverrides} : k => v if v != null }, ` +
-          // A new storage type without its own iops drops the row's (gp3 takes no iops below 400 GiB).
-          `{ for k in ["iops"] : k => null if try(${instanceOverrides}.storage_type, null) != null ` +
-          `&& try(${instanceOverrides}.iops, null) == null })`,
-      ),
-    );
-    const instanceClass = local(
-      'instance_class',
-      tf.string(`${addressOf(instanceClasses)}[${config('instanceClass')}]`),
-    );
-    local(NAME_PREFIX_LOCAL, `\${${addressOf(projectName)}}-\${${addressOf(environment)}}`);
-    local(IDENTITY_TAGS_LOCAL, {
-      Project: tf.string(addressOf(projectName)),
-      Environment: tf.string(addressOf(environment)),
-    });
-    local(DEFAULT_TAGS_LOCAL, { ManagedBy: 'terraform' });
-    local(
-      COMMON_TAGS_LOCAL,
-      tf.string(`merge(local.${DEFAULT_TAGS_LOCAL}, local.${CALLER_TAGS_LOCAL}, local.${IDENTITY_TAGS_LOCAL})`),
-    );
+    const instanceClass = selectedRowLocals(local, { instanceConfigs, instanceClasses, environment, overrides });
+    nameAndTagLocals(local, projectName, environment);
     // Both read parts made below (the subnets' zones, the module's own topic): resolved at synth.
     const availabilityZones = local(
       'availability_zones',
@@ -312,7 +285,7 @@ export class AccessWeaverDatabase extends Construct {
           tf.string(`distinct([for subnet in ${addressOf(this.network.subnets)} : subnet.availability_zone])`),
       }),
     );
-    this.alarmTopicArn = local(
+    const alarmTopicArn = local(
       'alarm_topic_arn',
       Lazy.stringValue({
         produce: () =>
@@ -324,63 +297,166 @@ export class AccessWeaverDatabase extends Construct {
     );
     for (const [name, expression] of Object.entries(hclChecks.windowLocals)) local(name, tf.string(expression));
     const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
-    const staticParameters = local('static_parameters', [...STATIC_PARAMETERS]);
-    const callerParameters = local('caller_parameters', parametersObject(props.parameters));
-    const parameters = local(
-      'parameters',
-      tf.string(parametersExpression(addressOf(callerParameters), addressOf(staticParameters))),
-    );
+    const parameters = parameterLocals(local, props.parameters);
 
-    this.encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns });
-    this.network = new DatabaseNetwork(this, 'network', inputs);
-    this.parameters = new DatabaseParameters(this, 'parameters', { parameters });
-    this.logGroups = new DatabaseLogGroups(this, 'logs', { key: this.encryption.key });
-    this.instances = new DatabaseInstances(this, 'instances', {
-      logGroups: this.logGroups.groups,
-      key: this.encryption.key,
-      partition: this.encryption.partition,
-      subnetGroup: this.network.subnetGroup,
-      parameterGroup: this.parameters.group,
-      databaseSecurityGroup: this.network.databaseSecurityGroup,
+    return {
+      inputs,
+      environment,
+      keyUserArns,
+      secretReaders,
+      alarmTopicArnInput,
+      alarmTopicArn,
+      backupRules,
+      backupCopy,
+      instanceClass,
+      availabilityZones,
+      applyImmediately,
+      parameters,
+      local,
+    };
+  }
+
+  /** The parts, each reading the locals and the parts made before it; returns them. */
+  private addParts(props: AccessWeaverDatabaseProps, locals: ReturnType<AccessWeaverDatabase['addLocals']>) {
+    const { inputs, environment, keyUserArns, secretReaders, alarmTopicArnInput, alarmTopicArn, backupRules } = locals;
+    const { backupCopy, instanceClass, availabilityZones, applyImmediately, local } = locals;
+    const engine = props.engine ?? postgresInstanceEngine();
+    const encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns, engine });
+    const network = new DatabaseNetwork(this, 'network', inputs);
+    const parameters = new DatabaseParameters(this, 'parameters', {
+      parameters: locals.parameters,
+      family: engine.parameterGroupFamily,
+    });
+    const logGroups = new DatabaseLogGroups(this, 'logs', { key: encryption.key, engine });
+    const compute = engine.bind(this, 'instances', {
+      logGroups: logGroups.groups,
+      key: encryption.key,
+      partition: encryption.partition,
+      subnetGroup: network.subnetGroup,
+      parameterGroup: parameters.group,
+      databaseSecurityGroup: network.databaseSecurityGroup,
       availabilityZones,
       backupWindow: inputs.backupWindow,
       maintenanceWindow: inputs.maintenanceWindow,
       applyImmediately,
     });
-    this.credentials = new DatabaseCredentials(this, 'credentials', {
-      key: this.encryption.key,
-      region: this.encryption.region,
-      partition: this.encryption.partition,
-      databaseSecurityGroup: this.network.databaseSecurityGroup,
-      primary: this.instances.primary,
-      replica: this.instances.replica,
+    const credentials = new DatabaseCredentials(this, 'credentials', {
+      key: encryption.key,
+      region: encryption.region,
+      partition: encryption.partition,
+      databaseSecurityGroup: network.databaseSecurityGroup,
+      engine: compute,
       vpcId: inputs.vpcId,
       privateSubnetIds: inputs.privateSubnetIds,
-      caller: this.encryption.caller,
+      caller: encryption.caller,
       secretReaders,
     });
-    this.backup = new DatabaseBackup(this, 'backup', {
-      key: this.encryption.key,
-      partition: this.encryption.partition,
-      primary: this.instances.primary,
+    const backup = new DatabaseBackup(this, 'backup', {
+      key: encryption.key,
+      partition: encryption.partition,
+      target: compute.writer.backupTarget,
       rules: local('backup_rules_selected', tf.any(`${addressOf(backupRules)}[${addressOf(environment)}]`)),
       copyVaultArn: backupCopy.vault,
       copyKeyArn: backupCopy.key,
       forceDestroy: `!${config('protectFromDeletion')}`,
     });
-    this.encryption.attachPolicy({ rotationRole: this.credentials.rotationRole });
-    this.monitoring = new DatabaseMonitoring(this, 'monitoring', {
-      key: this.encryption.key,
-      caller: this.encryption.caller,
-      region: this.encryption.region,
-      primary: this.instances.primary,
-      parameterGroup: this.parameters.group,
-      replica: this.instances.replica,
+    encryption.attachPolicy({ rotationFunction: credentials.rotationFunction });
+    const monitoring = new DatabaseMonitoring(this, 'monitoring', {
+      key: encryption.key,
+      caller: encryption.caller,
+      region: encryption.region,
+      engine: compute,
+      parameterGroup: parameters.group,
       alarmTopicArnInput,
-      alarmTopicArn: this.alarmTopicArn,
+      alarmTopicArn,
       instanceClass,
     });
+    return { encryption, network, parameters, logGroups, compute, credentials, backup, monitoring };
   }
+}
+
+type LocalMaker = (name: string, value: unknown) => TerraformLocal;
+
+/** `local.config`, the environment's row with the caller's overrides, and the catalogue entry of its class. */
+function selectedRowLocals(
+  local: LocalMaker,
+  tables: {
+    instanceConfigs: TerraformLocal;
+    instanceClasses: TerraformLocal;
+    environment: TerraformLocal;
+    overrides: unknown;
+  },
+): TerraformLocal {
+  const { instanceConfigs, instanceClasses, environment, overrides } = tables;
+  const instanceOverrides = addressOf(local('instance_overrides', overrides));
+  local(
+    CONFIG_LOCAL,
+    tf.string(
+      `merge(${addressOf(instanceConfigs)}[${addressOf(environment)}], { for k, v in ${instanceOverrides} : k => v if v != null }, ` +
+        // A new storage type without its own iops drops the row's (gp3 takes no iops below 400 GiB).
+        `{ for k in ["iops"] : k => null if try(${instanceOverrides}.storage_type, null) != null && try(${instanceOverrides}.iops, null) == null })`,
+    ),
+  );
+  return local('instance_class', tf.string(`${addressOf(instanceClasses)}[${config('instanceClass')}]`));
+}
+
+/** The name prefix and the tags every resource carries. */
+function nameAndTagLocals(local: LocalMaker, projectName: TerraformLocal, environment: TerraformLocal): void {
+  local(NAME_PREFIX_LOCAL, `\${${addressOf(projectName)}}-\${${addressOf(environment)}}`);
+  local(IDENTITY_TAGS_LOCAL, {
+    Project: tf.string(addressOf(projectName)),
+    Environment: tf.string(addressOf(environment)),
+  });
+  local(DEFAULT_TAGS_LOCAL, { ManagedBy: 'terraform' });
+  local(
+    COMMON_TAGS_LOCAL,
+    tf.string(`merge(local.${DEFAULT_TAGS_LOCAL}, local.${CALLER_TAGS_LOCAL}, local.${IDENTITY_TAGS_LOCAL})`),
+  );
+}
+
+/** The parameters the group applies: the module's map, the caller's entries, and which parameters are static. */
+function parameterLocals(local: LocalMaker, callerEntries: readonly DatabaseParameter[] | undefined): TerraformLocal {
+  const staticParameters = local('static_parameters', [...STATIC_PARAMETERS]);
+  const callerParameters = local('caller_parameters', parametersObject(callerEntries));
+  const moduleParameters = local('module_parameters', moduleParametersLocal());
+  return local(
+    'parameters',
+    tf.string(
+      parametersExpression(addressOf(moduleParameters), addressOf(callerParameters), addressOf(staticParameters)),
+    ),
+  );
+}
+
+/** Checks every literal input at synth, naming the bad value; returns the literal overrides, named as in the module. */
+function validateInputs(
+  props: AccessWeaverDatabaseProps,
+  { sizing, recovery, backupWindow, maintenanceWindow }: ResolvedTables,
+): unknown {
+  validateProjectName(props.projectName);
+  validateEnvironment(props.environment);
+  for (const [environment, row] of Object.entries(sizing)) {
+    validateSizing(environment, row);
+  }
+  for (const [environment, row] of Object.entries(recovery)) {
+    validateRecovery(environment, row);
+  }
+  for (const [name, value, pattern] of [
+    ['backupCopyVaultArn', props.backupCopyVaultArn, BACKUP_VAULT_ARN_PATTERN],
+    ['backupCopyKeyArn', props.backupCopyKeyArn, KMS_KEY_ARN_PATTERN],
+  ] as const) {
+    if (value !== undefined && !Token.isUnresolved(value) && !new RegExp(pattern).test(value)) {
+      throw new Error(`${name} '${value}' does not match ${pattern}`);
+    }
+  }
+  validateSubnets(props.privateSubnetIds);
+  validateWindows(backupWindow, maintenanceWindow);
+  if (props.parameters !== undefined && !Token.isUnresolved(props.parameters)) validateParameters(props.parameters);
+  if (props.enableNetworkAcl === true && props.vpcCidr === undefined) {
+    throw new Error('enableNetworkAcl is true but vpcCidr is not set: the ACL admits PostgreSQL from that CIDR only');
+  }
+  if (props.vpcCidr !== undefined && !Token.isUnresolved(props.vpcCidr)) parseCidr(props.vpcCidr, 'vpcCidr');
+
+  return literalOverrides(props.instanceOverrides, props.environment, sizing);
 }
 
 /** Literal overrides checked and named as the module names them; a token is passed through for plan. */
@@ -391,9 +467,10 @@ function literalOverrides(
 ): unknown {
   if (overrides === undefined) return {};
   if (Token.isUnresolved(overrides)) return overrides;
-  validateOverrides(overrides);
   if (!Token.isUnresolved(environment) && isEnvironmentName(environment)) {
-    validateSizing(environment, applyOverrides(sizing[environment], overrides), ' with instance_overrides');
+    validateOverriddenRow(environment, sizing[environment], overrides);
+  } else {
+    validateOverrides(overrides);
   }
   return overridesObject(overrides);
 }

@@ -15,6 +15,7 @@ import {
 } from './module-stack';
 import { applyRequirementsReadme, declaredTypes } from './apply-permissions';
 import { costReadme } from './cost';
+import { postgresInstanceEngine } from './engine';
 import { providerRangeReadme } from './provider-range';
 import { MODULE_VERSION } from './version';
 
@@ -154,8 +155,7 @@ function recoveryReadme(): string {
     const rules = r.backupRules
       .map(
         (rule) =>
-          `${rule.name} \`${rule.schedule}\` kept ${rule.retentionDays} d` +
-          `${rule.copyToDisasterRecovery ? ', copied' : ''}`,
+          `${rule.name} \`${rule.schedule}\` kept ${rule.retentionDays} d${rule.copyToDisasterRecovery ? ', copied' : ''}`,
       )
       .join('; ');
     return `| ${name} | ${duration(r.rpoMinutes)} | ${duration(r.rtoMinutes)} | ${continuous} | ${rules} |`;
@@ -181,6 +181,22 @@ export const exampleRole = (environment: string, name: string) =>
 
 const escapeHtml = (text: string) => text.replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
+/** The module README's prose, with `{{name}}` where generated tables and values go. */
+const MODULE_README_TEMPLATE = readFileSync(path.join(__dirname, 'templates', 'module-readme.md'), 'utf8');
+
+/** `template` with each `{{name}}` replaced by its value; a name without a value, or a value not used, throws. */
+export function fillTemplate(template: string, values: Record<string, string>): string {
+  const used = new Set<string>();
+  const text = template.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+    if (!(name in values)) throw new Error(`template placeholder {{${name}}} has no value`);
+    used.add(name);
+    return values[name]!;
+  });
+  const unused = Object.keys(values).filter((name) => !used.has(name));
+  if (unused.length > 0) throw new Error(`template has no placeholder for ${unused.join(', ')}`);
+  return text;
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Terraform JSON, read by key
 function moduleReadme(document: Record<string, any>): string {
   const cell = (value: unknown) => (value === undefined ? 'required' : `\`${JSON.stringify(value)}\``);
@@ -190,17 +206,11 @@ function moduleReadme(document: Record<string, any>): string {
   const outputs = MODULE_OUTPUTS.map((o) => `| \`${o.name}\` | ${escapeHtml(o.description)} |`).join('\n');
   const sizing = ENVIRONMENTS.map((name) => {
     const d = ENVIRONMENT_CONFIGS[name].database;
-    const storage =
-      `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ` +
-      `${d.maxAllocatedStorage})`;
+    const storage = `${d.allocatedStorage} GiB ${d.storageType}${d.iops ? ` ${d.iops} IOPS` : ''} (max ${d.maxAllocatedStorage})`;
     const retention = d.performanceInsightsRetentionDays === null ? 'off' : `${d.performanceInsightsRetentionDays} d`;
     const insights = `${retention}, ${d.databaseInsightsMode}`;
     const lifecycle = d.engineLifecycleSupport.endsWith('-disabled') ? 'RDS upgrades' : 'Extended Support';
-    return (
-      `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d ` +
-      `| ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ` +
-      `${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} | ${lifecycle} |`
-    );
+    return `| ${name} | ${d.instanceClass} | ${storage} | ${d.multiAz ? 'yes' : 'no'} | ${d.backupRetentionDays} d | ${d.replicaCount} | ${d.monitoringIntervalSeconds || 'off'} | ${insights} | ${d.protectFromDeletion ? 'yes' : 'no'} | ${d.rotateCredentials ? '30 d' : 'no'} | ${lifecycle} |`;
   }).join('\n');
   const classes = Object.entries(INSTANCE_CLASSES)
     .map(([name, spec]) => `${name} (${spec.memoryGiB} GiB)`)
@@ -209,162 +219,32 @@ function moduleReadme(document: Record<string, any>): string {
     'field' in t
       ? `\`${SIZING_ATTRIBUTES[t.field]}\``
       : 'shareOf' in t
-        ? `${typeof t.percent === 'number' ? `${t.percent}%` : `\`${SIZING_ATTRIBUTES[t.percent]}\` %`} of the ` +
-          `${t.shareOf === 'storage' ? 'allocated storage' : 'class memory'}`
+        ? `${typeof t.percent === 'number' ? `${t.percent}%` : `\`${SIZING_ATTRIBUTES[t.percent]}\` %`} of the ${t.shareOf === 'storage' ? 'allocated storage' : 'class memory'}`
         : String(t.value);
   const instances = (a: (typeof PRIMARY_ALARMS)[number]) =>
     a.burstableOnly ? 'primary, burstable classes only' : a.onReplicas ? 'primary and each replica' : 'primary';
   const alarms = PRIMARY_ALARMS.map(
     (a) =>
-      `| ${a.logicalId} | ${a.metric} | ${a.comparison === 'LessThanThreshold' ? '<' : '>'} ` +
-      `${threshold(a.threshold)} | ${a.evaluationPeriods} | ${instances(a)} |`,
+      `| ${a.logicalId} | ${a.metric} | ${a.comparison === 'LessThanThreshold' ? '<' : '>'} ${threshold(a.threshold)} | ${a.evaluationPeriods} | ${instances(a)} |`,
   ).join('\n');
-  return (
-    `# modules/rds
-
-The AccessWeaver database on Amazon RDS for PostgreSQL 15, as a plain Terraform module.
-
-**Generated file: do not edit.** This folder is synthesized from the TypeScript constructs in ` +
-    `\`src/rds/\` by
-\`npm run modules\`; a test fails when it differs from what they produce.
-
-**Version ${MODULE_VERSION}** (also the \`module_version\` output). Versions follow semantic versioning from a caller's
-point of view: major when a caller must change something, minor when something new may be used, patch for fixes.
-What changed for callers in each release is in \`CHANGELOG.md\` at the root of the AccessWeaver data layer
-repository.
-
-\`\`\`hcl
-module "rds" {
-  source = "../../modules/rds"
-
-  project_name       = var.project_name
-  environment        = "prod"
-  vpc_id             = module.vpc.vpc_id
-  private_subnet_ids = module.vpc.private_subnet_ids
-
-  allowed_security_groups = [module.ecs.service_security_group_id]
-  backup_window           = "02:00-03:00"
-  maintenance_window      = "Sun:03:00-Sun:04:00"
-  tags                    = { Backup = "critical" }
-}
-\`\`\`
-
-Runnable callers for each environment are in [examples/](examples/).
-
-## Checking a caller offline
-
-From a checkout of the AccessWeaver data layer repository, with Terraform on \`PATH\`:
-
-\`\`\`sh
-npm run module:plan -- ../platform/environments/prod      # add -var-file=prod.tfvars if its variables need values
-\`\`\`
-
-It copies the caller and the local modules it uses (this one included) to a temporary folder, replaces this module's
-four \`hashicorp/random\` resources by \`terraform_data\` stand-ins (random is the provider an offline machine
-usually lacks), points the AWS provider at a local stand-in answering the two read calls of a plan
-(\`GetCallerIdentity\`, \`DescribeSubnets\`) and the backend at a local file, then runs \`terraform init\`,
-\`validate\` and \`plan\`. It needs no AWS account and no network when \`hashicorp/aws\` is in a provider mirror
-(\`ACCESSWEAVER_TF_MIRROR\`, default \`/opt/tf-plugins\`); it changes nothing in the caller's folder. Exit 0 when the
-plan succeeds, 1 with Terraform's message when a step fails (a module rule, a missing input), 2 on a usage error.
-
-## Sizing
-
-Selected by \`environment\` from \`local.instance_configs\`:
-
-| environment | class | storage | Multi-AZ | backups | replicas | enhanced monitoring (s) | Performance ` +
-    `Insights retention, Database Insights mode | deletion protection + final snapshot | credential rotation | ` +
-    `after standard support |
-|---|---|---|---|---|---|---|---|---|---|---|
-${sizing}
-
-${recoveryReadme()}
-${costReadme()}
-
-## Overriding the sizing row
-
-\`instance_overrides\` replaces any field of the selected row (attributes named as in ` +
-    `\`local.instance_configs\`);
-the table stays the default. Each field is validated at plan, with a message naming it. ` +
-    `\`instance_class\` must be
-one of the catalogue (\`local.instance_classes\`), which also gives the memory the freeable-memory alarm ` +
-    `is a share
-of: ${classes}. \`parameters\` adds parameter-group entries or replaces the module's entry of the same ` +
-    `name; static
-parameters (${STATIC_PARAMETERS.join(', ')}) apply at the next reboot.
-
-\`\`\`hcl
-  instance_overrides = { instance_class = "db.r6g.xlarge", allocated_storage = 800, max_allocated_storage ` +
-    `= 2000 }
-  apply_immediately  = false
-  parameters         = [{ name = "max_wal_senders", value = "20" }]   # static: pending-reboot
-\`\`\`
-
-## Alarms
-
-Every alarm evaluates ${ALARM_PERIOD_SECONDS / 60}-minute periods and notifies \`alarm_topic_arn\`; ` +
-    `thresholds named by a field come
-from the sizing row (or \`instance_overrides\`).
-
-| alarm | metric | threshold | periods | on |
-|---|---|---|---|---|
-${alarms}
-| replica_lag | ReplicaLag | ${REPLICA_LAG_THRESHOLD_SECONDS} s | 3 | each replica |
-
-## Inputs
-
-| name | description | type | default |
-|---|---|---|---|
-${inputs}
-
-## Outputs
-
-| name | description |
-|---|---|
-${outputs}
-
-## After the first apply
-
-The database exists but holds no schema and the logins have no password yet. Run, from the repository:
-
-\`\`\`sh
-npx accessweaver-rds setup-database --env <environment> --ca-bundle global-bundle.pem
-\`\`\`
-
-It applies the migrations in \`sql/\` as the master user and sets the application and read-only passwords ` +
-    `from
-their secrets. Credential rotation (prod) starts 30 days later, once the logins exist.
-
-## Versions
-
-The engine major version is pinned (15, with the \`postgres15\` parameter group); RDS applies minor ` +
-    `versions in the
-maintenance window (\`auto_minor_version_upgrade = true\`) and the plan accepts whichever 15.x is ` +
-    `running. A major
-upgrade is a deliberate change of this module.
-
-## Coming from the original HCL module
-
-Addresses are unchanged, so the state carries over. Three things change on the first apply, on purpose:
-
-- The master password becomes RDS-managed: \`random_password.master_password\` and
-  \`aws_secretsmanager_secret.db_password\` are destroyed, RDS creates its own secret (output ` +
-    `\`secret_arn\`).
-- Security group rules become separate resources. Before the first apply, import the original inline ` +
-    `rules into
-  them, or revoke them: the database group's ingress from the client group
-  (\`aws_vpc_security_group_ingress_rule.rds_from_clients\`) and the client group's egress on 5432 ` +
-    `(replaced by
-  \`aws_vpc_security_group_egress_rule.rds_client_to_rds\`, to the database group only). The database ` +
-    `group's
-  allow-all egress is revoked by the module itself.
-- \`final_snapshot_identifier\` no longer changes on every plan.
-
-## Requirements
-
-Terraform >= 1.5, hashicorp/aws ${MODULE_REQUIRED_PROVIDERS.aws.version}, hashicorp/random ` +
-    `${MODULE_REQUIRED_PROVIDERS.random.version}. The module configures no provider and no backend.
-
-${providerRangeReadme()}
-${applyRequirementsReadme(declaredTypes(document))}`
-  );
+  const engine = postgresInstanceEngine();
+  return fillTemplate(MODULE_README_TEMPLATE, {
+    majorVersion: engine.majorVersion,
+    moduleVersion: MODULE_VERSION,
+    parameterFamily: engine.parameterGroupFamily,
+    sizing,
+    recovery: recoveryReadme(),
+    cost: costReadme(),
+    classes,
+    staticParameters: STATIC_PARAMETERS.join(', '),
+    alarmPeriodMinutes: String(ALARM_PERIOD_SECONDS / 60),
+    alarms,
+    replicaLagSeconds: String(REPLICA_LAG_THRESHOLD_SECONDS),
+    inputs,
+    outputs,
+    awsVersion: MODULE_REQUIRED_PROVIDERS.aws.version,
+    randomVersion: MODULE_REQUIRED_PROVIDERS.random.version,
+    providerRange: providerRangeReadme(),
+    applyRequirements: applyRequirementsReadme(declaredTypes(document)),
+  });
 }

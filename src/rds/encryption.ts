@@ -9,10 +9,13 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { KmsKeyPolicy } from '@cdktf/provider-aws/lib/kms-key-policy';
 import { TerraformLocal } from 'cdktf';
 import { addressOf, config, ref, tf } from './expressions';
+import type { DatabaseEngine } from './engine';
 import { logGroupsKeyStatement } from './logs';
 import { address, NAME_PREFIX, nameTags } from './naming';
 
 export interface DatabaseEncryptionProps {
+  /** Names the log groups CloudWatch Logs may encrypt with the key. */
+  readonly engine: DatabaseEngine;
   /**
    * IAM principals (ARNs, which must exist) that may decrypt the module's secrets through Secrets Manager without an
    * IAM permission of their own: the caller's key users.
@@ -22,8 +25,8 @@ export interface DatabaseEncryptionProps {
 
 /** The key policy statements of principals the module creates after the key (attached once they exist). */
 export interface KeyUsePrincipals {
-  /** Role of the credential rotation function (counted: only where credentials rotate). */
-  readonly rotationRole: DataAwsLambdaFunction;
+  /** The credential rotation function, whose role the key admits (counted: only where credentials rotate). */
+  readonly rotationFunction: DataAwsLambdaFunction;
 }
 
 /**
@@ -76,7 +79,7 @@ export class DatabaseEncryption extends Construct {
             resources: ['*'],
             condition: sameAccount,
           },
-          logGroupsKeyStatement(caller, partition, region),
+          logGroupsKeyStatement(props.engine, caller, partition, region),
         ],
       }),
       'rds_key_base_policy',
@@ -115,11 +118,11 @@ export class DatabaseEncryption extends Construct {
     // A statement naming nobody is invalid, so each named group is a document of its own, counted.
     const rotation = address(
       new DataAwsIamPolicyDocument(this, 'rotation-policy', {
-        count: principals.rotationRole.count,
+        count: principals.rotationFunction.count,
         statement: [
           {
             sid: 'RotationFunctionUsesKeyThroughSecretsManager',
-            principals: [{ type: 'AWS', identifiers: [tf.string(ref(principals.rotationRole, 'role', 0))] }],
+            principals: [{ type: 'AWS', identifiers: [tf.string(ref(principals.rotationFunction, 'role', 0))] }],
             actions: ['kms:Decrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
             resources: ['*'],
             condition: throughSecretsManager,

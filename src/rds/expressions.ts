@@ -1,3 +1,4 @@
+import { Construct } from 'constructs';
 import { IResolvable, TerraformDataSource, TerraformLocal, TerraformResource, Token } from 'cdktf';
 import { DatabaseSizing, SIZING_ATTRIBUTES } from '../config/environments';
 
@@ -60,8 +61,7 @@ export function ref<T extends Referenceable>(element: T, attribute: AttributeOf<
   const counted = element.count !== undefined;
   if (counted !== (index !== undefined)) {
     throw new Error(
-      `${addressOf(element)} is ${counted ? '' : 'not '}counted: ` +
-        `${counted ? 'name the instance' : 'it takes no instance index'} to reference ${attribute}`,
+      `${addressOf(element)} is ${counted ? '' : 'not '}counted: ${counted ? 'name the instance' : 'it takes no instance index'} to reference ${attribute}`,
     );
   }
   const instance = index === undefined ? '' : `[${index}]`;
@@ -86,3 +86,34 @@ export function toHcl(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * A JSON-like value as Terraform JSON syntax writes it: `HclExpression`s become `${...}` templates (a template that
+ * is one interpolation keeps the expression's type), everything else stays JSON.
+ */
+export function toTerraformJson(value: unknown): unknown {
+  if (value instanceof HclExpression) return `\${${value.text}}`;
+  if (Array.isArray(value)) return value.map(toTerraformJson);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, toTerraformJson(v)]));
+  }
+  return value;
+}
+
+/**
+ * `${jsonencode(local.<name>)}`: a document (a policy, a dashboard, a secret's first value) kept as a local of the
+ * module, which the emitted JSON writes one field a line, and encoded where it is used. An inline jsonencode() is a
+ * single line of hundreds of characters in which a one-field change cannot be reviewed. The document may hold
+ * `HclExpression`s; it must not index a counted resource (a local is evaluated even when the resource is absent).
+ */
+export function encodedDocument(scope: Construct, name: string, document: unknown): string {
+  const local = new TerraformLocal(scope, `document-${name}`, toTerraformJson(document));
+  local.overrideLogicalId(name);
+  return tf.string(`jsonencode(${addressOf(local)})`);
+}
+
+/** The trust policy of a role an AWS service assumes. */
+export const serviceTrustPolicy = (service: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: service } }],
+});

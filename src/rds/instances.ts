@@ -10,16 +10,10 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { Id } from '@cdktf/provider-random/lib/id';
 import { DATABASE_NAME, DATABASE_PORT, MASTER_USERNAME } from '../config/environments';
-import { addressOf, config, ref, tf } from './expressions';
+import { addressOf, config, encodedDocument, ref, serviceTrustPolicy, tf } from './expressions';
 import { EXPORTED_LOGS } from './logs';
-import { ENGINE_MAJOR_VERSION } from './parameters';
-import {
-  ADVANCED_INSIGHTS_MESSAGE,
-  hclChecks,
-  IO1_RATIO_MESSAGE,
-  MINIMUM_WINDOW_MINUTES,
-  PERFORMANCE_INSIGHTS_RETENTION_RULE,
-} from './validation';
+import { sizingPreconditions } from './rules';
+import { hclChecks, MINIMUM_WINDOW_MINUTES } from './validation';
 import { address, nameTags, prefixed } from './naming';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { TerraformLocal } from 'cdktf';
@@ -29,6 +23,8 @@ export const CA_CERTIFICATE = 'rds-ca-rsa2048-g1';
 export const REPLICA_SUFFIX = RESOURCE_SUFFIXES.replica('${count.index + 1}');
 
 export interface DatabaseInstancesProps {
+  /** The major version the instances run (RDS applies its minor versions). */
+  readonly engineVersion: string;
   /** Encrypts storage, Performance Insights and the master secret. */
   readonly key: KmsKey;
   /** Partition of the AWS managed policy ARN of the monitoring role. */
@@ -45,6 +41,22 @@ export interface DatabaseInstancesProps {
   /** Whether changes apply at once rather than in the maintenance window (a boolean). */
   readonly applyImmediately: TerraformLocal;
 }
+
+/** What the primary checks at plan: the sizing rows' rules on the selected row, and the two windows together. */
+const PRIMARY_PRECONDITIONS = [
+  ...sizingPreconditions().map(({ condition, errorMessage }) => ({
+    condition: tf.string(condition),
+    errorMessage,
+  })),
+  {
+    condition: tf.string(hclChecks.windowDurations),
+    errorMessage: `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
+  },
+  {
+    condition: tf.string(hclChecks.windowsDisjoint),
+    errorMessage: 'backup_window must not overlap maintenance_window.',
+  },
+];
 
 /**
  * The primary and its read replicas.
@@ -64,15 +76,22 @@ export class DatabaseInstances extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseInstancesProps) {
     super(scope, id);
+    const monitoring = this.monitoringSettings(props);
+    this.primary = this.addPrimary(props, monitoring);
+    this.replica = this.addReplicas(props, monitoring);
+  }
 
+  /** Enhanced monitoring (its role where the interval is set) and Performance Insights, alike on each instance. */
+  private monitoringSettings(props: DatabaseInstancesProps) {
     const withMonitoring = tf.number(`${config('monitoringIntervalSeconds')} > 0 ? 1 : 0`);
     const monitoringRole = address(
       new IamRole(this, 'monitoring-role', {
         count: withMonitoring,
         name: prefixed('rds-monitoring-role'),
-        assumeRolePolicy: tf.string(
-          'jsonencode({ Version = "2012-10-17", Statement = [{ Action = "sts:AssumeRole", Effect = "Allow", ' +
-            'Principal = { Service = "monitoring.rds.amazonaws.com" } }] })',
+        assumeRolePolicy: encodedDocument(
+          this,
+          'monitoring_role_trust_policy',
+          serviceTrustPolicy('monitoring.rds.amazonaws.com'),
         ),
         tags: nameTags('rds-monitoring-role'),
       }),
@@ -87,18 +106,7 @@ export class DatabaseInstances extends Construct {
       'rds_enhanced_monitoring',
     );
 
-    // Created once with the instance and kept in state: the final snapshot's name is stable across plans (a
-    // timestamp would change it, and the instance with it, on every plan) yet unique per instance lifetime.
-    const finalSnapshotSuffix = address(
-      new Id(this, 'final-snapshot-suffix', {
-        byteLength: 4,
-        keepers: { identifier: prefixed(RESOURCE_SUFFIXES.primary) },
-      }),
-      'final_snapshot',
-    );
-
-    const zones = addressOf(props.availabilityZones);
-    const monitoring = {
+    return {
       monitoringInterval: tf.number(config('monitoringIntervalSeconds')),
       monitoringRoleArn: tf.string(
         `${config('monitoringIntervalSeconds')} > 0 ? ${ref(monitoringRole, 'arn', 0)} : null`,
@@ -111,12 +119,25 @@ export class DatabaseInstances extends Construct {
       // Performance Insights reached end of life on 31 July 2026: its data now feeds CloudWatch Database Insights.
       databaseInsightsMode: tf.string(config('databaseInsightsMode')),
     };
+  }
 
-    this.primary = address(
+  private addPrimary(props: DatabaseInstancesProps, monitoring: ReturnType<DatabaseInstances['monitoringSettings']>) {
+    const zones = addressOf(props.availabilityZones);
+    // Created once with the instance and kept in state: the final snapshot's name is stable across plans (a
+    // timestamp would change it, and the instance with it, on every plan) yet unique per instance lifetime.
+    const finalSnapshotSuffix = address(
+      new Id(this, 'final-snapshot-suffix', {
+        byteLength: 4,
+        keepers: { identifier: prefixed(RESOURCE_SUFFIXES.primary) },
+      }),
+      'final_snapshot',
+    );
+
+    return address(
       new DbInstance(this, 'primary', {
         identifier: prefixed(RESOURCE_SUFFIXES.primary),
         engine: 'postgres',
-        engineVersion: ENGINE_MAJOR_VERSION,
+        engineVersion: props.engineVersion,
         autoMinorVersionUpgrade: true,
         allowMajorVersionUpgrade: false,
         // Chosen per environment, never RDS's implicit default; replicas follow their primary.
@@ -165,49 +186,18 @@ export class DatabaseInstances extends Construct {
 
         tags: nameTags(RESOURCE_SUFFIXES.primary, { Backup: 'required' }),
         lifecycle: {
-          precondition: [
-            {
-              condition: tf.string(hclChecks.instanceClass),
-              errorMessage: 'instance_class must be one of the classes in local.instance_classes.',
-            },
-            {
-              condition: tf.string(hclChecks.io1Ratio),
-              errorMessage: IO1_RATIO_MESSAGE,
-            },
-            {
-              condition: tf.string(hclChecks.iopsOnlyForIo1),
-              errorMessage: 'iops is only managed for io1 storage: leave it unset for the other storage types.',
-            },
-            {
-              condition: tf.string(hclChecks.storageCeiling),
-              errorMessage: 'max_allocated_storage must be at least allocated_storage.',
-            },
-            {
-              condition: tf.string(hclChecks.performanceInsightsRetention),
-              errorMessage: `Performance Insights retention must be ${PERFORMANCE_INSIGHTS_RETENTION_RULE}.`,
-            },
-            {
-              condition: tf.string(hclChecks.advancedInsightsRetention),
-              errorMessage: ADVANCED_INSIGHTS_MESSAGE,
-            },
-            {
-              condition: tf.string(hclChecks.windowDurations),
-              errorMessage:
-                `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} ` + `minutes.`,
-            },
-            {
-              condition: tf.string(hclChecks.windowsDisjoint),
-              errorMessage: 'backup_window must not overlap maintenance_window.',
-            },
-          ],
+          precondition: PRIMARY_PRECONDITIONS,
         },
       }),
       'main',
     );
+  }
 
+  private addReplicas(props: DatabaseInstancesProps, monitoring: ReturnType<DatabaseInstances['monitoringSettings']>) {
+    const zones = addressOf(props.availabilityZones);
     // Replicas follow the primary's engine version and encryption; each sits in the next subnet zone after the
     // primary's, so they spread over the zones the subnet group covers.
-    this.replica = address(
+    return address(
       new DbInstance(this, 'replica', {
         count: tf.number(config('replicaCount')),
         identifier: prefixed(REPLICA_SUFFIX),

@@ -6,29 +6,17 @@ import type { DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/
 import type { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import type { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
-import { RESOURCE_SUFFIXES } from '../config/names';
-import { config, tf, toHcl } from './expressions';
-import { address, NAME_PREFIX_LOCAL, nameTags, prefixed } from './naming';
+import type { DatabaseEngine } from './engine';
+import { config, tf } from './expressions';
+import { address, nameTags } from './naming';
 
 /** PostgreSQL logs RDS exports to CloudWatch Logs, from the primary and from every replica. */
 export const EXPORTED_LOGS = ['postgresql', 'upgrade'];
-
-/** Where RDS writes an instance's exported log: the group must carry exactly this name to be the one RDS uses. */
-export const RDS_LOG_GROUP_PREFIX = '/aws/rds/instance/';
 
 /** Valid CloudWatch Logs retention periods in days (RetentionInDays). */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
-
-export function validateLogRetention(environment: string, days: number): void {
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(days)) {
-    throw new Error(
-      `environment '${environment}': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of ` +
-        `${LOG_RETENTION_DAYS.join(', ')}`,
-    );
-  }
-}
 
 /**
  * The key-policy statement that lets CloudWatch Logs encrypt and decrypt with the module key, for this module's RDS
@@ -36,11 +24,12 @@ export function validateLogRetention(environment: string, days: number): void {
  * groups of this primary and its replicas.
  */
 export function logGroupsKeyStatement(
+  engine: DatabaseEngine,
   caller: DataAwsCallerIdentity,
   partition: DataAwsPartition,
   region: DataAwsRegion,
 ): DataAwsIamPolicyDocumentStatement {
-  const groups = `arn:${partition.partition}:logs:${region.name}:${caller.accountId}:log-group:${RDS_LOG_GROUP_PREFIX}`;
+  const groups = `arn:${partition.partition}:logs:${region.name}:${caller.accountId}:log-group:${engine.logGroupPrefix}`;
   return {
     sid: 'CloudWatchLogsEncryptsDatabaseLogGroups',
     principals: [{ type: 'Service', identifiers: [`logs.${region.name}.${partition.dnsSuffix}`] }],
@@ -50,16 +39,15 @@ export function logGroupsKeyStatement(
       {
         test: 'ArnLike',
         variable: 'kms:EncryptionContext:aws:logs:arn',
-        values: [
-          `${groups}${prefixed(RESOURCE_SUFFIXES.primary)}/*`,
-          `${groups}${prefixed(RESOURCE_SUFFIXES.replica('*'))}`,
-        ],
+        values: engine.logGroupPatterns.map((pattern) => `${groups}${pattern}`),
       },
     ],
   };
 }
 
 export interface DatabaseLogGroupsProps {
+  /** Names the groups: where the engine exports its logs, one group per writer or reader and log. */
+  readonly engine: DatabaseEngine;
   /** Encrypts the log groups (its policy lets CloudWatch Logs use it for these groups only). */
   readonly key: KmsKey;
 }
@@ -77,19 +65,12 @@ export class DatabaseLogGroups extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseLogGroupsProps) {
     super(scope, id);
-    const prefix = `local.${NAME_PREFIX_LOCAL}`;
-    const logs = toHcl(EXPORTED_LOGS);
-    const primary = `[for log in ${logs} : "\${${prefix}}-${RESOURCE_SUFFIXES.primary}/\${log}"]`;
-    const replicas =
-      `[for pair in setproduct(range(1, ${config('replicaCount')} + 1), ${logs}) : ` +
-      `"\${${prefix}}-${RESOURCE_SUFFIXES.replica('${pair[0]}')}/\${pair[1]}"]`;
-    // `<identifier>/<log>` of every instance; a local so for_each reads as toset(local.rds_log_groups).
-    const names = address(new TerraformLocal(this, 'names', `\${concat(${primary}, ${replicas})}`), 'rds_log_groups');
+    const names = address(new TerraformLocal(this, 'names', `\${${props.engine.logGroupNames}}`), 'rds_log_groups');
     const groups = TerraformIterator.fromList(names.asList);
     this.groups = address(
       new CloudwatchLogGroup(this, 'groups', {
         forEach: groups,
-        name: `${RDS_LOG_GROUP_PREFIX}${groups.value}`,
+        name: `${props.engine.logGroupPrefix}${groups.value}`,
         kmsKeyId: props.key.arn,
         retentionInDays: tf.number(config('logRetentionDays')),
         tags: nameTags('logs'),

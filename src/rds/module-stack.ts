@@ -7,7 +7,8 @@ import { PROJECT_NAME_RULE } from '../config/names';
 import { BACKUP_VAULT_ARN_PATTERN, KMS_KEY_ARN_PATTERN } from './backup';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
 import { addressOf, ref, tf } from './expressions';
-import { overrideValidations, OVERRIDES_HCL_TYPE } from './overrides';
+import { OVERRIDES_HCL_TYPE } from './overrides';
+import { overrideValidations } from './rules';
 import { PARAMETER_VALIDATIONS } from './parameters';
 import { AWS_PROVIDER_RANGE } from './provider-range';
 import { hclChecks, MINIMUM_WINDOW_MINUTES, WINDOW_FORMATS, WindowKind } from './validation';
@@ -92,9 +93,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   {
     name: 'backup_window',
     type: 'string',
-    description:
-      `Daily backup window, ${WINDOW_FORMATS.backup.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes, ` +
-      'disjoint from maintenance_window.',
+    description: `Daily backup window, ${WINDOW_FORMATS.backup.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes, disjoint from maintenance_window.`,
     default: DEFAULT_BACKUP_WINDOW,
     validation: [
       {
@@ -106,9 +105,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   {
     name: 'maintenance_window',
     type: 'string',
-    description:
-      `Weekly maintenance window, ${WINDOW_FORMATS.maintenance.format}, at least ${MINIMUM_WINDOW_MINUTES} ` +
-      `minutes.`,
+    description: `Weekly maintenance window, ${WINDOW_FORMATS.maintenance.format}, at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
     default: DEFAULT_MAINTENANCE_WINDOW,
     validation: [
       {
@@ -129,8 +126,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     name: 'key_user_arns',
     type: 'list(string)',
     description:
-      'IAM principals (existing ARNs) named in the key policy: they may decrypt the secrets through Secrets Manager ' +
-      'without an IAM kms: permission of their own.',
+      'IAM principals (existing ARNs) named in the key policy: they may decrypt the secrets through Secrets Manager without an IAM kms: permission of their own.',
     default: [],
     validation: [
       {
@@ -141,9 +137,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
   },
   {
     name: 'secret_readers',
-    type:
-      'object({ app = optional(list(string), []), readonly = optional(list(string), []), tenant_context_key = ' +
-      'optional(list(string), []) })',
+    type: 'object({ app = optional(list(string), []), readonly = optional(list(string), []), tenant_context_key = optional(list(string), []) })',
     description:
       "Who may read each secret (IAM principal ARNs). Each secret's resource policy denies GetSecretValue to every " +
       "other principal, the rotation function and the account's root user aside. Name the service roles that " +
@@ -152,8 +146,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     validation: [
       {
         condition:
-          'alltrue([for arn in concat(var.secret_readers.app, var.secret_readers.readonly, ' +
-          'var.secret_readers.tenant_context_key) : can(regex("^arn:[a-z-]+:(iam|sts)::[0-9]{12}:", arn))])',
+          'alltrue([for arn in concat(var.secret_readers.app, var.secret_readers.readonly, var.secret_readers.tenant_context_key) : can(regex("^arn:[a-z-]+:(iam|sts)::[0-9]{12}:", arn))])',
         errorMessage: 'secret_readers must hold IAM principal ARNs (arn:aws:iam::<account>:role/...).',
       },
     ],
@@ -162,8 +155,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     name: 'enable_network_acl',
     type: 'bool',
     description:
-      'Attach a network ACL to private_subnet_ids admitting only PostgreSQL and return traffic from vpc_cidr. ' +
-      'Only for subnets dedicated to the database: it blocks every other flow on them.',
+      'Attach a network ACL to private_subnet_ids admitting only PostgreSQL and return traffic from vpc_cidr. Only for subnets dedicated to the database: it blocks every other flow on them.',
     default: false,
   },
   {
@@ -189,8 +181,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     type: OVERRIDES_HCL_TYPE,
     description:
       "Replaces fields of the environment's sizing row (attributes as in local.instance_configs: instance_class, " +
-      'allocated_storage, storage_type, iops, multi_az, replica_count, backup_retention, alarm thresholds...). ' +
-      'Unset fields keep the table value; setting storage_type without iops drops the row iops.',
+      'allocated_storage, storage_type, iops, multi_az, replica_count, backup_retention, alarm thresholds...). Unset fields keep the table value; setting storage_type without iops drops the row iops.',
     default: {},
     validation: overrideValidations('instance_overrides'),
   },
@@ -213,14 +204,11 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     name: 'backup_copy_vault_arn',
     type: 'string',
     description:
-      'AWS Backup vault in another region receiving a copy of the recovery points of the rules the environment ' +
-      'table marks for disaster recovery (prod). When null nothing is copied.',
+      'AWS Backup vault in another region receiving a copy of the recovery points of the rules the environment table marks for disaster recovery (prod). When null nothing is copied.',
     default: null,
     validation: [
       {
-        condition:
-          `var.backup_copy_vault_arn == null ? true : can(regex(${JSON.stringify(BACKUP_VAULT_ARN_PATTERN)}, ` +
-          `var.backup_copy_vault_arn))`,
+        condition: `var.backup_copy_vault_arn == null ? true : can(regex(${JSON.stringify(BACKUP_VAULT_ARN_PATTERN)}, var.backup_copy_vault_arn))`,
         errorMessage:
           'backup_copy_vault_arn must be a backup vault ARN (arn:aws:backup:<region>:<account>:backup-vault:<name>).',
       },
@@ -233,9 +221,7 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
     default: null,
     validation: [
       {
-        condition:
-          `var.backup_copy_kms_key_arn == null ? true : can(regex(${JSON.stringify(KMS_KEY_ARN_PATTERN)}, ` +
-          `var.backup_copy_kms_key_arn))`,
+        condition: `var.backup_copy_kms_key_arn == null ? true : can(regex(${JSON.stringify(KMS_KEY_ARN_PATTERN)}, var.backup_copy_kms_key_arn))`,
         errorMessage: 'backup_copy_kms_key_arn must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>).',
       },
     ],
@@ -243,6 +229,8 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
 ];
 
 export interface ModuleOutputSpec {
+  /** How TypeScript names the output (RDS_OUTPUTS.<key> in the stacks). */
+  readonly key: string;
   readonly name: string;
   readonly description: string;
   /** HCL expression of the value, built from the database's parts. */
@@ -250,146 +238,158 @@ export interface ModuleOutputSpec {
   readonly sensitive?: boolean;
 }
 
-/** `arn:<partition>:rds-db:<region>:<account>:dbuser:<resource id>/<operator login>` of every instance. */
-function operatorDbUsers(db: AccessWeaverDatabase): string {
-  const { partition, region, caller } = db.encryption;
-  const prefix =
-    `"arn:\${${ref(partition, 'partition')}}:rds-db:\${${ref(region, 'name')}}:\${${ref(caller, 'accountId')}` +
-    `}:dbuser:`;
-  return (
-    `concat([${prefix}\${${ref(db.instances.primary, 'resourceId')}}/${IAM_OPERATOR_LOGIN}"], ` +
-    `[for id in ${ref(db.instances.replica, 'resourceId', '*')} : ${prefix}\${id}/${IAM_OPERATOR_LOGIN}"])`
-  );
-}
-
 /** The module's outputs; names are a contract with its callers and with the rds-<env> stacks. */
-export const MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
+export const MODULE_OUTPUTS = [
   {
+    key: 'primaryEndpoint',
     name: 'primary_endpoint',
     description: 'Endpoint (host:port) of the primary.',
-    value: (db) => ref(db.instances.primary, 'endpoint'),
+    value: (db) => db.compute.writer.endpoint,
   },
   {
+    key: 'primaryAddress',
     name: 'primary_address',
     description: 'Host name of the primary.',
-    value: (db) => ref(db.instances.primary, 'address'),
+    value: (db) => db.compute.writer.address,
   },
   {
+    key: 'replicaEndpoints',
     name: 'replica_endpoints',
     description: 'Endpoints (host:port) of the read replicas.',
-    value: (db) => ref(db.instances.replica, 'endpoint', '*'),
+    value: (db) => db.compute.readers.endpoints,
   },
-  { name: 'database_name', description: 'Name of the database.', value: (db) => ref(db.instances.primary, 'dbName') },
-  { name: 'database_port', description: 'Port of the database.', value: (db) => ref(db.instances.primary, 'port') },
   {
+    key: 'databaseName',
+    name: 'database_name',
+    description: 'Name of the database.',
+    value: (db) => db.compute.writer.databaseName,
+  },
+  {
+    key: 'databasePort',
+    name: 'database_port',
+    description: 'Port of the database.',
+    value: (db) => db.compute.writer.port,
+  },
+  {
+    key: 'securityGroupId',
     name: 'security_group_id',
     description: 'ID of the database security group.',
     value: (db) => ref(db.network.databaseSecurityGroup, 'id'),
   },
   {
+    key: 'securityGroupClientId',
     name: 'security_group_client_id',
     description: 'ID of the client security group: attach it to anything that connects to the database.',
     value: (db) => ref(db.network.clientSecurityGroup, 'id'),
   },
   {
+    key: 'masterSecretArn',
     name: 'secret_arn',
     description: 'ARN of the RDS-managed secret holding the master credentials (username, password).',
-    value: (db) => `${ref(db.instances.primary, 'masterUserSecret')}[0].secret_arn`,
+    value: (db) => db.compute.writer.masterSecretArn,
   },
   {
+    key: 'kmsKeyId',
     name: 'kms_key_id',
     description: 'ID of the KMS key encrypting storage, secrets and alerts.',
     value: (db) => ref(db.encryption.key, 'keyId'),
   },
   {
+    key: 'instanceId',
     name: 'instance_id',
     description: 'Identifier of the primary (<project>-<environment>-primary), as CloudWatch and the RDS API name it.',
-    value: (db) => ref(db.instances.primary, 'identifier'),
+    value: (db) => db.compute.writer.identifier,
   },
   {
+    key: 'instanceResourceId',
     name: 'instance_resource_id',
     description: 'RDS resource ID (db-...) of the primary.',
-    value: (db) => ref(db.instances.primary, 'resourceId'),
+    value: (db) => db.compute.writer.resourceId,
   },
   {
+    key: 'tenantContextKeySecretArn',
     name: 'tenant_context_key_secret_arn',
     description:
-      'ARN of the secret with the tenant-context signing key ({"version", "key"}), encrypted with the module key: ' +
-      'for the service that issues tenant contexts only.',
+      'ARN of the secret with the tenant-context signing key ({"version", "key"}), encrypted with the module key: for the service that issues tenant contexts only.',
     value: (db) => ref(db.credentials.tenantContextKeySecret, 'arn'),
   },
   {
+    key: 'operatorDbUserArns',
     name: 'operator_db_user_arns',
-    description:
-      `rds-db:connect resources of the IAM operator login (${IAM_OPERATOR_LOGIN}) on the primary and each ` +
-      `replica.`,
-    value: (db) => operatorDbUsers(db),
+    description: `rds-db:connect resources of the IAM operator login (${IAM_OPERATOR_LOGIN}) on the primary and each replica.`,
+    value: (db) => addressOf(db.credentials.operatorDbUserArns),
   },
   {
+    key: 'operatorConnectPolicyJson',
     name: 'operator_connect_policy_json',
     description: `IAM policy an operator role needs to connect as ${IAM_OPERATOR_LOGIN} with an IAM token.`,
-    value: (db) =>
-      `jsonencode({ Version = "2012-10-17", Statement = [{ Sid = "ConnectAsAccessWeaverOperator", ` +
-      `Effect = "Allow", Action = "rds-db:connect", Resource = ${operatorDbUsers(db)} }] })`,
+    value: (db) => `jsonencode(${addressOf(db.credentials.operatorConnectPolicy)})`,
   },
   {
+    key: 'rotationFunctionGuardPolicyJson',
     name: 'rotation_function_guard_policy_json',
     description:
-      'Deny policy (null without credential rotation) keeping the rotation function, which reads the master ' +
-      'secret, its CloudFormation stack and its role unchanged, and its role from being passed, by anyone but the ' +
-      'identity applying the module and the root user. Attach it as a service control policy of the account, or ' +
-      'to the permissions boundary of every role: Lambda, CloudFormation and IAM have no resource policy for it.',
+      'Deny policy (null without credential rotation) keeping the rotation function, which reads the master secret, its CloudFormation stack and its role unchanged, and its role from being passed, by anyone but the identity applying the module and the root user. Attach it as a service control policy of the account, or to the permissions boundary of every role: Lambda, CloudFormation and IAM have no resource policy for it.',
     value: (db) => {
       const guard = addressOf(db.credentials.rotationGuard);
       return `length(${guard}) > 0 ? ${guard}[0].json : null`;
     },
   },
   {
+    key: 'kmsKeyArn',
     name: 'kms_key_arn',
     description: 'ARN of the KMS key: grant kms:Decrypt on it to readers of the credential secrets.',
     value: (db) => ref(db.encryption.key, 'arn'),
   },
   {
+    key: 'appSecretArn',
     name: 'app_secret_arn',
     description: 'ARN of the secret with the application login (accessweaver_app) and connection details.',
     value: (db) => ref(db.credentials.appSecret, 'arn'),
   },
   {
+    key: 'readonlySecretArn',
     name: 'readonly_secret_arn',
     description: 'ARN of the secret with the read-only login (accessweaver_readonly) and every reader host.',
     value: (db) => ref(db.credentials.readonlySecret, 'arn'),
   },
   {
+    key: 'replicaAddresses',
     name: 'replica_addresses',
     description: 'Host names of the read replicas.',
-    value: (db) => ref(db.instances.replica, 'address', '*'),
+    value: (db) => db.compute.readers.addresses,
   },
   {
+    key: 'alarmTopicArn',
     name: 'alarm_topic_arn',
     description: 'SNS topic receiving the alarms and RDS events.',
     value: (db) => addressOf(db.alarmTopicArn),
   },
   {
+    key: 'backupVaultArn',
     name: 'backup_vault_arn',
     description: "ARN of the AWS Backup vault holding the primary's recovery points (encrypted with the module key).",
     value: (db) => ref(db.backup.vault, 'arn'),
   },
   {
+    key: 'backupPlanId',
     name: 'backup_plan_id',
     description: 'ID of the AWS Backup plan covering the primary.',
     value: (db) => ref(db.backup.plan, 'id'),
   },
   {
+    key: 'backupRoleArn',
     name: 'backup_role_arn',
     description: 'ARN of the role AWS Backup uses: the DR key policy may name it.',
     value: (db) => ref(db.backup.role, 'arn'),
   },
   {
+    key: 'moduleVersion',
     name: 'module_version',
     description: 'Semantic version of this module (CHANGELOG.md of the AccessWeaver data layer says what changed).',
     value: () => JSON.stringify(MODULE_VERSION),
   },
-];
+] as const satisfies readonly ModuleOutputSpec[];
 
 /**
  * Emits the AccessWeaver database as a plain Terraform module: variables, outputs and resources, with provider
@@ -441,7 +441,7 @@ export class RdsModuleStack extends TerraformStack {
       secretReaders: vars.secret_readers.value,
     });
 
-    for (const spec of MODULE_OUTPUTS) {
+    for (const spec of MODULE_OUTPUTS as readonly ModuleOutputSpec[]) {
       new TerraformOutput(this, spec.name, {
         value: tf.any(spec.value(database)),
         description: spec.description,
@@ -464,7 +464,7 @@ export class RdsModuleStack extends TerraformStack {
   }
 }
 
-/** Removes cdktf's "//" metadata entries, so the emitted module reads as hand-written Terraform. */
+/** Removes cdktf's "//" metadata entries (construct paths and stack names), which mean nothing to a module caller. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any JSON value
 export function stripMetadata(value: any): any {
   if (Array.isArray(value)) return value.map(stripMetadata);

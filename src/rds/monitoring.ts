@@ -3,7 +3,7 @@ import { ALARM_PERIOD_SECONDS, AlarmThreshold, PRIMARY_ALARMS, REPLICA_LAG_THRES
 import { TerraformLocal } from 'cdktf';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region';
-import { DbInstance } from '@cdktf/provider-aws/lib/db-instance';
+import type { BoundEngine } from './engine';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { DbEventSubscription } from '@cdktf/provider-aws/lib/db-event-subscription';
@@ -11,7 +11,7 @@ import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic';
 import { SnsTopicPolicy } from '@cdktf/provider-aws/lib/sns-topic-policy';
-import { addressOf, config, expr, HclExpression, ref, tf, toHcl } from './expressions';
+import { addressOf, config, encodedDocument, expr, HclExpression, ref, tf, toTerraformJson } from './expressions';
 import { REPLICA_SUFFIX } from './instances';
 import { address, nameTags, prefixed } from './naming';
 
@@ -61,11 +61,10 @@ export interface DatabaseMonitoringProps {
   readonly caller: DataAwsCallerIdentity;
   /** The region the dashboard's widgets read. */
   readonly region: DataAwsRegion;
-  readonly primary: DbInstance;
+  /** The writer and the readers: each gets alarms, a dashboard line and events. */
+  readonly engine: BoundEngine;
   /** The group whose configuration changes are notified. */
   readonly parameterGroup: DbParameterGroup;
-  /** The counted replicas: each gets a lag alarm, a dashboard line and events. */
-  readonly replica: DbInstance;
   /** The caller's topic, or null for the module's own (a string). */
   readonly alarmTopicArnInput: TerraformLocal;
   /** The topic alarms and events go to: the caller's, else the module's own (a string). */
@@ -84,10 +83,15 @@ export class DatabaseMonitoring extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseMonitoringProps) {
     super(scope, id);
-    const { primary, replica } = props;
+    this.ownTopic = this.addOwnTopic(props);
+    this.addAlarms(props);
+    this.addDashboardAndEvents(props);
+  }
 
+  /** The module's own topic, encrypted with its key, which CloudWatch and RDS events of the account may publish to. */
+  private addOwnTopic(props: DatabaseMonitoringProps): SnsTopic {
     const ownTopic = tf.number(`${addressOf(props.alarmTopicArnInput)} == null ? 1 : 0`);
-    this.ownTopic = address(
+    const topic = address(
       new SnsTopic(this, 'topic', {
         count: ownTopic,
         name: prefixed('rds-alerts'),
@@ -99,28 +103,30 @@ export class DatabaseMonitoring extends Construct {
     address(
       new SnsTopicPolicy(this, 'topic-policy', {
         count: ownTopic,
-        arn: tf.string(ref(this.ownTopic, 'arn', 0)),
-        policy: tf.string(
-          `jsonencode(${toHcl({
-            Version: '2012-10-17',
-            Statement: [
-              {
-                Sid: 'AlarmsAndRdsEventsPublish',
-                Effect: 'Allow',
-                Principal: { Service: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] },
-                Action: 'sns:Publish',
-                Resource: expr(ref(this.ownTopic, 'arn', 0)),
-                Condition: {
-                  StringEquals: { 'aws:SourceAccount': expr(ref(props.caller, 'accountId')) },
-                },
-              },
-            ],
-          })})`,
-        ),
+        arn: tf.string(ref(topic, 'arn', 0)),
+        policy: encodedDocument(this, 'alerts_topic_policy', {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Sid: 'AlarmsAndRdsEventsPublish',
+              Effect: 'Allow',
+              Principal: { Service: ['cloudwatch.amazonaws.com', 'events.rds.amazonaws.com'] },
+              Action: 'sns:Publish',
+              // one(): the local is evaluated even without the module's own topic.
+              Resource: expr(`one(${addressOf(topic)}[*].arn)`),
+              Condition: { StringEquals: { 'aws:SourceAccount': expr(ref(props.caller, 'accountId')) } },
+            },
+          ],
+        }),
       }),
       'alerts',
     );
+    return topic;
+  }
 
+  /** The writer's alarms, each reader's, and the readers' lag, with thresholds from the selected row. */
+  private addAlarms(props: DatabaseMonitoringProps): void {
+    const { writer, readers, metrics } = props.engine;
     const actions = [props.alarmTopicArn.asString];
     const instanceClass = addressOf(props.instanceClass);
     const memoryGiB = `${instanceClass}.memory_gib`;
@@ -130,10 +136,10 @@ export class DatabaseMonitoring extends Construct {
           ...(alarm.burstableOnly ? { count: tf.number(`${instanceClass}.burstable ? 1 : 0`) } : {}),
           alarmName: prefixed(`rds-${hyphenated(alarm.logicalId)}`),
           alarmDescription: alarm.description,
-          namespace: 'AWS/RDS',
+          namespace: metrics.namespace,
           metricName: alarm.metric,
-          // RDS metrics are keyed by the instance identifier, not the provider's id (the DbiResourceId).
-          dimensions: { DBInstanceIdentifier: primary.identifier },
+          // RDS metrics are keyed by the identifier, not the provider's id (the DbiResourceId).
+          dimensions: { [metrics.dimension]: tf.string(writer.identifier) },
           statistic: alarm.statistic,
           period: ALARM_PERIOD_SECONDS,
           evaluationPeriods: alarm.evaluationPeriods,
@@ -155,9 +161,9 @@ export class DatabaseMonitoring extends Construct {
           count: tf.number(config('replicaCount')),
           alarmName: prefixed(name),
           alarmDescription: `${alarm.description} (read replica)`,
-          namespace: 'AWS/RDS',
+          namespace: metrics.namespace,
           metricName: alarm.metric,
-          dimensions: { DBInstanceIdentifier: tf.string(ref(replica, 'identifier', 'count.index')) },
+          dimensions: { [metrics.dimension]: tf.string(readers.identifier('count.index')) },
           statistic: alarm.statistic,
           period: ALARM_PERIOD_SECONDS,
           evaluationPeriods: alarm.evaluationPeriods,
@@ -176,9 +182,9 @@ export class DatabaseMonitoring extends Construct {
         count: tf.number(config('replicaCount')),
         alarmName: prefixed(`rds-${REPLICA_SUFFIX}-lag`),
         alarmDescription: `Replica more than ${REPLICA_LAG_THRESHOLD_SECONDS} s behind the primary`,
-        namespace: 'AWS/RDS',
+        namespace: metrics.namespace,
         metricName: 'ReplicaLag',
-        dimensions: { DBInstanceIdentifier: tf.string(ref(replica, 'identifier', 'count.index')) },
+        dimensions: { [metrics.dimension]: tf.string(readers.identifier('count.index')) },
         statistic: 'Maximum',
         period: ALARM_PERIOD_SECONDS,
         evaluationPeriods: 3,
@@ -192,11 +198,14 @@ export class DatabaseMonitoring extends Construct {
       }),
       'replica_lag',
     );
+  }
 
+  private addDashboardAndEvents(props: DatabaseMonitoringProps): void {
+    const { writer, readers, metrics } = props.engine;
     address(
       new CloudwatchDashboard(this, 'dashboard', {
         dashboardName: prefixed('rds-dashboard'),
-        dashboardBody: tf.string(`jsonencode({ widgets = ${dashboardWidgets(props)} })`),
+        dashboardBody: dashboardBody(this, props),
       }),
       'rds',
     );
@@ -205,8 +214,8 @@ export class DatabaseMonitoring extends Construct {
       new DbEventSubscription(this, 'events', {
         name: prefixed('rds-events'),
         snsTopic: props.alarmTopicArn.asString,
-        sourceType: 'db-instance',
-        sourceIds: tf.list(`concat([${ref(primary, 'identifier')}], ${ref(replica, 'identifier', '*')})`),
+        sourceType: metrics.eventSourceType,
+        sourceIds: tf.list(`concat([${writer.identifier}], ${readers.identifiers})`),
         eventCategories: EVENT_CATEGORIES,
         tags: nameTags('rds-events'),
       }),
@@ -236,13 +245,17 @@ export class DatabaseMonitoring extends Construct {
   }
 }
 
-/** The dashboard's widgets as an HCL expression: primary metrics, plus replica lag when there are replicas. */
-function dashboardWidgets({ primary: instance, replica, region }: DatabaseMonitoringProps): string {
+/**
+ * The dashboard: the primary's widgets and, when there are replicas, their lag; each widget a local of the module
+ * written one field a line, encoded where the dashboard uses them.
+ */
+function dashboardBody(scope: Construct, { engine, region }: DatabaseMonitoringProps): string {
+  const { writer, readers, metrics } = engine;
   const primary = (metric: string, extra: Record<string, unknown> = {}) => [
-    'AWS/RDS',
+    metrics.namespace,
     metric,
-    'DBInstanceIdentifier',
-    expr(ref(instance, 'identifier')),
+    metrics.dimension,
+    expr(writer.identifier),
     ...(Object.keys(extra).length ? [extra] : []),
   ];
   const widget = (title: string, x: number, y: number, metrics: unknown[] | HclExpression, stat = 'Average') => ({
@@ -278,9 +291,19 @@ function dashboardWidgets({ primary: instance, replica, region }: DatabaseMonito
     0,
     12,
     expr(
-      `[for replica in ${addressOf(replica)} : ["AWS/RDS", "ReplicaLag", "DBInstanceIdentifier", replica.identifier]]`,
+      `[for id in ${readers.identifiers} : [${JSON.stringify(metrics.namespace)}, "ReplicaLag", ${JSON.stringify(metrics.dimension)}, id]]`,
     ),
     'Maximum',
   );
-  return `concat(${toHcl(widgets)}, length(${addressOf(replica)}) > 0 ? [${toHcl(replicaLag)}] : [])`;
+  const primaryWidgets = addressOf(dashboardLocal(scope, 'dashboard_widgets', widgets));
+  const lagWidget = addressOf(dashboardLocal(scope, 'dashboard_replica_lag_widget', replicaLag));
+  return tf.string(
+    `jsonencode({ widgets = concat(${primaryWidgets}, length(${readers.identifiers}) > 0 ? [${lagWidget}] : []) })`,
+  );
+}
+
+function dashboardLocal(scope: Construct, name: string, value: unknown): TerraformLocal {
+  const local = new TerraformLocal(scope, name, toTerraformJson(value));
+  local.overrideLogicalId(name);
+  return local;
 }

@@ -36,7 +36,6 @@ export const nameTags = (suffix: string, extra: Record<string, string> = {}): Re
   const defaults = Object.entries(extra).map(([key, value]) => `${key} = ${JSON.stringify(value)}`);
   const resourceDefaults = defaults.length === 0 ? '' : `{ ${defaults.join(', ')} }, `;
   return tf.any(
-    `merge(local.${DEFAULT_TAGS_LOCAL}, ${resourceDefaults}local.${CALLER_TAGS_LOCAL}, ` +
-      `local.${IDENTITY_TAGS_LOCAL}, { Name = "${prefixed(suffix)}" })`,
+    `merge(local.${DEFAULT_TAGS_LOCAL}, ${resourceDefaults}local.${CALLER_TAGS_LOCAL}, local.${IDENTITY_TAGS_LOCAL}, { Name = "${prefixed(suffix)}" })`,
   );
 };

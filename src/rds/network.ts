@@ -43,7 +43,6 @@ export class DatabaseNetwork extends Construct {
   constructor(scope: Construct, id: string, props: DatabaseNetworkProps) {
     super(scope, id);
     const subnetIds = addressOf(props.privateSubnetIds);
-    const vpcCidr = props.vpcCidr.asString;
 
     // The subnets' own zones place the primary and spread the replicas: a zone taken from the region's list may
     // have no subnet in the group.
@@ -89,7 +88,12 @@ export class DatabaseNetwork extends Construct {
       }),
       'rds_client',
     );
+    this.addRules(props);
+    this.addNetworkAcl(props);
+  }
 
+  /** PostgreSQL into the database group from the client group and the allowed groups; out of the client group. */
+  private addRules(props: DatabaseNetworkProps): void {
     address(
       new VpcSecurityGroupIngressRule(this, 'from-clients', {
         securityGroupId: this.databaseSecurityGroup.id,
@@ -131,7 +135,11 @@ export class DatabaseNetwork extends Construct {
       }),
       'rds_client_to_rds',
     );
+  }
 
+  /** The opt-in network ACL on the database subnets: PostgreSQL and return traffic from the VPC CIDR only. */
+  private addNetworkAcl(props: DatabaseNetworkProps): void {
+    const vpcCidr = props.vpcCidr.asString;
     address(
       new NetworkAcl(this, 'acl', {
         count: tf.number(`${addressOf(props.enableNetworkAcl)} ? 1 : 0`),

@@ -1,13 +1,9 @@
 import { Construct } from 'constructs';
 import { TerraformIterator, TerraformLocal } from 'cdktf';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
-import { config, expr, toHcl } from './expressions';
+import { config } from './expressions';
 import { DATABASE_NAME } from '../config/environments';
 import { address, NAME_PREFIX, nameTags, prefixed } from './naming';
-
-/** The engine line the parameter group, the instances and the migrations are written for. */
-export const ENGINE_MAJOR_VERSION = '15';
-export const PARAMETER_GROUP_FAMILY = `postgres${ENGINE_MAJOR_VERSION}`;
 
 /**
  * PostgreSQL 15 parameters that take effect only at server start. RDS rejects a parameter group that applies one
@@ -43,7 +39,7 @@ export type ApplyMethod = (typeof APPLY_METHODS)[number];
 /** One entry of the parameter group; `applyMethod` defaults to `pending-reboot` for static parameters. */
 export interface DatabaseParameter {
   readonly name: string;
-  /** The value as RDS takes it, or an HCL expression (HclExpression) evaluated at plan. */
+  /** The value as RDS takes it; a `${...}` template is evaluated at plan (max_connections reads the table). */
   readonly value: string;
   readonly applyMethod?: ApplyMethod;
 }
@@ -74,15 +70,11 @@ export const PARAMETER_VALIDATIONS = [
     errorMessage: 'parameters: each parameter may be set once.',
   },
   {
-    condition:
-      `alltrue([for p in var.parameters : p.apply_method == null ? true : contains(` +
-      `${JSON.stringify(APPLY_METHODS)}, p.apply_method)])`,
+    condition: `alltrue([for p in var.parameters : p.apply_method == null ? true : contains(${JSON.stringify(APPLY_METHODS)}, p.apply_method)])`,
     errorMessage: `parameters: apply_method must be ${APPLY_METHODS.join(' or ')}.`,
   },
   {
-    condition:
-      `alltrue([for p in var.parameters : p.apply_method == null ? true : ` +
-      `!(p.apply_method == "immediate" && contains(${JSON.stringify(STATIC_PARAMETERS)}, p.name))])`,
+    condition: `alltrue([for p in var.parameters : p.apply_method == null ? true : !(p.apply_method == "immediate" && contains(${JSON.stringify(STATIC_PARAMETERS)}, p.name))])`,
     errorMessage: `parameters: static parameters (${STATIC_PARAMETERS.join(', ')}) apply only with pending-reboot.`,
   },
 ];
@@ -189,31 +181,28 @@ export const DATABASE_PARAMETERS: readonly DatabaseParameter[] = [
   { name: 'rds.force_ssl', value: '1' },
 ];
 
-/** The module's parameters as an HCL list of objects (name, value, apply_method = null). */
-export function baseParametersHcl(): string {
-  return toHcl(
-    DATABASE_PARAMETERS.map((p) => ({
-      name: p.name,
-      value: p.value.startsWith('${') ? expr(p.value.slice(2, -1)) : p.value,
-      apply_method: expr('null'),
-    })),
+/**
+ * The module's parameters as the map the group iterates, name => { value, apply_method }: one entry a line in the
+ * emitted module, so changing a parameter is a one-line diff.
+ */
+export function moduleParametersLocal(): Record<string, { value: string; apply_method: ApplyMethod }> {
+  return Object.fromEntries(
+    DATABASE_PARAMETERS.map((p) => [p.name, { value: p.value, apply_method: p.applyMethod ?? applyMethodOf(p.name) }]),
   );
 }
 
 /**
- * The parameter list the group applies: the module's parameters, except those a caller sets itself, then the
- * caller's, every entry with its apply method (static parameters `pending-reboot`).
+ * The parameters the group applies: the module's, each replaced by a caller entry of the same name, then the
+ * caller's others; a caller entry without apply method gets its parameter's (static parameters `pending-reboot`).
  */
-export function parametersExpression(callerParameters: string, staticParameters: string): string {
-  return (
-    `[for p in concat([for p in ${baseParametersHcl()} : p if !contains(${callerParameters}[*].name, p.name)], ` +
-    `${callerParameters}) : { name = p.name, value = p.value, apply_method = p.apply_method != null ? ` +
-    `p.apply_method : (contains(${staticParameters}, p.name) ? "pending-reboot" : "immediate") }]`
-  );
+export function parametersExpression(moduleParameters: string, callerParameters: string, staticParameters: string) {
+  return `merge(${moduleParameters}, { for p in ${callerParameters} : p.name => { value = p.value, apply_method = p.apply_method != null ? p.apply_method : (contains(${staticParameters}, p.name) ? "pending-reboot" : "immediate") } })`;
 }
 
 export interface DatabaseParametersProps {
-  /** The parameter list with apply methods (a list of objects; see parametersExpression). */
+  /** The parameter group family (`postgres15`): the engine's. */
+  readonly family: string;
+  /** The parameters with their apply methods, name => { value, apply_method } (see parametersExpression). */
   readonly parameters: TerraformLocal;
 }
 
@@ -222,14 +211,14 @@ export class DatabaseParameters extends Construct {
 
   constructor(scope: Construct, id: string, props: DatabaseParametersProps) {
     super(scope, id);
-    const each = TerraformIterator.fromList(props.parameters.asList);
+    const each = TerraformIterator.fromMap(props.parameters.asAnyMap);
     this.group = address(
       new DbParameterGroup(this, 'group', {
-        family: PARAMETER_GROUP_FAMILY,
+        family: props.family,
         name: prefixed('pg-params'),
         description: `AccessWeaver PostgreSQL settings for ${NAME_PREFIX}`,
         parameter: each.dynamic({
-          name: each.getString('name'),
+          name: each.key,
           value: each.getString('value'),
           apply_method: each.getString('apply_method'),
         }),

@@ -29,9 +29,7 @@ export const AWS_6_UPGRADE_NOTES: readonly {
   {
     subject: 'data source `aws_region`, attribute `name`',
     change: 'deprecated in favour of `region`',
-    here:
-      'still read (it returns the region on 5.x and 6.x; `region` does not exist on 5.x); moves to `region` when ' +
-      'the range drops 5.x',
+    here: 'still read (it returns the region on 5.x and 6.x; `region` does not exist on 5.x); moves to `region` when the range drops 5.x',
   },
   {
     subject: 'resource `aws_db_instance`',

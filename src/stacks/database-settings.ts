@@ -6,9 +6,9 @@
  */
 import { RdsConfig } from '../../.gen/modules/rds';
 import { DatabaseSizing, ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
-import { applyOverrides, OVERRIDE_RULES, overridesObject, SizingOverrides, validateOverrides } from '../rds/overrides';
+import { overridesObject, SizingOverrides } from '../rds/overrides';
+import { FIELD_RULES, validateOverriddenRow } from '../rds/rules';
 import { ApplyMethod, DatabaseParameter, validateParameters } from '../rds/parameters';
-import { validateSizing } from '../rds/validation';
 import { objectAt, optional, stringList } from './setting-parsers';
 
 /** One setting: `T` is its type in TypeScript. */
@@ -37,9 +37,9 @@ const JSON_TYPES = { string: 'string', number: 'number', bool: 'boolean' } as co
 
 function overridesSetting(value: unknown, where: string): SizingOverrides | undefined {
   if (value === undefined) return undefined;
-  const o = objectAt(value, where, Object.keys(OVERRIDE_RULES));
+  const o = objectAt(value, where, Object.keys(FIELD_RULES));
   for (const [key, v] of Object.entries(o)) {
-    optional(v, `${where}.${key}`, JSON_TYPES[OVERRIDE_RULES[key as keyof DatabaseSizing].type]);
+    optional(v, `${where}.${key}`, JSON_TYPES[FIELD_RULES[key as keyof DatabaseSizing].type]);
   }
   return o as SizingOverrides;
 }
@@ -95,14 +95,8 @@ export const DATABASE_SETTINGS = {
     parse: overridesSetting,
     moduleInput: 'instanceOverrides',
     toModule: overridesObject,
-    validate: (overrides, environment) => {
-      validateOverrides(overrides);
-      validateSizing(
-        environment,
-        applyOverrides(ENVIRONMENT_CONFIGS[environment].database, overrides),
-        ' with instance_overrides',
-      );
-    },
+    validate: (overrides, environment) =>
+      validateOverriddenRow(environment, ENVIRONMENT_CONFIGS[environment].database, overrides),
   }),
   applyImmediately: spec({
     doc: 'Apply instance changes at once instead of in the next maintenance window.',

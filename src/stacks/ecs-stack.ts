@@ -112,8 +112,7 @@ export function validateFargateSize(cpu: number, memory: number, what: string): 
   }
   if (!options.includes(memory)) {
     throw new Error(
-      `${what}: memory ${memory} MiB does not fit cpu ${cpu} (Fargate takes ${options[0]} to ` +
-        `${options[options.length - 1]} MiB: ${options.join(', ')}).`,
+      `${what}: memory ${memory} MiB does not fit cpu ${cpu} (Fargate takes ${options[0]} to ${options[options.length - 1]} MiB: ${options.join(', ')}).`,
     );
   }
 }

@@ -2,6 +2,7 @@
  * What the vpc-, rds- and ecs- stacks share: the environment lookup, the AWS provider with the
  * project's default tags, the state backend, and the names of the stacks and of their outputs.
  */
+import { MODULE_OUTPUTS } from '../rds/module-stack';
 import { TerraformRemoteState, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
@@ -26,34 +27,13 @@ export const VPC_OUTPUTS = {
   availabilityZones: 'availability_zones',
 } as const;
 
+type ModuleOutputKey = (typeof MODULE_OUTPUTS)[number]['key'];
+
 /** Outputs of rds-<env>: the module's outputs under their module names, plus `reader_addresses`. */
 export const RDS_OUTPUTS = {
-  primaryEndpoint: 'primary_endpoint',
-  primaryAddress: 'primary_address',
-  replicaEndpoints: 'replica_endpoints',
-  replicaAddresses: 'replica_addresses',
+  ...(Object.fromEntries(MODULE_OUTPUTS.map((output) => [output.key, output.name])) as Record<ModuleOutputKey, string>),
   /** Replica addresses, or the primary's alone when the environment has no replica. */
   readerAddresses: 'reader_addresses',
-  databaseName: 'database_name',
-  databasePort: 'database_port',
-  securityGroupId: 'security_group_id',
-  securityGroupClientId: 'security_group_client_id',
-  masterSecretArn: 'secret_arn',
-  appSecretArn: 'app_secret_arn',
-  readonlySecretArn: 'readonly_secret_arn',
-  tenantContextKeySecretArn: 'tenant_context_key_secret_arn',
-  operatorDbUserArns: 'operator_db_user_arns',
-  operatorConnectPolicyJson: 'operator_connect_policy_json',
-  rotationFunctionGuardPolicyJson: 'rotation_function_guard_policy_json',
-  kmsKeyId: 'kms_key_id',
-  kmsKeyArn: 'kms_key_arn',
-  instanceId: 'instance_id',
-  instanceResourceId: 'instance_resource_id',
-  alarmTopicArn: 'alarm_topic_arn',
-  backupVaultArn: 'backup_vault_arn',
-  backupPlanId: 'backup_plan_id',
-  backupRoleArn: 'backup_role_arn',
-  moduleVersion: 'module_version',
 } as const;
 
 /** Paris: the backup and maintenance windows are chosen for French working hours. */

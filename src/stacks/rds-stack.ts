@@ -13,6 +13,7 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
 import { Rds } from '../../.gen/modules/rds';
 import { ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
 import { DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from '../rds/database';
+import { MODULE_OUTPUTS } from '../rds/module-stack';
 import { validateWindows } from '../rds/validation';
 import { DatabaseSettings, moduleInputs, validateDatabaseSettings, withDefaults } from './database-settings';
 import { disasterRecoveryRegion, DisasterRecoveryVault } from './disaster-recovery';
@@ -105,55 +106,12 @@ export class RdsStack extends EnvironmentStack {
     });
 
     const db = this.database;
-    // Typed getters: an output renamed in the module breaks the type-check, not a later deploy.
-    const reexported: ReadonlyArray<readonly [string, string, string]> = [
-      [RDS_OUTPUTS.primaryEndpoint, db.primaryEndpointOutput, 'Writer endpoint (host:port)'],
-      [RDS_OUTPUTS.primaryAddress, db.primaryAddressOutput, 'Writer host name'],
-      [RDS_OUTPUTS.replicaEndpoints, db.replicaEndpointsOutput, 'Read replica endpoints (host:port)'],
-      [RDS_OUTPUTS.replicaAddresses, db.replicaAddressesOutput, 'Read replica host names'],
-      [RDS_OUTPUTS.databaseName, db.databaseNameOutput, 'Database name'],
-      [RDS_OUTPUTS.databasePort, db.databasePortOutput, 'Database port'],
-      [RDS_OUTPUTS.securityGroupId, db.securityGroupIdOutput, 'Security group of the database instances'],
-      [
-        RDS_OUTPUTS.securityGroupClientId,
-        db.securityGroupClientIdOutput,
-        'Security group clients join to reach the database',
-      ],
-      [RDS_OUTPUTS.masterSecretArn, db.secretArnOutput, 'RDS-managed master user secret'],
-      [RDS_OUTPUTS.appSecretArn, db.appSecretArnOutput, 'Application credentials secret (JSON)'],
-      [RDS_OUTPUTS.readonlySecretArn, db.readonlySecretArnOutput, 'Read-only credentials secret (JSON)'],
-      [RDS_OUTPUTS.kmsKeyId, db.kmsKeyIdOutput, 'KMS key id of the database and its secrets'],
-      [RDS_OUTPUTS.kmsKeyArn, db.kmsKeyArnOutput, 'KMS key ARN of the database and its secrets'],
-      [RDS_OUTPUTS.instanceId, db.instanceIdOutput, 'Primary instance identifier'],
-      [RDS_OUTPUTS.instanceResourceId, db.instanceResourceIdOutput, 'Primary instance resource id'],
-      [RDS_OUTPUTS.alarmTopicArn, db.alarmTopicArnOutput, 'SNS topic of the database alarms'],
-      [RDS_OUTPUTS.backupVaultArn, db.backupVaultArnOutput, 'AWS Backup vault of the primary'],
-      [RDS_OUTPUTS.backupPlanId, db.backupPlanIdOutput, 'AWS Backup plan covering the primary'],
-      [RDS_OUTPUTS.backupRoleArn, db.backupRoleArnOutput, 'Role AWS Backup uses for the primary'],
-      [RDS_OUTPUTS.moduleVersion, db.moduleVersionOutput, 'Semantic version of modules/rds (CHANGELOG.md)'],
-      [
-        RDS_OUTPUTS.tenantContextKeySecretArn,
-        db.tenantContextKeySecretArnOutput,
-        'Tenant-context signing key secret (for the auth service only)',
-      ],
-      [
-        RDS_OUTPUTS.operatorDbUserArns,
-        db.operatorDbUserArnsOutput,
-        'rds-db:connect resources of the IAM operator login',
-      ],
-      [
-        RDS_OUTPUTS.operatorConnectPolicyJson,
-        db.operatorConnectPolicyJsonOutput,
-        'IAM policy an operator role needs to connect with an IAM token',
-      ],
-      [
-        RDS_OUTPUTS.rotationFunctionGuardPolicyJson,
-        db.rotationFunctionGuardPolicyJsonOutput,
-        'Deny policy keeping the rotation function (a master secret reader) unchanged: attach as an SCP',
-      ],
-    ];
-    for (const [name, value, description] of reexported) {
-      new TerraformOutput(this, name, { value, description });
+    // Every module output under its own name and description; a test holds the list to modules/rds's outputs.
+    for (const output of MODULE_OUTPUTS) {
+      new TerraformOutput(this, output.name, {
+        value: db.interpolationForOutput(output.name),
+        description: output.description,
+      });
     }
     new TerraformOutput(this, RDS_OUTPUTS.readerAddresses, {
       value: Fn.coalescelist([Token.asList(db.replicaAddressesOutput), [db.primaryAddressOutput]]),
@@ -172,8 +130,7 @@ export class RdsStack extends EnvironmentStack {
     const roles = (wanted: (access: ServiceAccess) => boolean) => [
       ...SERVICE_KEYS.filter((key) => wanted(SERVICE_ACCESS[key])).map(
         (key) =>
-          `arn:${partition.partition}:iam::${caller.accountId}:role/` +
-          `${executionRoleName(this.namePrefix, SERVICE_NAMES[key])}`,
+          `arn:${partition.partition}:iam::${caller.accountId}:role/${executionRoleName(this.namePrefix, SERVICE_NAMES[key])}`,
       ),
       ...setupRoles,
     ];

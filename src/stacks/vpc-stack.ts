@@ -82,27 +82,8 @@ export class VpcStack extends EnvironmentStack {
 
   constructor(scope: Construct, id: string, props: VpcStackProps) {
     super(scope, id, props);
-    const network = this.config.network;
-    const vpcCidr = props.vpcCidr ?? network.vpcCidr;
-    const azCount = props.azCount ?? network.azCount;
-    const natMode: NatGatewayMode = props.natGateways ?? network.natGateways;
-    if (!Number.isInteger(azCount) || azCount < MIN_AZ_COUNT || azCount > MAX_AZ_COUNT) {
-      throw new Error(`${id}: azCount ${azCount} must be an integer from ${MIN_AZ_COUNT} to ${MAX_AZ_COUNT}.`);
-    }
-    if (!['single', 'per-az', 'none'].includes(natMode)) {
-      throw new Error(`${id}: natGateways '${natMode}' must be 'single', 'per-az' or 'none'.`);
-    }
-    const withEgress = natMode !== 'none';
-    const plan = withStackName(id, () =>
-      planSubnets(vpcCidr, {
-        privateCount: azCount,
-        privatePrefix: props.privateSubnetPrefix ?? 20,
-        publicCount: withEgress ? azCount : 0,
-        publicPrefix: props.publicSubnetPrefix ?? 24,
-      }),
-    );
+    const { vpcCidr, azCount, natMode, plan } = this.layout(id, props);
     const name = this.namePrefix;
-
     const zones = new DataAwsAvailabilityZones(this, 'zones', {
       state: 'available',
       // Regular zones only: Local and Wavelength zones lack RDS and most endpoints.
@@ -135,56 +116,112 @@ export class VpcStack extends EnvironmentStack {
         }),
     );
 
-    let natGateways: NatGateway[] = [];
-    this.publicSubnets = [];
-    if (withEgress) {
-      const internetGateway = new InternetGateway(this, 'internet-gateway', {
-        vpcId: this.vpc.id,
-        tags: { Name: `${name}-igw` },
-      });
-      const publicRouteTable = new RouteTable(this, 'public-route-table', {
-        vpcId: this.vpc.id,
-        tags: { Name: `${name}-public` },
-      });
-      new Route(this, 'public-default-route', {
-        routeTableId: publicRouteTable.id,
-        destinationCidrBlock: '0.0.0.0/0',
-        gatewayId: internetGateway.id,
-      });
-      this.publicSubnets = plan.publicSubnets.map((cidrBlock, index) => {
-        const subnet = new Subnet(this, `public-subnet-${index}`, {
-          vpcId: this.vpc.id,
-          cidrBlock,
-          availabilityZone: zoneName(index),
-          // Nothing but NAT gateways lives here; no instance should get a public address by default.
-          mapPublicIpOnLaunch: false,
-          tags: { Name: `${name}-public-${index + 1}`, Tier: 'public' },
-        });
-        new RouteTableAssociation(this, `public-subnet-${index}-routes`, {
-          subnetId: subnet.id,
-          routeTableId: publicRouteTable.id,
-        });
-        return subnet;
-      });
-      const natCount = natMode === 'per-az' ? azCount : 1;
-      natGateways = this.publicSubnets.slice(0, natCount).map((subnet, index) => {
-        const address = new Eip(this, `nat-address-${index}`, {
-          domain: 'vpc',
-          tags: { Name: `${name}-nat-${index + 1}` },
-          dependsOn: [internetGateway],
-        });
-        return new NatGateway(this, `nat-gateway-${index}`, {
-          allocationId: address.allocationId,
-          subnetId: subnet.id,
-          tags: { Name: `${name}-nat-${index + 1}` },
-          dependsOn: [internetGateway],
-        });
-      });
-    }
-    this.natGateways = natGateways;
+    const egress =
+      natMode === 'none' ? { publicSubnets: [], natGateways: [] } : this.addEgress(plan, zoneName, azCount, natMode);
+    this.publicSubnets = egress.publicSubnets;
+    this.natGateways = egress.natGateways;
+    this.privateRouteTables = this.addPrivateRoutes(egress.natGateways);
+    const endpoints = this.addEndpoints(vpcCidr);
+    this.interfaceEndpoints = endpoints.interfaceEndpoints;
+    this.s3Endpoint = endpoints.s3Endpoint;
 
-    // One route table per zone even with a shared NAT, so switching to 'per-az' only changes routes.
-    this.privateRouteTables = this.privateSubnets.map((subnet, index) => {
+    new TerraformOutput(this, VPC_OUTPUTS.vpcId, { value: this.vpc.id, description: 'VPC id' });
+    new TerraformOutput(this, VPC_OUTPUTS.vpcCidr, { value: this.vpc.cidrBlock, description: 'VPC CIDR block' });
+    new TerraformOutput(this, VPC_OUTPUTS.privateSubnetIds, {
+      value: this.privateSubnets.map((subnet) => subnet.id),
+      description: 'Private subnet ids, one per availability zone, in zone order',
+    });
+    new TerraformOutput(this, VPC_OUTPUTS.publicSubnetIds, {
+      value: this.publicSubnets.map((subnet) => subnet.id),
+      description: 'Public subnet ids (empty without internet egress)',
+    });
+    new TerraformOutput(this, VPC_OUTPUTS.availabilityZones, {
+      value: Fn.slice(zones.names, 0, azCount),
+      description: 'Availability zones of the subnets, in subnet order',
+    });
+  }
+
+  /** The environment's network layout with the props applied, checked, and its subnets carved. */
+  private layout(id: string, props: VpcStackProps) {
+    const network = this.config.network;
+    const vpcCidr = props.vpcCidr ?? network.vpcCidr;
+    const azCount = props.azCount ?? network.azCount;
+    const natMode: NatGatewayMode = props.natGateways ?? network.natGateways;
+    if (!Number.isInteger(azCount) || azCount < MIN_AZ_COUNT || azCount > MAX_AZ_COUNT) {
+      throw new Error(`${id}: azCount ${azCount} must be an integer from ${MIN_AZ_COUNT} to ${MAX_AZ_COUNT}.`);
+    }
+    if (!['single', 'per-az', 'none'].includes(natMode)) {
+      throw new Error(`${id}: natGateways '${natMode}' must be 'single', 'per-az' or 'none'.`);
+    }
+    const withEgress = natMode !== 'none';
+    const plan = withStackName(id, () =>
+      planSubnets(vpcCidr, {
+        privateCount: azCount,
+        privatePrefix: props.privateSubnetPrefix ?? 20,
+        publicCount: withEgress ? azCount : 0,
+        publicPrefix: props.publicSubnetPrefix ?? 24,
+      }),
+    );
+    return { vpcCidr, azCount, natMode, plan };
+  }
+
+  /** Internet egress: an internet gateway, public subnets routed to it, and the NAT gateways in them. */
+  private addEgress(
+    plan: ReturnType<typeof planSubnets>,
+    zoneName: (index: number) => string,
+    azCount: number,
+    natMode: NatGatewayMode,
+  ) {
+    const name = this.namePrefix;
+    const internetGateway = new InternetGateway(this, 'internet-gateway', {
+      vpcId: this.vpc.id,
+      tags: { Name: `${name}-igw` },
+    });
+    const publicRouteTable = new RouteTable(this, 'public-route-table', {
+      vpcId: this.vpc.id,
+      tags: { Name: `${name}-public` },
+    });
+    new Route(this, 'public-default-route', {
+      routeTableId: publicRouteTable.id,
+      destinationCidrBlock: '0.0.0.0/0',
+      gatewayId: internetGateway.id,
+    });
+    const publicSubnets = plan.publicSubnets.map((cidrBlock, index) => {
+      const subnet = new Subnet(this, `public-subnet-${index}`, {
+        vpcId: this.vpc.id,
+        cidrBlock,
+        availabilityZone: zoneName(index),
+        // Nothing but NAT gateways lives here; no instance should get a public address by default.
+        mapPublicIpOnLaunch: false,
+        tags: { Name: `${name}-public-${index + 1}`, Tier: 'public' },
+      });
+      new RouteTableAssociation(this, `public-subnet-${index}-routes`, {
+        subnetId: subnet.id,
+        routeTableId: publicRouteTable.id,
+      });
+      return subnet;
+    });
+    const natCount = natMode === 'per-az' ? azCount : 1;
+    const natGateways = publicSubnets.slice(0, natCount).map((subnet, index) => {
+      const address = new Eip(this, `nat-address-${index}`, {
+        domain: 'vpc',
+        tags: { Name: `${name}-nat-${index + 1}` },
+        dependsOn: [internetGateway],
+      });
+      return new NatGateway(this, `nat-gateway-${index}`, {
+        allocationId: address.allocationId,
+        subnetId: subnet.id,
+        tags: { Name: `${name}-nat-${index + 1}` },
+        dependsOn: [internetGateway],
+      });
+    });
+    return { publicSubnets, natGateways };
+  }
+
+  /** One route table per zone even with a shared NAT, so switching to 'per-az' only changes routes. */
+  private addPrivateRoutes(natGateways: readonly NatGateway[]): RouteTable[] {
+    const name = this.namePrefix;
+    return this.privateSubnets.map((subnet, index) => {
       const table = new RouteTable(this, `private-route-table-${index}`, {
         vpcId: this.vpc.id,
         tags: { Name: `${name}-private-${index + 1}` },
@@ -202,7 +239,11 @@ export class VpcStack extends EnvironmentStack {
       }
       return table;
     });
+  }
 
+  /** Interface endpoints (HTTPS from inside the VPC only) and the S3 gateway endpoint on the private routes. */
+  private addEndpoints(vpcCidr: string) {
+    const name = this.namePrefix;
     const endpointSecurityGroup = new SecurityGroup(this, 'endpoint-security-group', {
       name: `${name}-vpc-endpoints`,
       description: 'HTTPS from inside the VPC to the interface endpoints',
@@ -219,7 +260,7 @@ export class VpcStack extends EnvironmentStack {
       tags: { Name: `${name}-vpc-endpoints` },
     });
 
-    this.interfaceEndpoints = INTERFACE_ENDPOINT_SERVICES.map(
+    const interfaceEndpoints = INTERFACE_ENDPOINT_SERVICES.map(
       (service) =>
         new VpcEndpoint(this, `endpoint-${service.replace('.', '-')}`, {
           vpcId: this.vpc.id,
@@ -232,27 +273,13 @@ export class VpcStack extends EnvironmentStack {
         }),
     );
 
-    this.s3Endpoint = new VpcEndpoint(this, 'endpoint-s3', {
+    const s3Endpoint = new VpcEndpoint(this, 'endpoint-s3', {
       vpcId: this.vpc.id,
       serviceName: `com.amazonaws.${this.region}.s3`,
       vpcEndpointType: 'Gateway',
       routeTableIds: this.privateRouteTables.map((table) => table.id),
       tags: { Name: `${name}-s3` },
     });
-
-    new TerraformOutput(this, VPC_OUTPUTS.vpcId, { value: this.vpc.id, description: 'VPC id' });
-    new TerraformOutput(this, VPC_OUTPUTS.vpcCidr, { value: this.vpc.cidrBlock, description: 'VPC CIDR block' });
-    new TerraformOutput(this, VPC_OUTPUTS.privateSubnetIds, {
-      value: this.privateSubnets.map((subnet) => subnet.id),
-      description: 'Private subnet ids, one per availability zone, in zone order',
-    });
-    new TerraformOutput(this, VPC_OUTPUTS.publicSubnetIds, {
-      value: this.publicSubnets.map((subnet) => subnet.id),
-      description: 'Public subnet ids (empty without internet egress)',
-    });
-    new TerraformOutput(this, VPC_OUTPUTS.availabilityZones, {
-      value: Fn.slice(zones.names, 0, azCount),
-      description: 'Availability zones of the subnets, in subnet order',
-    });
+    return { interfaceEndpoints, s3Endpoint };
   }
 }

@@ -11,7 +11,10 @@ import { NetworkAcl } from '@cdktf/provider-aws/lib/network-acl';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { DatabaseEncryption } from '../../src/rds/encryption';
-import { DatabaseLogGroups, validateLogRetention } from '../../src/rds/logs';
+import { DatabaseLogGroups } from '../../src/rds/logs';
+import { postgresInstanceEngine } from '../../src/rds/engine';
+import { validateSizing } from '../../src/rds/rules';
+import { ENVIRONMENT_CONFIGS } from '../../src/config/environments';
 import { DatabaseInstances } from '../../src/rds/instances';
 import { DatabaseNetwork } from '../../src/rds/network';
 import { DatabaseParameters } from '../../src/rds/parameters';
@@ -97,20 +100,20 @@ describe('DatabaseNetwork', () => {
 });
 
 describe('DatabaseParameters', () => {
-  test('one parameter block per entry of the parameters list, each with its apply method', () => {
+  test('one parameter block per entry of the parameters map, named by its key, with its value and apply method', () => {
     const synth = JSON.parse(
       Testing.synthScope((scope) => {
-        const parameters = new TerraformLocal(scope, 'parameters', []);
+        const parameters = new TerraformLocal(scope, 'parameters', {});
         parameters.overrideLogicalId('parameters');
-        new DatabaseParameters(scope, 'parameters-group', { parameters });
+        new DatabaseParameters(scope, 'parameters-group', { parameters, family: 'postgres15' });
       }),
     );
     expect(synth.resource.aws_db_parameter_group.main.dynamic).toEqual({
       parameter: {
-        for_each: '${toset(local.parameters)}',
+        for_each: '${local.parameters}',
         iterator: 'each',
         content: {
-          name: '${each.value.name}',
+          name: '${each.key}',
           value: '${each.value.value}',
           apply_method: '${each.value.apply_method}',
         },
@@ -120,7 +123,10 @@ describe('DatabaseParameters', () => {
 
   test('the family matches the engine major version', () => {
     const synth = Testing.synthScope((scope) => {
-      new DatabaseParameters(scope, 'group', { parameters: new TerraformLocal(scope, 'parameters', []) });
+      new DatabaseParameters(scope, 'group', {
+        parameters: new TerraformLocal(scope, 'parameters', []),
+        family: postgresInstanceEngine().parameterGroupFamily,
+      });
     });
     expect(synth).toHaveResourceWithProperties(DbParameterGroup, { family: 'postgres15' });
   });
@@ -130,10 +136,10 @@ describe('DatabaseEncryption', () => {
   const synth = Testing.synthScope((scope) => {
     const keyUserArns = new TerraformLocal(scope, 'key_user_arns', ['arn:aws:iam::123456789012:role/acme-auth']);
     keyUserArns.overrideLogicalId('key_user_arns');
-    const encryption = new DatabaseEncryption(scope, 'encryption', { keyUserArns });
-    const rotationRole = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
-    rotationRole.overrideLogicalId('rotation');
-    encryption.attachPolicy({ rotationRole });
+    const encryption = new DatabaseEncryption(scope, 'encryption', { keyUserArns, engine: postgresInstanceEngine() });
+    const rotationFunction = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
+    rotationFunction.overrideLogicalId('rotation');
+    encryption.attachPolicy({ rotationFunction });
   });
   const documents = () => JSON.parse(synth).data.aws_iam_policy_document;
 
@@ -187,10 +193,14 @@ describe('DatabaseLogGroups', () => {
     Testing.synthScope((scope) => {
       const encryption = new DatabaseEncryption(scope, 'encryption', {
         keyUserArns: new TerraformLocal(scope, 'key_user_arns', []),
+        engine: postgresInstanceEngine(),
       });
-      const rotationRole = new DataAwsLambdaFunction(scope, 'rotation', { count: 1, functionName: 'acme-rotation' });
-      encryption.attachPolicy({ rotationRole });
-      new DatabaseLogGroups(scope, 'logs', { key: encryption.key });
+      const rotationFunction = new DataAwsLambdaFunction(scope, 'rotation', {
+        count: 1,
+        functionName: 'acme-rotation',
+      });
+      encryption.attachPolicy({ rotationFunction });
+      new DatabaseLogGroups(scope, 'logs', { key: encryption.key, engine: postgresInstanceEngine() });
     }),
   );
 
@@ -246,8 +256,8 @@ describe('DatabaseLogGroups', () => {
   });
 
   test.each([0, 10, 366])('a retention of %i days is refused with the valid ones named', (days) => {
-    expect(() => validateLogRetention('prod', days)).toThrow(
-      `environment 'prod': logRetentionDays ${days} is not a CloudWatch Logs retention; use one of 1, 3,`,
+    expect(() => validateSizing('prod', { ...ENVIRONMENT_CONFIGS.prod.database, logRetentionDays: days })).toThrow(
+      `environment 'prod': logRetentionDays ${days} must be one of 1, 3,`,
     );
   });
 });
@@ -257,14 +267,17 @@ describe('DatabaseInstances', () => {
     const locals = inputs(scope);
     const encryption = new DatabaseEncryption(scope, 'encryption', {
       keyUserArns: new TerraformLocal(scope, 'key_user_arns', []),
+      engine: postgresInstanceEngine(),
     });
     const network = new DatabaseNetwork(scope, 'network', locals);
     const parameters = new DatabaseParameters(scope, 'parameters', {
       parameters: new TerraformLocal(scope, 'parameter-list', []),
+      family: 'postgres15',
     });
-    const logs = new DatabaseLogGroups(scope, 'logs', { key: encryption.key });
+    const logs = new DatabaseLogGroups(scope, 'logs', { key: encryption.key, engine: postgresInstanceEngine() });
     new DatabaseInstances(scope, 'instances', {
       ...locals,
+      engineVersion: '15',
       logGroups: logs.groups,
       key: encryption.key,
       partition: encryption.partition,

@@ -1,12 +1,8 @@
 import { Testing } from 'cdktf';
 import { ENVIRONMENT_CONFIGS } from '../../src/config/environments';
 import { AccessWeaverDatabase, AccessWeaverDatabaseProps, sizingOf } from '../../src/rds/database';
-import {
-  isValidPerformanceInsightsRetention,
-  parseBackupWindow,
-  parseMaintenanceWindow,
-  windowsOverlap,
-} from '../../src/rds/validation';
+import { FIELD_RULES } from '../../src/rds/rules';
+import { parseBackupWindow, parseMaintenanceWindow, windowsOverlap } from '../../src/rds/validation';
 
 const valid: AccessWeaverDatabaseProps = {
   projectName: 'accessweaver',
@@ -114,13 +110,13 @@ describe('literal inputs are checked at synth, naming the bad value', () => {
 
   test('io1 IOPS/storage ratio below 0.5', () => {
     expect(() =>
-      synth(withSizing({ storageType: 'io1', allocatedStorage: 2000, maxAllocatedStorage: 4000, iops: 900 })),
-    ).toThrow('is 0.45 IOPS/GiB');
+      synth(withSizing({ storageType: 'io1', allocatedStorage: 2500, maxAllocatedStorage: 4000, iops: 1000 })),
+    ).toThrow('is 0.4 IOPS/GiB');
   });
 
   test('Performance Insights retention that RDS refuses', () => {
     expect(() => synth(withSizing({ performanceInsightsRetentionDays: 30 }))).toThrow(
-      "environment 'prod': Performance Insights retention 30 days is invalid",
+      "environment 'prod': performanceInsightsRetentionDays 30 must be 7, 731, or a multiple of 31 days up to 713",
     );
   });
 
@@ -128,6 +124,18 @@ describe('literal inputs are checked at synth, naming the bad value', () => {
     expect(() =>
       synth(withSizing({ databaseInsightsMode: 'advanced', performanceInsightsRetentionDays: 434 })),
     ).toThrow('environment \'prod\': database_insights_mode "advanced" needs Performance Insights retention');
+  });
+
+  // Rows of the table are held to the rules overrides are held to.
+  test.each([
+    [
+      { allocatedStorage: 70000, maxAllocatedStorage: 70000 },
+      'allocatedStorage 70000 must be a whole number from 20 to 65536',
+    ],
+    [{ maxConnections: 5 }, 'maxConnections 5 must be a whole number from 10 to 262143'],
+    [{ secretRecoveryWindowDays: 3 }, 'secretRecoveryWindowDays 3 must be 0 or a whole number from 7 to 30'],
+  ])('a table row with %o is refused', (row, message) => {
+    expect(() => synth(withSizing(row))).toThrow(`environment 'prod': ${message}`);
   });
 
   test('network ACL without a VPC CIDR', () => {
@@ -162,5 +170,5 @@ test.each([
   [744, false],
   [0, false],
 ])('Performance Insights retention %i days is valid: %s', (days, expected) => {
-  expect(isValidPerformanceInsightsRetention(days)).toBe(expected);
+  expect(FIELD_RULES.performanceInsightsRetentionDays.check!(days as never)).toBe(expected);
 });

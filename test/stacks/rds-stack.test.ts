@@ -16,12 +16,12 @@ function moduleBlock(stack: RdsStack): Record<string, unknown> {
 
 const VPC = (output: string) => `\${data.terraform_remote_state.vpc.outputs.${output}}`;
 
-/** The outputs the emitted module declares (modules/rds/outputs.tf.json). */
-function moduleOutputNames(): string[] {
+/** The outputs the emitted module declares (modules/rds/outputs.tf.json), with their descriptions. */
+function moduleOutputs(): Record<string, string> {
   const outputs = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'modules/rds/outputs.tf.json'), 'utf8')) as {
-    output: Record<string, unknown>;
+    output: Record<string, { description: string }>;
   };
-  return Object.keys(outputs.output).sort();
+  return Object.fromEntries(Object.entries(outputs.output).map(([name, output]) => [name, output.description]));
 }
 
 describe('rds-<env>', () => {
@@ -156,13 +156,12 @@ describe('rds-<env>', () => {
     expect(moduleBlock(rdsStack('prod', { enableNetworkAcl: true })).enable_network_acl).toBe(true);
   });
 
-  test("re-exports every output of the module under the module's name", () => {
+  test("re-exports every output of the module under the module's name and description", () => {
     const outputs = synthJson(rdsStack('dev')).output;
     const reexported = Object.entries(outputs)
       .filter(([name, output]) => output.value === `\${module.rds.${name}}`)
-      .map(([name]) => name)
-      .sort();
-    expect(reexported).toEqual(moduleOutputNames());
+      .map(([name, output]) => [name, output.description]);
+    expect(Object.fromEntries(reexported)).toEqual(moduleOutputs());
   });
 
   test('outputs the reader addresses: the replicas, or the primary without replicas', () => {
