@@ -13,7 +13,8 @@
  * connections, in the three ways clients send statements: prepared (named, planned once a connection),
  * extended with unnamed statements (planned on every execution: node-pg without `name`, pgjdbc with
  * `prepareThreshold=0`, anything behind PgBouncer before 1.21) and the simple protocol; then unnamed
- * statements once more through PgBouncer in transaction mode, where it is installed. Rounds alternate
+ * statements once more through PgBouncer with the shipped configuration (transaction mode, every server connection
+ * reset after every transaction; test/support/pgbouncer.ts starts it), where it is installed. Rounds alternate
  * the two variants so that other load on the machine falls on both alike; the figures are medians over
  * rounds. Server time is planning plus execution of the query (pg_stat_statements with track_planning);
  * server CPU a transaction is the server processes' CPU over a run (local servers only), which other load
@@ -37,8 +38,8 @@ import {
   installTenantContextKey,
   type TenantContextKey,
 } from '../src/db/tenant-context-keys';
+import { pgbouncerUnavailableReason, startPgBouncer, type PgBouncer } from '../test/support/pgbouncer';
 import { p95, PROTOCOL_MODES, type ProtocolMode, runPgbench, type BenchScript } from './pgbench';
-import { hasPgbouncer, PGBOUNCER_BINARY, type Pgbouncer, startPgbouncer } from './pgbouncer';
 import { withClient, withCredentials, withDatabase } from './support';
 
 const USERS_PER_TENANT = 100;
@@ -199,7 +200,7 @@ async function benchScale(
   await withTenantClient(serverUrl, (client) => client.query(`CREATE DATABASE ${databaseName}`));
   const adminUrl = withDatabase(serverUrl, databaseName);
   let explicitLogin: ExplicitFilterLogin | undefined;
-  let bouncer: Pgbouncer | undefined;
+  let bouncer: PgBouncer | undefined;
   try {
     await migrate(adminUrl);
     const key = generateTenantContextKey(1);
@@ -220,10 +221,11 @@ async function benchScale(
     );
     const samples = await sampleUsers(adminUrl, VERIFICATION_ITERATIONS, key);
 
-    const urls = {
+    const urls: BenchUrls = {
       app: appUrl,
       explicit: explicitLogin.url,
       admin: adminUrl,
+      pgOptions: TENANT_CONNECTION_OPTIONS,
       postmasterPid: await localPostmaster(adminUrl),
     };
     bouncer = await startBouncer(urls);
@@ -242,13 +244,19 @@ async function benchScale(
         printPair(result, stats);
       }
       if (bouncer) {
-        const pooled = { ...urls, app: bouncer.through(urls.app), explicit: bouncer.through(urls.explicit) };
+        // No startup options: PgBouncer refuses a client that sends them.
+        const pooled: BenchUrls = {
+          ...urls,
+          app: through(bouncer, urls.app),
+          explicit: through(bouncer, urls.explicit),
+          pgOptions: undefined,
+        };
         const result = await measurePair(pooled, [rls, explicit], 'extended', scriptSamples, { ...timing, stats });
         results.push({ ...result, mode: 'pgbouncer' });
         printPair({ ...result, mode: 'pgbouncer' }, stats);
       }
     }
-    if (bouncer) await checkIsolationThroughPooler(bouncer.through(appUrl), adminUrl, samples);
+    if (bouncer) await checkIsolationThroughPooler(through(bouncer, appUrl), adminUrl, samples);
     await printPlan(appUrl, samples[0]);
     if (stats !== 'none') {
       const cost = await verificationCost(appUrl, adminUrl, samples);
@@ -288,7 +296,7 @@ async function checkIsolationThroughPooler(pooledAppUrl: string, adminUrl: strin
   const started = performance.now();
   const wrong = await Promise.all(
     Array.from({ length: CHECK_CLIENTS }, (_, index) =>
-      withTenantClient(pooledAppUrl, async (client) => {
+      withClient(pooledAppUrl, async (client) => {
         let mismatches = 0;
         const mine = users.slice(index * CHECK_REQUESTS_PER_CLIENT, (index + 1) * CHECK_REQUESTS_PER_CLIENT);
         for (const sample of mine) {
@@ -317,17 +325,32 @@ async function checkIsolationThroughPooler(pooledAppUrl: string, adminUrl: strin
   if (mismatches > 0) throw new Error(`${mismatches} responses through PgBouncer were not the user's own roles`);
 }
 
-/** PgBouncer in front of the bench database for both logins, or undefined (and why) where it is not installed. */
-async function startBouncer(urls: BenchUrls): Promise<Pgbouncer | undefined> {
-  if (!hasPgbouncer()) {
-    console.log(`  no PgBouncer run: ${PGBOUNCER_BINARY} is not installed`);
+/**
+ * PgBouncer with the shipped configuration (config/pgbouncer/pgbouncer.ini: transaction pooling, every server
+ * connection reset after every transaction) in front of the bench database, for both logins with `CLIENTS` server
+ * connections each; or undefined, and why, where it cannot run.
+ */
+async function startBouncer(urls: BenchUrls): Promise<PgBouncer | undefined> {
+  const unavailable = pgbouncerUnavailableReason();
+  if (unavailable !== undefined) {
+    console.log(`  no PgBouncer run: ${unavailable}`);
     return undefined;
   }
-  const login = (url: string) => {
-    const parsed = new URL(url);
-    return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
-  };
-  return startPgbouncer(urls.app, [login(urls.app), login(urls.explicit)], CLIENTS);
+  const logins = Object.fromEntries(
+    [urls.app, urls.explicit].map((url) => [credentials(url).user, credentials(url).password]),
+  );
+  return startPgBouncer({ serverUrl: urls.admin, logins, poolSize: CLIENTS });
+}
+
+function credentials(url: string): { user: string; password: string } {
+  const parsed = new URL(url);
+  return { user: decodeURIComponent(parsed.username), password: decodeURIComponent(parsed.password) };
+}
+
+/** The URL through `bouncer` for the login of `url`. */
+function through(bouncer: PgBouncer, url: string): string {
+  const { user, password } = credentials(url);
+  return bouncer.url(user, password);
 }
 
 function printPair(result: PairResult, stats: StatementStatistics): void {
@@ -480,6 +503,8 @@ interface BenchUrls {
   readonly app: string;
   readonly explicit: string;
   readonly admin: string;
+  /** Startup options of the app and explicit connections (none through PgBouncer, which refuses them). */
+  readonly pgOptions?: string;
   /** The server's postmaster, when it runs on this machine (its collected children's CPU is the backends'). */
   readonly postmasterPid?: number;
 }
@@ -535,7 +560,7 @@ async function measurePair(
       mode,
       clients: CLIENTS,
       seconds: options.seconds,
-      pgOptions: TENANT_CONNECTION_OPTIONS,
+      pgOptions: urls.pgOptions,
       postmasterPid: urls.postmasterPid,
     });
   // A short run of each first: caches, and the first sessions' catalog loading, stay out of the rounds.

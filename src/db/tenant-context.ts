@@ -12,8 +12,9 @@
  *
  * The context lives in a transaction-local setting bound to the transaction that applied it, so it ends with the
  * transaction and never serves the next user of a pooled connection; the same holds behind PgBouncer in transaction
- * mode. The database refuses to apply a context on a session left unsafe (SQLSTATE 55000), and withTenant() runs
- * no statement by name, so nothing an injected statement leaves on a connection reaches the next tenant.
+ * mode. The database refuses a session left unsafe (SQLSTATE 55000), for withTenant() before the context is sent,
+ * and withTenant() runs no statement by name, so nothing an injected statement leaves on a connection reaches the
+ * next tenant.
  */
 import { createHmac } from 'node:crypto';
 import type { Pool, PoolClient, PoolConfig } from 'pg';
@@ -129,7 +130,7 @@ export function tenantPoolConfig(
   return { ...config, connectionString };
 }
 
-/** SQLSTATE of set_tenant_context() refusing a session whose settings or state would leak the request. */
+/** SQLSTATE of assert_safe_session() (and set_tenant_context()) refusing a session that would leak the request. */
 export const UNSAFE_SESSION_SQLSTATE = '55000';
 
 /** A named query (`{ name: ... }`) inside tenant work: refused, see {@link withTenant}. */
@@ -241,9 +242,9 @@ async function rollbackUnlessLost(client: PoolClient, failure: unknown): Promise
  * transaction only (accessweaver.set_tenant_context). Commits when `work` resolves, rolls back when
  * it throws; the result of `work` is returned. A context that is not even well-formed is refused
  * before a connection is taken; the database refuses a bad signature, an expired context or an
- * unknown key version with SQLSTATE 28000 naming the reason, and an unsafe session with 55000 naming the setting
- * (that connection is then destroyed, not returned to the pool). `work` may not run named queries
- * ({@link NamedStatementInTenantWorkError}).
+ * unknown key version with SQLSTATE 28000 naming the reason, and an unsafe session with 55000 naming
+ * the setting, with BEGIN, before the context is sent (that connection is then destroyed, not returned
+ * to the pool). `work` may not run named queries ({@link NamedStatementInTenantWorkError}).
  *
  * A connection that drops while the transaction holds it rejects the promise (isConnectionLoss()
  * recognises the error) and is destroyed, never returned to the pool; a drop after COMMIT was sent
@@ -261,11 +262,15 @@ export async function withTenant<T>(
   const connection = watchConnection(client);
   let unusable: Error | undefined;
   try {
-    await client.query(options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN');
-    await client.query('SELECT accessweaver.set_tenant_context($1)', [context]).catch((error: unknown) => {
+    const refusedIfUnsafe = (error: unknown) => {
       unusable = unsafeSession(error);
       throw error;
-    });
+    };
+    // BEGIN and the session check in one simple-protocol message (no extra round trip): a session that would log a
+    // planned or bound value refuses before the context is sent, so nothing of the request can reach the log.
+    const begin = options.readOnly ? 'BEGIN READ ONLY' : 'BEGIN';
+    await client.query(`${begin}; SELECT accessweaver.assert_safe_session()`).catch(refusedIfUnsafe);
+    await client.query('SELECT accessweaver.set_tenant_context($1)', [context]).catch(refusedIfUnsafe);
     const result = await work(withoutNamedStatements(client));
     await commitTransaction(client, connection);
     return result;

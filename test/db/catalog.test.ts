@@ -72,9 +72,9 @@ test.each(['application_role', 'readonly_role'])(
   },
 );
 
-// The logins call them, and they read a table the logins cannot: they must run as their owner with a
+// The logins call them, and they read a table or a function the logins cannot: they must run as their owner with a
 // search_path the caller cannot change.
-test.each(['set_tenant_context(text)', 'issue_tenant_context(uuid,interval,uuid)'])(
+test.each(['set_tenant_context(text)', 'assert_safe_session()', 'issue_tenant_context(uuid,interval,uuid)'])(
   'accessweaver.%s runs as its owner, the master user, with a pinned search_path',
   async (signature) => {
     const [definition] = await query<{ owner: string; config: string[] | null; security_definer: boolean }>(

@@ -461,16 +461,16 @@ function attackSuite(transport: Transport): void {
         });
       });
 
-      test('a setting the login stores for itself is refused; the refused session serves nobody after', async () => {
+      test('a setting the login stores for itself is refused until the next migration run resets it', async () => {
         const scoped = `ALTER ROLE ${loginName(login)} IN DATABASE ${database.name}`;
         try {
           expect(await inject(c.attacker, [`${scoped} SET debug_print_plan = on`])).toBeUndefined();
           await c.renew();
           expect(await refusal(victimRequest(c.victim))).toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
           await migrate(database.url);
-          // withTenant drops a refused connection without ending its transaction: a node-pg pool destroys it, and
-          // PgBouncer closes the server connection its client left inside a transaction, so the session that started
-          // with the stored setting (which DISCARD ALL would return to) serves nobody after the refusal.
+          // withTenant destroyed the refused connection inside its failed transaction: a node-pg pool opens a new
+          // session, and PgBouncer closes a server connection its client left inside a transaction (a client that
+          // rolls back instead keeps it, refusing, until server_lifetime). The next session starts without it.
           expect((await victimRequest(c.victim)).tenants).toEqual(victimRows());
         } finally {
           await admin(`${scoped} RESET debug_print_plan`);

@@ -3,12 +3,12 @@
  * PostgreSQL 15 with pgaudit: DDL and role changes as AUDIT lines with passwords redacted, writes to the
  * authorization tables as object AUDIT lines without their values, and never a password or a bind value.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Client, type Pool } from 'pg';
 import { APP_LOGIN, READONLY_LOGIN } from '../../src/config/environments';
 import { setLoginPasswords } from '../../src/db/logins';
 import { migrate } from '../../src/db/migrate';
-import { UNSAFE_SESSION_SQLSTATE, withTenant } from '../../src/db/tenant-context';
+import { type TenantTransactionOptions, UNSAFE_SESSION_SQLSTATE, withTenant } from '../../src/db/tenant-context';
 import { installTenantContextKey } from '../../src/db/tenant-context-keys';
 import { DATABASE_PARAMETERS } from '../../src/rds/parameters';
 import {
@@ -23,6 +23,8 @@ import { pgbouncerUnavailableReason, startPgBouncer, type PgBouncer } from '../s
 import { contextFor, poolFor, TEST_CONTEXT_KEY, TEST_PASSWORDS, withConnection, withCredentials } from './fixtures';
 
 const secret = (label: string) => `${label}-${randomBytes(12).toString('hex')}`;
+/** A context no other test sends (its actor is new), so a leak is found by the test that caused it. */
+const ownContext = (tenantId: string) => contextFor(tenantId, { userId: randomUUID() });
 
 /**
  * Whether `log` holds `value` as text, or as the bytes a plan tree prints a constant with (`:constvalue n [ ... ]`,
@@ -71,6 +73,38 @@ describeWithTool(
     afterAll(() => {
       server?.stop();
     });
+
+    /**
+     * Runs `work` with errors logged in full. The module logs them terse, which drops the DETAIL lines plan trees are
+     * printed in and the CONTEXT line bound values of a failed statement are: the tests of a refused request run
+     * without that help, so that what keeps the request out of the log is the refusal itself.
+     */
+    const withErrorsInFull = async <T>(work: () => Promise<T>): Promise<T> => {
+      await errorVerbosity('default');
+      try {
+        return await work();
+      } finally {
+        await errorVerbosity('terse');
+      }
+    };
+    const errorVerbosity = async (value: 'default' | 'terse') => {
+      await withConnection(masterUrl, async (client) => {
+        // terse is the module's value, which the server was started with.
+        await client.query(
+          value === 'terse'
+            ? 'ALTER SYSTEM RESET log_error_verbosity'
+            : `ALTER SYSTEM SET log_error_verbosity = '${value}'`,
+        );
+        await client.query('SELECT pg_reload_conf()');
+      });
+      // Sessions started after the server has read the file run with the new value.
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        const { rows } = await withConnection(masterUrl, (client) => client.query('SHOW log_error_verbosity'));
+        if (rows[0].log_error_verbosity === value) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`log_error_verbosity did not become ${value}`);
+    };
 
     test(
       'the server runs every parameter-group value ' + 'PostgreSQL knows, and the migrations installed ' + 'pgaudit',
@@ -169,27 +203,56 @@ describeWithTool(
       },
     );
 
-    // An injected request switches plan and parameter logging on for its pooled session, then for every later session
-    // of its login; the next tenant's request on the pool is refused instead of being written to the log.
-    test('plan and parameter logging switched on by the login: the next request is refused, unlogged', async () => {
-      const context = contextFor(tenantId);
+    const lookUp = (pool: Pool, context: string, email: string, options: TenantTransactionOptions = {}) =>
+      withTenant(
+        pool,
+        context,
+        (client) => client.query('SELECT id FROM accessweaver.users WHERE email = $1', [email]),
+        options,
+      );
+
+    // An injected request switches plan or parameter logging on for its pooled session. The next tenant's request on
+    // that connection is refused with its BEGIN, before its context is sent: neither a plan tree nor an error's
+    // CONTEXT line can carry it, even with errors logged in full.
+    test.each([
+      ['debug_print_plan', 'on', false, 'debug_print_plan is on'],
+      ['debug_print_plan', 'on', true, 'debug_print_plan is on'],
+      ['log_parameter_max_length_on_error', '-1', false, 'log_parameter_max_length_on_error is not 0'],
+      ['log_parameter_max_length_on_error', '-1', true, 'log_parameter_max_length_on_error is not 0'],
+    ])('%s = %s left on a pooled session: refused before the context is sent (read only: %s)', async (...row) => {
+      const [name, value, readOnly, reason] = row;
+      const context = ownContext(tenantId);
+      const pool = poolFor(appUrl, 1);
+      try {
+        await withErrorsInFull(async () => {
+          const injected = await pool.connect();
+          await injected.query(`SET ${name} = ${value}`);
+          injected.release();
+          await expect(lookUp(pool, context, secret('unsent'), { readOnly })).rejects.toMatchObject({
+            code: UNSAFE_SESSION_SQLSTATE,
+            message: `tenant context refused: unsafe session: ${reason}`,
+          });
+        });
+      } finally {
+        await pool.end();
+      }
+      const log = server.log();
+      expect(log).toContain(`tenant context refused: unsafe session: ${reason}`);
+      expect(logHolds(log, context)).toBe(false);
+    });
+
+    // Plan logging the login stores for its later sessions: refused in full too, until a migration run resets it.
+    test('plan logging the login stores for itself: refused, unlogged, until the next migration run', async () => {
+      const context = ownContext(tenantId);
       const email = `${secret('looked-up')}@customer.example`;
       const pool = poolFor(appUrl, 1);
-      const request = () =>
-        withTenant(pool, context, (client) =>
-          client.query('SELECT id FROM accessweaver.users WHERE email = $1', [email]),
-        );
       try {
-        const injected = await pool.connect();
-        await injected.query('SET debug_print_plan = on');
-        await injected.query('SET log_parameter_max_length_on_error = -1');
-        injected.release();
-        await expect(request()).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
-        await withConnection(appUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
-        await expect(request()).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
-        // The next migration run resets what the login stored for itself; the request then runs.
-        await migrate(masterUrl);
-        expect((await request()).rowCount).toBe(0);
+        await withErrorsInFull(async () => {
+          await withConnection(appUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
+          await expect(lookUp(pool, context, email)).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
+          await migrate(masterUrl);
+          expect((await lookUp(pool, context, email)).rowCount).toBe(0);
+        });
       } finally {
         await pool.end();
         await withConnection(masterUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} RESET debug_print_plan`));
@@ -200,29 +263,9 @@ describeWithTool(
       expect(logHolds(log, email)).toBe(false);
     });
 
-    // The same attack by a client of the shipped PgBouncer configuration (one server connection): the victim is
-    // another client served on the server connection the attacker used.
+    // The same attacks by a client of the shipped PgBouncer configuration (one server connection): the victim is
+    // another client served on the server connection the attacker used. Errors are logged in full throughout.
     describeWithTool('through PgBouncer', pgbouncerUnavailableReason(), () => {
-      // The module logs errors terse, which drops the DETAIL lines plan trees are printed in and the CONTEXT line
-      // bound values of a failed statement are; the session-level attack is also tried with errors logged in full.
-      const verbosity = async (value: 'default' | 'terse') => {
-        await withConnection(masterUrl, async (client) => {
-          // terse is the module's value, which the server was started with.
-          await client.query(
-            value === 'terse'
-              ? 'ALTER SYSTEM RESET log_error_verbosity'
-              : `ALTER SYSTEM SET log_error_verbosity = '${value}'`,
-          );
-          await client.query('SELECT pg_reload_conf()');
-        });
-        // Sessions started after the server has read the file run with the new value.
-        for (let attempt = 0; attempt < 100; attempt += 1) {
-          const { rows } = await withConnection(masterUrl, (client) => client.query('SHOW log_error_verbosity'));
-          if (rows[0].log_error_verbosity === value) return;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        throw new Error(`log_error_verbosity did not become ${value}`);
-      };
       const startBouncer = () =>
         startPgBouncer({ serverUrl: masterUrl, logins: { [APP_LOGIN]: TEST_PASSWORDS.app }, poolSize: 1 });
       const throughBouncer = async <T>(work: (attacker: Pool, victim: Pool) => Promise<T>): Promise<T> => {
@@ -236,47 +279,44 @@ describeWithTool(
           await bouncer.stop();
         }
       };
-      const lookUp = (pool: Pool, context: string, email: string) =>
-        withTenant(pool, context, (client) =>
-          client.query('SELECT id FROM accessweaver.users WHERE email = $1', [email]),
-        );
 
-      test('logging one client switches on for its session: the next client runs, unlogged even in full', async () => {
-        const context = contextFor(tenantId);
+      test('logging one client switches on for its session: the next client runs, unlogged', async () => {
+        const context = ownContext(tenantId);
         const email = `${secret('bounced')}@customer.example`;
-        await verbosity('default');
-        try {
-          await throughBouncer(async (attacker, victim) => {
+        await withErrorsInFull(() =>
+          throughBouncer(async (attacker, victim) => {
             await attacker.query('SET debug_print_plan = on');
             await attacker.query('SET log_parameter_max_length_on_error = -1');
             expect((await lookUp(victim, context, email)).rowCount).toBe(0);
-          });
-        } finally {
-          await verbosity('terse');
-        }
+          }),
+        );
         expect(logHolds(server.log(), context)).toBe(false);
         expect(logHolds(server.log(), email)).toBe(false);
       });
 
-      // Errors terse, as the module sets them: the refused call's own plan (its context a constant) is not logged.
-      // The refused client leaves inside its transaction, so PgBouncer closes that server connection: once the
-      // migration run has reset the stored setting, the next request runs on a new session.
-      test('logging the login stores for itself: refused, unlogged; the refused server connection closes', async () => {
-        const context = contextFor(tenantId);
+      // Each server connection starts with the stored setting, with BEGIN or BEGIN READ ONLY: refused before the
+      // context is sent. withTenant closes the refused connection inside its failed transaction, so PgBouncer closes
+      // that server connection too; the next one, started after the migration run, runs the request.
+      test('logging the login stores for itself: refused, not logged, until the next migration run', async () => {
+        const context = ownContext(tenantId);
         const email = `${secret('bounced-stored')}@customer.example`;
         try {
-          await throughBouncer((attacker) => attacker.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
-          await throughBouncer(async (_attacker, victim) => {
-            await expect(lookUp(victim, context, email)).rejects.toMatchObject({ code: UNSAFE_SESSION_SQLSTATE });
-            await migrate(masterUrl);
-            expect((await lookUp(victim, context, email)).rowCount).toBe(0);
+          await withErrorsInFull(async () => {
+            await throughBouncer((attacker) => attacker.query(`ALTER ROLE ${APP_LOGIN} SET debug_print_plan = on`));
+            await throughBouncer(async (_attacker, victim) => {
+              for (const readOnly of [false, true]) {
+                await expect(lookUp(victim, context, email, { readOnly })).rejects.toMatchObject({
+                  code: UNSAFE_SESSION_SQLSTATE,
+                });
+              }
+              await migrate(masterUrl);
+              expect((await lookUp(victim, context, email, { readOnly: true })).rowCount).toBe(0);
+            });
           });
-          await throughBouncer(async (_attacker, victim) =>
-            expect((await lookUp(victim, context, email)).rowCount).toBe(0),
-          );
         } finally {
           await withConnection(masterUrl, (client) => client.query(`ALTER ROLE ${APP_LOGIN} RESET debug_print_plan`));
         }
+        expect(server.log()).toContain('tenant context refused: unsafe session: debug_print_plan is on');
         expect(logHolds(server.log(), context)).toBe(false);
         expect(logHolds(server.log(), email)).toBe(false);
       });

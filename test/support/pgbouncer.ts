@@ -1,7 +1,8 @@
 /**
- * Debian's PgBouncer (1.18 on Debian 12) in front of a test PostgreSQL, run with the configuration the product
- * ships (config/pgbouncer/pgbouncer.ini) and only test values substituted: the listening port, the auth file, the
- * pool size, the server's address, and TLS off on both sides (the test servers have no certificates). Every other
+ * Debian's PgBouncer (1.18 on Debian 12) in front of a test PostgreSQL (or the RLS bench's), run with the
+ * configuration the product ships (config/pgbouncer/pgbouncer.ini) and only test values substituted: the listening
+ * port, the auth file, the pool size, the server's address, and TLS off on both sides (the test servers have no
+ * certificates). Every other
  * setting (transaction pooling, the reset between clients, the ignored startup parameters) is the shipped one.
  * PgBouncer refuses to run as root: as root it runs as the `postgres` user, like the test servers.
  */
