@@ -6,7 +6,8 @@ import { lostConnection, oneLine, watchConnection } from '../db/connection-loss'
 import { TENANT_CONNECTION_OPTIONS } from '../db/tenant-context';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import { IAM_OPERATOR_LOGIN } from '../config/environments';
-import { describeInstance, readSecretJson, secretString } from './aws';
+import { readSecretJson, secretString } from './aws';
+import { describeInstance } from './db-instance';
 import type { AwsClients, IamAuthTokenSigner } from './context';
 import { failedError, unavailableError, usageError } from './exit-codes';
 import { resolveTarget, type TargetOptions } from './target';

@@ -14,7 +14,7 @@ import {
 import type { Command } from 'commander';
 import { naming } from '../config/environments';
 import { verifyRestoredDatabase, type RestoreVerification } from '../db/verify-restore';
-import { awsCall, describeInstance, readSecretJson, secretString } from './aws';
+import { awsCall, readSecretJson, secretString } from './aws';
 import { awsRegion, positiveInteger, type GlobalOptions, type Runner } from './command';
 import { rdsConnectionUrl, describeUrl, resolveCaBundle, withDatabase, type ResolvedConnection } from './connection';
 import { processInterrupts, type AwsClients, type CliDeps } from './context';
@@ -33,9 +33,10 @@ import {
 } from './drill-resources';
 import { CliError, ExitCode, failedError, unavailableError, usageError } from './exit-codes';
 import type { Reporter } from './output';
-import { planAndConfirm, waitForInstance, waitStep, type PlannedStep } from './rds-flows';
+import { checkTargetFree, describeInstance, instanceState, waitForInstance } from './db-instance';
+import { planAndConfirm, waitStep, type PlannedStep } from './rds-flows';
 import { drillExitCode, drillJson, renderDrillReport, type DrillReport } from './restore-drill-report';
-import { checkRecoveryWindow, checkTargetFree, parseRestoreTime } from './restore';
+import { checkRecoveryWindow, parseRestoreTime } from './restore';
 import { resolveTarget, type Target } from './target';
 import { timestampSuffix } from './wait';
 
@@ -95,7 +96,7 @@ async function resolveSource(
   if (primary === undefined)
     throw usageError('A point-in-time drill needs the primary (do not combine with --from-region).');
   const time = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime, now);
-  checkRecoveryWindow(primary, time, now);
+  checkRecoveryWindow(instanceState(primary), time, now);
   return { kind: 'point-in-time', time, pointTime: time ?? primary.LatestRestorableTime };
 }
 

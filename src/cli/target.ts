@@ -5,6 +5,7 @@ import {
   naming,
   type EnvironmentConfig,
 } from '../config/environments';
+import { CPU_ALARM } from '../config/alarms';
 import { isValidProjectName, PROJECT_NAME_RULE } from '../config/names';
 import { usageError } from './exit-codes';
 
@@ -18,6 +19,8 @@ export interface Target {
   readonly appSecretName: string;
   readonly readonlySecretName: string;
   readonly tenantContextKeySecretName: string;
+  /** The module's CPU alarm on the primary: the threshold the deployment actually uses. */
+  readonly cpuAlarmName: string;
 }
 
 export interface TargetOptions {
@@ -49,5 +52,6 @@ export function resolveTarget(options: TargetOptions): Target {
     appSecretName: naming.appSecretName(project, config.name),
     readonlySecretName: naming.readonlySecretName(project, config.name),
     tenantContextKeySecretName: naming.tenantContextKeySecretName(project, config.name),
+    cpuAlarmName: naming.alarmName(project, config.name, CPU_ALARM.logicalId),
   };
 }

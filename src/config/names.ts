@@ -39,6 +39,8 @@ export const RESOURCE_SUFFIXES = {
   drillPrefix: 'drill-',
   /** JSON `{"version": <integer>, "key": "<base64 of 32 bytes>"}`: the key that signs tenant contexts. */
   tenantContextKeySecret: 'tenant-context-key',
+  /** A CloudWatch alarm on the primary, from its rule's logicalId (src/config/alarms.ts). */
+  alarm: (logicalId: string) => `rds-${logicalId.replace(/_/g, '-')}`,
 } as const;
 
 /** `<project>-<env>-<suffix>`. */
@@ -58,4 +60,6 @@ export const naming = {
   drillIdentifierPrefix: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.drillPrefix),
   tenantContextKeySecretName: (project: string, env: string) =>
     named(project, env, RESOURCE_SUFFIXES.tenantContextKeySecret),
+  alarmName: (project: string, env: string, logicalId: string) =>
+    named(project, env, RESOURCE_SUFFIXES.alarm(logicalId)),
 } as const;
