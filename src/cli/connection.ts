@@ -4,10 +4,10 @@ import { Option, type Command } from 'commander';
 import { Client, types } from 'pg';
 import { lostConnection, oneLine, watchConnection } from '../db/connection-loss';
 import { TENANT_CONNECTION_OPTIONS } from '../db/tenant-context';
-import type { DBInstance } from '@aws-sdk/client-rds';
 import { IAM_OPERATOR_LOGIN } from '../config/environments';
 import { readSecretJson, secretString } from './aws';
-import { describeInstance } from './db-instance';
+import { openDatabase } from './database';
+import type { DatabaseState } from './engine';
 import type { AwsClients, IamAuthTokenSigner } from './context';
 import { failedError, unavailableError, usageError } from './exit-codes';
 import { resolveTarget, type TargetOptions } from './target';
@@ -154,12 +154,12 @@ export async function resolveConnection(
   const caBundle = resolveCaBundle(options.caBundle, deps.env);
   const clients = deps.aws(options.region);
   if (login === 'operator' || login === 'master') {
-    const instance = await describeInstance(clients.rds, target.primaryIdentifier);
-    const endpoint = instanceEndpoint(instance, target.primaryIdentifier);
+    const state = await openDatabase(target, options.region, deps).describe();
+    const endpoint = writerEndpoint(state);
     const credentials =
       login === 'operator'
-        ? await iamCredentials(instance, endpoint, options.region, deps.iamAuthToken)
-        : await masterCredentials(instance, clients, target.primaryIdentifier);
+        ? await iamCredentials(state, endpoint, options.region, deps.iamAuthToken)
+        : await masterCredentials(state, clients);
     const url = rdsConnectionUrl({ ...endpoint, ...credentials, caBundle });
     return { url, display: describeUrl(url), source: login === 'operator' ? 'iam' : 'secrets' };
   }
@@ -184,15 +184,16 @@ interface Endpoint {
   readonly database: string;
 }
 
-/** The instance's own address, port and initial database (the managed secret holds none of them). */
-function instanceEndpoint(instance: DBInstance, identifier: string): Endpoint {
-  const host = instance.Endpoint?.Address;
-  const port = instance.Endpoint?.Port;
-  if (host === undefined || port === undefined) {
-    throw unavailableError(`${identifier} has no endpoint yet (status ${instance.DBInstanceStatus ?? 'unknown'}).`);
+/** The writer's own address, port and initial database (the managed secret holds none of them). */
+function writerEndpoint(state: DatabaseState): Endpoint {
+  const { identifier, writer } = state;
+  if (writer === undefined) {
+    throw unavailableError(`${identifier} has no endpoint yet (status ${state.status}).`);
   }
-  if (instance.DBName === undefined) throw failedError(`${identifier} reports no initial database name (DBName).`);
-  return { host, port, database: instance.DBName };
+  if (state.databaseName === undefined) {
+    throw failedError(`${identifier} reports no initial database name (DBName).`);
+  }
+  return { ...writer, database: state.databaseName };
 }
 
 /**
@@ -200,14 +201,14 @@ function instanceEndpoint(instance: DBInstance, identifier: string): Endpoint {
  * RDS checks it and the caller's `rds-db:connect` permission at login). Valid 15 minutes.
  */
 async function iamCredentials(
-  instance: DBInstance,
+  state: DatabaseState,
   endpoint: Endpoint,
   region: string | undefined,
   sign: IamAuthTokenSigner,
 ): Promise<{ user: string; password: string }> {
-  if (instance.IAMDatabaseAuthenticationEnabled === false) {
+  if (state.iamAuthentication === false) {
     throw failedError(
-      `${instance.DBInstanceIdentifier ?? 'The instance'} has IAM database authentication off: apply the module ` +
+      `${state.identifier} has IAM database authentication off: apply the module ` +
         '(it enables it on every instance), or connect with --master-secret (break-glass).',
     );
   }
@@ -216,13 +217,12 @@ async function iamCredentials(
 }
 
 async function masterCredentials(
-  instance: DBInstance,
+  state: DatabaseState,
   clients: AwsClients,
-  identifier: string,
 ): Promise<{ user: string; password: string }> {
-  const secretArn = instance.MasterUserSecret?.SecretArn;
+  const secretArn = state.masterSecretArn;
   if (secretArn === undefined) {
-    throw unavailableError(`${identifier} has no RDS-managed master user secret (MasterUserSecret is empty).`);
+    throw unavailableError(`${state.identifier} has no RDS-managed master user secret (MasterUserSecret is empty).`);
   }
   const secret = await readSecretJson(clients.secrets, secretArn, 'master credentials');
   return { user: secretString(secret, 'username', secretArn), password: secretString(secret, 'password', secretArn) };

@@ -1,7 +1,6 @@
 import type { CliDeps } from './context';
 import { instanceDatabase } from './db-instance';
 import type { DeployedDatabase } from './engine';
-import type { Reporter } from './output';
 import type { Target } from './target';
 
 /**
@@ -9,11 +8,6 @@ import type { Target } from './target';
  * DB instance with read replicas, so that is what every target opens; another engine is another implementation
  * of DeployedDatabase chosen here.
  */
-export function openDatabase(
-  target: Target,
-  region: string | undefined,
-  deps: CliDeps,
-  reporter: Reporter,
-): DeployedDatabase {
-  return instanceDatabase(deps.aws(region).rds, target, { deps, reporter });
+export function openDatabase(target: Target, region: string | undefined, deps: Pick<CliDeps, 'aws'>): DeployedDatabase {
+  return instanceDatabase(deps.aws(region).rds, target);
 }

@@ -16,7 +16,6 @@ import {
   type Tag,
 } from '@aws-sdk/client-rds';
 import { awsCall, awsError } from './aws';
-import type { CliDeps } from './context';
 import type {
   DatabaseState,
   DeployedDatabase,
@@ -24,9 +23,9 @@ import type {
   RestoreOutcome,
   RestoreRequest,
   ScaleRequest,
+  Waits,
 } from './engine';
 import { unavailableError, usageError } from './exit-codes';
-import type { Reporter } from './output';
 import { waitStep } from './rds-flows';
 import type { Target } from './target';
 import { formatElapsed, pollUntil, type PollState } from './wait';
@@ -91,10 +90,7 @@ export async function waitForInstance(
   rds: RDSClient,
   identifier: string,
   done: (instance: DBInstance) => boolean,
-  options: {
-    readonly deps: CliDeps;
-    readonly reporter: Reporter;
-    readonly timeoutMinutes: number;
+  options: Waits & {
     readonly label: string;
     /** Called before every poll; throws to stop waiting (an operator's interrupt). */
     readonly checkAbort?: () => void;
@@ -145,10 +141,9 @@ async function snapshotAndWait(
   instance: string,
   id: string,
   tags: readonly Tag[],
-  flow: InstanceFlow,
-  timeoutMinutes: number,
+  waits: Waits,
 ): Promise<void> {
-  const { deps, reporter } = flow;
+  const { deps, reporter, timeoutMinutes } = waits;
   reporter.progress(`Creating snapshot ${id} of ${instance}`);
   await awsCall(`CreateDBSnapshot ${id}`, () =>
     rds.send(
@@ -240,17 +235,11 @@ export function restoreInput(
   };
 }
 
-/** What an instance's waits report to and poll with. */
-interface InstanceFlow {
-  readonly deps: CliDeps;
-  readonly reporter: Reporter;
-}
-
 /** The names the module gave the primary and its subnet group. */
 type InstanceTarget = Pick<Target, 'primaryIdentifier' | 'subnetGroupName'>;
 
-function scaleWriter(rds: RDSClient, identifier: string, request: ScaleRequest, flow: InstanceFlow) {
-  const { instanceClass, timeoutMinutes } = request;
+function scaleWriter(rds: RDSClient, identifier: string, request: ScaleRequest) {
+  const { instanceClass, waits } = request;
   const modify: ModifyDBInstanceCommandInput = {
     DBInstanceIdentifier: identifier,
     DBInstanceClass: instanceClass,
@@ -260,10 +249,10 @@ function scaleWriter(rds: RDSClient, identifier: string, request: ScaleRequest, 
   const operation: Operation<string> = {
     steps: [
       { operation: 'ModifyDBInstance', input: { ...modify } },
-      ...(request.wait ? [waitStep(label, 'DescribeDBInstances', flow.deps, timeoutMinutes)] : []),
+      ...(request.wait ? [waitStep(label, 'DescribeDBInstances', waits.deps, waits.timeoutMinutes)] : []),
     ],
     async run() {
-      flow.reporter.progress(`Modifying ${identifier} to ${instanceClass} (apply immediately)`);
+      waits.reporter.progress(`Modifying ${identifier} to ${instanceClass} (apply immediately)`);
       await awsCall(`ModifyDBInstance ${identifier}`, () => rds.send(new ModifyDBInstanceCommand(modify)));
       if (!request.wait) return 'modifying';
       // Right after the request the instance may still report 'available' on the old class: wait for the new one.
@@ -271,8 +260,8 @@ function scaleWriter(rds: RDSClient, identifier: string, request: ScaleRequest, 
         i.DBInstanceStatus === 'available' &&
         i.DBInstanceClass === instanceClass &&
         i.PendingModifiedValues?.DBInstanceClass === undefined;
-      const { elapsedMs } = await waitForInstance(rds, identifier, done, { ...flow, timeoutMinutes, label });
-      flow.reporter.progress(`${identifier} runs on ${instanceClass} after ${formatElapsed(elapsedMs)}`);
+      const { elapsedMs } = await waitForInstance(rds, identifier, done, { ...waits, label });
+      waits.reporter.progress(`${identifier} runs on ${instanceClass} after ${formatElapsed(elapsedMs)}`);
       return 'available';
     },
   };
@@ -284,29 +273,24 @@ function restoreToPointInTime(
   source: DBInstance,
   target: InstanceTarget,
   request: RestoreRequest,
-  flow: InstanceFlow,
 ): Operation<RestoreOutcome> {
-  const { targetIdentifier, timeoutMinutes } = request;
+  const { targetIdentifier, waits } = request;
   const restore = restoreInput(source, target.subnetGroupName, target.primaryIdentifier, request);
   const label = `${targetIdentifier} available`;
   return {
     steps: [
       { operation: 'RestoreDBInstanceToPointInTime', input: { ...restore } },
-      ...(request.wait ? [waitStep(label, 'DescribeDBInstances', flow.deps, timeoutMinutes)] : []),
+      ...(request.wait ? [waitStep(label, 'DescribeDBInstances', waits.deps, waits.timeoutMinutes)] : []),
     ],
     async run() {
-      flow.reporter.progress(`Requesting restore into ${targetIdentifier}`);
+      waits.reporter.progress(`Requesting restore into ${targetIdentifier}`);
       await awsCall(`RestoreDBInstanceToPointInTime ${targetIdentifier}`, () =>
         rds.send(new RestoreDBInstanceToPointInTimeCommand(restore)),
       );
       if (!request.wait) return { status: 'requested', endpoint: undefined };
       const available = (i: DBInstance) => i.DBInstanceStatus === 'available';
-      const { instance, elapsedMs } = await waitForInstance(rds, targetIdentifier, available, {
-        ...flow,
-        timeoutMinutes,
-        label,
-      });
-      flow.reporter.progress(`${targetIdentifier} available after ${formatElapsed(elapsedMs)}`);
+      const { instance, elapsedMs } = await waitForInstance(rds, targetIdentifier, available, { ...waits, label });
+      waits.reporter.progress(`${targetIdentifier} available after ${formatElapsed(elapsedMs)}`);
       const endpoint = instanceState(instance).writer;
       return { status: 'available', endpoint: endpoint && `${endpoint.host}:${endpoint.port}` };
     },
@@ -317,14 +301,15 @@ function restoreToPointInTime(
  * The deployed primary DB instance. Its DescribeDBInstances answer is read once and kept, so a flow plans and
  * restores from the same reading.
  */
-export function instanceDatabase(rds: RDSClient, target: InstanceTarget, flow: InstanceFlow): DeployedDatabase {
+export function instanceDatabase(rds: RDSClient, target: InstanceTarget): DeployedDatabase {
   const identifier = target.primaryIdentifier;
   let described: DBInstance | undefined;
   const source = async () => (described ??= await describeInstance(rds, identifier));
   return {
     noun: 'instance',
     identifier,
-    describe: async () => instanceState(await source()),
+    // Named as looked up: the module's name for it, whatever the answer echoes.
+    describe: async () => ({ ...instanceState(await source()), identifier }),
     // RDS metrics are keyed by the instance identifier, as the module's alarms key them.
     writerDimensions: () => [{ Name: 'DBInstanceIdentifier', Value: identifier }],
     checkClass: (state, instanceClass) => checkOrderable(rds, state, instanceClass),
@@ -332,18 +317,18 @@ export function instanceDatabase(rds: RDSClient, target: InstanceTarget, flow: I
       state.multiAz
         ? 'Multi-AZ: the standby is resized first, then a failover (about a minute of connection loss).'
         : 'Single-AZ: the instance restarts on the new class (several minutes of downtime).',
-    safetySnapshot: (snapshotId, tags, timeoutMinutes) => ({
+    safetySnapshot: (snapshotId, tags, waits) => ({
       steps: [
         {
           operation: 'CreateDBSnapshot',
           input: { DBInstanceIdentifier: identifier, DBSnapshotIdentifier: snapshotId, Tags: tags },
         },
-        waitStep(`snapshot ${snapshotId} available`, 'DescribeDBSnapshots', flow.deps, timeoutMinutes),
+        waitStep(`snapshot ${snapshotId} available`, 'DescribeDBSnapshots', waits.deps, waits.timeoutMinutes),
       ],
-      run: () => snapshotAndWait(rds, identifier, snapshotId, tags, flow, timeoutMinutes),
+      run: () => snapshotAndWait(rds, identifier, snapshotId, tags, waits),
     }),
-    scaleWriter: (request) => scaleWriter(rds, identifier, request, flow),
+    scaleWriter: (request) => scaleWriter(rds, identifier, request),
     checkFree: (candidate) => checkTargetFree(rds, candidate),
-    restoreToPointInTime: async (request) => restoreToPointInTime(rds, await source(), target, request, flow),
+    restoreToPointInTime: async (request) => restoreToPointInTime(rds, await source(), target, request),
   };
 }

@@ -6,6 +6,8 @@
  */
 import type { Dimension } from '@aws-sdk/client-cloudwatch';
 import type { Tag } from '@aws-sdk/client-rds';
+import type { CliDeps } from './context';
+import type { Reporter } from './output';
 import type { PlannedStep } from './rds-flows';
 
 /** A change as the calls it makes (what --dry-run prints) and the code that makes them, waits included. */
@@ -43,10 +45,18 @@ export interface DatabaseState {
   readonly masterSecretArn: string | undefined;
 }
 
+/** How a change waits: what it polls with, where its progress goes, and how long before it gives up. */
+export interface Waits {
+  readonly deps: Pick<CliDeps, 'clock' | 'pollIntervalMs'>;
+  readonly reporter: Pick<Reporter, 'progress'>;
+  readonly timeoutMinutes: number;
+}
+
 export interface ScaleRequest {
   readonly instanceClass: string;
+  /** False: return once the change is requested. */
   readonly wait: boolean;
-  readonly timeoutMinutes: number;
+  readonly waits: Waits;
 }
 
 export interface RestoreRequest {
@@ -55,8 +65,9 @@ export interface RestoreRequest {
   /** Undefined: the latest restorable time. */
   readonly restoreTime: Date | undefined;
   readonly tags: readonly Tag[];
+  /** False: return once the restore is requested. */
   readonly wait: boolean;
-  readonly timeoutMinutes: number;
+  readonly waits: Waits;
 }
 
 export interface RestoreOutcome {
@@ -78,7 +89,7 @@ export interface DeployedDatabase {
   /** What the operator loses while the writer changes class. */
   scaleImpact(state: DatabaseState): string;
   /** A manual snapshot, waited for until available. */
-  safetySnapshot(snapshotIdentifier: string, tags: readonly Tag[], timeoutMinutes: number): Operation<void>;
+  safetySnapshot(snapshotIdentifier: string, tags: readonly Tag[], waits: Waits): Operation<void>;
   /** The writer on a new class, applied now; resolves to its status (`available` once waited for). */
   scaleWriter(request: ScaleRequest): Operation<string>;
   /** Refuses an identifier that already names a database of this kind. */

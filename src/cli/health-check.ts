@@ -92,7 +92,7 @@ async function healthCheck(
   // The connection test's CA bundle is the operator's input: checked before any AWS call (runbook, TLS).
   const url = options.databaseUrl ?? deps.env.DATABASE_URL;
   if (options.connect && (url === undefined || url === '')) resolveCaBundle(options.caBundle, deps.env);
-  const db = openDatabase(target, options.region, deps, reporter);
+  const db = openDatabase(target, options.region, deps);
   const state = await db.describe();
   const checks = stateChecks(state);
   checks.push(await cpuCheck(deps.aws(options.region).cloudwatch, db, target, deps.clock.now()));

@@ -26,7 +26,12 @@ export function renderPlan(title: string, steps: readonly PlannedStep[]): string
   return `${title}\n${lines.join('\n')}\n`;
 }
 
-export function waitStep(what: string, operation: string, deps: CliDeps, timeoutMinutes: number): PlannedStep {
+export function waitStep(
+  what: string,
+  operation: string,
+  deps: Pick<CliDeps, 'pollIntervalMs'>,
+  timeoutMinutes: number,
+): PlannedStep {
   return {
     operation: 'wait',
     note: `${what} (${operation} every ${Math.round(deps.pollIntervalMs / 1000)}s, up to ${timeoutMinutes} min)`,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
 import type { CliDeps } from './context';
 import { openDatabase } from './database';
-import type { DatabaseState, DeployedDatabase, RestoreOutcome } from './engine';
+import type { DatabaseState, DeployedDatabase, RestoreOutcome, Waits } from './engine';
 import { failedError, usageError, type ExitCodeValue } from './exit-codes';
 import { renderRecord, type Reporter } from './output';
 import { isValidIdentifier, runDestructive, snapshotTags, type DestructiveFlow } from './rds-flows';
@@ -107,7 +107,7 @@ function restoreTags(target: Target, restoreTime: Date | undefined) {
 }
 
 /** The operator's choices, checked before any AWS call: the restore time and the new identifier. */
-function restoreRequestOf(options: RestoreOptions & GlobalOptions, target: Target, now: Date) {
+function restoreRequestOf(options: RestoreOptions & GlobalOptions, target: Target, now: Date, waits: Waits) {
   if ((options.restoreTime === undefined) === (options.latest !== true)) {
     throw usageError('Give exactly one of --restore-time <time> or --latest.');
   }
@@ -121,7 +121,7 @@ function restoreRequestOf(options: RestoreOptions & GlobalOptions, target: Targe
     restoreTime,
     tags: restoreTags(target, restoreTime),
     wait: options.wait,
-    timeoutMinutes: options.waitTimeout,
+    waits,
   };
 }
 
@@ -162,8 +162,9 @@ async function restore(
 ): Promise<ExitCodeValue> {
   const target = resolveTarget(options);
   const now = deps.clock.now();
-  const request = restoreRequestOf(options, target, now);
-  const db: DeployedDatabase = openDatabase(target, options.region, deps, reporter);
+  const waits = { deps, reporter, timeoutMinutes: options.waitTimeout };
+  const request = restoreRequestOf(options, target, now, waits);
+  const db: DeployedDatabase = openDatabase(target, options.region, deps);
   checkRecoveryWindow(await db.describe(), request.restoreTime, now);
   await db.checkFree(request.targetIdentifier);
 
@@ -175,7 +176,7 @@ async function restore(
     identifier: db.identifier,
     label: `${db.noun} identifier`,
     action: 'restore it',
-    snapshot: db.safetySnapshot(snapshotId, snapshotTags(target, 'emergency-restore'), options.waitTimeout),
+    snapshot: db.safetySnapshot(snapshotId, snapshotTags(target, 'emergency-restore'), waits),
     change: await db.restoreToPointInTime(request),
     report: (outcome) => reportRestore(target, request, snapshotId, outcome, reporter),
   };

@@ -58,17 +58,14 @@ function scaleFlow(
 ): DestructiveFlow<string> {
   const current = state.writerClass ?? 'unknown';
   const snapshotId = `${target.project}-${target.env}-pre-scale-${timestampSuffix(deps.clock.now())}`;
+  const waits = { deps, reporter, timeoutMinutes: options.waitTimeout };
   return {
     title: `Scale ${db.identifier} from ${current} to ${options.instanceClass}. ${db.scaleImpact(state)}`,
     identifier: db.identifier,
     label: `${db.noun} identifier`,
     action: 'scale it',
-    snapshot: db.safetySnapshot(snapshotId, snapshotTags(target, 'pre-scale'), options.waitTimeout),
-    change: db.scaleWriter({
-      instanceClass: options.instanceClass,
-      wait: options.wait,
-      timeoutMinutes: options.waitTimeout,
-    }),
+    snapshot: db.safetySnapshot(snapshotId, snapshotTags(target, 'pre-scale'), waits),
+    change: db.scaleWriter({ instanceClass: options.instanceClass, wait: options.wait, waits }),
     report(status) {
       const notes = [persistNote(target, current, options.instanceClass)];
       if (state.readers.length > 0) notes.push(`Read replicas keep their class: ${state.readers.join(', ')}.`);
@@ -99,7 +96,7 @@ async function scale(options: ScaleOptions & GlobalOptions, deps: CliDeps, repor
   if (!INSTANCE_CLASS.test(options.instanceClass)) {
     throw usageError(`--instance-class '${options.instanceClass}' is not an RDS instance class (e.g. db.r6g.xlarge).`);
   }
-  const db = openDatabase(target, options.region, deps, reporter);
+  const db = openDatabase(target, options.region, deps);
   const state = await db.describe();
   if (unchanged(db, state, options.instanceClass, reporter)) return ExitCode.Ok;
   await db.checkClass(state, options.instanceClass);

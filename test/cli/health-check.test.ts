@@ -265,16 +265,14 @@ describe('health-check', () => {
   });
 
   test('falls back, naming the refusal, when the alarm cannot be read', async () => {
-    cloudwatchMock
-      .on(DescribeAlarmsCommand)
-      .rejects(
-        new CloudWatchServiceException({
-          name: 'AccessDenied',
-          $fault: 'client',
-          $metadata: {},
-          message: 'not allowed',
-        }),
-      );
+    cloudwatchMock.on(DescribeAlarmsCommand).rejects(
+      new CloudWatchServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: {},
+        message: 'not allowed',
+      }),
+    );
     const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
     expect(result.code).toBe(0);
     expect(checksOf(result.stdout)['cpu (last hour)'].detail).toContain(
