@@ -8,8 +8,9 @@ import { IAM_OPERATOR_LOGIN } from '../config/environments';
 import { readSecretJson, secretString } from './aws';
 import { openDatabase } from './database';
 import type { DatabaseState } from './engine';
-import type { AwsClients, IamAuthTokenSigner } from './context';
+import type { AwsClients, CliDeps, IamAuthTokenSigner } from './context';
 import { failedError, unavailableError, usageError } from './exit-codes';
+import type { Reporter } from './output';
 import { resolveTarget, type TargetOptions } from './target';
 
 /**
@@ -237,6 +238,32 @@ const numericTypes = {
       ? (value: string) => Number(value)
       : types.getTypeParser(oid, format ?? 'text')) as typeof types.getTypeParser,
 };
+
+/** The options of a command that runs SQL as one of the logins (sqlOptions). */
+export type SqlCommandOptions = ConnectionOptions & LoginOptions;
+
+/**
+ * Refuses, before any AWS call, an operation only the owner of the objects (the master user) may run, unless
+ * --master-secret or a URL of the operator's choosing says who connects. `what` ends the sentence's subject.
+ */
+export function requireOwner(options: SqlCommandOptions, env: CliDeps['env'], what: string): void {
+  const url = options.databaseUrl ?? env.DATABASE_URL;
+  if (chosenLogin(options) !== 'master' && (url === undefined || url === '')) {
+    throw usageError(`${what}, the master user: run it with --master-secret, or give --database-url.`);
+  }
+}
+
+/** Resolves the connection as `login` (by default the one the options choose) and says where it goes. */
+export async function connectAs(
+  options: SqlCommandOptions,
+  deps: Parameters<typeof resolveConnection>[2],
+  reporter: Pick<Reporter, 'progress'>,
+  login: Login = chosenLogin(options),
+): Promise<ResolvedConnection> {
+  const connection = await resolveConnection(options, login, deps);
+  reporter.progress(`Connecting to ${connection.display}`);
+  return connection;
+}
 
 /** Connects, runs `work`, disconnects. A failed connection is exit code 4 with the reason. */
 export async function withDatabase<T>(

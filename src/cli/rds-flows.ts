@@ -55,48 +55,49 @@ export function snapshotTags(target: { readonly project: string; readonly env: s
   ];
 }
 
+/** What the operator is asked to confirm: the plan, and the identifier to type back. */
+export interface Plan {
+  readonly title: string;
+  readonly steps: readonly PlannedStep[];
+  readonly identifier: string;
+  /** @default 'instance identifier' */
+  readonly label?: string;
+  /** The refusal's and the prompt's verb phrase, e.g. `scale it`. */
+  readonly action: string;
+}
+
+/** How a destructive command was invoked: its --dry-run and --yes, and where it reads and writes. */
+export interface Invocation {
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+  readonly deps: CliDeps;
+  readonly reporter: Reporter;
+}
+
 /**
  * The gate before a destructive flow: prints the planned calls, then stops there on --dry-run (returns false), or
  * asks for confirmation (throws a refusal without it). True means go ahead.
  */
-export async function planAndConfirm(options: {
-  readonly title: string;
-  readonly steps: readonly PlannedStep[];
-  readonly dryRun: boolean;
-  readonly yes: boolean;
-  readonly identifier: string;
-  /** @default 'instance identifier' */
-  readonly label?: string;
-  readonly action: string;
-  readonly deps: CliDeps;
-  readonly reporter: Reporter;
-}): Promise<boolean> {
-  const { title, steps, reporter } = options;
-  if (options.dryRun) {
+export async function planAndConfirm(plan: Plan, invocation: Invocation): Promise<boolean> {
+  const { title, steps } = plan;
+  const { reporter } = invocation;
+  if (invocation.dryRun === true) {
     reporter.result({ dryRun: true, steps }, () => renderPlan(`Dry run, nothing changed. ${title}`, steps));
     return false;
   }
   reporter.info(renderPlan(title, steps).trimEnd());
   await confirmDestructive({
-    yes: options.yes,
-    terminal: options.deps.terminal,
-    identifier: options.identifier,
-    label: options.label,
-    action: options.action,
+    yes: invocation.yes === true,
+    terminal: invocation.deps.terminal,
+    identifier: plan.identifier,
+    label: plan.label,
+    action: plan.action,
   });
   return true;
 }
 
 /** A destructive change to the deployed database, as runDestructive carries it out. */
-export interface DestructiveFlow<T> {
-  /** The plan's first line: what changes, and what it costs the application. */
-  readonly title: string;
-  /** What the operator types back to confirm. */
-  readonly identifier: string;
-  /** The confirmation prompt's label for the identifier (`instance identifier`). */
-  readonly label: string;
-  /** The refusal's and the prompt's verb phrase, e.g. `scale it`. */
-  readonly action: string;
+export interface DestructiveFlow<T> extends Omit<Plan, 'steps'> {
   /** Taken, and waited for, before the change. */
   readonly snapshot: Operation<void>;
   /** The change itself, its wait included. */
@@ -110,24 +111,9 @@ export interface DestructiveFlow<T> {
  * snapshot and wait for it, make the change and wait for it, report. Nothing changes before the confirmation, and
  * nothing but the snapshot before the snapshot is available.
  */
-export async function runDestructive<T>(
-  flow: DestructiveFlow<T>,
-  options: {
-    readonly dryRun: boolean;
-    readonly yes: boolean;
-    readonly deps: CliDeps;
-    readonly reporter: Reporter;
-  },
-): Promise<ExitCodeValue> {
-  const proceed = await planAndConfirm({
-    title: flow.title,
-    steps: [...flow.snapshot.steps, ...flow.change.steps],
-    identifier: flow.identifier,
-    label: flow.label,
-    action: flow.action,
-    ...options,
-  });
-  if (!proceed) return ExitCode.Ok;
+export async function runDestructive<T>(flow: DestructiveFlow<T>, invocation: Invocation): Promise<ExitCodeValue> {
+  const steps = [...flow.snapshot.steps, ...flow.change.steps];
+  if (!(await planAndConfirm({ ...flow, steps }, invocation))) return ExitCode.Ok;
   await flow.snapshot.run();
   flow.report(await flow.change.run());
   return ExitCode.Ok;

@@ -399,18 +399,17 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
         const caBundlePath = options.dryRun === true ? '' : resolveCaBundle(options.caBundle, deps.env, false);
         const prepared = await prepare(options, deps);
         const { drill, target } = prepared;
-        const proceed = await planAndConfirm({
-          title:
-            `Restore drill ${drill.identifier} of ${target.primaryIdentifier} ` +
-            `(${describeSource(prepared.source)}):`,
-          steps: plannedSteps(prepared, deps, options.waitTimeout),
-          dryRun: options.dryRun === true,
-          yes: options.yes === true,
-          identifier: target.primaryIdentifier,
-          action: 'run a restore drill from it',
-          deps,
-          reporter,
-        });
+        const proceed = await planAndConfirm(
+          {
+            title:
+              `Restore drill ${drill.identifier} of ${target.primaryIdentifier} ` +
+              `(${describeSource(prepared.source)}):`,
+            steps: plannedSteps(prepared, deps, options.waitTimeout),
+            identifier: target.primaryIdentifier,
+            action: 'run a restore drill from it',
+          },
+          { ...options, deps, reporter },
+        );
         if (!proceed) return ExitCode.Ok;
         const report = await execute(prepared, { ...options, caBundlePath }, deps, reporter);
         const exitCode = drillExitCode(report);

@@ -180,7 +180,7 @@ async function restore(
     change: await db.restoreToPointInTime(request),
     report: (outcome) => reportRestore(target, request, snapshotId, outcome, reporter),
   };
-  return runDestructive(flow, { dryRun: options.dryRun === true, yes: options.yes === true, deps, reporter });
+  return runDestructive(flow, { ...options, deps, reporter });
 }
 
 /** Emergency restore: safety snapshot, then point-in-time restore into a new database beside the deployed one. */

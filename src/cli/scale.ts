@@ -100,12 +100,7 @@ async function scale(options: ScaleOptions & GlobalOptions, deps: CliDeps, repor
   const state = await db.describe();
   if (unchanged(db, state, options.instanceClass, reporter)) return ExitCode.Ok;
   await db.checkClass(state, options.instanceClass);
-  return runDestructive(scaleFlow(db, state, target, options, deps, reporter), {
-    dryRun: options.dryRun === true,
-    yes: options.yes === true,
-    deps,
-    reporter,
-  });
+  return runDestructive(scaleFlow(db, state, target, options, deps, reporter), { ...options, deps, reporter });
 }
 
 /**
