@@ -135,33 +135,45 @@ export async function checkTargetFree(rds: RDSClient, identifier: string): Promi
   throw usageError(`An instance named ${identifier} already exists: choose another --target-identifier.`);
 }
 
+/** How one kind of manual snapshot is taken and read back. */
+export interface SnapshotCalls {
+  /** The API operation that creates it, and its input, as planned. */
+  readonly operation: string;
+  readonly input: Readonly<Record<string, unknown>>;
+  create(): Promise<unknown>;
+  /** The API operation that reads it back. */
+  readonly readOperation: string;
+  /** Its current state; undefined while not visible. */
+  read(): Promise<{ readonly Status?: string; readonly PercentProgress?: number } | undefined>;
+  /** The AWS CLI command that shows it, for the operator to follow up. */
+  readonly followUp: string;
+}
+
+/** A manual snapshot as a planned operation: created, then waited for until available. */
+export function snapshotOperation(id: string, source: string, calls: SnapshotCalls, waits: Waits): Operation<void> {
+  return {
+    steps: [
+      { operation: calls.operation, input: calls.input },
+      waitStep(`snapshot ${id} available`, calls.readOperation, waits.deps, waits.timeoutMinutes),
+    ],
+    run: () => snapshotAndWait(id, source, calls, waits),
+  };
+}
+
 /** Creates a manual snapshot, then polls until it is available; nothing else happens until then. */
-async function snapshotAndWait(
-  rds: RDSClient,
-  instance: string,
-  id: string,
-  tags: readonly Tag[],
-  waits: Waits,
-): Promise<void> {
+async function snapshotAndWait(id: string, source: string, calls: SnapshotCalls, waits: Waits): Promise<void> {
   const { deps, reporter, timeoutMinutes } = waits;
-  reporter.progress(`Creating snapshot ${id} of ${instance}`);
-  await awsCall(`CreateDBSnapshot ${id}`, () =>
-    rds.send(
-      new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: id, Tags: [...tags] }),
-    ),
-  );
+  reporter.progress(`Creating snapshot ${id} of ${source}`);
+  await awsCall(`${calls.operation} ${id}`, () => calls.create());
   const { elapsedMs } = await pollUntil<null>({
     label: `snapshot ${id}`,
     clock: deps.clock,
     intervalMs: deps.pollIntervalMs,
     timeoutMs: timeoutMinutes * 60_000,
     progress: (line) => reporter.progress(line),
-    followUp: `Nothing else was changed. Check it with: aws rds describe-db-snapshots --db-snapshot-identifier ${id}`,
+    followUp: `Nothing else was changed. Check it with: ${calls.followUp}`,
     check: async (): Promise<PollState<null>> => {
-      const output = await awsCall(`DescribeDBSnapshots ${id}`, () =>
-        rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })),
-      );
-      const snapshot = output.DBSnapshots?.[0];
+      const snapshot = await calls.read();
       const status = snapshot?.Status ?? 'unknown';
       if (status === 'available') return { kind: 'done', status: 'available', value: null };
       if (status === 'failed' || status === 'error' || status === 'deleted') return { kind: 'failed', status };
@@ -171,11 +183,28 @@ async function snapshotAndWait(
   reporter.progress(`Snapshot ${id} available after ${formatElapsed(elapsedMs)}`);
 }
 
+function instanceSnapshot(rds: RDSClient, instance: string, id: string, tags: readonly Tag[]): SnapshotCalls {
+  const input = { DBInstanceIdentifier: instance, DBSnapshotIdentifier: id, Tags: [...tags] };
+  return {
+    operation: 'CreateDBSnapshot',
+    input,
+    create: () => rds.send(new CreateDBSnapshotCommand(input)),
+    readOperation: 'DescribeDBSnapshots',
+    read: async () => {
+      const output = await awsCall(`DescribeDBSnapshots ${id}`, () =>
+        rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })),
+      );
+      return output.DBSnapshots?.[0];
+    },
+    followUp: `aws rds describe-db-snapshots --db-snapshot-identifier ${id}`,
+  };
+}
+
 /**
  * Checks RDS offers the class for this engine version and storage type here, so a typo or an
  * unavailable class is refused before the snapshot rather than by ModifyDBInstance after it.
  */
-async function checkOrderable(rds: RDSClient, source: DatabaseState, instanceClass: string): Promise<void> {
+export async function checkOrderable(rds: RDSClient, source: DatabaseState, instanceClass: string): Promise<void> {
   const { engine, engineVersion, storageType } = source;
   const output = await awsCall(`DescribeOrderableDBInstanceOptions ${instanceClass}`, () =>
     rds.send(
@@ -238,7 +267,8 @@ export function restoreInput(
 /** The names the module gave the primary and its subnet group. */
 type InstanceTarget = Pick<Target, 'primaryIdentifier' | 'subnetGroupName'>;
 
-function scaleWriter(rds: RDSClient, identifier: string, request: ScaleRequest) {
+/** The instance on a new class, applied now; Aurora's writer is such an instance too. */
+export function scaleWriter(rds: RDSClient, identifier: string, request: ScaleRequest): Operation<string> {
   const { instanceClass, waits } = request;
   const modify: ModifyDBInstanceCommandInput = {
     DBInstanceIdentifier: identifier,
@@ -268,6 +298,8 @@ function scaleWriter(rds: RDSClient, identifier: string, request: ScaleRequest) 
   return operation;
 }
 
+const MASTER_PASSWORD = 'in its own RDS-managed secret';
+
 function restoreToPointInTime(
   rds: RDSClient,
   source: DBInstance,
@@ -287,12 +319,16 @@ function restoreToPointInTime(
       await awsCall(`RestoreDBInstanceToPointInTime ${targetIdentifier}`, () =>
         rds.send(new RestoreDBInstanceToPointInTimeCommand(restore)),
       );
-      if (!request.wait) return { status: 'requested', endpoint: undefined };
+      if (!request.wait) return { status: 'requested', endpoint: undefined, masterPassword: MASTER_PASSWORD };
       const available = (i: DBInstance) => i.DBInstanceStatus === 'available';
       const { instance, elapsedMs } = await waitForInstance(rds, targetIdentifier, available, { ...waits, label });
       waits.reporter.progress(`${targetIdentifier} available after ${formatElapsed(elapsedMs)}`);
       const endpoint = instanceState(instance).writer;
-      return { status: 'available', endpoint: endpoint && `${endpoint.host}:${endpoint.port}` };
+      return {
+        status: 'available',
+        endpoint: endpoint && `${endpoint.host}:${endpoint.port}`,
+        masterPassword: MASTER_PASSWORD,
+      };
     },
   };
 }
@@ -317,17 +353,9 @@ export function instanceDatabase(rds: RDSClient, target: InstanceTarget): Deploy
       state.multiAz
         ? 'Multi-AZ: the standby is resized first, then a failover (about a minute of connection loss).'
         : 'Single-AZ: the instance restarts on the new class (several minutes of downtime).',
-    safetySnapshot: (snapshotId, tags, waits) => ({
-      steps: [
-        {
-          operation: 'CreateDBSnapshot',
-          input: { DBInstanceIdentifier: identifier, DBSnapshotIdentifier: snapshotId, Tags: tags },
-        },
-        waitStep(`snapshot ${snapshotId} available`, 'DescribeDBSnapshots', waits.deps, waits.timeoutMinutes),
-      ],
-      run: () => snapshotAndWait(rds, identifier, snapshotId, tags, waits),
-    }),
-    scaleWriter: (request) => scaleWriter(rds, identifier, request),
+    safetySnapshot: (snapshotId, tags, waits) =>
+      snapshotOperation(snapshotId, identifier, instanceSnapshot(rds, identifier, snapshotId, tags), waits),
+    scaleWriter: async (request) => scaleWriter(rds, identifier, request),
     checkFree: (candidate) => checkTargetFree(rds, candidate),
     restoreToPointInTime: async (request) => restoreToPointInTime(rds, await source(), target, request),
   };

@@ -1,8 +1,8 @@
 /**
  * The CLI's engine seam: what the commands ask of the deployed database, whatever RDS resource it is. A command
- * reads a DatabaseState and asks for Operations; only an implementation of DeployedDatabase (db-instance.ts for a
- * PostgreSQL DB instance with read replicas) knows which RDS API, identifier field, metric dimension or log group
- * that means, so another engine is another implementation, not edits across the commands.
+ * reads a DatabaseState and asks for Operations; only an implementation of DeployedDatabase knows which RDS API,
+ * identifier field or metric dimension that means: db-instance.ts for a PostgreSQL DB instance with read replicas,
+ * db-cluster.ts for an Aurora PostgreSQL cluster. Another engine is another implementation, chosen in database.ts.
  */
 import type { Dimension } from '@aws-sdk/client-cloudwatch';
 import type { Tag } from '@aws-sdk/client-rds';
@@ -75,6 +75,8 @@ export interface RestoreOutcome {
   readonly status: string;
   /** `host:port` of the restored writer, once known. */
   readonly endpoint: string | undefined;
+  /** Where the restored database's master password is, for the operator's next steps. */
+  readonly masterPassword: string;
 }
 
 export interface DeployedDatabase {
@@ -91,7 +93,7 @@ export interface DeployedDatabase {
   /** A manual snapshot, waited for until available. */
   safetySnapshot(snapshotIdentifier: string, tags: readonly Tag[], waits: Waits): Operation<void>;
   /** The writer on a new class, applied now; resolves to its status (`available` once waited for). */
-  scaleWriter(request: ScaleRequest): Operation<string>;
+  scaleWriter(request: ScaleRequest): Promise<Operation<string>>;
   /** Refuses an identifier that already names a database of this kind. */
   checkFree(identifier: string): Promise<void>;
   /** A point-in-time restore into a new database beside this one, configured like the one described. */

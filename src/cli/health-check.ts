@@ -47,11 +47,11 @@ function summary(state: DatabaseState) {
   };
 }
 
-function stateChecks(state: DatabaseState): CheckResult[] {
+function stateChecks(db: DeployedDatabase, state: DatabaseState): CheckResult[] {
   const groups = state.securityGroups;
   const inactive = groups.filter((g) => g.status !== 'active');
   return [
-    { check: 'instance status', status: state.status === 'available' ? 'ok' : 'fail', detail: state.status },
+    { check: `${db.noun} status`, status: state.status === 'available' ? 'ok' : 'fail', detail: state.status },
     {
       check: 'security groups',
       status: groups.length > 0 && inactive.length === 0 ? 'ok' : 'fail',
@@ -94,7 +94,7 @@ async function healthCheck(
   if (options.connect && (url === undefined || url === '')) resolveCaBundle(options.caBundle, deps.env);
   const db = openDatabase(target, options.region, deps);
   const state = await db.describe();
-  const checks = stateChecks(state);
+  const checks = stateChecks(db, state);
   checks.push(await cpuCheck(deps.aws(options.region).cloudwatch, db, target, deps.clock.now()));
   checks.push(await keyAgeCheck(deps.aws(options.region).secrets, target.tenantContextKeySecretName, deps.clock.now()));
   if (!options.connect) {

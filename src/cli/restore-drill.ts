@@ -157,6 +157,9 @@ async function prepare(options: RestoreDrillOptions, deps: CliDeps): Promise<Pre
     );
   }
   const startedAt = deps.clock.now();
+  if (target.engine !== 'instance') {
+    throw usageError(`restore-drill restores DB instances only; --engine ${target.engine} is not drilled yet.`);
+  }
   // A malformed or future time is refused before any AWS call.
   if (options.restoreTime !== undefined) parseRestoreTime(options.restoreTime, startedAt);
   const region = options.fromRegion ?? options.region;

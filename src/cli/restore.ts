@@ -80,34 +80,41 @@ export function checkRecoveryWindow(source: DatabaseState, restoreTime: Date | u
 
 function nextSteps(
   target: Target,
+  db: DeployedDatabase,
   restored: string,
-  endpoint: string | undefined,
+  outcome: RestoreOutcome,
   snapshot: string,
 ): readonly string[] {
   return [
-    `1. Check the restored data on ${endpoint ?? restored} (its master password is in its own RDS-managed secret).`,
+    `1. Check the restored data on ${outcome.endpoint ?? restored} (its master password is ${outcome.masterPassword}).`,
     `2. The app and read-only logins have the passwords they had at the restore time; if they changed since, ` +
       `set them again.`,
-    `3. Point the application at the restored instance: update 'host' in ${target.appSecretName} and ` +
+    `3. Point the application at the restored ${db.noun}: update 'host' in ${target.appSecretName} and ` +
       `${target.readonlySecretName}, then restart the services.`,
-    `4. ${restored} is not in Terraform state: swap identifiers (rename ${target.primaryIdentifier} away, ` +
+    `4. ${restored} is not in Terraform state: swap identifiers (rename ${db.identifier} away, ` +
       `${restored} to it) or import it before the next apply.`,
     `5. Keep snapshot ${snapshot} until the incident is closed.`,
   ];
 }
 
-function restoreTags(target: Target, restoreTime: Date | undefined) {
+function restoreTags(target: Target, source: string, restoreTime: Date | undefined) {
   return [
     { Key: 'Project', Value: target.project },
     { Key: 'Environment', Value: target.env },
-    { Key: 'RestoredFrom', Value: target.primaryIdentifier },
+    { Key: 'RestoredFrom', Value: source },
     { Key: 'RestoreTime', Value: restoreTime === undefined ? 'latest' : restoreTime.toISOString() },
     { Key: 'CreatedBy', Value: 'accessweaver-rds' },
   ];
 }
 
 /** The operator's choices, checked before any AWS call: the restore time and the new identifier. */
-function restoreRequestOf(options: RestoreOptions & GlobalOptions, target: Target, now: Date, waits: Waits) {
+function restoreRequestOf(
+  options: RestoreOptions & GlobalOptions,
+  target: Target,
+  db: DeployedDatabase,
+  now: Date,
+  waits: Waits,
+) {
   if ((options.restoreTime === undefined) === (options.latest !== true)) {
     throw usageError('Give exactly one of --restore-time <time> or --latest.');
   }
@@ -119,7 +126,7 @@ function restoreRequestOf(options: RestoreOptions & GlobalOptions, target: Targe
   return {
     targetIdentifier,
     restoreTime,
-    tags: restoreTags(target, restoreTime),
+    tags: restoreTags(target, db.identifier, restoreTime),
     wait: options.wait,
     waits,
   };
@@ -127,6 +134,7 @@ function restoreRequestOf(options: RestoreOptions & GlobalOptions, target: Targe
 
 function reportRestore(
   target: Target,
+  db: DeployedDatabase,
   request: ReturnType<typeof restoreRequestOf>,
   snapshotId: string,
   outcome: RestoreOutcome,
@@ -134,9 +142,9 @@ function reportRestore(
 ): void {
   const { targetIdentifier, restoreTime } = request;
   const { status, endpoint } = outcome;
-  const manual = nextSteps(target, targetIdentifier, endpoint, snapshotId);
+  const manual = nextSteps(target, db, targetIdentifier, outcome, snapshotId);
   const record = {
-    source: target.primaryIdentifier,
+    source: db.identifier,
     snapshot: snapshotId,
     restoredInstance: targetIdentifier,
     status,
@@ -147,7 +155,7 @@ function reportRestore(
   reporter.result(record, () => {
     const rows = renderRecord([
       ['Safety snapshot', snapshotId],
-      ['Restored instance', targetIdentifier],
+      [`Restored ${db.noun}`, targetIdentifier],
       ['Status', status],
       ['Endpoint', endpoint ?? '(not yet known)'],
     ]);
@@ -163,8 +171,8 @@ async function restore(
   const target = resolveTarget(options);
   const now = deps.clock.now();
   const waits = { deps, reporter, timeoutMinutes: options.waitTimeout };
-  const request = restoreRequestOf(options, target, now, waits);
-  const db: DeployedDatabase = openDatabase(target, options.region, deps);
+  const db = openDatabase(target, options.region, deps);
+  const request = restoreRequestOf(options, target, db, now, waits);
   checkRecoveryWindow(await db.describe(), request.restoreTime, now);
   await db.checkFree(request.targetIdentifier);
 
@@ -178,7 +186,7 @@ async function restore(
     action: 'restore it',
     snapshot: db.safetySnapshot(snapshotId, snapshotTags(target, 'emergency-restore'), waits),
     change: await db.restoreToPointInTime(request),
-    report: (outcome) => reportRestore(target, request, snapshotId, outcome, reporter),
+    report: (outcome) => reportRestore(target, db, request, snapshotId, outcome, reporter),
   };
   return runDestructive(flow, { ...options, deps, reporter });
 }

@@ -48,14 +48,14 @@ function unchanged(db: DeployedDatabase, state: DatabaseState, instanceClass: st
   return false;
 }
 
-function scaleFlow(
+async function scaleFlow(
   db: DeployedDatabase,
   state: DatabaseState,
   target: Target,
   options: ScaleOptions,
   deps: CliDeps,
   reporter: Reporter,
-): DestructiveFlow<string> {
+): Promise<DestructiveFlow<string>> {
   const current = state.writerClass ?? 'unknown';
   const snapshotId = `${target.project}-${target.env}-pre-scale-${timestampSuffix(deps.clock.now())}`;
   const waits = { deps, reporter, timeoutMinutes: options.waitTimeout };
@@ -65,7 +65,7 @@ function scaleFlow(
     label: `${db.noun} identifier`,
     action: 'scale it',
     snapshot: db.safetySnapshot(snapshotId, snapshotTags(target, 'pre-scale'), waits),
-    change: db.scaleWriter({ instanceClass: options.instanceClass, wait: options.wait, waits }),
+    change: await db.scaleWriter({ instanceClass: options.instanceClass, wait: options.wait, waits }),
     report(status) {
       const notes = [persistNote(target, current, options.instanceClass)];
       if (state.readers.length > 0) notes.push(`Read replicas keep their class: ${state.readers.join(', ')}.`);
@@ -100,7 +100,7 @@ async function scale(options: ScaleOptions & GlobalOptions, deps: CliDeps, repor
   const state = await db.describe();
   if (unchanged(db, state, options.instanceClass, reporter)) return ExitCode.Ok;
   await db.checkClass(state, options.instanceClass);
-  return runDestructive(scaleFlow(db, state, target, options, deps, reporter), { ...options, deps, reporter });
+  return runDestructive(await scaleFlow(db, state, target, options, deps, reporter), { ...options, deps, reporter });
 }
 
 /**

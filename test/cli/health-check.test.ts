@@ -280,10 +280,14 @@ describe('health-check', () => {
     );
   });
 
-  test('reads the alarm by the name the module gives it', () => {
+  test('reads the alarm by the name the module gives it', async () => {
     const module = JSON.parse(readFileSync(path.resolve(__dirname, '../../modules/rds/main.tf.json'), 'utf8'));
     const alarmName: string = module.resource.aws_cloudwatch_metric_alarm.high_cpu.alarm_name;
-    expect(alarmName.replace('${local.name_prefix}', 'accessweaver-prod')).toBe(CPU_ALARM_NAME);
+    await runCli(['health-check', '--env', 'prod', '--no-connect']);
+    expect(sent(cloudwatchMock)[0]).toEqual([
+      'DescribeAlarmsCommand',
+      { AlarmNames: [alarmName.replace('${local.name_prefix}', 'accessweaver-prod')] },
+    ]);
   });
 
   test('passes a single 5-minute spike above the threshold, as the alarm does', async () => {
