@@ -170,12 +170,9 @@ function clusterSnapshot(rds: RDSClient, cluster: string, id: string, tags: read
     input,
     create: () => rds.send(new CreateDBClusterSnapshotCommand(input)),
     readOperation: 'DescribeDBClusterSnapshots',
-    read: async () => {
-      const output = await awsCall(`DescribeDBClusterSnapshots ${id}`, () =>
-        rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id })),
-      );
-      return output.DBClusterSnapshots?.[0];
-    },
+    read: async () =>
+      (await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id })))
+        .DBClusterSnapshots?.[0],
     followUp: `aws rds describe-db-cluster-snapshots --db-cluster-snapshot-identifier ${id}`,
   };
 }

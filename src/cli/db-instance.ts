@@ -173,7 +173,7 @@ async function snapshotAndWait(id: string, source: string, calls: SnapshotCalls,
     progress: (line) => reporter.progress(line),
     followUp: `Nothing else was changed. Check it with: ${calls.followUp}`,
     check: async (): Promise<PollState<null>> => {
-      const snapshot = await calls.read();
+      const snapshot = await awsCall(`${calls.readOperation} ${id}`, () => calls.read());
       const status = snapshot?.Status ?? 'unknown';
       if (status === 'available') return { kind: 'done', status: 'available', value: null };
       if (status === 'failed' || status === 'error' || status === 'deleted') return { kind: 'failed', status };
@@ -190,12 +190,7 @@ function instanceSnapshot(rds: RDSClient, instance: string, id: string, tags: re
     input,
     create: () => rds.send(new CreateDBSnapshotCommand(input)),
     readOperation: 'DescribeDBSnapshots',
-    read: async () => {
-      const output = await awsCall(`DescribeDBSnapshots ${id}`, () =>
-        rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })),
-      );
-      return output.DBSnapshots?.[0];
-    },
+    read: async () => (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0],
     followUp: `aws rds describe-db-snapshots --db-snapshot-identifier ${id}`,
   };
 }
