@@ -25,7 +25,8 @@ import {
   secretsMock,
   sent,
 } from './support/aws';
-import { runCli } from './support/harness';
+import { resolveConnection } from '../../src/cli/connection';
+import { runCli, StubSigner, testAwsClients } from './support/harness';
 
 // The fake clock starts at 2026-03-14T02:30:00Z, hence the 20260314-023000 suffixes.
 const CLUSTER = 'accessweaver-prod-cluster';
@@ -225,6 +226,16 @@ describe('restore on a cluster', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(`A cluster named ${CLUSTER} already exists`);
   });
+});
+
+test("the operator's IAM token is signed for the cluster's writer endpoint", async () => {
+  const signer = new StubSigner();
+  const ca = { caBundle: __filename };
+  const deps = { aws: () => testAwsClients(), env: {}, iamAuthToken: signer.sign };
+  await resolveConnection({ env: 'prod', engine: 'aurora-cluster', ...ca }, 'operator', deps);
+  expect(signer.requests).toEqual([
+    { hostname: auroraCluster().Endpoint, port: 5432, username: 'accessweaver_iam_operator', region: undefined },
+  ]);
 });
 
 test('restore-drill refuses a cluster before any AWS call', async () => {
