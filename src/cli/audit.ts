@@ -3,14 +3,7 @@ import { isTenantId } from '../db/tenant-context';
 import { createAuditPartitions, pruneAuditEvents, tenantEvents, type AuditEvent } from './audit-trail';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
 import { confirmDestructive } from './confirm';
-import {
-  chosenLogin,
-  resolveConnection,
-  sqlOptions,
-  withDatabase,
-  type LoginOptions,
-  type ResolvedConnection,
-} from './connection';
+import { chosenLogin, connectAs, requireOwner, sqlOptions, withDatabase, type SqlCommandOptions } from './connection';
 import type { CliDeps } from './context';
 import { ExitCode, usageError } from './exit-codes';
 import { renderTable, type Reporter } from './output';
@@ -20,10 +13,7 @@ export const AUDIT_RETENTION_MONTHS = 12;
 /** Months ahead of the current one that `audit partitions` (and the migration) create. */
 export const AUDIT_MONTHS_AHEAD = 3;
 
-interface AuditConnectionOptions extends GlobalOptions, LoginOptions {
-  readonly databaseUrl?: string;
-  readonly caBundle?: string;
-}
+type AuditConnectionOptions = SqlCommandOptions & GlobalOptions;
 
 interface ExportOptions extends AuditConnectionOptions {
   readonly tenant?: string;
@@ -61,21 +51,13 @@ const connectionOptions = (command: Command) => sqlOptions(command, 'operator');
  */
 async function connect(options: AuditConnectionOptions, deps: CliDeps, reporter: Reporter, ownerNeeded: boolean) {
   const login = chosenLogin(options);
-  const url = options.databaseUrl ?? deps.env.DATABASE_URL;
-  const given = url !== undefined && url !== '';
-  if (ownerNeeded && login !== 'master' && !given) {
-    throw usageError(
-      "audit partitions and prune need the partitions' owner, the master user: --master-secret or --database-url.",
-    );
-  }
+  if (ownerNeeded) requireOwner(options, deps.env, "audit partitions and prune need the partitions' owner");
   if (login === 'app' || login === 'readonly') {
     throw usageError(
       'audit reads every tenant through accessweaver_operator: use --login operator (the default) or --master-secret.',
     );
   }
-  const connection = await resolveConnection(options, login, deps);
-  reporter.progress(`Connecting to ${connection.display}`);
-  return connection;
+  return connectAs(options, deps, reporter, login);
 }
 
 function describeChanges(event: AuditEvent): string {
@@ -113,7 +95,7 @@ function registerPrune(audit: Command, deps: CliDeps, run: Runner): void {
     .option('--yes', 'do not ask for confirmation')
     .action(
       run<PruneOptions>(async (options, reporter) => {
-        const connection: ResolvedConnection = await connect(options, deps, reporter, true);
+        const connection = await connect(options, deps, reporter, true);
         const asOf = deps.clock.now();
         const removed = await withDatabase(connection, async (client) => {
           const expired = await pruneAuditEvents(client, { keepMonths: options.keepMonths, asOf, dryRun: true });

@@ -1,4 +1,3 @@
-import { DescribeDBInstancesCommand, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CliError, ExitCode, failedError, unavailableError, usageError } from './exit-codes';
 
@@ -51,17 +50,6 @@ export async function awsCall<T>(action: string, call: () => Promise<T>): Promis
   } catch (error) {
     throw awsError(error, action);
   }
-}
-
-export async function describeInstance(rds: RDSClient, identifier: string): Promise<DBInstance> {
-  const output = await awsCall(`DescribeDBInstances ${identifier}`, () =>
-    rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier })),
-  );
-  const instance = output.DBInstances?.[0];
-  if (instance === undefined) {
-    throw unavailableError(`DB instance ${identifier} not found.`);
-  }
-  return instance;
 }
 
 /** Reads a secret that must hold a JSON object; `what` names it for the operator. */

@@ -9,6 +9,7 @@ export interface GlobalOptions {
   readonly project?: string;
   readonly region?: string;
   readonly json?: boolean;
+  readonly engine?: string;
 }
 
 /** A subcommand body: parsed options in, exit code out (errors are thrown as CliError). */

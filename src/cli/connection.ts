@@ -4,11 +4,13 @@ import { Option, type Command } from 'commander';
 import { Client, types } from 'pg';
 import { lostConnection, oneLine, watchConnection } from '../db/connection-loss';
 import { TENANT_CONNECTION_OPTIONS } from '../db/tenant-context';
-import type { DBInstance } from '@aws-sdk/client-rds';
 import { IAM_OPERATOR_LOGIN } from '../config/environments';
-import { describeInstance, readSecretJson, secretString } from './aws';
-import type { AwsClients, IamAuthTokenSigner } from './context';
+import { readSecretJson, secretString } from './aws';
+import { openDatabase } from './database';
+import type { DatabaseState } from './engine';
+import type { AwsClients, CliDeps, IamAuthTokenSigner } from './context';
 import { failedError, unavailableError, usageError } from './exit-codes';
+import type { Reporter } from './output';
 import { resolveTarget, type TargetOptions } from './target';
 
 /**
@@ -153,12 +155,12 @@ export async function resolveConnection(
   const caBundle = resolveCaBundle(options.caBundle, deps.env);
   const clients = deps.aws(options.region);
   if (login === 'operator' || login === 'master') {
-    const instance = await describeInstance(clients.rds, target.primaryIdentifier);
-    const endpoint = instanceEndpoint(instance, target.primaryIdentifier);
+    const state = await openDatabase(target, options.region, deps).describe();
+    const endpoint = writerEndpoint(state);
     const credentials =
       login === 'operator'
-        ? await iamCredentials(instance, endpoint, options.region, deps.iamAuthToken)
-        : await masterCredentials(instance, clients, target.primaryIdentifier);
+        ? await iamCredentials(state, endpoint, options.region, deps.iamAuthToken)
+        : await masterCredentials(state, clients);
     const url = rdsConnectionUrl({ ...endpoint, ...credentials, caBundle });
     return { url, display: describeUrl(url), source: login === 'operator' ? 'iam' : 'secrets' };
   }
@@ -183,15 +185,16 @@ interface Endpoint {
   readonly database: string;
 }
 
-/** The instance's own address, port and initial database (the managed secret holds none of them). */
-function instanceEndpoint(instance: DBInstance, identifier: string): Endpoint {
-  const host = instance.Endpoint?.Address;
-  const port = instance.Endpoint?.Port;
-  if (host === undefined || port === undefined) {
-    throw unavailableError(`${identifier} has no endpoint yet (status ${instance.DBInstanceStatus ?? 'unknown'}).`);
+/** The writer's own address, port and initial database (the managed secret holds none of them). */
+function writerEndpoint(state: DatabaseState): Endpoint {
+  const { identifier, writer } = state;
+  if (writer === undefined) {
+    throw unavailableError(`${identifier} has no endpoint yet (status ${state.status}).`);
   }
-  if (instance.DBName === undefined) throw failedError(`${identifier} reports no initial database name (DBName).`);
-  return { host, port, database: instance.DBName };
+  if (state.databaseName === undefined) {
+    throw failedError(`${identifier} reports no initial database name (DBName).`);
+  }
+  return { ...writer, database: state.databaseName };
 }
 
 /**
@@ -199,14 +202,14 @@ function instanceEndpoint(instance: DBInstance, identifier: string): Endpoint {
  * RDS checks it and the caller's `rds-db:connect` permission at login). Valid 15 minutes.
  */
 async function iamCredentials(
-  instance: DBInstance,
+  state: DatabaseState,
   endpoint: Endpoint,
   region: string | undefined,
   sign: IamAuthTokenSigner,
 ): Promise<{ user: string; password: string }> {
-  if (instance.IAMDatabaseAuthenticationEnabled === false) {
+  if (state.iamAuthentication === false) {
     throw failedError(
-      `${instance.DBInstanceIdentifier ?? 'The instance'} has IAM database authentication off: apply the module ` +
+      `${state.identifier} has IAM database authentication off: apply the module ` +
         '(it enables it on every instance), or connect with --master-secret (break-glass).',
     );
   }
@@ -215,13 +218,12 @@ async function iamCredentials(
 }
 
 async function masterCredentials(
-  instance: DBInstance,
+  state: DatabaseState,
   clients: AwsClients,
-  identifier: string,
 ): Promise<{ user: string; password: string }> {
-  const secretArn = instance.MasterUserSecret?.SecretArn;
+  const secretArn = state.masterSecretArn;
   if (secretArn === undefined) {
-    throw unavailableError(`${identifier} has no RDS-managed master user secret (MasterUserSecret is empty).`);
+    throw unavailableError(`${state.identifier} has no RDS-managed master user secret (MasterUserSecret is empty).`);
   }
   const secret = await readSecretJson(clients.secrets, secretArn, 'master credentials');
   return { user: secretString(secret, 'username', secretArn), password: secretString(secret, 'password', secretArn) };
@@ -236,6 +238,32 @@ const numericTypes = {
       ? (value: string) => Number(value)
       : types.getTypeParser(oid, format ?? 'text')) as typeof types.getTypeParser,
 };
+
+/** The options of a command that runs SQL as one of the logins (sqlOptions). */
+export type SqlCommandOptions = ConnectionOptions & LoginOptions;
+
+/**
+ * Refuses, before any AWS call, an operation only the owner of the objects (the master user) may run, unless
+ * --master-secret or a URL of the operator's choosing says who connects. `what` ends the sentence's subject.
+ */
+export function requireOwner(options: SqlCommandOptions, env: CliDeps['env'], what: string): void {
+  const url = options.databaseUrl ?? env.DATABASE_URL;
+  if (chosenLogin(options) !== 'master' && (url === undefined || url === '')) {
+    throw usageError(`${what}, the master user: run it with --master-secret, or give --database-url.`);
+  }
+}
+
+/** Resolves the connection as `login` (by default the one the options choose) and says where it goes. */
+export async function connectAs(
+  options: SqlCommandOptions,
+  deps: Parameters<typeof resolveConnection>[2],
+  reporter: Pick<Reporter, 'progress'>,
+  login: Login = chosenLogin(options),
+): Promise<ResolvedConnection> {
+  const connection = await resolveConnection(options, login, deps);
+  reporter.progress(`Connecting to ${connection.display}`);
+  return connection;
+}
 
 /** Connects, runs `work`, disconnects. A failed connection is exit code 4 with the reason. */
 export async function withDatabase<T>(

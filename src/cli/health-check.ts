@@ -1,9 +1,8 @@
-import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import type { DBInstance } from '@aws-sdk/client-rds';
+import { DescribeAlarmsCommand, GetMetricStatisticsCommand, type CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { Option, type Command } from 'commander';
 import type { Client } from 'pg';
 import { ALARM_PERIOD_SECONDS, CPU_ALARM } from '../config/alarms';
-import { awsCall, describeInstance } from './aws';
+import { awsCall, awsError } from './aws';
 import type { GlobalOptions, Runner } from './command';
 import {
   chosenLogin,
@@ -15,10 +14,12 @@ import {
   type LoginOptions,
 } from './connection';
 import type { CliDeps } from './context';
-import { CliError, ExitCode } from './exit-codes';
+import { openDatabase } from './database';
+import type { DatabaseState, DeployedDatabase } from './engine';
+import { CliError, ExitCode, type ExitCodeValue } from './exit-codes';
 import { describeLoginSetting, isExpectedLoginSetting, loginSettings } from './login-settings';
-import { renderRecord, renderTable } from './output';
-import { resolveTarget } from './target';
+import { renderRecord, renderTable, type Reporter } from './output';
+import { resolveTarget, type Target } from './target';
 import { keyAgeCheck } from './tenant-context-key';
 
 export interface HealthCheckOptions extends LoginOptions {
@@ -33,27 +34,87 @@ export interface CheckResult {
   readonly detail: string;
 }
 
-function instanceSummary(instance: DBInstance) {
+function summary(state: DatabaseState) {
   return {
-    identifier: instance.DBInstanceIdentifier ?? null,
-    status: instance.DBInstanceStatus ?? null,
-    engine: `${instance.Engine ?? '?'} ${instance.EngineVersion ?? ''}`.trim(),
-    instanceClass: instance.DBInstanceClass ?? null,
-    multiAz: instance.MultiAZ ?? null,
-    endpoint:
-      instance.Endpoint?.Address === undefined ? null : `${instance.Endpoint.Address}:${instance.Endpoint.Port ?? ''}`,
-    storageGiB: instance.AllocatedStorage ?? null,
-    replicas: instance.ReadReplicaDBInstanceIdentifiers ?? [],
+    identifier: state.identifier,
+    status: state.status,
+    engine: `${state.engine} ${state.engineVersion ?? ''}`.trim(),
+    instanceClass: state.writerClass ?? null,
+    multiAz: state.multiAz ?? null,
+    endpoint: state.writer === undefined ? null : `${state.writer.host}:${state.writer.port}`,
+    storageGiB: state.storageGiB ?? null,
+    replicas: state.readers,
   };
 }
 
+function stateChecks(db: DeployedDatabase, state: DatabaseState): CheckResult[] {
+  const groups = state.securityGroups;
+  const inactive = groups.filter((g) => g.status !== 'active');
+  return [
+    { check: `${db.noun} status`, status: state.status === 'available' ? 'ok' : 'fail', detail: state.status },
+    {
+      check: 'security groups',
+      status: groups.length > 0 && inactive.length === 0 ? 'ok' : 'fail',
+      detail: groups.length === 0 ? 'none attached' : groups.map((g) => `${g.id} ${g.status}`).join(', '),
+    },
+  ];
+}
+
+function renderHealth(identifier: string, state: DatabaseState, checks: CheckResult[], healthy: boolean): string {
+  const s = summary(state);
+  const record = renderRecord([
+    ['Status', s.status],
+    ['Engine', s.engine],
+    ['Class', s.instanceClass],
+    ['Multi-AZ', s.multiAz],
+    ['Endpoint', s.endpoint],
+    ['Storage (GiB)', s.storageGiB],
+    ['Replicas', s.replicas.join(', ') || 'none'],
+  ]);
+  const table = renderTable(
+    [
+      { header: 'CHECK', value: (c: CheckResult) => c.check },
+      { header: 'RESULT', value: (c: CheckResult) => c.status },
+      { header: 'DETAIL', value: (c: CheckResult) => c.detail },
+    ],
+    checks,
+  );
+  const verdict = healthy ? 'Healthy.' : 'Unhealthy: see the failed checks above.';
+  return `RDS health check for ${identifier}\n\n${record}\n${table}\n${verdict}\n`;
+}
+
+async function healthCheck(
+  options: HealthCheckOptions & GlobalOptions,
+  deps: CliDeps,
+  reporter: Reporter,
+): Promise<ExitCodeValue> {
+  const target = resolveTarget(options);
+  // The connection test's CA bundle is the operator's input: checked before any AWS call (runbook, TLS).
+  const url = options.databaseUrl ?? deps.env.DATABASE_URL;
+  if (options.connect && (url === undefined || url === '')) resolveCaBundle(options.caBundle, deps.env);
+  const db = openDatabase(target, options.region, deps);
+  const state = await db.describe();
+  const checks = stateChecks(db, state);
+  checks.push(await cpuCheck(deps.aws(options.region).cloudwatch, db, target, deps.clock.now()));
+  checks.push(await keyAgeCheck(deps.aws(options.region).secrets, target.tenantContextKeySecretName, deps.clock.now()));
+  if (!options.connect) {
+    checks.push({ check: 'connection', status: 'skipped', detail: '--no-connect' });
+  } else {
+    checks.push(...(await connectionCheck(options, deps)));
+  }
+  const healthy = checks.every((c) => c.status !== 'fail');
+  reporter.result({ target: db.identifier, instance: summary(state), checks, healthy }, () =>
+    renderHealth(db.identifier, state, checks, healthy),
+  );
+  return healthy ? ExitCode.Ok : ExitCode.Failed;
+}
+
 /**
- * The health check, as checks with a verdict: instance status, security groups, CPU
- * over the last hour against the environment's alarm threshold, the tenant-context key's age against
- * KEY_MAX_AGE_DAYS, and a connection test (as the IAM operator login by default; `--login app` tests the auth
- * service's login); once connected, the settings the logins stored for themselves, whether pg_cron runs the login
- * watchdog, and what the watchdog would end now. Exit 0 when every check passes, 1 when one fails, 4 when the
- * instance does not exist.
+ * The health check, as checks with a verdict: instance status, security groups, CPU over the last hour against
+ * the deployed CPU alarm, the tenant-context key's age against KEY_MAX_AGE_DAYS, and a connection test (as the IAM
+ * operator login by default; `--login app` tests the auth service's login); once connected, the settings the
+ * logins stored for themselves, whether pg_cron runs the login watchdog, and what the watchdog would end now. Exit
+ * 0 when every check passes, 1 when one fails, 4 when the instance does not exist.
  */
 export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner): void {
   program
@@ -71,91 +132,58 @@ export function registerHealthCheck(program: Command, deps: CliDeps, run: Runner
         .default('operator'),
     )
     .option('--master-secret', MASTER_SECRET_HELP)
-    .action(
-      run<HealthCheckOptions>(async (options, reporter) => {
-        const target = resolveTarget(options);
-        // The connection test's CA bundle is the operator's input: checked before any AWS call (runbook, TLS).
-        const url = options.databaseUrl ?? deps.env.DATABASE_URL;
-        if (options.connect && (url === undefined || url === '')) resolveCaBundle(options.caBundle, deps.env);
-        const { rds } = deps.aws(options.region);
-        const instance = await describeInstance(rds, target.primaryIdentifier);
-        const checks: CheckResult[] = [];
+    .action(run<HealthCheckOptions>((options, reporter) => healthCheck(options, deps, reporter)));
+}
 
-        const status = instance.DBInstanceStatus ?? 'unknown';
-        checks.push({ check: 'instance status', status: status === 'available' ? 'ok' : 'fail', detail: status });
-
-        const groups = instance.VpcSecurityGroups ?? [];
-        const inactive = groups.filter((g) => g.Status !== 'active');
-        checks.push({
-          check: 'security groups',
-          status: groups.length > 0 && inactive.length === 0 ? 'ok' : 'fail',
-          detail:
-            groups.length === 0 ? 'none attached' : groups.map((g) => `${g.VpcSecurityGroupId} ${g.Status}`).join(', '),
-        });
-
-        checks.push(
-          await cpuCheck(deps, options.region, target.primaryIdentifier, target.config.database.cpuAlarmThreshold),
-        );
-        const { secrets } = deps.aws(options.region);
-        checks.push(await keyAgeCheck(secrets, target.tenantContextKeySecretName, deps.clock.now()));
-
-        if (!options.connect) {
-          checks.push({ check: 'connection', status: 'skipped', detail: '--no-connect' });
-        } else {
-          checks.push(...(await connectionCheck(options, deps)));
-        }
-
-        const healthy = checks.every((c) => c.status !== 'fail');
-        reporter.result(
-          { target: target.primaryIdentifier, instance: instanceSummary(instance), checks, healthy },
-          () => {
-            const s = instanceSummary(instance);
-            return (
-              `RDS health check for ${target.primaryIdentifier}\n\n` +
-              renderRecord([
-                ['Status', s.status],
-                ['Engine', s.engine],
-                ['Class', s.instanceClass],
-                ['Multi-AZ', s.multiAz],
-                ['Endpoint', s.endpoint],
-                ['Storage (GiB)', s.storageGiB],
-                ['Replicas', s.replicas.join(', ') || 'none'],
-              ]) +
-              '\n' +
-              renderTable(
-                [
-                  { header: 'CHECK', value: (c: CheckResult) => c.check },
-                  { header: 'RESULT', value: (c: CheckResult) => c.status },
-                  { header: 'DETAIL', value: (c: CheckResult) => c.detail },
-                ],
-                checks,
-              ) +
-              `\n${healthy ? 'Healthy.' : 'Unhealthy: see the failed checks above.'}\n`
-            );
-          },
-        );
-        return healthy ? ExitCode.Ok : ExitCode.Failed;
-      }),
-    );
+/** The condition the CPU alarm fires on: above `threshold` for `evaluationPeriods` periods. */
+interface CpuCondition {
+  readonly threshold: number;
+  readonly evaluationPeriods: number;
+  /** Where the condition comes from, when not the deployed alarm: said in the check's detail. */
+  readonly note?: string;
 }
 
 /**
- * CPU over the last hour, judged the way the module's alarm judges it, so the health check and the
+ * The deployed alarm's condition, which honours the module caller's instance_overrides; the environment table's
+ * value only when the alarm cannot be read, and then the check says so.
+ */
+async function deployedCpuCondition(cloudwatch: CloudWatchClient, target: Target): Promise<CpuCondition> {
+  const fromTable = (why: string): CpuCondition => ({
+    threshold: target.config.database.cpuAlarmThreshold,
+    evaluationPeriods: CPU_ALARM.evaluationPeriods,
+    note: `${why}; judged against the environment table's ${target.config.database.cpuAlarmThreshold}%`,
+  });
+  let alarms;
+  try {
+    const output = await cloudwatch.send(new DescribeAlarmsCommand({ AlarmNames: [target.cpuAlarmName] }));
+    alarms = output.MetricAlarms ?? [];
+  } catch (error) {
+    // AWS answered with a refusal (e.g. no cloudwatch:DescribeAlarms): the check goes on, saying on what basis.
+    if ((error as { $metadata?: unknown }).$metadata === undefined) throw awsError(error, 'DescribeAlarms');
+    return fromTable(awsError(error, `DescribeAlarms ${target.cpuAlarmName}`).message);
+  }
+  const alarm = alarms[0];
+  if (alarm?.Threshold === undefined) return fromTable(`alarm ${target.cpuAlarmName} not found`);
+  return { threshold: alarm.Threshold, evaluationPeriods: alarm.EvaluationPeriods ?? CPU_ALARM.evaluationPeriods };
+}
+
+/**
+ * CPU over the last hour, judged the way the deployed alarm judges it, so the health check and the
  * alarm agree; the hour's average and peak are reported alongside.
  */
 async function cpuCheck(
-  deps: CliDeps,
-  region: string | undefined,
-  instance: string,
-  threshold: number,
+  cloudwatch: CloudWatchClient,
+  db: DeployedDatabase,
+  target: Target,
+  end: Date,
 ): Promise<CheckResult> {
-  const end = deps.clock.now();
+  const { threshold, evaluationPeriods, note } = await deployedCpuCondition(cloudwatch, target);
   const metrics = await awsCall(`GetMetricStatistics ${CPU_ALARM.metric}`, () =>
-    deps.aws(region).cloudwatch.send(
+    cloudwatch.send(
       new GetMetricStatisticsCommand({
         Namespace: 'AWS/RDS',
         MetricName: CPU_ALARM.metric,
-        Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }],
+        Dimensions: db.writerDimensions(),
         StartTime: new Date(end.getTime() - 3_600_000),
         EndTime: end,
         Period: ALARM_PERIOD_SECONDS,
@@ -169,19 +197,18 @@ async function cpuCheck(
     .sort((a, b) => (b.Timestamp?.getTime() ?? 0) - (a.Timestamp?.getTime() ?? 0));
   if (points.length === 0) return { check: 'cpu (last hour)', status: 'skipped', detail: 'no datapoints' };
   const averages = points.map((p) => p.Average ?? 0);
-  const latest = averages[0];
   const hourAverage = averages.reduce((a, b) => a + b, 0) / averages.length;
   const hourMaximum = Math.max(...points.map((p) => p.Maximum ?? p.Average ?? 0));
   const alarming =
-    averages.length >= CPU_ALARM.evaluationPeriods &&
-    averages.slice(0, CPU_ALARM.evaluationPeriods).every((a) => a > threshold);
+    averages.length >= evaluationPeriods && averages.slice(0, evaluationPeriods).every((a) => a > threshold);
   return {
     check: 'cpu (last hour)',
     status: alarming ? 'fail' : 'ok',
     detail:
-      `latest 5-min average ${latest.toFixed(2)}%, hour average ${hourAverage.toFixed(2)}%, hour maximum ` +
+      `latest 5-min average ${averages[0].toFixed(2)}%, hour average ${hourAverage.toFixed(2)}%, hour maximum ` +
       `${hourMaximum.toFixed(2)}% ` +
-      `(alarm: average above ${threshold}% for ${(CPU_ALARM.evaluationPeriods * ALARM_PERIOD_SECONDS) / 60} min)`,
+      `(alarm: average above ${threshold}% for ${(evaluationPeriods * ALARM_PERIOD_SECONDS) / 60} min)` +
+      (note === undefined ? '' : `; ${note}`),
   };
 }
 

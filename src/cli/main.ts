@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { version } from '../../package.json';
 import { DEFAULT_PROJECT_NAME, ENVIRONMENTS } from '../config/environments';
 import { setLoginPasswords } from '../db/logins';
@@ -24,7 +24,7 @@ import { registerRestore } from './restore';
 import { registerRestoreDrill } from './restore-drill';
 import { registerScale } from './scale';
 import { registerSetupDatabase } from './setup-database';
-import { resolveTarget } from './target';
+import { ENGINES, resolveTarget } from './target';
 import { registerRotateTenantContextKey } from './tenant-context-key';
 
 /** Builds the `accessweaver-rds` program; `onExit` receives the exit code the chosen command decided. */
@@ -45,6 +45,11 @@ export function buildProgram(deps: CliDeps, onExit: (code: ExitCodeValue) => voi
     .option('--project <name>', 'project name used in resource names', DEFAULT_PROJECT_NAME)
     .option('--region <region>', 'AWS region (default: AWS_REGION / profile)', awsRegion)
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
+    .addOption(
+      new Option('--engine <engine>', 'what the module deployed: a DB instance (modules/rds) or an Aurora cluster')
+        .choices(ENGINES)
+        .default('instance'),
+    )
     .addHelpText(
       'after',
       '\nExit codes: 0 ok, 1 operation failed or unhealthy, 2 usage error, 3 refused (no confirmation), 4 ' +

@@ -1,6 +1,7 @@
 import {
   GetMetricDataCommand,
   type CloudWatchClient,
+  type Dimension,
   type GetMetricDataCommandInput,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
@@ -9,6 +10,7 @@ import { awsCall } from './aws';
 import { positiveInteger, type GlobalOptions, type Runner } from './command';
 import { chosenLogin, resolveConnection, sqlOptions, withDatabase, type LoginOptions } from './connection';
 import type { CliDeps } from './context';
+import { openDatabase } from './database';
 import { CliError, ExitCode } from './exit-codes';
 import { renderRecord, renderTable } from './output';
 import { busiestTables, databaseOverview, type BusyTable, type DatabaseOverview } from './sql-reports';
@@ -60,7 +62,7 @@ export interface MetricFigure {
   readonly windowMaximum: number | null;
 }
 
-export function metricDataInput(instance: string, end: Date, minutes: number): GetMetricDataCommandInput {
+export function metricDataInput(dimensions: Dimension[], end: Date, minutes: number): GetMetricDataCommandInput {
   return {
     StartTime: new Date(end.getTime() - minutes * 60_000),
     EndTime: end,
@@ -72,7 +74,7 @@ export function metricDataInput(instance: string, end: Date, minutes: number): G
         Metric: {
           Namespace: 'AWS/RDS',
           MetricName: m.name,
-          Dimensions: [{ Name: 'DBInstanceIdentifier', Value: instance }],
+          Dimensions: dimensions,
         },
         Period: PERIOD_SECONDS,
         Stat: 'Average',
@@ -182,8 +184,8 @@ export function registerMonitoring(program: Command, deps: CliDeps, run: Runner)
     .option('--no-sql', 'CloudWatch figures only (no database connection)')
     .action(
       run<MonitoringOptions>(async (options, reporter) => {
-        const target = resolveTarget(options);
-        const input = metricDataInput(target.primaryIdentifier, deps.clock.now(), options.minutes);
+        const db = openDatabase(resolveTarget(options), options.region, deps);
+        const input = metricDataInput(db.writerDimensions(), deps.clock.now(), options.minutes);
         const metrics = await part(() => fetchMetrics(deps.aws(options.region).cloudwatch, input));
         const database: Part<DatabaseFigures | null> = options.sql
           ? await part(async () => {
@@ -197,7 +199,7 @@ export function registerMonitoring(program: Command, deps: CliDeps, run: Runner)
 
         reporter.result(
           {
-            instance: target.primaryIdentifier,
+            instance: db.identifier,
             windowMinutes: options.minutes,
             metrics: metrics.value,
             metricsError: metrics.error?.message ?? null,
@@ -205,7 +207,7 @@ export function registerMonitoring(program: Command, deps: CliDeps, run: Runner)
             databaseError: database.error?.message ?? null,
           },
           () =>
-            `RDS monitoring for ${target.primaryIdentifier} (last ${options.minutes} min, ${PERIOD_SECONDS}s ` +
+            `RDS monitoring for ${db.identifier} (last ${options.minutes} min, ${PERIOD_SECONDS}s ` +
             `averages)\n\n` +
             (metrics.value === null ? 'CloudWatch figures unavailable (see below).\n' : renderMetrics(metrics.value)) +
             (database.value === null ? '' : `\n${renderDatabase(database.value)}`),

@@ -1,16 +1,9 @@
-import {
-  CreateDBSnapshotCommand,
-  DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand,
-  type CreateDBSnapshotCommandInput,
-  type DBInstance,
-  type RDSClient,
-} from '@aws-sdk/client-rds';
-import { awsCall, awsError } from './aws';
+import type { Tag } from '@aws-sdk/client-rds';
 import { confirmDestructive } from './confirm';
 import type { CliDeps } from './context';
+import type { Operation } from './engine';
+import { ExitCode, type ExitCodeValue } from './exit-codes';
 import type { Reporter } from './output';
-import { formatElapsed, pollUntil, type PollState } from './wait';
 
 /** One AWS call of a destructive flow, exactly as it will be sent: what --dry-run prints. */
 export interface PlannedStep {
@@ -33,7 +26,12 @@ export function renderPlan(title: string, steps: readonly PlannedStep[]): string
   return `${title}\n${lines.join('\n')}\n`;
 }
 
-export function waitStep(what: string, operation: string, deps: CliDeps, timeoutMinutes: number): PlannedStep {
+export function waitStep(
+  what: string,
+  operation: string,
+  deps: Pick<CliDeps, 'pollIntervalMs'>,
+  timeoutMinutes: number,
+): PlannedStep {
   return {
     operation: 'wait',
     note: `${what} (${operation} every ${Math.round(deps.pollIntervalMs / 1000)}s, up to ${timeoutMinutes} min)`,
@@ -47,138 +45,76 @@ export function isValidIdentifier(identifier: string): boolean {
   return IDENTIFIER.test(identifier);
 }
 
-export function snapshotInput(
-  instance: string,
-  snapshot: string,
-  purpose: string,
-  target: { readonly project: string; readonly env: string },
-): CreateDBSnapshotCommandInput {
-  return {
-    DBInstanceIdentifier: instance,
-    DBSnapshotIdentifier: snapshot,
-    Tags: [
-      { Key: 'Project', Value: target.project },
-      { Key: 'Environment', Value: target.env },
-      { Key: 'Purpose', Value: purpose },
-      { Key: 'CreatedBy', Value: 'accessweaver-rds' },
-    ],
-  };
+/** The tags of a snapshot the CLI takes: whose it is and why. */
+export function snapshotTags(target: { readonly project: string; readonly env: string }, purpose: string): Tag[] {
+  return [
+    { Key: 'Project', Value: target.project },
+    { Key: 'Environment', Value: target.env },
+    { Key: 'Purpose', Value: purpose },
+    { Key: 'CreatedBy', Value: 'accessweaver-rds' },
+  ];
+}
+
+/** What the operator is asked to confirm: the plan, and the identifier to type back. */
+export interface Plan {
+  readonly title: string;
+  readonly steps: readonly PlannedStep[];
+  readonly identifier: string;
+  /** @default 'instance identifier' */
+  readonly label?: string;
+  /** The refusal's and the prompt's verb phrase, e.g. `scale it`. */
+  readonly action: string;
+}
+
+/** How a destructive command was invoked: its --dry-run and --yes, and where it reads and writes. */
+export interface Invocation {
+  readonly dryRun?: boolean;
+  readonly yes?: boolean;
+  readonly deps: CliDeps;
+  readonly reporter: Reporter;
 }
 
 /**
  * The gate before a destructive flow: prints the planned calls, then stops there on --dry-run (returns false), or
  * asks for confirmation (throws a refusal without it). True means go ahead.
  */
-export async function planAndConfirm(options: {
-  readonly title: string;
-  readonly steps: readonly PlannedStep[];
-  readonly dryRun: boolean;
-  readonly yes: boolean;
-  readonly identifier: string;
-  readonly action: string;
-  readonly deps: CliDeps;
-  readonly reporter: Reporter;
-}): Promise<boolean> {
-  const { title, steps, reporter } = options;
-  if (options.dryRun) {
+export async function planAndConfirm(plan: Plan, invocation: Invocation): Promise<boolean> {
+  const { title, steps } = plan;
+  const { reporter } = invocation;
+  if (invocation.dryRun === true) {
     reporter.result({ dryRun: true, steps }, () => renderPlan(`Dry run, nothing changed. ${title}`, steps));
     return false;
   }
   reporter.info(renderPlan(title, steps).trimEnd());
   await confirmDestructive({
-    yes: options.yes,
-    terminal: options.deps.terminal,
-    identifier: options.identifier,
-    action: options.action,
+    yes: invocation.yes === true,
+    terminal: invocation.deps.terminal,
+    identifier: plan.identifier,
+    label: plan.label,
+    action: plan.action,
   });
   return true;
 }
 
-/** Takes the safety snapshot and waits until it is available; nothing else happens until then. */
-export async function snapshotAndWait(
-  rds: RDSClient,
-  input: CreateDBSnapshotCommandInput,
-  deps: CliDeps,
-  reporter: Reporter,
-  timeoutMinutes: number,
-): Promise<number> {
-  const id = input.DBSnapshotIdentifier ?? '';
-  reporter.progress(`Creating snapshot ${id} of ${input.DBInstanceIdentifier}`);
-  await awsCall(`CreateDBSnapshot ${id}`, () => rds.send(new CreateDBSnapshotCommand(input)));
-  const { elapsedMs } = await pollUntil<null>({
-    label: `snapshot ${id}`,
-    clock: deps.clock,
-    intervalMs: deps.pollIntervalMs,
-    timeoutMs: timeoutMinutes * 60_000,
-    progress: (line) => reporter.progress(line),
-    followUp: `Nothing else was changed. Check it with: aws rds describe-db-snapshots --db-snapshot-identifier ${id}`,
-    check: async (): Promise<PollState<null>> => {
-      const output = await awsCall(`DescribeDBSnapshots ${id}`, () =>
-        rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id })),
-      );
-      const snapshot = output.DBSnapshots?.[0];
-      const status = snapshot?.Status ?? 'unknown';
-      if (status === 'available') return { kind: 'done', status: 'available', value: null };
-      if (status === 'failed' || status === 'error' || status === 'deleted') return { kind: 'failed', status };
-      return { kind: 'pending', status: `${status} ${snapshot?.PercentProgress ?? 0}%` };
-    },
-  });
-  reporter.progress(`Snapshot ${id} available after ${formatElapsed(elapsedMs)}`);
-  return elapsedMs;
+/** A destructive change to the deployed database, as runDestructive carries it out. */
+export interface DestructiveFlow<T> extends Omit<Plan, 'steps'> {
+  /** Taken, and waited for, before the change. */
+  readonly snapshot: Operation<void>;
+  /** The change itself, its wait included. */
+  readonly change: Operation<T>;
+  /** Reports the outcome once the change (and its wait) is done. */
+  report(outcome: T): void;
 }
 
-/** Instance states from which waiting cannot end well. */
-const FAILED_INSTANCE_STATES = new Set([
-  'failed',
-  'incompatible-restore',
-  'incompatible-parameters',
-  'incompatible-network',
-  'incompatible-option-group',
-  'inaccessible-encryption-credentials',
-  'restore-error',
-  'storage-full',
-  'deleting',
-]);
-
-/** Polls an instance until `done` says so; a not-yet-visible instance (just requested) counts as pending. */
-export async function waitForInstance(
-  rds: RDSClient,
-  identifier: string,
-  done: (instance: DBInstance) => boolean,
-  options: {
-    readonly deps: CliDeps;
-    readonly reporter: Reporter;
-    readonly timeoutMinutes: number;
-    readonly label: string;
-    /** Called before every poll; throws to stop waiting (an operator's interrupt). */
-    readonly checkAbort?: () => void;
-  },
-): Promise<{ readonly instance: DBInstance; readonly elapsedMs: number }> {
-  const { value, elapsedMs } = await pollUntil<DBInstance>({
-    label: options.label,
-    clock: options.deps.clock,
-    intervalMs: options.deps.pollIntervalMs,
-    timeoutMs: options.timeoutMinutes * 60_000,
-    progress: (line) => options.reporter.progress(line),
-    followUp: `Check it with: aws rds describe-db-instances --db-instance-identifier ${identifier}`,
-    check: async (): Promise<PollState<DBInstance>> => {
-      options.checkAbort?.();
-      let instance: DBInstance | undefined;
-      try {
-        const output = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
-        instance = output.DBInstances?.[0];
-      } catch (error) {
-        // A restore target can lag behind its own creation request for a poll or two.
-        if ((error as { name?: string }).name?.startsWith('DBInstanceNotFound'))
-          return { kind: 'pending', status: 'not visible yet' };
-        throw awsError(error, `DescribeDBInstances ${identifier}`);
-      }
-      if (instance === undefined) return { kind: 'pending', status: 'not visible yet' };
-      const status = instance.DBInstanceStatus ?? 'unknown';
-      if (FAILED_INSTANCE_STATES.has(status)) return { kind: 'failed', status };
-      if (done(instance)) return { kind: 'done', status, value: instance };
-      return { kind: 'pending', status };
-    },
-  });
-  return { instance: value, elapsedMs };
+/**
+ * Every destructive command's skeleton: print the plan (and stop there on --dry-run), confirm, take the safety
+ * snapshot and wait for it, make the change and wait for it, report. Nothing changes before the confirmation, and
+ * nothing but the snapshot before the snapshot is available.
+ */
+export async function runDestructive<T>(flow: DestructiveFlow<T>, invocation: Invocation): Promise<ExitCodeValue> {
+  const steps = [...flow.snapshot.steps, ...flow.change.steps];
+  if (!(await planAndConfirm({ ...flow, steps }, invocation))) return ExitCode.Ok;
+  await flow.snapshot.run();
+  flow.report(await flow.change.run());
+  return ExitCode.Ok;
 }

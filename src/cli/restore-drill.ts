@@ -14,7 +14,7 @@ import {
 import type { Command } from 'commander';
 import { naming } from '../config/environments';
 import { verifyRestoredDatabase, type RestoreVerification } from '../db/verify-restore';
-import { awsCall, describeInstance, readSecretJson, secretString } from './aws';
+import { awsCall, readSecretJson, secretString } from './aws';
 import { awsRegion, positiveInteger, type GlobalOptions, type Runner } from './command';
 import { rdsConnectionUrl, describeUrl, resolveCaBundle, withDatabase, type ResolvedConnection } from './connection';
 import { processInterrupts, type AwsClients, type CliDeps } from './context';
@@ -33,9 +33,10 @@ import {
 } from './drill-resources';
 import { CliError, ExitCode, failedError, unavailableError, usageError } from './exit-codes';
 import type { Reporter } from './output';
-import { planAndConfirm, waitForInstance, waitStep, type PlannedStep } from './rds-flows';
+import { checkTargetFree, describeInstance, instanceState, waitForInstance } from './db-instance';
+import { planAndConfirm, waitStep, type PlannedStep } from './rds-flows';
 import { drillExitCode, drillJson, renderDrillReport, type DrillReport } from './restore-drill-report';
-import { checkRecoveryWindow, checkTargetFree, parseRestoreTime } from './restore';
+import { checkRecoveryWindow, parseRestoreTime } from './restore';
 import { resolveTarget, type Target } from './target';
 import { timestampSuffix } from './wait';
 
@@ -95,7 +96,7 @@ async function resolveSource(
   if (primary === undefined)
     throw usageError('A point-in-time drill needs the primary (do not combine with --from-region).');
   const time = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime, now);
-  checkRecoveryWindow(primary, time, now);
+  checkRecoveryWindow(instanceState(primary), time, now);
   return { kind: 'point-in-time', time, pointTime: time ?? primary.LatestRestorableTime };
 }
 
@@ -156,6 +157,9 @@ async function prepare(options: RestoreDrillOptions, deps: CliDeps): Promise<Pre
     );
   }
   const startedAt = deps.clock.now();
+  if (target.engine !== 'instance') {
+    throw usageError(`restore-drill restores DB instances only; --engine ${target.engine} is not drilled yet.`);
+  }
   // A malformed or future time is refused before any AWS call.
   if (options.restoreTime !== undefined) parseRestoreTime(options.restoreTime, startedAt);
   const region = options.fromRegion ?? options.region;
@@ -398,18 +402,17 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
         const caBundlePath = options.dryRun === true ? '' : resolveCaBundle(options.caBundle, deps.env, false);
         const prepared = await prepare(options, deps);
         const { drill, target } = prepared;
-        const proceed = await planAndConfirm({
-          title:
-            `Restore drill ${drill.identifier} of ${target.primaryIdentifier} ` +
-            `(${describeSource(prepared.source)}):`,
-          steps: plannedSteps(prepared, deps, options.waitTimeout),
-          dryRun: options.dryRun === true,
-          yes: options.yes === true,
-          identifier: target.primaryIdentifier,
-          action: 'run a restore drill from it',
-          deps,
-          reporter,
-        });
+        const proceed = await planAndConfirm(
+          {
+            title:
+              `Restore drill ${drill.identifier} of ${target.primaryIdentifier} ` +
+              `(${describeSource(prepared.source)}):`,
+            steps: plannedSteps(prepared, deps, options.waitTimeout),
+            identifier: target.primaryIdentifier,
+            action: 'run a restore drill from it',
+          },
+          { ...options, deps, reporter },
+        );
         if (!proceed) return ExitCode.Ok;
         const report = await execute(prepared, { ...options, caBundlePath }, deps, reporter);
         const exitCode = drillExitCode(report);

@@ -1,27 +1,13 @@
-import {
-  DescribeDBInstancesCommand,
-  RestoreDBInstanceToPointInTimeCommand,
-  type DBInstance,
-  type RDSClient,
-  type RestoreDBInstanceToPointInTimeCommandInput,
-} from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
-import { awsCall, awsError, describeInstance } from './aws';
-import { positiveInteger, type Runner } from './command';
+import { positiveInteger, type GlobalOptions, type Runner } from './command';
 import type { CliDeps } from './context';
-import { ExitCode, failedError, usageError } from './exit-codes';
-import { renderRecord } from './output';
-import {
-  isValidIdentifier,
-  planAndConfirm,
-  snapshotAndWait,
-  snapshotInput,
-  waitForInstance,
-  waitStep,
-  type PlannedStep,
-} from './rds-flows';
+import { openDatabase } from './database';
+import type { DatabaseState, DeployedDatabase, RestoreOutcome, Waits } from './engine';
+import { failedError, usageError, type ExitCodeValue } from './exit-codes';
+import { renderRecord, type Reporter } from './output';
+import { isValidIdentifier, runDestructive, snapshotTags, type DestructiveFlow } from './rds-flows';
 import { resolveTarget, type Target } from './target';
-import { formatElapsed, timestampSuffix } from './wait';
+import { timestampSuffix } from './wait';
 
 export interface RestoreOptions {
   readonly restoreTime?: string;
@@ -69,16 +55,14 @@ export function parseRestoreTime(value: string, now: Date): Date {
   return parsed;
 }
 
-/** Checks the time against the instance's recovery window, so AWS is never asked for the impossible. */
-export function checkRecoveryWindow(source: DBInstance, restoreTime: Date | undefined, now: Date): void {
-  const retentionDays = source.BackupRetentionPeriod ?? 0;
+/** Checks the time against the database's recovery window, so AWS is never asked for the impossible. */
+export function checkRecoveryWindow(source: DatabaseState, restoreTime: Date | undefined, now: Date): void {
+  const retentionDays = source.backupRetentionDays;
   if (retentionDays === 0) {
-    throw failedError(
-      `${source.DBInstanceIdentifier} has automated backups disabled: there is no point-in-time recovery.`,
-    );
+    throw failedError(`${source.identifier} has automated backups disabled: there is no point-in-time recovery.`);
   }
   if (restoreTime === undefined) return;
-  const latest = source.LatestRestorableTime;
+  const latest = source.latestRestorableTime;
   if (latest !== undefined && restoreTime.getTime() > latest.getTime()) {
     throw usageError(
       `--restore-time ${restoreTime.toISOString()} is after the latest restorable time ` +
@@ -94,79 +78,120 @@ export function checkRecoveryWindow(source: DBInstance, restoreTime: Date | unde
   }
 }
 
-/**
- * The restore request: the source's network (subnet group, security groups), parameter group,
- * class, Multi-AZ and storage, so the new instance can take the primary's place; its master
- * password is managed by RDS in a secret of its own, like the primary's.
- */
-export function restoreInput(
-  source: DBInstance,
-  target: Target,
-  targetIdentifier: string,
-  restoreTime: Date | undefined,
-): RestoreDBInstanceToPointInTimeCommandInput {
-  const storageType = source.StorageType;
-  return {
-    SourceDBInstanceIdentifier: target.primaryIdentifier,
-    TargetDBInstanceIdentifier: targetIdentifier,
-    ...(restoreTime === undefined ? { UseLatestRestorableTime: true } : { RestoreTime: restoreTime }),
-    DBInstanceClass: source.DBInstanceClass,
-    DBSubnetGroupName: source.DBSubnetGroup?.DBSubnetGroupName ?? target.subnetGroupName,
-    VpcSecurityGroupIds: (source.VpcSecurityGroups ?? []).flatMap((g) =>
-      g.VpcSecurityGroupId === undefined ? [] : [g.VpcSecurityGroupId],
-    ),
-    DBParameterGroupName: source.DBParameterGroups?.[0]?.DBParameterGroupName,
-    MultiAZ: source.MultiAZ,
-    PubliclyAccessible: source.PubliclyAccessible ?? false,
-    StorageType: storageType,
-    // Only provisioned-IOPS storage takes an Iops value; gp3 reports its baseline, which RDS rejects below 400 GiB.
-    ...(storageType === 'io1' || storageType === 'io2' ? { Iops: source.Iops } : {}),
-    DeletionProtection: source.DeletionProtection,
-    CopyTagsToSnapshot: true,
-    EnableCloudwatchLogsExports: source.EnabledCloudwatchLogsExports,
-    ...(source.MasterUserSecret === undefined
-      ? {}
-      : { ManageMasterUserPassword: true, MasterUserSecretKmsKeyId: source.MasterUserSecret.KmsKeyId }),
-    Tags: [
-      { Key: 'Project', Value: target.project },
-      { Key: 'Environment', Value: target.env },
-      { Key: 'RestoredFrom', Value: target.primaryIdentifier },
-      { Key: 'RestoreTime', Value: restoreTime === undefined ? 'latest' : restoreTime.toISOString() },
-      { Key: 'CreatedBy', Value: 'accessweaver-rds' },
-    ],
-  };
-}
-
-/** The new instance's identifier must be free: checked before the snapshot, not discovered after it. */
-export async function checkTargetFree(rds: RDSClient, identifier: string): Promise<void> {
-  try {
-    await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
-  } catch (error) {
-    if ((error as { name?: string }).name?.startsWith('DBInstanceNotFound')) return;
-    throw awsError(error, `DescribeDBInstances ${identifier}`);
-  }
-  throw usageError(`An instance named ${identifier} already exists: choose another --target-identifier.`);
-}
-
 function nextSteps(
   target: Target,
+  db: DeployedDatabase,
   restored: string,
-  endpoint: string | undefined,
+  outcome: RestoreOutcome,
   snapshot: string,
 ): readonly string[] {
   return [
-    `1. Check the restored data on ${endpoint ?? restored} (its master password is in its own RDS-managed secret).`,
+    `1. Check the restored data on ${outcome.endpoint ?? restored} (its master password is ${outcome.masterPassword}).`,
     `2. The app and read-only logins have the passwords they had at the restore time; if they changed since, ` +
       `set them again.`,
-    `3. Point the application at the restored instance: update 'host' in ${target.appSecretName} and ` +
+    `3. Point the application at the restored ${db.noun}: update 'host' in ${target.appSecretName} and ` +
       `${target.readonlySecretName}, then restart the services.`,
-    `4. ${restored} is not in Terraform state: swap identifiers (rename ${target.primaryIdentifier} away, ` +
+    `4. ${restored} is not in Terraform state: swap identifiers (rename ${db.identifier} away, ` +
       `${restored} to it) or import it before the next apply.`,
     `5. Keep snapshot ${snapshot} until the incident is closed.`,
   ];
 }
 
-/** Emergency restore: safety snapshot, then point-in-time restore into a new instance. */
+function restoreTags(target: Target, source: string, restoreTime: Date | undefined) {
+  return [
+    { Key: 'Project', Value: target.project },
+    { Key: 'Environment', Value: target.env },
+    { Key: 'RestoredFrom', Value: source },
+    { Key: 'RestoreTime', Value: restoreTime === undefined ? 'latest' : restoreTime.toISOString() },
+    { Key: 'CreatedBy', Value: 'accessweaver-rds' },
+  ];
+}
+
+/** The operator's choices, checked before any AWS call: the restore time and the new identifier. */
+function restoreRequestOf(
+  options: RestoreOptions & GlobalOptions,
+  target: Target,
+  db: DeployedDatabase,
+  now: Date,
+  waits: Waits,
+) {
+  if ((options.restoreTime === undefined) === (options.latest !== true)) {
+    throw usageError('Give exactly one of --restore-time <time> or --latest.');
+  }
+  const restoreTime = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime, now);
+  const targetIdentifier =
+    options.targetIdentifier ?? `${target.project}-${target.env}-restored-${timestampSuffix(now)}`;
+  if (!isValidIdentifier(targetIdentifier))
+    throw usageError(`--target-identifier '${targetIdentifier}' is not a valid RDS identifier.`);
+  return {
+    targetIdentifier,
+    restoreTime,
+    tags: restoreTags(target, db.identifier, restoreTime),
+    wait: options.wait,
+    waits,
+  };
+}
+
+function reportRestore(
+  target: Target,
+  db: DeployedDatabase,
+  request: ReturnType<typeof restoreRequestOf>,
+  snapshotId: string,
+  outcome: RestoreOutcome,
+  reporter: Reporter,
+): void {
+  const { targetIdentifier, restoreTime } = request;
+  const { status, endpoint } = outcome;
+  const manual = nextSteps(target, db, targetIdentifier, outcome, snapshotId);
+  const record = {
+    source: db.identifier,
+    snapshot: snapshotId,
+    restoredInstance: targetIdentifier,
+    status,
+    endpoint: endpoint ?? null,
+    restoreTime: restoreTime?.toISOString() ?? 'latest',
+    nextSteps: manual,
+  };
+  reporter.result(record, () => {
+    const rows = renderRecord([
+      ['Safety snapshot', snapshotId],
+      [`Restored ${db.noun}`, targetIdentifier],
+      ['Status', status],
+      ['Endpoint', endpoint ?? '(not yet known)'],
+    ]);
+    return `${rows}\nNext steps (manual):\n${manual.map((line) => `  ${line}`).join('\n')}\n`;
+  });
+}
+
+async function restore(
+  options: RestoreOptions & GlobalOptions,
+  deps: CliDeps,
+  reporter: Reporter,
+): Promise<ExitCodeValue> {
+  const target = resolveTarget(options);
+  const now = deps.clock.now();
+  const waits = { deps, reporter, timeoutMinutes: options.waitTimeout };
+  const db = openDatabase(target, options.region, deps);
+  const request = restoreRequestOf(options, target, db, now, waits);
+  checkRecoveryWindow(await db.describe(), request.restoreTime, now);
+  await db.checkFree(request.targetIdentifier);
+
+  const snapshotId = `${target.project}-${target.env}-emergency-${timestampSuffix(now)}`;
+  const flow: DestructiveFlow<RestoreOutcome> = {
+    title:
+      `Restore ${db.identifier} to ${request.restoreTime?.toISOString() ?? 'its latest restorable time'}` +
+      ` into new ${db.noun} ${request.targetIdentifier}:`,
+    identifier: db.identifier,
+    label: `${db.noun} identifier`,
+    action: 'restore it',
+    snapshot: db.safetySnapshot(snapshotId, snapshotTags(target, 'emergency-restore'), waits),
+    change: await db.restoreToPointInTime(request),
+    report: (outcome) => reportRestore(target, db, request, snapshotId, outcome, reporter),
+  };
+  return runDestructive(flow, { ...options, deps, reporter });
+}
+
+/** Emergency restore: safety snapshot, then point-in-time restore into a new database beside the deployed one. */
 export function registerRestore(program: Command, deps: CliDeps, run: Runner): void {
   program
     .command('restore')
@@ -184,106 +209,5 @@ export function registerRestore(program: Command, deps: CliDeps, run: Runner): v
     .option('--dry-run', 'print the AWS calls that would be made and stop (only read calls are made)')
     .option('--no-wait', 'return once the restore is requested instead of waiting for the new instance')
     .option('--wait-timeout <minutes>', 'give up waiting after this many minutes, per wait', positiveInteger, 180)
-    .action(
-      run<RestoreOptions>(async (options, reporter) => {
-        const target = resolveTarget(options);
-        if ((options.restoreTime === undefined) === (options.latest !== true)) {
-          throw usageError('Give exactly one of --restore-time <time> or --latest.');
-        }
-        const now = deps.clock.now();
-        const restoreTime = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime, now);
-        const stamp = timestampSuffix(now);
-        const targetIdentifier = options.targetIdentifier ?? `${target.project}-${target.env}-restored-${stamp}`;
-        if (!isValidIdentifier(targetIdentifier))
-          throw usageError(`--target-identifier '${targetIdentifier}' is not a valid RDS identifier.`);
-
-        const { rds } = deps.aws(options.region);
-        const source = await describeInstance(rds, target.primaryIdentifier);
-        checkRecoveryWindow(source, restoreTime, now);
-        await checkTargetFree(rds, targetIdentifier);
-
-        const snapshot = snapshotInput(
-          target.primaryIdentifier,
-          `${target.project}-${target.env}-emergency-${stamp}`,
-          'emergency-restore',
-          target,
-        );
-        const restore = restoreInput(source, target, targetIdentifier, restoreTime);
-        const steps: PlannedStep[] = [
-          { operation: 'CreateDBSnapshot', input: { ...snapshot } },
-          waitStep(
-            `snapshot ${snapshot.DBSnapshotIdentifier} available`,
-            'DescribeDBSnapshots',
-            deps,
-            options.waitTimeout,
-          ),
-          { operation: 'RestoreDBInstanceToPointInTime', input: { ...restore } },
-          ...(options.wait
-            ? [waitStep(`${targetIdentifier} available`, 'DescribeDBInstances', deps, options.waitTimeout)]
-            : []),
-        ];
-        const title =
-          `Restore ${target.primaryIdentifier} to ${restoreTime?.toISOString() ?? 'its latest restorable time'}` +
-          ` into new instance ${targetIdentifier}:`;
-        const proceed = await planAndConfirm({
-          title,
-          steps,
-          dryRun: options.dryRun === true,
-          yes: options.yes === true,
-          identifier: target.primaryIdentifier,
-          action: 'restore it',
-          deps,
-          reporter,
-        });
-        if (!proceed) return ExitCode.Ok;
-
-        await snapshotAndWait(rds, snapshot, deps, reporter, options.waitTimeout);
-        reporter.progress(`Requesting restore into ${targetIdentifier}`);
-        await awsCall(`RestoreDBInstanceToPointInTime ${targetIdentifier}`, () =>
-          rds.send(new RestoreDBInstanceToPointInTimeCommand(restore)),
-        );
-
-        let endpoint: string | undefined;
-        let status = 'requested';
-        if (options.wait) {
-          const { instance, elapsedMs } = await waitForInstance(
-            rds,
-            targetIdentifier,
-            (i) => i.DBInstanceStatus === 'available',
-            {
-              deps,
-              reporter,
-              timeoutMinutes: options.waitTimeout,
-              label: `${targetIdentifier} available`,
-            },
-          );
-          endpoint =
-            instance.Endpoint?.Address === undefined
-              ? undefined
-              : `${instance.Endpoint.Address}:${instance.Endpoint.Port ?? ''}`;
-          status = 'available';
-          reporter.progress(`${targetIdentifier} available after ${formatElapsed(elapsedMs)}`);
-        }
-        const manual = nextSteps(target, targetIdentifier, endpoint, snapshot.DBSnapshotIdentifier ?? '');
-        reporter.result(
-          {
-            source: target.primaryIdentifier,
-            snapshot: snapshot.DBSnapshotIdentifier,
-            restoredInstance: targetIdentifier,
-            status,
-            endpoint: endpoint ?? null,
-            restoreTime: restoreTime?.toISOString() ?? 'latest',
-            nextSteps: manual,
-          },
-          () =>
-            renderRecord([
-              ['Safety snapshot', snapshot.DBSnapshotIdentifier],
-              ['Restored instance', targetIdentifier],
-              ['Status', status],
-              ['Endpoint', endpoint ?? '(not yet known)'],
-            ]) + `\nNext steps (manual):\n${manual.map((line) => `  ${line}`).join('\n')}\n`,
-        );
-        return ExitCode.Ok;
-      }),
-    );
+    .action(run<RestoreOptions>((options, reporter) => restore(options, deps, reporter)));
 }

@@ -17,10 +17,10 @@ import {
 } from '../db/tenant-context-keys';
 import { readSecretJson, secretString } from './aws';
 import type { GlobalOptions, Runner } from './command';
-import { resolveConnection, withDatabase } from './connection';
+import { resolveConnection, withDatabase, type ResolvedConnection } from './connection';
 import type { CliDeps } from './context';
 import { ExitCode, failedError, usageError } from './exit-codes';
-import { renderRecord } from './output';
+import { renderRecord, type Reporter } from './output';
 import { resolveTarget } from './target';
 import { KEY_OVERLAP_DEFAULT_HOURS, readTenantContextKey } from './tenant-context-key';
 
@@ -120,6 +120,44 @@ function checkInputs(options: SetupDatabaseOptions, local: SetupSources | undefi
   }
 }
 
+/** The project's migrations as the master login; a failure says that nothing after the failing file ran. */
+async function migrate(
+  connection: ResolvedConnection,
+  options: SetupDatabaseOptions,
+  deps: CliDeps,
+  reporter: Reporter,
+): Promise<{ applied: string[]; alreadyApplied: string[] }> {
+  try {
+    return await deps.database.migrate(connection.url, {
+      ...(options.migrationsDir === undefined ? {} : { directory: options.migrationsDir }),
+      log: (line) => reporter.progress(`  ${line}`),
+    });
+  } catch (error) {
+    throw failedError(
+      `Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,
+      error,
+    );
+  }
+}
+
+/**
+ * The tenant-context key from its secret. A newer version in the secret than in the database (rotated elsewhere)
+ * becomes current; the one it replaces keeps verifying for the default overlap, as with rotate-tenant-context-key.
+ */
+async function installKey(connection: ResolvedConnection, key: TenantContextKey, secret: string): Promise<string> {
+  try {
+    return await withDatabase(connection, (client) =>
+      installTenantContextKey(client, key, { overlapSeconds: KEY_OVERLAP_DEFAULT_HOURS * 3600 }),
+    );
+  } catch (error) {
+    throw failedError(
+      `Migrations applied, but installing tenant-context key version ${key.version} from ${secret} ` +
+        `failed: ${(error as Error).message}`,
+      error,
+    );
+  }
+}
+
 /**
  * First setup of the database: the project's migrations, the tenant-context key, then the logins' passwords. Every
  * secret is read and the
@@ -153,32 +191,8 @@ export function registerSetupDatabase(program: Command, deps: CliDeps, run: Runn
           async (client) => (await client.query<{ user: string }>('SELECT current_user AS user')).rows[0].user,
         );
 
-        let migrations: { applied: string[]; alreadyApplied: string[] };
-        try {
-          migrations = await deps.database.migrate(connection.url, {
-            ...(options.migrationsDir === undefined ? {} : { directory: options.migrationsDir }),
-            log: (line) => reporter.progress(`  ${line}`),
-          });
-        } catch (error) {
-          throw failedError(
-            `Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,
-            error,
-          );
-        }
-        // A newer version in the secret than in the database (rotated elsewhere) becomes current; the one it
-        // replaces keeps verifying for the default overlap, as with rotate-tenant-context-key.
-        let keyOutcome: string;
-        try {
-          keyOutcome = await withDatabase(connection, (client) =>
-            installTenantContextKey(client, key, { overlapSeconds: KEY_OVERLAP_DEFAULT_HOURS * 3600 }),
-          );
-        } catch (error) {
-          throw failedError(
-            `Migrations applied, but installing tenant-context key version ${key.version} from ${from.key} ` +
-              `failed: ${(error as Error).message}`,
-            error,
-          );
-        }
+        const migrations = await migrate(connection, options, deps, reporter);
+        const keyOutcome = await installKey(connection, key, from.key);
         // Repeatable: an instance whose parameter group gained pgaudit after migrating gets it on the next setup.
         const pgaudit = await withDatabase(
           connection,

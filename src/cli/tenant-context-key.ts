@@ -274,18 +274,17 @@ export function registerRotateTenantContextKey(program: Command, deps: CliDeps, 
               `run setup-database first.`,
           );
         }
-        const proceed = await planAndConfirm({
-          title:
-            `Rotate the tenant-context key of ${target.project}-${target.env} (${secretId}, ` +
-            `${connection.display}):`,
-          steps: rotationSteps(target, current, next, options.overlapHours),
-          dryRun: options.dryRun === true,
-          yes: options.yes === true,
-          identifier: target.primaryIdentifier,
-          action: 'rotate its tenant-context key',
-          deps,
-          reporter,
-        });
+        const proceed = await planAndConfirm(
+          {
+            title:
+              `Rotate the tenant-context key of ${target.project}-${target.env} (${secretId}, ` +
+              `${connection.display}):`,
+            steps: rotationSteps(target, current, next, options.overlapHours),
+            identifier: target.primaryIdentifier,
+            action: 'rotate its tenant-context key',
+          },
+          { ...options, deps, reporter },
+        );
         if (!proceed) return ExitCode.Ok;
         const installed = await rotate(secrets, connection, target, current, next, options.overlapHours, reporter);
         const previous = installed.find((row) => row.version === current.key.version);

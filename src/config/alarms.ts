@@ -1,7 +1,8 @@
 /**
- * The CloudWatch alarms on the database, as data: the module creates them from this list, and the operations CLI
- * judges the same metrics with the same period, statistic and evaluation periods, so a health check and an alarm
- * never disagree. Thresholds that depend on sizing name their field of the environment table.
+ * The CloudWatch alarms on the database, as data: the module creates them from this list. Thresholds that depend on
+ * sizing name their field of the environment table, which a module caller's instance_overrides can replace, so the
+ * table is not what is deployed: `health-check` reads the CPU alarm's threshold and evaluation periods from the
+ * deployed alarm (DescribeAlarms), and judges against this table only when that alarm cannot be read, saying so.
  */
 import { DatabaseSizing } from './environments';
 

@@ -26,6 +26,8 @@ export function isValidProjectName(name: string): boolean {
 /** The suffix after `<project>-<env>-` of each named resource. */
 export const RESOURCE_SUFFIXES = {
   primary: 'primary',
+  /** The Aurora engine's DB cluster (its writer instance is `primary`). */
+  cluster: 'cluster',
   /** `n` is 1-based: a number, or an HCL expression such as `${count.index + 1}`. */
   replica: (n: number | string) => `replica-${n}`,
   subnetGroup: 'db-subnet-group',
@@ -39,6 +41,8 @@ export const RESOURCE_SUFFIXES = {
   drillPrefix: 'drill-',
   /** JSON `{"version": <integer>, "key": "<base64 of 32 bytes>"}`: the key that signs tenant contexts. */
   tenantContextKeySecret: 'tenant-context-key',
+  /** A CloudWatch alarm on the primary, from its rule's logicalId (src/config/alarms.ts). */
+  alarm: (logicalId: string) => `rds-${logicalId.replace(/_/g, '-')}`,
 } as const;
 
 /** `<project>-<env>-<suffix>`. */
@@ -47,6 +51,7 @@ const named = (project: string, env: string, suffix: string) => `${project}-${en
 /** Names of the module's resources for one project and environment, as the CLI and the stacks look them up. */
 export const naming = {
   primaryIdentifier: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.primary),
+  clusterIdentifier: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.cluster),
   /** `index` is 0-based, as in the module's `count.index`. */
   replicaIdentifier: (project: string, env: string, index: number) =>
     named(project, env, RESOURCE_SUFFIXES.replica(index + 1)),
@@ -58,4 +63,6 @@ export const naming = {
   drillIdentifierPrefix: (project: string, env: string) => named(project, env, RESOURCE_SUFFIXES.drillPrefix),
   tenantContextKeySecretName: (project: string, env: string) =>
     named(project, env, RESOURCE_SUFFIXES.tenantContextKeySecret),
+  alarmName: (project: string, env: string, logicalId: string) =>
+    named(project, env, RESOURCE_SUFFIXES.alarm(logicalId)),
 } as const;

@@ -100,7 +100,7 @@ describe('operator connection with an IAM token', () => {
     const error = await failure(resolveConnection({ env: 'staging', caBundle }, 'operator', deps()));
     expect([error.exitCode, error.message]).toEqual([
       1,
-      'accessweaver-prod-primary has IAM database authentication off: apply the module (it enables it on every ' +
+      'accessweaver-staging-primary has IAM database authentication off: apply the module (it enables it on every ' +
         'instance), or connect with --master-secret (break-glass).',
     ]);
     expect(signer.requests).toEqual([]);

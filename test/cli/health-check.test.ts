@@ -1,7 +1,11 @@
-import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchServiceException,
+  DescribeAlarmsCommand,
+  GetMetricStatisticsCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { DBInstanceNotFoundFault, DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand, ListSecretVersionIdsCommand } from '@aws-sdk/client-secrets-manager';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -10,6 +14,7 @@ import { cloudwatchMock, primaryInstance, rdsMock, resetAwsMocks, secretsMock, s
 import { runCli } from './support/harness';
 
 const PRIMARY = 'accessweaver-prod-primary';
+const CPU_ALARM_NAME = 'accessweaver-prod-rds-high-cpu';
 const KEY_SECRET = 'accessweaver-prod-tenant-context-key';
 
 /** The key secret's versions: the current one stored `storedAt`, a previous one long before. */
@@ -35,8 +40,18 @@ function withCpu(datapoints: { Timestamp: Date; Average: number; Maximum: number
   cloudwatchMock.on(GetMetricStatisticsCommand).resolves({ Label: 'CPUUtilization', Datapoints: datapoints });
 }
 
+/** The module's CPU alarm as deployed: `threshold` is what the caller's instance_overrides made it. */
+function withCpuAlarm(threshold: number): void {
+  cloudwatchMock.on(DescribeAlarmsCommand, { AlarmNames: [CPU_ALARM_NAME] }).resolves({
+    MetricAlarms: [
+      { AlarmName: CPU_ALARM_NAME, MetricName: 'CPUUtilization', Threshold: threshold, EvaluationPeriods: 2 },
+    ],
+  });
+}
+
 beforeEach(() => {
   resetAwsMocks();
+  withCpuAlarm(80);
   rdsMock
     .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: PRIMARY })
     .resolves({ DBInstances: [primaryInstance()] });
@@ -189,6 +204,7 @@ describe('health-check', () => {
   test("asks CloudWatch for the last hour's CPU average and maximum of the primary", async () => {
     await runCli(['health-check', '--env', 'prod', '--no-connect']);
     expect(sent(cloudwatchMock)).toEqual([
+      ['DescribeAlarmsCommand', { AlarmNames: [CPU_ALARM_NAME] }],
       [
         'GetMetricStatisticsCommand',
         {
@@ -228,6 +244,51 @@ describe('health-check', () => {
       expect(checksOf(result.stdout)['cpu (last hour)'].status).toBe('fail');
     },
   );
+
+  test("judges CPU against the deployed alarm's threshold, not the environment table's", async () => {
+    withCpuAlarm(50);
+    withCpu([
+      { Timestamp: new Date('2026-03-14T02:20:00Z'), Average: 55, Maximum: 60 },
+      { Timestamp: new Date('2026-03-14T02:25:00Z'), Average: 60, Maximum: 70 },
+    ]);
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(result.code).toBe(1);
+    expect(checksOf(result.stdout)['cpu (last hour)'].detail).toContain('(alarm: average above 50% for 10 min)');
+  });
+
+  test("falls back to the environment table's threshold, saying so, when the alarm is not deployed", async () => {
+    cloudwatchMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(checksOf(result.stdout)['cpu (last hour)'].detail).toMatch(
+      new RegExp(`above 80% for 10 min\\); alarm ${CPU_ALARM_NAME} not found; judged against the environment table`),
+    );
+  });
+
+  test('falls back, naming the refusal, when the alarm cannot be read', async () => {
+    cloudwatchMock.on(DescribeAlarmsCommand).rejects(
+      new CloudWatchServiceException({
+        name: 'AccessDenied',
+        $fault: 'client',
+        $metadata: {},
+        message: 'not allowed',
+      }),
+    );
+    const result = await runCli(['health-check', '--env', 'prod', '--no-connect', '--json']);
+    expect(result.code).toBe(0);
+    expect(checksOf(result.stdout)['cpu (last hour)'].detail).toContain(
+      `DescribeAlarms ${CPU_ALARM_NAME}: AccessDenied: not allowed; judged against the environment table's 80%`,
+    );
+  });
+
+  test('reads the alarm by the name the module gives it', async () => {
+    const module = JSON.parse(readFileSync(path.resolve(__dirname, '../../modules/rds/main.tf.json'), 'utf8'));
+    const alarmName: string = module.resource.aws_cloudwatch_metric_alarm.high_cpu.alarm_name;
+    await runCli(['health-check', '--env', 'prod', '--no-connect']);
+    expect(sent(cloudwatchMock)[0]).toEqual([
+      'DescribeAlarmsCommand',
+      { AlarmNames: [alarmName.replace('${local.name_prefix}', 'accessweaver-prod')] },
+    ]);
+  });
 
   test('passes a single 5-minute spike above the threshold, as the alarm does', async () => {
     withCpu([

@@ -3,7 +3,7 @@
  * for accessweaver_iam_operator by default, the master secret only for setup-database and with
  * --master-secret (break-glass).
  */
-import { GetMetricDataCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { DescribeAlarmsCommand, GetMetricDataCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ beforeEach(() => {
   secretsMock.on(GetSecretValueCommand, { SecretId: MASTER_SECRET_ARN }).resolves({
     SecretString: JSON.stringify({ username: 'accessweaver_admin', password: 'master-password' }),
   });
+  cloudwatchMock.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
   cloudwatchMock.on(GetMetricStatisticsCommand).resolves({ Datapoints: [] });
   cloudwatchMock.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
 });

@@ -85,6 +85,11 @@ describe('scale', () => {
     expect(notes[1]).toContain('accessweaver-prod-replica-1, accessweaver-prod-replica-2');
   });
 
+  test('tells a caller of the module to set the class in its instance_overrides', async () => {
+    const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.xlarge', '--yes', '--json']);
+    expect(JSON.parse(result.stdout).notes[0]).toContain('instance_overrides = { instance_class = "db.r6g.xlarge" }');
+  });
+
   test('does nothing when the instance already runs on the class', async () => {
     const result = await runCli(['scale', '--env', 'prod', '--instance-class', 'db.r6g.large', '--yes']);
     expect(result.code).toBe(0);
