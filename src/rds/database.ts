@@ -324,7 +324,8 @@ export class AccessWeaverDatabase extends Construct {
     const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
     const staticParameters = local('static_parameters', [...STATIC_PARAMETERS]);
     const callerParameters = local('caller_parameters', parametersObject(props.parameters));
-    const moduleParameters = local('module_parameters', moduleParametersLocal());
+    const engine = props.engine ?? postgresInstanceEngine();
+    const moduleParameters = local('module_parameters', moduleParametersLocal(engine.parameters?.overrides));
     const parameters = local(
       'parameters',
       tf.string(
@@ -332,10 +333,21 @@ export class AccessWeaverDatabase extends Construct {
       ),
     );
 
-    const engine = props.engine ?? postgresInstanceEngine();
+    // An engine with cluster-level parameters keeps only its instance-level ones in the DB parameter group.
+    const instanceParameters = engine.parameters
+      ? local(
+          'instance_parameters',
+          tf.string(
+            `{ for name, p in ${addressOf(parameters)} : name => p if contains(${JSON.stringify(engine.parameters.instanceLevel)}, name) }`,
+          ),
+        )
+      : parameters;
     this.encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns, engine });
     this.network = new DatabaseNetwork(this, 'network', inputs);
-    this.parameters = new DatabaseParameters(this, 'parameters', { parameters, family: engine.parameterGroupFamily });
+    this.parameters = new DatabaseParameters(this, 'parameters', {
+      parameters: instanceParameters,
+      family: engine.parameterGroupFamily,
+    });
     this.logGroups = new DatabaseLogGroups(this, 'logs', { key: this.encryption.key, engine });
     this.compute = engine.bind(this, 'instances', {
       logGroups: this.logGroups.groups,
@@ -348,6 +360,7 @@ export class AccessWeaverDatabase extends Construct {
       backupWindow: inputs.backupWindow,
       maintenanceWindow: inputs.maintenanceWindow,
       applyImmediately,
+      parameters,
     });
     this.credentials = new DatabaseCredentials(this, 'credentials', {
       key: this.encryption.key,
