@@ -47,6 +47,8 @@ export interface BoundEngine {
     readonly dimension: string;
     /** RDS event subscription source type (`db-instance`, `db-cluster`). */
     readonly eventSourceType: string;
+    /** The module's alarms (PRIMARY_ALARMS logical IDs, `replica_lag`) whose metric the engine does not report. */
+    readonly excludedAlarms?: readonly string[];
   };
 }
 

@@ -22,6 +22,7 @@ import type { BoundEngine, DatabaseEngine, EngineBindProps } from '../engine';
 import { addressOf, config, encodedDocument, ref, serviceTrustPolicy, tf } from '../expressions';
 import { CA_CERTIFICATE, REPLICA_SUFFIX } from '../instances';
 import { address, NAME_PREFIX, nameTags, prefixed } from '../naming';
+import { AURORA_EXCLUDED_ALARMS, AuroraMonitoring } from './aurora-monitoring';
 
 /** `<project>-<env>-cluster`: the cluster's identifier, in CloudWatch, the RDS API and its log group. */
 export const CLUSTER_SUFFIX = 'cluster';
@@ -154,6 +155,15 @@ class AuroraCluster extends Construct {
       'reader',
     );
     this.addAutoscaling(props);
+    new AuroraMonitoring(this, 'monitoring', {
+      cluster: ref(this.cluster, 'clusterIdentifier'),
+      writer: ref(this.writer, 'identifier'),
+      reader: (index) => ref(this.reader, 'identifier', index),
+      readers: ref(this.reader, 'identifier', '*'),
+      // The database's topic local (the caller's topic, else the module's own), made alongside the engine.
+      topic: 'local.alarm_topic_arn',
+      aurora,
+    });
   }
 
   /** What the shared parts read: the cluster's endpoints, the instances' identifiers. */
@@ -180,7 +190,12 @@ class AuroraCluster extends Construct {
         resourceIds: '[]',
         identifier: (index) => ref(reader, 'identifier', index),
       },
-      metrics: { namespace: 'AWS/RDS', dimension: 'DBInstanceIdentifier', eventSourceType: 'db-instance' },
+      metrics: {
+        namespace: 'AWS/RDS',
+        dimension: 'DBInstanceIdentifier',
+        eventSourceType: 'db-instance',
+        excludedAlarms: AURORA_EXCLUDED_ALARMS,
+      },
     };
   }
 

@@ -60,6 +60,22 @@ describe('the Aurora engine', () => {
     expect(guard.triggers_replace.family).toBe('${aws_db_parameter_group.main.family}');
   });
 
+  test("the instance alarms Aurora does not report are left out; the cluster's are by role and per reader", () => {
+    const alarms = json.resource.aws_cloudwatch_metric_alarm;
+    expect(alarms.low_free_storage).toBeUndefined();
+    expect(alarms.replica_lag.count).toBe('${0}'); // ReplicaLag is RDS's; Aurora reports AuroraReplicaLag
+    expect(alarms.high_connections.metric_name).toBe('DatabaseConnections');
+    expect(alarms.readers_high_cpu.dimensions).toEqual({
+      DBClusterIdentifier: '${aws_rds_cluster.main.cluster_identifier}',
+      Role: 'READER',
+    });
+    expect(alarms.reader_replica_lag).toMatchObject({
+      metric_name: 'AuroraReplicaLag',
+      count: '${local.config.replica_count}',
+      dimensions: { DBInstanceIdentifier: '${aws_rds_cluster_instance.reader[count.index].identifier}' },
+    });
+  });
+
   test('switched off, the module registers no scaling but keeps the destroy step', () => {
     const off = synth(false);
     expect(off.locals.reader_autoscaling).toBe(false);
