@@ -6,6 +6,7 @@ import { ENVIRONMENTS } from '../../config/environments';
 import { AURORA_CONFIGS } from '../../config/aurora';
 import { moduleFiles, synthesizeModuleDocument } from '../emit';
 import { MODULE_OUTPUTS, MODULE_VARIABLES, ModuleOutputSpec, ModuleVariableSpec, ModuleVariant } from '../module-stack';
+import { auroraCostReadme } from './aurora-cost';
 import { auroraPostgresEngine, READER_CPU_METRIC, READER_SCALABLE_DIMENSION } from './aurora-cluster';
 
 /** The cluster's Terraform address (`aws_rds_cluster.main`). */
@@ -108,6 +109,7 @@ deletes them when the cluster is destroyed, or when the DB parameter group is re
 gone: the machine that applies needs the AWS CLI. The scaling target is registered only once the instances exist, so
 the cluster reaches its minimum at once.
 
+${auroraCostReadme()}
 ## Inputs
 
 | name | default |
