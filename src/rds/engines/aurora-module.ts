@@ -4,6 +4,7 @@
  */
 import { ENVIRONMENTS } from '../../config/environments';
 import { AURORA_CONFIGS } from '../../config/aurora';
+import { applyRequirementsReadme, declaredTypes } from '../apply-permissions';
 import { moduleFiles, synthesizeModuleDocument } from '../emit';
 import { MODULE_OUTPUTS, MODULE_VARIABLES, ModuleOutputSpec, ModuleVariableSpec, ModuleVariant } from '../module-stack';
 import { auroraCostReadme } from './aurora-cost';
@@ -60,8 +61,9 @@ export const AURORA_MODULE_VARIANT: ModuleVariant = {
 
 /** The files of `modules/rds-aurora`: those of modules/rds, from the Aurora engine, with its own README. */
 export function auroraModuleFiles(): Record<string, string> {
-  const files = moduleFiles(synthesizeModuleDocument(AURORA_MODULE_VARIANT));
-  files['README.md'] = auroraReadme();
+  const document = synthesizeModuleDocument(AURORA_MODULE_VARIANT);
+  const files = moduleFiles(document);
+  files['README.md'] = `${auroraReadme()}\n${applyRequirementsReadme(declaredTypes(document))}`;
   return files;
 }
 

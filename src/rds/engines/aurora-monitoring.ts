@@ -8,6 +8,7 @@
 import { Construct } from 'constructs';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
+import { DbEventSubscription } from '@cdktf/provider-aws/lib/db-event-subscription';
 import { ALARM_PERIOD_SECONDS } from '../../config/alarms';
 import { config, encodedDocument, expr, tf } from '../expressions';
 import { address, nameTags, prefixed } from '../naming';
@@ -23,6 +24,9 @@ export const AURORA_EXCLUDED_ALARMS = [
   'low_cpu_credit_balance',
   'replica_lag',
 ];
+
+/** RDS event categories of a DB cluster the alarm topic receives. */
+export const CLUSTER_EVENT_CATEGORIES = ['creation', 'deletion', 'failover', 'failure', 'maintenance', 'notification'];
 
 export interface AuroraAlarmsProps {
   /** `aws_rds_cluster.main.cluster_identifier` and the instances' identifiers, as HCL. */
@@ -155,6 +159,18 @@ export class AuroraMonitoring extends Construct {
         alarm.id,
       );
     }
+    // Failovers, and the cluster's own failures and maintenance, are cluster events, not instance ones.
+    address(
+      new DbEventSubscription(this, 'cluster-events', {
+        name: prefixed('rds-cluster-events'),
+        snsTopic: tf.string(props.topic),
+        sourceType: 'db-cluster',
+        sourceIds: [tf.string(props.cluster)],
+        eventCategories: CLUSTER_EVENT_CATEGORIES,
+        tags: nameTags('rds-cluster-events'),
+      }),
+      'cluster',
+    );
     address(
       new CloudwatchDashboard(this, 'dashboard', {
         dashboardName: prefixed('aurora-dashboard'),

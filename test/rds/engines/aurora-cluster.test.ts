@@ -76,6 +76,15 @@ describe('the Aurora engine', () => {
     });
   });
 
+  test('failovers reach the alarm topic as cluster events', () => {
+    expect(json.resource.aws_db_event_subscription.cluster).toMatchObject({
+      source_type: 'db-cluster',
+      source_ids: ['${aws_rds_cluster.main.cluster_identifier}'],
+      sns_topic: '${local.alarm_topic_arn}',
+    });
+    expect(json.resource.aws_db_event_subscription.cluster.event_categories).toContain('failover');
+  });
+
   test('switched off, the module registers no scaling but keeps the destroy step', () => {
     const off = synth(false);
     expect(off.locals.reader_autoscaling).toBe(false);
