@@ -199,13 +199,14 @@ class AuroraCluster extends Construct {
     };
   }
 
-  private makeCluster(props: AuroraClusterProps): RdsCluster {
+  /** The cluster-level parameters: every parameter the instances' DB parameter group does not hold. */
+  private clusterParameterGroup(props: AuroraClusterProps): RdsClusterParameterGroup {
     const each = TerraformIterator.fromMap(
       tf.any(
         `{ for name, p in ${addressOf(props.parameters)} : name => p if !contains(${JSON.stringify(AURORA_INSTANCE_PARAMETERS)}, name) }`,
       ),
     );
-    const group = address(
+    return address(
       new RdsClusterParameterGroup(this, 'parameters', {
         // A prefix and create-before-destroy: a new family (a major version) swaps groups without a moment bare.
         namePrefix: `${prefixed('cluster-params')}-`,
@@ -221,6 +222,10 @@ class AuroraCluster extends Construct {
       }),
       'main',
     );
+  }
+
+  private makeCluster(props: AuroraClusterProps): RdsCluster {
+    const group = this.clusterParameterGroup(props);
     // Stable across plans, unique per cluster lifetime (see DatabaseInstances' final snapshot).
     const suffix = address(
       new Id(this, 'final-snapshot-suffix', { byteLength: 4, keepers: { identifier: prefixed(CLUSTER_SUFFIX) } }),

@@ -8,7 +8,13 @@ import { applyRequirementsReadme, declaredTypes } from '../apply-permissions';
 import { moduleFiles, synthesizeModuleDocument } from '../emit';
 import { MODULE_OUTPUTS, MODULE_VARIABLES, ModuleOutputSpec, ModuleVariableSpec, ModuleVariant } from '../module-stack';
 import { auroraCostReadme } from './aurora-cost';
-import { auroraPostgresEngine, READER_CPU_METRIC, READER_SCALABLE_DIMENSION } from './aurora-cluster';
+import {
+  AURORA_INSTANCE_PARAMETERS,
+  AURORA_PARAMETER_OVERRIDES,
+  auroraPostgresEngine,
+  READER_CPU_METRIC,
+  READER_SCALABLE_DIMENSION,
+} from './aurora-cluster';
 
 /** The cluster's Terraform address (`aws_rds_cluster.main`). */
 const CLUSTER = 'aws_rds_cluster.main';
@@ -100,6 +106,17 @@ secrets, logs and the readers the module keeps (\`replica_count\`, the floor of 
 | environment | writer and readers | storage | reader autoscaling (${READER_SCALABLE_DIMENSION}, ${READER_CPU_METRIC}) |
 |---|---|---|---|
 ${rows}
+
+## Parameters
+
+The module's parameters (pgaudit, logging without statement text or bind values, session limits, pg_cron, TLS) are
+applied cluster-wide through \`aws_rds_cluster_parameter_group.main\`, except those sized per instance, which the
+DB parameter group holds: ${AURORA_INSTANCE_PARAMETERS.map((p) => `\`${p}\``).join(', ')}. Aurora keeps its own
+${Object.entries(AURORA_PARAMETER_OVERRIDES)
+  .filter(([, v]) => v === null)
+  .map(([p]) => `\`${p}\``)
+  .join(', ')}
+(its storage is not PostgreSQL's), and \`temp_file_limit\` is sized from memory, Aurora having no allocated storage.
 
 ## Reader autoscaling
 
