@@ -22,6 +22,8 @@ import type { BoundEngine, DatabaseEngine, EngineBindProps } from '../engine';
 import { addressOf, config, encodedDocument, ref, serviceTrustPolicy, tf } from '../expressions';
 import { CA_CERTIFICATE, REPLICA_SUFFIX } from '../instances';
 import { address, NAME_PREFIX, nameTags, prefixed } from '../naming';
+import { sizingPreconditions } from '../rules';
+import { hclChecks, MINIMUM_WINDOW_MINUTES } from '../validation';
 import { AURORA_EXCLUDED_ALARMS, AuroraMonitoring } from './aurora-monitoring';
 
 /** `<project>-<env>-cluster`: the cluster's identifier, in CloudWatch, the RDS API and its log group. */
@@ -271,6 +273,7 @@ class AuroraCluster extends Construct {
         ),
         dependsOn: [props.logGroups],
         tags: nameTags(CLUSTER_SUFFIX, { Backup: 'required' }),
+        lifecycle: { precondition: clusterPreconditions() },
       }),
       'main',
     );
@@ -383,6 +386,19 @@ class AuroraCluster extends Construct {
       'reader_cpu',
     );
   }
+}
+
+/** The sizing row's rules and the windows' (the DB instance checks the same at plan). */
+function clusterPreconditions() {
+  const checks = [
+    ...sizingPreconditions(),
+    {
+      condition: hclChecks.windowDurations,
+      errorMessage: `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} minutes.`,
+    },
+    { condition: hclChecks.windowsDisjoint, errorMessage: 'backup_window must not overlap maintenance_window.' },
+  ];
+  return checks.map(({ condition, errorMessage }) => ({ condition: tf.string(condition), errorMessage }));
 }
 
 /** The Enhanced Monitoring role of the cluster's instances, made when the environment monitors them. */

@@ -85,6 +85,11 @@ describe('the Aurora engine', () => {
     expect(json.resource.aws_db_event_subscription.cluster.event_categories).toContain('failover');
   });
 
+  test('the cluster refuses at plan what the DB instance refuses: overlapping windows, an inconsistent row', () => {
+    const messages = json.resource.aws_rds_cluster.main.lifecycle.precondition.map((p: any) => p.error_message);
+    expect(messages).toContain('backup_window must not overlap maintenance_window.');
+  });
+
   test('switched off, the module registers no scaling but keeps the destroy step', () => {
     const off = synth(false);
     expect(off.locals.reader_autoscaling).toBe(false);
