@@ -6,6 +6,7 @@ import { ENVIRONMENTS } from '../../config/environments';
 import { AURORA_CONFIGS } from '../../config/aurora';
 import { applyRequirementsReadme, declaredTypes } from '../apply-permissions';
 import { moduleFiles, synthesizeModuleDocument } from '../emit';
+import { providerRangeReadme } from '../provider-range';
 import { MODULE_OUTPUTS, MODULE_VARIABLES, ModuleOutputSpec, ModuleVariableSpec, ModuleVariant } from '../module-stack';
 import { auroraCostReadme } from './aurora-cost';
 import {
@@ -69,7 +70,9 @@ export const AURORA_MODULE_VARIANT: ModuleVariant = {
 export function auroraModuleFiles(): Record<string, string> {
   const document = synthesizeModuleDocument(AURORA_MODULE_VARIANT);
   const files = moduleFiles(document);
-  files['README.md'] = `${auroraReadme()}\n${applyRequirementsReadme(declaredTypes(document))}`;
+  files['README.md'] = [auroraReadme(), providerRangeReadme(), applyRequirementsReadme(declaredTypes(document))].join(
+    '\n',
+  );
   return files;
 }
 
