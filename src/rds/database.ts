@@ -225,7 +225,7 @@ export class AccessWeaverDatabase extends Construct {
     const overrides = validateInputs(props, tables);
     const locals = this.addLocals(props, tables, overrides);
     this.alarmTopicArn = locals.alarmTopicArn;
-    const parts = this.addParts(props, locals);
+    const parts = this.addParts(locals);
     this.encryption = parts.encryption;
     this.network = parts.network;
     this.parameters = parts.parameters;
@@ -297,7 +297,8 @@ export class AccessWeaverDatabase extends Construct {
     );
     for (const [name, expression] of Object.entries(hclChecks.windowLocals)) local(name, tf.string(expression));
     const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
-    const parameters = parameterLocals(local, props.parameters);
+    const engine = props.engine ?? postgresInstanceEngine();
+    const { parameters, instanceParameters } = parameterLocals(local, props.parameters, engine);
 
     return {
       inputs,
@@ -312,19 +313,20 @@ export class AccessWeaverDatabase extends Construct {
       availabilityZones,
       applyImmediately,
       parameters,
+      instanceParameters,
+      engine,
       local,
     };
   }
 
   /** The parts, each reading the locals and the parts made before it; returns them. */
-  private addParts(props: AccessWeaverDatabaseProps, locals: ReturnType<AccessWeaverDatabase['addLocals']>) {
+  private addParts(locals: ReturnType<AccessWeaverDatabase['addLocals']>) {
     const { inputs, environment, keyUserArns, secretReaders, alarmTopicArnInput, alarmTopicArn, backupRules } = locals;
-    const { backupCopy, instanceClass, availabilityZones, applyImmediately, local } = locals;
-    const engine = props.engine ?? postgresInstanceEngine();
+    const { backupCopy, instanceClass, availabilityZones, applyImmediately, engine, local } = locals;
     const encryption = new DatabaseEncryption(this, 'encryption', { keyUserArns, engine });
     const network = new DatabaseNetwork(this, 'network', inputs);
     const parameters = new DatabaseParameters(this, 'parameters', {
-      parameters: locals.parameters,
+      parameters: locals.instanceParameters,
       family: engine.parameterGroupFamily,
     });
     const logGroups = new DatabaseLogGroups(this, 'logs', { key: encryption.key, engine });
@@ -339,6 +341,7 @@ export class AccessWeaverDatabase extends Construct {
       backupWindow: inputs.backupWindow,
       maintenanceWindow: inputs.maintenanceWindow,
       applyImmediately,
+      parameters: locals.parameters,
     });
     const credentials = new DatabaseCredentials(this, 'credentials', {
       key: encryption.key,
@@ -415,16 +418,31 @@ function nameAndTagLocals(local: LocalMaker, projectName: TerraformLocal, enviro
 }
 
 /** The parameters the group applies: the module's map, the caller's entries, and which parameters are static. */
-function parameterLocals(local: LocalMaker, callerEntries: readonly DatabaseParameter[] | undefined): TerraformLocal {
+function parameterLocals(
+  local: LocalMaker,
+  callerEntries: readonly DatabaseParameter[] | undefined,
+  engine: DatabaseEngine,
+): { parameters: TerraformLocal; instanceParameters: TerraformLocal } {
   const staticParameters = local('static_parameters', [...STATIC_PARAMETERS]);
   const callerParameters = local('caller_parameters', parametersObject(callerEntries));
-  const moduleParameters = local('module_parameters', moduleParametersLocal());
-  return local(
+  const moduleParameters = local('module_parameters', moduleParametersLocal(engine.parameters?.overrides));
+  const parameters = local(
     'parameters',
     tf.string(
       parametersExpression(addressOf(moduleParameters), addressOf(callerParameters), addressOf(staticParameters)),
     ),
   );
+  // An engine with cluster-level parameters keeps only its instance-level ones in the DB parameter group.
+  const instanceLevel = engine.parameters?.instanceLevel;
+  const instanceParameters = instanceLevel
+    ? local(
+        'instance_parameters',
+        tf.string(
+          `{ for name, p in ${addressOf(parameters)} : name => p if contains(${JSON.stringify(instanceLevel)}, name) }`,
+        ),
+      )
+    : parameters;
+  return { parameters, instanceParameters };
 }
 
 /** Checks every literal input at synth, naming the bad value; returns the literal overrides, named as in the module. */

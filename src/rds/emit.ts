@@ -10,6 +10,7 @@ import {
   MODULE_OUTPUTS,
   MODULE_REQUIRED_PROVIDERS,
   MODULE_VARIABLES,
+  ModuleVariant,
   RdsModuleStack,
   stripMetadata,
 } from './module-stack';
@@ -23,11 +24,11 @@ export const MODULE_STACK_ID = 'rds-module';
 
 /** Synthesizes the module stack and returns its Terraform JSON document. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Terraform JSON, read by key
-export function synthesizeModuleDocument(): Record<string, any> {
+export function synthesizeModuleDocument(variant: ModuleVariant = {}): Record<string, any> {
   const outdir = mkdtempSync(path.join(os.tmpdir(), 'rds-module-'));
   try {
     const app = new App({ outdir });
-    new RdsModuleStack(app, MODULE_STACK_ID);
+    new RdsModuleStack(app, MODULE_STACK_ID, variant);
     app.synth();
     return stripMetadata(JSON.parse(readFileSync(path.join(outdir, 'stacks', MODULE_STACK_ID, 'cdk.tf.json'), 'utf8')));
   } finally {

@@ -7,6 +7,7 @@
  * The first implementation is today's: a PostgreSQL DB instance (`aws_db_instance.main`) and its counted replicas.
  */
 import { Construct } from 'constructs';
+import type { TerraformLocal } from 'cdktf';
 import { RESOURCE_SUFFIXES } from '../config/names';
 import { DatabaseInstances, DatabaseInstancesProps } from './instances';
 import { config, ref, toHcl } from './expressions';
@@ -46,11 +47,24 @@ export interface BoundEngine {
     readonly dimension: string;
     /** RDS event subscription source type (`db-instance`, `db-cluster`). */
     readonly eventSourceType: string;
+    /** The module's alarms (PRIMARY_ALARMS logical IDs, `replica_lag`) whose metric the engine does not report. */
+    readonly excludedAlarms?: readonly string[];
   };
 }
 
 /** Everything an engine's resources are built from: the shared parts made before them. */
-export type EngineBindProps = Omit<DatabaseInstancesProps, 'engineVersion'>;
+export type EngineBindProps = Omit<DatabaseInstancesProps, 'engineVersion'> & {
+  /** Every parameter the database applies, name => { value, apply_method } (the instance group may hold fewer). */
+  readonly parameters: TerraformLocal;
+};
+
+/** Where an engine departs from the module's parameters. */
+export interface EngineParameters {
+  /** Module parameters the engine sets otherwise (a value) or does not have (null). */
+  readonly overrides: Readonly<Record<string, string | null>>;
+  /** The parameters set per instance (the DB parameter group); the engine applies every other one cluster-wide. */
+  readonly instanceLevel: readonly string[];
+}
 
 export interface DatabaseEngine {
   /** RDS's engine name (`postgres`, `aurora-postgresql`). */
@@ -65,6 +79,8 @@ export interface DatabaseEngine {
   readonly logGroupNames: string;
   /** Patterns (under the prefix) the module key lets CloudWatch Logs encrypt for. */
   readonly logGroupPatterns: readonly string[];
+  /** Where the engine departs from the module's parameters; absent, the DB parameter group holds them all. */
+  readonly parameters?: EngineParameters;
   /** Creates the engine's resources in `scope`. */
   bind(scope: Construct, id: string, props: EngineBindProps): BoundEngine;
 }

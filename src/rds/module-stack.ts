@@ -6,6 +6,7 @@ import { IAM_OPERATOR_LOGIN, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/envir
 import { PROJECT_NAME_RULE } from '../config/names';
 import { BACKUP_VAULT_ARN_PATTERN, KMS_KEY_ARN_PATTERN } from './backup';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
+import type { DatabaseEngine } from './engine';
 import { addressOf, ref, tf } from './expressions';
 import { OVERRIDES_HCL_TYPE } from './overrides';
 import { overrideValidations } from './rules';
@@ -391,13 +392,23 @@ export const MODULE_OUTPUTS = [
   },
 ] as const satisfies readonly ModuleOutputSpec[];
 
+/** What sets one generated module apart from modules/rds: its engine, and the inputs and outputs that come with it. */
+export interface ModuleVariant {
+  /** The engine, given the module's variables. @default the database's (a PostgreSQL DB instance) */
+  readonly engine?: (vars: Readonly<Record<string, TerraformVariable>>) => DatabaseEngine;
+  /** Inputs after MODULE_VARIABLES. */
+  readonly variables?: readonly ModuleVariableSpec[];
+  /** Outputs after MODULE_OUTPUTS. */
+  readonly outputs?: readonly ModuleOutputSpec[];
+}
+
 /**
  * Emits the AccessWeaver database as a plain Terraform module: variables, outputs and resources, with provider
  * requirements as ranges and no provider configuration or backend, so a caller's `module "rds" { source = ... }`
  * works unchanged.
  */
 export class RdsModuleStack extends TerraformStack {
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, variant: ModuleVariant = {}) {
     super(scope, id);
 
     // Present only for cdktf's provider validation and required_providers; stripped from the output below.
@@ -405,7 +416,7 @@ export class RdsModuleStack extends TerraformStack {
     new RandomProvider(this, 'random', {});
 
     const vars = Object.fromEntries(
-      MODULE_VARIABLES.map((spec) => [
+      [...MODULE_VARIABLES, ...(variant.variables ?? [])].map((spec) => [
         spec.name,
         new TerraformVariable(this, spec.name, {
           type: spec.type,
@@ -439,9 +450,10 @@ export class RdsModuleStack extends TerraformStack {
       backupCopyKeyArn: vars.backup_copy_kms_key_arn.stringValue,
       keyUserArns: vars.key_user_arns.listValue,
       secretReaders: vars.secret_readers.value,
+      engine: variant.engine?.(vars),
     });
 
-    for (const spec of MODULE_OUTPUTS as readonly ModuleOutputSpec[]) {
+    for (const spec of [...(MODULE_OUTPUTS as readonly ModuleOutputSpec[]), ...(variant.outputs ?? [])]) {
       new TerraformOutput(this, spec.name, {
         value: tf.any(spec.value(database)),
         description: spec.description,

@@ -130,7 +130,8 @@ export class DatabaseMonitoring extends Construct {
     const actions = [props.alarmTopicArn.asString];
     const instanceClass = addressOf(props.instanceClass);
     const memoryGiB = `${instanceClass}.memory_gib`;
-    for (const alarm of PRIMARY_ALARMS) {
+    const alarms = PRIMARY_ALARMS.filter((a) => !metrics.excludedAlarms?.includes(a.logicalId));
+    for (const alarm of alarms) {
       address(
         new CloudwatchMetricAlarm(this, alarm.logicalId, {
           ...(alarm.burstableOnly ? { count: tf.number(`${instanceClass}.burstable ? 1 : 0`) } : {}),
@@ -154,7 +155,7 @@ export class DatabaseMonitoring extends Construct {
     }
 
     // Each replica has its own CPU, memory and storage: the same rules, on its own identifier.
-    for (const alarm of PRIMARY_ALARMS.filter((a) => a.onReplicas)) {
+    for (const alarm of alarms.filter((a) => a.onReplicas)) {
       const name = `rds-${REPLICA_SUFFIX}-${hyphenated(alarm.logicalId)}`;
       address(
         new CloudwatchMetricAlarm(this, `replica-${alarm.logicalId}`, {
@@ -179,7 +180,7 @@ export class DatabaseMonitoring extends Construct {
 
     address(
       new CloudwatchMetricAlarm(this, 'replica-lag', {
-        count: tf.number(config('replicaCount')),
+        count: tf.number(metrics.excludedAlarms?.includes('replica_lag') ? '0' : config('replicaCount')),
         alarmName: prefixed(`rds-${REPLICA_SUFFIX}-lag`),
         alarmDescription: `Replica more than ${REPLICA_LAG_THRESHOLD_SECONDS} s behind the primary`,
         namespace: metrics.namespace,

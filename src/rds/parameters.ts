@@ -183,11 +183,17 @@ export const DATABASE_PARAMETERS: readonly DatabaseParameter[] = [
 
 /**
  * The module's parameters as the map the group iterates, name => { value, apply_method }: one entry a line in the
- * emitted module, so changing a parameter is a one-line diff.
+ * emitted module, so changing a parameter is a one-line diff. An engine's `overrides` replace a value, or drop a
+ * parameter the engine does not have (null).
  */
-export function moduleParametersLocal(): Record<string, { value: string; apply_method: ApplyMethod }> {
+export function moduleParametersLocal(
+  overrides: Readonly<Record<string, string | null>> = {},
+): Record<string, { value: string; apply_method: ApplyMethod }> {
   return Object.fromEntries(
-    DATABASE_PARAMETERS.map((p) => [p.name, { value: p.value, apply_method: p.applyMethod ?? applyMethodOf(p.name) }]),
+    DATABASE_PARAMETERS.filter((p) => overrides[p.name] !== null).map((p) => [
+      p.name,
+      { value: overrides[p.name] ?? p.value, apply_method: p.applyMethod ?? applyMethodOf(p.name) },
+    ]),
   );
 }
 

@@ -36,6 +36,7 @@ export function addEnvironmentStacks(
     const rds = new RdsStack(app, stackName('rds', environment), {
       ...common,
       disasterRecoveryRegion: settings.disasterRecoveryRegion,
+      databaseEngine: overrides.databaseEngine,
       ...overrides.database,
     });
     const ecs = new EcsStack(app, stackName('ecs', environment), { ...common, services: overrides.services });

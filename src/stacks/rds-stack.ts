@@ -10,11 +10,13 @@ import { Fn, TerraformOutput, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
-import { Rds } from '../../.gen/modules/rds';
+import { Rds, RdsConfig } from '../../.gen/modules/rds';
+import { RdsAurora } from '../../.gen/modules/rds-aurora';
 import { ENVIRONMENT_CONFIGS, EnvironmentName } from '../config/environments';
 import { DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from '../rds/database';
 import { MODULE_OUTPUTS } from '../rds/module-stack';
 import { validateWindows } from '../rds/validation';
+import { DatabaseEngineName, DEFAULT_DATABASE_ENGINES } from './database-engine';
 import { DatabaseSettings, moduleInputs, validateDatabaseSettings, withDefaults } from './database-settings';
 import { disasterRecoveryRegion, DisasterRecoveryVault } from './disaster-recovery';
 import { SERVICE_ACCESS, SERVICE_KEYS, SERVICE_NAMES, type ServiceAccess } from './ecs-stack';
@@ -41,13 +43,18 @@ export interface RdsStackProps extends EnvironmentStackProps, DatabaseSettings {
    * @default [] (an administrator adds itself to a secret's resource policy when needed)
    */
   readonly databaseSetupRoleArns?: readonly string[];
+  /**
+   * The module the stack calls: `instance` (modules/rds) or `aurora` (modules/rds-aurora).
+   * @default DEFAULT_DATABASE_ENGINES[environment]
+   */
+  readonly databaseEngine?: DatabaseEngineName;
 }
 
 const SECURITY_GROUP_ID_PATTERN = /^sg-[0-9a-f]{8,17}$/;
 
 export class RdsStack extends EnvironmentStack {
-  /** The module block. */
-  readonly database: Rds;
+  /** The module block: modules/rds or modules/rds-aurora, which share inputs and outputs. */
+  readonly database: Rds | RdsAurora;
   /** The DR region's vault and key, where the environment copies its recovery points. */
   readonly disasterRecovery?: DisasterRecoveryVault;
 
@@ -86,7 +93,7 @@ export class RdsStack extends EnvironmentStack {
       : undefined;
 
     const vpc = this.readState('vpc');
-    this.database = new Rds(this, 'rds', {
+    const inputs: RdsConfig = {
       projectName: this.projectName,
       environment: this.config.name,
       vpcId: vpc.getString(VPC_OUTPUTS.vpcId),
@@ -103,7 +110,9 @@ export class RdsStack extends EnvironmentStack {
             backupCopyKmsKeyArn: this.disasterRecovery.key.arn,
           }),
       secretReaders: this.secretReaders(props.databaseSetupRoleArns ?? []),
-    });
+    };
+    const aurora = (props.databaseEngine ?? DEFAULT_DATABASE_ENGINES[this.config.name]) === 'aurora';
+    this.database = aurora ? new RdsAurora(this, 'rds', inputs) : new Rds(this, 'rds', inputs);
 
     const db = this.database;
     // Every module output under its own name and description; a test holds the list to modules/rds's outputs.

@@ -7,6 +7,7 @@
 import { EnvironmentName, isEnvironmentName, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/environments';
 import { regionProblem } from '../config/regions';
 import { StateBackendConfig } from './backend';
+import { DatabaseEngineName, parseDatabaseEngine } from './database-engine';
 import { DATABASE_SETTING_KEYS, DatabaseSettings, parseDatabaseSettings } from './database-settings';
 import { isObject, objectAt, optional, stringMap } from './setting-parsers';
 import { DEFAULT_REGION } from './environment-stack';
@@ -30,6 +31,8 @@ export interface NetworkSettings {
 export interface EnvironmentSettings {
   readonly network?: NetworkSettings;
   readonly database?: DatabaseSettings;
+  /** The database's engine (database-engine.ts). */
+  readonly databaseEngine?: DatabaseEngineName;
   readonly services?: Readonly<Partial<Record<ServiceKey, ServiceSettings>>>;
   readonly tags?: Readonly<Record<string, string>>;
 }
@@ -163,10 +166,11 @@ export function loadDeploymentSettings(context: unknown, env: NodeJS.ProcessEnv)
         throw new Error(`${where}.environments: ${UNKNOWN_ENVIRONMENT_MESSAGE} Got '${name}'.`);
       }
       const at = `${where}.environments.${name}`;
-      const e = objectAt(value, at, ['network', 'database', 'services', 'tags']);
+      const e = objectAt(value, at, ['network', 'database', 'databaseEngine', 'services', 'tags']);
       environments[name] = {
         network: parseNetwork(e.network, `${at}.network`),
         database: parseDatabase(e.database, `${at}.database`),
+        databaseEngine: parseDatabaseEngine(e.databaseEngine, `${at}.databaseEngine`),
         services: parseServices(e.services, `${at}.services`),
         tags: stringMap(e.tags, `${at}.tags`),
       };

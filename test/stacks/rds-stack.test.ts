@@ -26,7 +26,7 @@ function moduleOutputs(): Record<string, string> {
 
 describe('rds-<env>', () => {
   test('calls the emitted module as a module block packaged with the stack', () => {
-    expect(moduleBlock(rdsStack('dev')).source).toMatch(/^\.\/assets\/__cdktf_module_asset_[0-9A-F]+\/[0-9A-F]+$/);
+    expect(moduleBlock(rdsStack('dev')).source).toMatch(/^\.\/assets\/__cdktf_module_asset_[0-9A-F]+\/[0-9A-F]+\/rds$/);
   });
 
   test('feeds the module the environment and the outputs of vpc-<env>', () => {

@@ -20,7 +20,11 @@ let stacksDir: string;
 beforeAll(() => {
   workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'accessweaver-validate-'));
   const app = testApp(path.join(workdir, 'cdktf.out'));
-  addEnvironmentStacks(app, { stateBackend: { type: 'local', directory: workdir }, environments: {} });
+  // Staging on the Aurora engine: every check below holds for both modules.
+  addEnvironmentStacks(app, {
+    stateBackend: { type: 'local', directory: workdir },
+    environments: { staging: { databaseEngine: 'aurora' } },
+  });
   app.synth();
   stacksDir = path.join(workdir, 'cdktf.out', 'stacks');
 });
