@@ -6,13 +6,19 @@
 import {
   CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
+  DeleteDBClusterCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
+  ModifyDBClusterCommand,
+  RestoreDBClusterFromSnapshotCommand,
   RestoreDBClusterToPointInTimeCommand,
   type CreateDBInstanceCommandInput,
   type DBCluster,
   type DBInstance,
+  type DeleteDBClusterCommandInput,
+  type ModifyDBClusterCommandInput,
   type RDSClient,
+  type RestoreDBClusterFromSnapshotCommandInput,
   type RestoreDBClusterToPointInTimeCommandInput,
   type Tag,
 } from '@aws-sdk/client-rds';
@@ -20,15 +26,27 @@ import { awsCall, awsError } from './aws';
 import {
   checkOrderable,
   describeInstance,
+  isInvalidState,
+  removableInstance,
   scaleWriter,
   snapshotOperation,
   waitForInstance,
   type SnapshotCalls,
 } from './db-instance';
-import type { DatabaseState, DeployedDatabase, Operation, RestoreOutcome, RestoreRequest } from './engine';
+import { drillEndpoint, drillTags, removeDrillResource, type RemovableResource } from './drill-resources';
+import type {
+  DatabaseState,
+  DeployedDatabase,
+  DrillRequest,
+  Operation,
+  RestoreOutcome,
+  RestoreRequest,
+  TemporaryDatabase,
+  Waits,
+} from './engine';
 import { unavailableError, usageError } from './exit-codes';
 import { waitStep } from './rds-flows';
-import { formatElapsed } from './wait';
+import { formatElapsed, pollUntil, type PollState } from './wait';
 
 export async function describeCluster(rds: RDSClient, identifier: string): Promise<DBCluster> {
   const output = await awsCall(`DescribeDBClusters ${identifier}`, () =>
@@ -55,6 +73,7 @@ export function clusterState(identifier: string, cluster: DBCluster, writer: DBI
         ? undefined
         : { host: cluster.Endpoint, port: cluster.Port },
     databaseName: cluster.DatabaseName,
+    subnetGroup: cluster.DBSubnetGroup,
     readers: (cluster.DBClusterMembers ?? []).flatMap((m) =>
       m.IsClusterWriter || m.DBInstanceIdentifier === undefined ? [] : [m.DBInstanceIdentifier],
     ),
@@ -72,12 +91,14 @@ export function clusterState(identifier: string, cluster: DBCluster, writer: DBI
   };
 }
 
+const isNotFound = (error: unknown) => (error as { name?: string }).name?.startsWith('DBClusterNotFound') === true;
+
 /** The cluster's identifier must be free: checked before the snapshot, not discovered after it. */
 async function checkClusterFree(rds: RDSClient, identifier: string): Promise<void> {
   try {
     await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
   } catch (error) {
-    if ((error as { name?: string }).name?.startsWith('DBClusterNotFound')) return;
+    if (isNotFound(error)) return;
     throw awsError(error, `DescribeDBClusters ${identifier}`);
   }
   throw usageError(`A cluster named ${identifier} already exists: choose another --target-identifier.`);
@@ -177,6 +198,270 @@ function clusterSnapshot(rds: RDSClient, cluster: string, id: string, tags: read
   };
 }
 
+// The module's engine: what a snapshot restore names when the deployed cluster was not read (another region).
+const AURORA_ENGINE = 'aurora-postgresql';
+
+interface ClusterSource {
+  readonly cluster: DBCluster;
+  readonly writer: DBInstance;
+  readonly identifier: string;
+}
+
+type ClusterDrillRestore =
+  | { readonly operation: 'RestoreDBClusterToPointInTime'; readonly input: RestoreDBClusterToPointInTimeCommandInput }
+  | { readonly operation: 'RestoreDBClusterFromSnapshot'; readonly input: RestoreDBClusterFromSnapshotCommandInput };
+
+/**
+ * A drill's cluster: only the drill's security group, no deletion protection, and in the source's region its cluster
+ * parameter group and storage type (RDS's defaults in another region, where they do not exist).
+ */
+function drillClusterInput(
+  source: ClusterSource | undefined,
+  sourceIdentifier: string,
+  request: DrillRequest,
+): ClusterDrillRestore {
+  const { drill, point } = request;
+  const cluster = source?.cluster;
+  const common = {
+    DBClusterIdentifier: drill.identifier,
+    DBSubnetGroupName: request.subnetGroup,
+    VpcSecurityGroupIds: ['<security group created above>'],
+    ...(cluster?.DBClusterParameterGroup === undefined
+      ? {}
+      : { DBClusterParameterGroupName: cluster.DBClusterParameterGroup }),
+    ...(cluster?.StorageType === undefined ? {} : { StorageType: cluster.StorageType }),
+    DeletionProtection: false,
+    CopyTagsToSnapshot: false,
+    Tags: drillTags(drill),
+  };
+  if (point.kind === 'snapshot') {
+    const engine = cluster?.Engine ?? AURORA_ENGINE;
+    return {
+      operation: 'RestoreDBClusterFromSnapshot',
+      input: { SnapshotIdentifier: point.arn, Engine: engine, ...common },
+    };
+  }
+  return {
+    operation: 'RestoreDBClusterToPointInTime',
+    input: {
+      SourceDBClusterIdentifier: sourceIdentifier,
+      ...(point.time === undefined ? { UseLatestRestorableTime: true } : { RestoreToTime: point.time }),
+      ...common,
+    },
+  };
+}
+
+function sendClusterRestore(rds: RDSClient, restore: ClusterDrillRestore, groupId: string): Promise<unknown> {
+  const VpcSecurityGroupIds = [groupId];
+  return restore.operation === 'RestoreDBClusterToPointInTime'
+    ? rds.send(new RestoreDBClusterToPointInTimeCommand({ ...restore.input, VpcSecurityGroupIds }))
+    : rds.send(new RestoreDBClusterFromSnapshotCommand({ ...restore.input, VpcSecurityGroupIds }));
+}
+
+/** The drill cluster's writer: the deployed writer's class and DB parameter group in its region, never public. */
+function drillWriterInput(source: ClusterSource | undefined, request: DrillRequest): CreateDBInstanceCommandInput {
+  const { drill } = request;
+  const parameterGroup = source?.writer.DBParameterGroups?.[0]?.DBParameterGroupName;
+  return {
+    DBInstanceIdentifier: `${drill.identifier}-writer`,
+    DBClusterIdentifier: drill.identifier,
+    DBInstanceClass: source?.writer.DBInstanceClass ?? request.instanceClass,
+    Engine: source?.cluster.Engine ?? AURORA_ENGINE,
+    ...(parameterGroup === undefined ? {} : { DBParameterGroupName: parameterGroup }),
+    PubliclyAccessible: false,
+    Tags: drillTags(drill),
+  };
+}
+
+async function readCluster(rds: RDSClient, identifier: string): Promise<DBCluster | undefined> {
+  try {
+    const output = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
+    return output.DBClusters?.[0];
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw awsError(error, `DescribeDBClusters ${identifier}`);
+  }
+}
+
+/** Cluster states from which waiting cannot end well. */
+const FAILED_CLUSTER_STATES = new Set([
+  'failed',
+  'inaccessible-encryption-credentials',
+  'incompatible-network',
+  'incompatible-parameters',
+  'incompatible-restore',
+  'deleting',
+]);
+
+/**
+ * A restored cluster keeps the source's master password, which the drill cannot read (it may have rotated since the
+ * restored point, and it lives in another region for a DR copy): once the cluster is available the drill has RDS
+ * manage a new one in a secret of the copy's own, and waits until that secret is active.
+ */
+async function waitForMasterSecret(
+  rds: RDSClient,
+  modify: ModifyDBClusterCommandInput,
+  waits: Waits & { readonly checkAbort: () => void },
+): Promise<DBCluster> {
+  const identifier = modify.DBClusterIdentifier ?? '';
+  let modified = false;
+  const { value } = await pollUntil<DBCluster>({
+    label: `${identifier} master secret active`,
+    clock: waits.deps.clock,
+    intervalMs: waits.deps.pollIntervalMs,
+    timeoutMs: waits.timeoutMinutes * 60_000,
+    progress: (line) => waits.reporter.progress(line),
+    followUp: `Check it with: aws rds describe-db-clusters --db-cluster-identifier ${identifier}`,
+    check: async (): Promise<PollState<DBCluster>> => {
+      waits.checkAbort();
+      const cluster = await readCluster(rds, identifier);
+      if (cluster === undefined) return { kind: 'pending', status: 'not visible yet' };
+      const status = cluster.Status ?? 'unknown';
+      if (FAILED_CLUSTER_STATES.has(status)) return { kind: 'failed', status };
+      if (status !== 'available') return { kind: 'pending', status };
+      if (cluster.MasterUserSecret?.SecretStatus === 'active') return { kind: 'done', status, value: cluster };
+      if (modified)
+        return { kind: 'pending', status: `master secret ${cluster.MasterUserSecret?.SecretStatus ?? 'requested'}` };
+      await awsCall(`ModifyDBCluster ${identifier}`, () => rds.send(new ModifyDBClusterCommand(modify)));
+      modified = true;
+      return { kind: 'pending', status: 'master secret requested' };
+    },
+  });
+  return value;
+}
+
+/** A drill's cluster as its guarded removal reads and deletes it. */
+function removableCluster(rds: RDSClient, input: DeleteDBClusterCommandInput): RemovableResource {
+  const name = input.DBClusterIdentifier ?? '';
+  return {
+    name,
+    what: `DB cluster ${name}`,
+    read: async () => {
+      const cluster = await readCluster(rds, name);
+      return (
+        cluster && { name: cluster.DBClusterIdentifier, tags: cluster.TagList, status: cluster.Status ?? 'unknown' }
+      );
+    },
+    delete: async () => {
+      try {
+        await rds.send(new DeleteDBClusterCommand(input));
+        return 'requested';
+      } catch (error) {
+        if (isInvalidState(error)) return 'not accepted';
+        if (isNotFound(error)) return 'gone';
+        throw awsError(error, `DeleteDBCluster ${name}`);
+      }
+    },
+    followUp: `aws rds delete-db-cluster --db-cluster-identifier ${name} --skip-final-snapshot`,
+  };
+}
+
+/** A cluster drill's calls: the restore, its writer and master secret; then the writer's and the cluster's removal. */
+interface ClusterDrillCalls {
+  readonly restore: ClusterDrillRestore;
+  readonly writer: CreateDBInstanceCommandInput;
+  readonly secret: ModifyDBClusterCommandInput;
+  readonly removeWriter: { readonly DBInstanceIdentifier: string };
+  readonly removeCluster: DeleteDBClusterCommandInput;
+}
+
+function clusterDrillCalls(
+  source: ClusterSource | undefined,
+  sourceIdentifier: string,
+  request: DrillRequest,
+): ClusterDrillCalls {
+  const { identifier } = request.drill;
+  const writer = drillWriterInput(source, request);
+  const secretKey = source?.cluster.MasterUserSecret?.KmsKeyId;
+  return {
+    restore: drillClusterInput(source, sourceIdentifier, request),
+    writer,
+    secret: {
+      DBClusterIdentifier: identifier,
+      ManageMasterUserPassword: true,
+      // The deployed master secret's key exists in its region only; elsewhere Secrets Manager's default applies.
+      ...(secretKey === undefined ? {} : { MasterUserSecretKmsKeyId: secretKey }),
+      ApplyImmediately: true,
+    },
+    removeWriter: { DBInstanceIdentifier: writer.DBInstanceIdentifier ?? '' },
+    removeCluster: { DBClusterIdentifier: identifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true },
+  };
+}
+
+function clusterDrillSteps(
+  calls: ClusterDrillCalls,
+  request: DrillRequest,
+): Pick<TemporaryDatabase, 'restoreSteps' | 'removeSteps'> {
+  const { deps, timeoutMinutes } = request.waits;
+  const identifier = request.drill.identifier;
+  const writerId = calls.removeWriter.DBInstanceIdentifier;
+  const wait = (what: string, operation: string) => waitStep(what, operation, deps, timeoutMinutes);
+  return {
+    restoreSteps: [
+      { operation: calls.restore.operation, input: { ...calls.restore.input } },
+      {
+        operation: 'CreateDBInstance',
+        input: { ...calls.writer },
+        note: 'the restored cluster has no instance of its own',
+      },
+      wait(`${writerId} available`, 'DescribeDBInstances'),
+      {
+        operation: 'ModifyDBCluster',
+        input: { ...calls.secret },
+        note: 'a master secret of its own, once the cluster is available',
+      },
+      wait(`${identifier} master secret active`, 'DescribeDBClusters'),
+    ],
+    removeSteps: [
+      { operation: 'DeleteDBInstance', input: { ...calls.removeWriter }, note: 'whatever happened before' },
+      wait(`${writerId} deleted`, 'DescribeDBInstances'),
+      { operation: 'DeleteDBCluster', input: { ...calls.removeCluster }, note: 'once its writer is gone' },
+      wait(`${identifier} deleted`, 'DescribeDBClusters'),
+    ],
+  };
+}
+
+/** The drill's copy of the cluster: a restored cluster and its writer, removed writer first, no final snapshot. */
+function temporaryCluster(
+  rds: RDSClient,
+  source: ClusterSource | undefined,
+  sourceIdentifier: string,
+  request: DrillRequest,
+): TemporaryDatabase {
+  const { drill, waits } = request;
+  const calls = clusterDrillCalls(source, sourceIdentifier, request);
+  const writerId = calls.removeWriter.DBInstanceIdentifier;
+  const requested = { cluster: false, writer: false };
+  return {
+    ...clusterDrillSteps(calls, request),
+    async restore(groupId, checkAbort) {
+      await awsCall(`${calls.restore.operation} ${drill.identifier}`, () =>
+        sendClusterRestore(rds, calls.restore, groupId),
+      );
+      requested.cluster = true;
+      await awsCall(`CreateDBInstance ${writerId}`, () => rds.send(new CreateDBInstanceCommand(calls.writer)));
+      requested.writer = true;
+      const available = (i: DBInstance) => i.DBInstanceStatus === 'available';
+      await waitForInstance(rds, writerId, available, { ...waits, label: `${writerId} available`, checkAbort });
+      const cluster = await waitForMasterSecret(rds, calls.secret, { ...waits, checkAbort });
+      return drillEndpoint(drill.identifier, {
+        host: cluster.Endpoint,
+        port: cluster.Port,
+        databaseName: cluster.DatabaseName,
+        masterSecretArn: cluster.MasterUserSecret?.SecretArn,
+      });
+    },
+    async remove() {
+      const writer = removableInstance(rds, calls.removeWriter);
+      await removeDrillResource(drill, writer, { requested: requested.writer, waits });
+      return removeDrillResource(drill, removableCluster(rds, calls.removeCluster), {
+        requested: requested.cluster,
+        waits,
+      });
+    },
+  };
+}
+
 /**
  * The deployed Aurora cluster `identifier`. Its DescribeDBClusters answer and its writer's DescribeDBInstances
  * answer are read once and kept, so a flow plans and changes from the same reading.
@@ -212,5 +497,13 @@ export function clusterDatabase(rds: RDSClient, identifier: string): DeployedDat
     scaleWriter: async (request) => scaleWriter(rds, (await source()).writer.DBInstanceIdentifier ?? '', request),
     checkFree: (candidate) => checkClusterFree(rds, candidate),
     restoreToPointInTime: async (request) => restoreCluster(rds, await source(), request),
+    backup: {
+      resourceType: 'Aurora',
+      isSnapshotOf: (point) =>
+        point.RecoveryPointArn?.includes(':cluster-snapshot:') === true &&
+        point.ResourceArn?.endsWith(`:cluster:${identifier}`) === true,
+    },
+    temporaryCopy: async (request) =>
+      temporaryCluster(rds, request.sameRegion ? await source() : undefined, identifier, request),
   };
 }

@@ -4,25 +4,32 @@
  */
 import {
   CreateDBSnapshotCommand,
+  DeleteDBInstanceCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   DescribeOrderableDBInstanceOptionsCommand,
   ModifyDBInstanceCommand,
+  RestoreDBInstanceFromDBSnapshotCommand,
   RestoreDBInstanceToPointInTimeCommand,
   type DBInstance,
+  type DeleteDBInstanceCommandInput,
   type ModifyDBInstanceCommandInput,
   type RDSClient,
+  type RestoreDBInstanceFromDBSnapshotCommandInput,
   type RestoreDBInstanceToPointInTimeCommandInput,
   type Tag,
 } from '@aws-sdk/client-rds';
 import { awsCall, awsError } from './aws';
+import { drillEndpoint, drillTags, removeDrillResource, type RemovableResource } from './drill-resources';
 import type {
   DatabaseState,
   DeployedDatabase,
+  DrillRequest,
   Operation,
   RestoreOutcome,
   RestoreRequest,
   ScaleRequest,
+  TemporaryDatabase,
   Waits,
 } from './engine';
 import { unavailableError, usageError } from './exit-codes';
@@ -56,6 +63,7 @@ export function instanceState(instance: DBInstance): DatabaseState {
         ? undefined
         : { host: endpoint.Address, port: endpoint.Port },
     databaseName: instance.DBName,
+    subnetGroup: instance.DBSubnetGroup?.DBSubnetGroupName,
     readers: instance.ReadReplicaDBInstanceIdentifiers ?? [],
     securityGroups: (instance.VpcSecurityGroups ?? []).map((g) => ({
       id: g.VpcSecurityGroupId ?? '',
@@ -71,6 +79,9 @@ export function instanceState(instance: DBInstance): DatabaseState {
 }
 
 const isNotFound = (error: unknown) => (error as { name?: string }).name?.startsWith('DBInstanceNotFound') === true;
+/** RDS refuses to delete an instance or cluster in some states (still being created): retried, not an error. */
+export const isInvalidState = (error: unknown) =>
+  ['InvalidDBInstanceStateFault', 'InvalidDBClusterStateFault'].includes((error as { name?: string }).name ?? '');
 
 /** Instance states from which waiting cannot end well. */
 const FAILED_INSTANCE_STATES = new Set([
@@ -328,6 +339,142 @@ function restoreToPointInTime(
   };
 }
 
+type DrillRestore =
+  | { readonly operation: 'RestoreDBInstanceToPointInTime'; readonly input: RestoreDBInstanceToPointInTimeCommandInput }
+  | {
+      readonly operation: 'RestoreDBInstanceFromDBSnapshot';
+      readonly input: RestoreDBInstanceFromDBSnapshotCommandInput;
+    };
+
+/**
+ * A drill's instance: the environment's Multi-AZ setting (what a real restore would get), never public, no deletion
+ * protection, its own RDS-managed master password, and only the drill's security group (filled in once created).
+ */
+function drillRestoreInput(
+  source: DBInstance | undefined,
+  sourceIdentifier: string,
+  request: DrillRequest,
+): DrillRestore {
+  const { drill, point } = request;
+  const common = {
+    DBSubnetGroupName: request.subnetGroup,
+    VpcSecurityGroupIds: ['<security group created above>'],
+    MultiAZ: request.multiAz,
+    PubliclyAccessible: false,
+    DeletionProtection: false,
+    CopyTagsToSnapshot: false,
+    ManageMasterUserPassword: true,
+    // The primary's key and parameter group exist in its region only; in the DR region RDS's defaults apply.
+    ...(source?.MasterUserSecret?.KmsKeyId === undefined
+      ? {}
+      : { MasterUserSecretKmsKeyId: source.MasterUserSecret.KmsKeyId }),
+    ...(source?.DBParameterGroups?.[0]?.DBParameterGroupName === undefined
+      ? {}
+      : { DBParameterGroupName: source.DBParameterGroups[0].DBParameterGroupName }),
+    Tags: drillTags(drill),
+  };
+  if (point.kind === 'snapshot') {
+    return {
+      operation: 'RestoreDBInstanceFromDBSnapshot',
+      input: { DBSnapshotIdentifier: point.arn, DBInstanceIdentifier: drill.identifier, ...common },
+    };
+  }
+  return {
+    operation: 'RestoreDBInstanceToPointInTime',
+    input: {
+      SourceDBInstanceIdentifier: sourceIdentifier,
+      TargetDBInstanceIdentifier: drill.identifier,
+      ...(point.time === undefined ? { UseLatestRestorableTime: true } : { RestoreTime: point.time }),
+      ...common,
+    },
+  };
+}
+
+function sendDrillRestore(rds: RDSClient, restore: DrillRestore, groupId: string): Promise<unknown> {
+  const VpcSecurityGroupIds = [groupId];
+  return restore.operation === 'RestoreDBInstanceToPointInTime'
+    ? rds.send(new RestoreDBInstanceToPointInTimeCommand({ ...restore.input, VpcSecurityGroupIds }))
+    : rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ ...restore.input, VpcSecurityGroupIds }));
+}
+
+/** A drill's DB instance (the copy itself, or an Aurora copy's writer) as its guarded removal reads and deletes it. */
+export function removableInstance(rds: RDSClient, input: DeleteDBInstanceCommandInput): RemovableResource {
+  const name = input.DBInstanceIdentifier ?? '';
+  return {
+    name,
+    what: `DB instance ${name}`,
+    read: async () => {
+      try {
+        const output = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: name }));
+        const instance = output.DBInstances?.[0];
+        return (
+          instance && {
+            name: instance.DBInstanceIdentifier,
+            tags: instance.TagList,
+            status: instance.DBInstanceStatus ?? 'unknown',
+          }
+        );
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw awsError(error, `DescribeDBInstances ${name}`);
+      }
+    },
+    delete: async () => {
+      try {
+        await rds.send(new DeleteDBInstanceCommand(input));
+        return 'requested';
+      } catch (error) {
+        if (isInvalidState(error)) return 'not accepted';
+        if (isNotFound(error)) return 'gone';
+        throw awsError(error, `DeleteDBInstance ${name}`);
+      }
+    },
+    followUp: `aws rds delete-db-instance --db-instance-identifier ${name}${input.SkipFinalSnapshot === true ? ' --skip-final-snapshot' : ''}`,
+  };
+}
+
+/** The drill's copy of the primary: one DB instance, restored, waited for, and deleted without a final snapshot. */
+function temporaryInstance(
+  rds: RDSClient,
+  source: DBInstance | undefined,
+  sourceIdentifier: string,
+  request: DrillRequest,
+): TemporaryDatabase {
+  const { drill, waits } = request;
+  const { identifier } = drill;
+  const restore = drillRestoreInput(source, sourceIdentifier, request);
+  const remove: DeleteDBInstanceCommandInput = {
+    DBInstanceIdentifier: identifier,
+    SkipFinalSnapshot: true,
+    DeleteAutomatedBackups: true,
+  };
+  let requested = false;
+  return {
+    restoreSteps: [
+      { operation: restore.operation, input: { ...restore.input } },
+      waitStep(`${identifier} available`, 'DescribeDBInstances', waits.deps, waits.timeoutMinutes),
+    ],
+    removeSteps: [
+      { operation: 'DeleteDBInstance', input: { ...remove }, note: 'whatever happened before' },
+      waitStep(`${identifier} deleted`, 'DescribeDBInstances', waits.deps, waits.timeoutMinutes),
+    ],
+    async restore(groupId, checkAbort) {
+      await awsCall(`${restore.operation} ${identifier}`, () => sendDrillRestore(rds, restore, groupId));
+      requested = true;
+      const available = (i: DBInstance) => i.DBInstanceStatus === 'available';
+      const label = `${identifier} available`;
+      const { instance } = await waitForInstance(rds, identifier, available, { ...waits, label, checkAbort });
+      return drillEndpoint(identifier, {
+        host: instance.Endpoint?.Address,
+        port: instance.Endpoint?.Port,
+        databaseName: instance.DBName,
+        masterSecretArn: instance.MasterUserSecret?.SecretArn,
+      });
+    },
+    remove: () => removeDrillResource(drill, removableInstance(rds, remove), { requested, waits }),
+  };
+}
+
 /**
  * The deployed primary DB instance. Its DescribeDBInstances answer is read once and kept, so a flow plans and
  * restores from the same reading.
@@ -353,5 +500,13 @@ export function instanceDatabase(rds: RDSClient, target: InstanceTarget): Deploy
     scaleWriter: async (request) => scaleWriter(rds, identifier, request),
     checkFree: (candidate) => checkTargetFree(rds, candidate),
     restoreToPointInTime: async (request) => restoreToPointInTime(rds, await source(), target, request),
+    backup: {
+      resourceType: 'RDS',
+      isSnapshotOf: (point) =>
+        point.RecoveryPointArn?.includes(':snapshot:') === true &&
+        point.ResourceArn?.endsWith(`:db:${identifier}`) === true,
+    },
+    temporaryCopy: async (request) =>
+      temporaryInstance(rds, request.sameRegion ? await source() : undefined, identifier, request),
   };
 }

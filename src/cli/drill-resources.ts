@@ -1,8 +1,8 @@
 /**
- * The AWS resources of one restore drill: where it restores from, the temporary instance and the security group
- * that admits only the drill, and their removal. Removal is guarded: the drill deletes an instance or a group only
- * when its name is the drill's own identifier under the drill prefix AND it carries the drill tag with that
- * identifier, so no mistake in the flow can reach the primary, a replica or anyone else's resource.
+ * The AWS resources of one restore drill: where it restores from, the security group that admits only the drill,
+ * and their removal; the temporary database's own calls are the engine's (engine.ts). Removal is guarded: the drill
+ * deletes a database or a group only when its name is the drill's own under the drill prefix AND it carries the drill
+ * tag with the drill's identifier, so no mistake in the flow can reach the primary, a replica or anyone else's.
  */
 import { paginateListRecoveryPointsByBackupVault, type BackupClient } from '@aws-sdk/client-backup';
 import {
@@ -17,21 +17,12 @@ import {
   type RevokeSecurityGroupEgressCommandInput,
   type Tag as Ec2Tag,
 } from '@aws-sdk/client-ec2';
-import {
-  DeleteDBInstanceCommand,
-  DescribeDBInstancesCommand,
-  DescribeDBSubnetGroupsCommand,
-  type DBInstance,
-  type DeleteDBInstanceCommandInput,
-  type RDSClient,
-  type Tag,
-} from '@aws-sdk/client-rds';
+import { DescribeDBSubnetGroupsCommand, type RDSClient, type Tag } from '@aws-sdk/client-rds';
 import { InvalidArgumentError } from 'commander';
 import { DATABASE_PORT } from '../config/environments';
 import { awsCall, awsError } from './aws';
-import type { CliDeps } from './context';
+import type { DeployedDatabase, DrillEndpoint, Waits } from './engine';
 import { CliError, ExitCode, unavailableError, usageError } from './exit-codes';
-import type { Reporter } from './output';
 import { pollUntil, type PollState } from './wait';
 
 /** The tag every drill resource carries, valued with the drill's identifier. */
@@ -55,22 +46,27 @@ export function drillTags(drill: Drill): Tag[] {
   ];
 }
 
-/** True only for the drill's own resource: its exact name under the drill prefix, and the drill tag. */
+/**
+ * True only for the drill's own resource: its exact name (the drill's identifier, or `expected` for a resource the
+ * drill named after it) under the drill prefix, and the drill tag.
+ */
 export function isOwnDrillResource(
   drill: Drill,
   name: string | undefined,
   tags: readonly (Tag | Ec2Tag)[] | undefined,
+  expected: string = drill.identifier,
 ): boolean {
   return (
-    name === drill.identifier &&
+    name === expected &&
+    expected.startsWith(drill.prefix) &&
     drill.identifier.startsWith(drill.prefix) &&
     (tags ?? []).some((tag) => tag.Key === DRILL_TAG && tag.Value === drill.identifier)
   );
 }
 
-function refuse(what: string, drill: Drill): CliError {
+function refuse(what: string, drill: Drill, expected: string = drill.identifier): CliError {
   return new CliError(
-    `Refusing to delete ${what}: it is not this drill's own resource (name ${drill.identifier} under ${drill.prefix} ` +
+    `Refusing to delete ${what}: it is not this drill's own resource (name ${expected} under ${drill.prefix} ` +
       `with tag ${DRILL_TAG}=${drill.identifier}). Nothing was deleted; check it by hand.`,
     ExitCode.Refused,
   );
@@ -80,31 +76,30 @@ function refuse(what: string, drill: Drill): CliError {
 // Where to restore from
 
 export interface RecoveryPoint {
-  /** The RDS snapshot ARN AWS Backup created (restorable with RestoreDBInstanceFromDBSnapshot). */
+  /** The RDS snapshot ARN AWS Backup created (a DB snapshot, or a DB cluster snapshot). */
   readonly arn: string;
   readonly created: Date;
   readonly vault: string;
 }
 
 /**
- * The newest completed snapshot recovery point of the primary in a vault. Copies in a DR vault keep the source's
- * resource ARN, so the primary is matched by its identifier, which works in either region.
+ * The newest completed snapshot recovery point of the database in a vault. Copies in a DR vault keep the source's
+ * resource ARN, so the database is matched by its identifier, which works in either region.
  */
 export async function latestRecoveryPoint(
   backup: BackupClient,
   vault: string,
-  primaryIdentifier: string,
+  database: Pick<DeployedDatabase, 'identifier' | 'backup'>,
 ): Promise<RecoveryPoint> {
   let latest: RecoveryPoint | undefined;
   try {
     for await (const page of paginateListRecoveryPointsByBackupVault(
       { client: backup },
-      { BackupVaultName: vault, ByResourceType: 'RDS' },
+      { BackupVaultName: vault, ByResourceType: database.backup.resourceType },
     )) {
       for (const point of page.RecoveryPoints ?? []) {
-        const snapshot = point.RecoveryPointArn?.includes(':snapshot:') === true;
-        if (!snapshot || point.Status !== 'COMPLETED' || point.CreationDate === undefined) continue;
-        if (!point.ResourceArn?.endsWith(`:db:${primaryIdentifier}`)) continue;
+        if (!database.backup.isSnapshotOf(point)) continue;
+        if (point.Status !== 'COMPLETED' || point.CreationDate === undefined) continue;
         if (latest === undefined || point.CreationDate > latest.created) {
           latest = { arn: point.RecoveryPointArn ?? '', created: point.CreationDate, vault };
         }
@@ -114,7 +109,7 @@ export async function latestRecoveryPoint(
     throw awsError(error, `ListRecoveryPointsByBackupVault ${vault}`);
   }
   if (latest === undefined) {
-    throw unavailableError(`Vault ${vault} holds no completed snapshot recovery point of ${primaryIdentifier}.`);
+    throw unavailableError(`Vault ${vault} holds no completed snapshot recovery point of ${database.identifier}.`);
   }
   return latest;
 }
@@ -127,6 +122,18 @@ export async function subnetGroupVpc(rds: RDSClient, subnetGroup: string): Promi
   const vpc = output.DBSubnetGroups?.[0]?.VpcId;
   if (vpc === undefined) throw unavailableError(`DB subnet group ${subnetGroup} not found (give --subnet-group).`);
   return vpc;
+}
+
+/** The copy's endpoint and master secret, once usable; a copy that reports none of them cannot be verified. */
+export function drillEndpoint(
+  name: string,
+  fields: { host?: string; port?: number; databaseName?: string; masterSecretArn?: string },
+): DrillEndpoint {
+  const { host, port, databaseName, masterSecretArn } = fields;
+  if (host === undefined || port === undefined || databaseName === undefined || masterSecretArn === undefined) {
+    throw unavailableError(`${name} reports no endpoint, database name or master secret.`);
+  }
+  return { host, port, databaseName, masterSecretArn };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -214,71 +221,57 @@ export async function createSecurityGroup(
 // ---------------------------------------------------------------------------------------------------------------
 // Cleanup
 
-export function deleteInstanceInput(drill: Drill): DeleteDBInstanceCommandInput {
-  return { DBInstanceIdentifier: drill.identifier, SkipFinalSnapshot: true, DeleteAutomatedBackups: true };
-}
-
-const isNotFound = (error: unknown) => (error as { name?: string }).name?.startsWith('DBInstanceNotFound') === true;
-const isInvalidState = (error: unknown) => (error as { name?: string }).name === 'InvalidDBInstanceStateFault';
-
-async function describeDrillInstance(rds: RDSClient, drill: Drill): Promise<DBInstance | undefined> {
-  try {
-    const output = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: drill.identifier }));
-    return output.DBInstances?.[0];
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw awsError(error, `DescribeDBInstances ${drill.identifier}`);
-  }
+/** One RDS resource of a drill as its removal sees it; the engine behind the seam makes the calls. */
+export interface RemovableResource {
+  /** The name the drill gave it. */
+  readonly name: string;
+  /** In messages: `DB instance <name>`. */
+  readonly what: string;
+  /** Its name, tags and status now; undefined while it is not, or no longer, visible. */
+  read(): Promise<{ readonly name?: string; readonly tags?: readonly Tag[]; readonly status: string } | undefined>;
+  /** Asks RDS to delete it: `not accepted` while its state refuses, `gone` if it vanished meanwhile. */
+  delete(): Promise<'requested' | 'not accepted' | 'gone'>;
+  /** The AWS CLI command that deletes it by hand. */
+  readonly followUp: string;
 }
 
 /**
- * Deletes the temporary instance (no final snapshot) and waits until it is gone. An instance still being created
- * is retried until RDS accepts the deletion. `requested` says whether RDS acknowledged the restore: only then can
- * a not-yet-visible instance still appear.
+ * Deletes a drill's resource and waits until it is gone, retrying while RDS does not accept the deletion yet (a
+ * resource still being created). `requested` says whether RDS acknowledged its creation: only then can a
+ * not-yet-visible resource still appear. Refuses, before any deletion, a resource that is not the drill's own.
  */
-export async function deleteDrillInstance(
-  rds: RDSClient,
+export async function removeDrillResource(
   drill: Drill,
-  options: {
-    readonly requested: boolean;
-    readonly deps: CliDeps;
-    readonly reporter: Reporter;
-    readonly timeoutMinutes: number;
-  },
+  resource: RemovableResource,
+  options: { readonly requested: boolean; readonly waits: Waits },
 ): Promise<'deleted' | 'never created'> {
+  const { deps, reporter, timeoutMinutes } = options.waits;
   let seen = false;
   let unseenPolls = 0;
   await pollUntil<null>({
-    label: `${drill.identifier} deleted`,
-    clock: options.deps.clock,
-    intervalMs: options.deps.pollIntervalMs,
-    timeoutMs: options.timeoutMinutes * 60_000,
-    progress: (line) => options.reporter.progress(line),
-    followUp:
-      `Delete it by hand: aws rds delete-db-instance --db-instance-identifier ${drill.identifier} ` +
-      '--skip-final-snapshot',
+    label: `${resource.name} deleted`,
+    clock: deps.clock,
+    intervalMs: deps.pollIntervalMs,
+    timeoutMs: timeoutMinutes * 60_000,
+    progress: (line) => reporter.progress(line),
+    followUp: `Delete it by hand: ${resource.followUp}`,
     check: async (): Promise<PollState<null>> => {
-      const instance = await describeDrillInstance(rds, drill);
-      if (instance === undefined) {
+      const current = await resource.read();
+      if (current === undefined) {
         // A requested restore can take a poll or two to become visible; give it three before calling it absent.
         unseenPolls += 1;
         if (seen || !options.requested || unseenPolls > 3) return { kind: 'done', status: 'gone', value: null };
         return { kind: 'pending', status: 'not visible yet' };
       }
       seen = true;
-      if (!isOwnDrillResource(drill, instance.DBInstanceIdentifier, instance.TagList)) {
-        throw refuse(`DB instance ${instance.DBInstanceIdentifier ?? drill.identifier}`, drill);
+      if (!isOwnDrillResource(drill, current.name, current.tags, resource.name)) {
+        throw refuse(`${resource.what}`, drill, resource.name);
       }
-      const status = instance.DBInstanceStatus ?? 'unknown';
-      if (status === 'deleting') return { kind: 'pending', status };
-      try {
-        await rds.send(new DeleteDBInstanceCommand(deleteInstanceInput(drill)));
-        return { kind: 'pending', status: 'deleting' };
-      } catch (error) {
-        if (isInvalidState(error)) return { kind: 'pending', status: `${status}, deletion not accepted yet` };
-        if (isNotFound(error)) return { kind: 'done', status: 'gone', value: null };
-        throw awsError(error, `DeleteDBInstance ${drill.identifier}`);
-      }
+      if (current.status === 'deleting') return { kind: 'pending', status: current.status };
+      const outcome = await resource.delete();
+      if (outcome === 'gone') return { kind: 'done', status: 'gone', value: null };
+      if (outcome === 'requested') return { kind: 'pending', status: 'deleting' };
+      return { kind: 'pending', status: `${current.status}, deletion not accepted yet` };
     },
   });
   return seen ? 'deleted' : 'never created';
@@ -289,8 +282,9 @@ export async function deleteDrillSecurityGroup(
   ec2: EC2Client,
   groupId: string,
   drill: Drill,
-  options: { readonly deps: CliDeps; readonly reporter: Reporter; readonly timeoutMinutes: number },
+  waits: Waits,
 ): Promise<void> {
+  const { deps, reporter, timeoutMinutes } = waits;
   const described = await awsCall(`DescribeSecurityGroups ${groupId}`, () =>
     ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })),
   );
@@ -300,10 +294,10 @@ export async function deleteDrillSecurityGroup(
   }
   await pollUntil<null>({
     label: `security group ${groupId} deleted`,
-    clock: options.deps.clock,
-    intervalMs: options.deps.pollIntervalMs,
-    timeoutMs: options.timeoutMinutes * 60_000,
-    progress: (line) => options.reporter.progress(line),
+    clock: deps.clock,
+    intervalMs: deps.pollIntervalMs,
+    timeoutMs: timeoutMinutes * 60_000,
+    progress: (line) => reporter.progress(line),
     followUp: `Delete it by hand: aws ec2 delete-security-group --group-id ${groupId}`,
     check: async (): Promise<PollState<null>> => {
       try {

@@ -7,6 +7,7 @@
 import type { Dimension } from '@aws-sdk/client-cloudwatch';
 import type { Tag } from '@aws-sdk/client-rds';
 import type { CliDeps } from './context';
+import type { Drill } from './drill-resources';
 import type { Reporter } from './output';
 import type { PlannedStep } from './rds-flows';
 
@@ -33,6 +34,7 @@ export interface DatabaseState {
   /** Undefined until RDS has given the writer an address. */
   readonly writer: Endpoint | undefined;
   readonly databaseName: string | undefined;
+  readonly subnetGroup: string | undefined;
   /** Identifiers of the read replicas (or reader instances). */
   readonly readers: readonly string[];
   readonly securityGroups: readonly { readonly id: string; readonly status: string }[];
@@ -79,6 +81,52 @@ export interface RestoreOutcome {
   readonly masterPassword: string;
 }
 
+/** What a restore drill restores: a point in time of the deployed database, or an AWS Backup snapshot of it. */
+export type DrillPoint =
+  | { readonly kind: 'point-in-time'; readonly time: Date | undefined }
+  | { readonly kind: 'snapshot'; readonly arn: string };
+
+export interface DrillRequest {
+  readonly drill: Drill;
+  readonly point: DrillPoint;
+  readonly subnetGroup: string;
+  readonly multiAz: boolean;
+  /** The environment's class, for a writer the engine cannot copy from the deployed one (another region). */
+  readonly instanceClass: string;
+  /** False in another region: the deployed database's parameter groups and keys exist in its own region only. */
+  readonly sameRegion: boolean;
+  readonly waits: Waits;
+}
+
+/** Where the drill connects to its copy, as the copy's master user. */
+export interface DrillEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly databaseName: string;
+  readonly masterSecretArn: string;
+}
+
+/**
+ * The temporary copy a restore drill verifies: restored into the drill's own security group, waited for until
+ * usable, then removed whatever happened. Removal deletes only what carries the drill's name and tag.
+ */
+export interface TemporaryDatabase {
+  /** What --dry-run prints of the restore (its waits included) and of the removal. */
+  readonly restoreSteps: readonly PlannedStep[];
+  readonly removeSteps: readonly PlannedStep[];
+  /** `checkAbort` is called before every poll and throws to stop waiting (an operator's interrupt). */
+  restore(securityGroupId: string, checkAbort: () => void): Promise<DrillEndpoint>;
+  /** `never created` when RDS never acknowledged the restore, or never showed what it acknowledged. */
+  remove(): Promise<'deleted' | 'never created'>;
+}
+
+/** How AWS Backup lists this engine's recovery points, and which are restorable snapshots of the database. */
+export interface BackupResource {
+  /** ListRecoveryPointsByBackupVault's ByResourceType. */
+  readonly resourceType: string;
+  isSnapshotOf(point: { readonly RecoveryPointArn?: string; readonly ResourceArn?: string }): boolean;
+}
+
 export interface DeployedDatabase {
   /** What the identifier names, in messages and prompts: `instance`, `cluster`. */
   readonly noun: string;
@@ -98,4 +146,7 @@ export interface DeployedDatabase {
   checkFree(identifier: string): Promise<void>;
   /** A point-in-time restore into a new database beside this one, configured like the one described. */
   restoreToPointInTime(request: RestoreRequest): Promise<Operation<RestoreOutcome>>;
+  readonly backup: BackupResource;
+  /** A restore drill's copy; the deployed database is read for it only in its own region. */
+  temporaryCopy(request: DrillRequest): Promise<TemporaryDatabase>;
 }

@@ -7,6 +7,8 @@ import { formatElapsed } from './wait';
 export interface DrillReport {
   readonly prepared: {
     readonly drill: string;
+    /** What the drill restored into: `instance`, `cluster`. */
+    readonly noun: string;
     readonly environment: string;
     readonly region: string | null;
     readonly source:
@@ -26,7 +28,8 @@ export interface DrillReport {
   errorCode?: ExitCodeValue;
   interrupted?: boolean;
   readonly cleanup: {
-    instance?: 'deleted' | 'never created' | 'left';
+    /** The temporary database, reported under its noun. */
+    database?: 'deleted' | 'never created' | 'left';
     securityGroup?: 'deleted' | 'left';
     error?: string;
     errorCode?: ExitCodeValue;
@@ -81,7 +84,7 @@ export function drillJson(report: DrillReport, exitCode: ExitCodeValue) {
     },
     verification: report.verification ?? null,
     cleanup: {
-      instance: report.cleanup.instance ?? null,
+      [p.noun]: report.cleanup.database ?? null,
       securityGroup: report.cleanup.securityGroup ?? null,
       error: report.cleanup.error ?? null,
     },
@@ -111,7 +114,7 @@ export function renderDrillReport(report: DrillReport, exitCode: ExitCodeValue):
         verdict(met(report.timings.usableMs, p.rtoMinutes)),
     ],
     ['Point age', `${elapsed(p.pointAgeMs)} / RPO ${p.rpoMinutes} min: ${verdict(met(p.pointAgeMs, p.rpoMinutes))}`],
-    ['Cleanup', `instance ${report.cleanup.instance ?? '-'}, security group ${report.cleanup.securityGroup ?? '-'}`],
+    ['Cleanup', `${p.noun} ${report.cleanup.database ?? '-'}, security group ${report.cleanup.securityGroup ?? '-'}`],
     ...(report.error === undefined ? [] : ([['Error', report.error]] as const)),
     ...(report.cleanup.error === undefined ? [] : ([['Cleanup error', report.cleanup.error]] as const)),
   ]);

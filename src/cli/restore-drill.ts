@@ -1,40 +1,31 @@
 /**
  * `accessweaver-rds restore-drill`: proves a backup restores into a usable database and measures how long it takes.
- * Restores a recovery point into a temporary instance, verifies it, deletes it whatever happened, and reports the
- * time to a usable database against the environment's RTO and the restored point's age against its RPO.
+ * Restores a recovery point into a temporary database (the engine's: engine.ts), verifies it, deletes it whatever
+ * happened, and reports the time to a usable database against the environment's RTO and the restored point's age
+ * against its RPO.
  */
-import {
-  RestoreDBInstanceFromDBSnapshotCommand,
-  RestoreDBInstanceToPointInTimeCommand,
-  type DBInstance,
-  type RDSClient,
-  type RestoreDBInstanceFromDBSnapshotCommandInput,
-  type RestoreDBInstanceToPointInTimeCommandInput,
-} from '@aws-sdk/client-rds';
 import type { Command } from 'commander';
 import { naming } from '../config/environments';
 import { verifyRestoredDatabase, type RestoreVerification } from '../db/verify-restore';
-import { awsCall, readSecretJson, secretString } from './aws';
+import { readSecretJson, secretString } from './aws';
 import { awsRegion, positiveInteger, type GlobalOptions, type Runner } from './command';
 import { rdsConnectionUrl, describeUrl, resolveCaBundle, withDatabase, type ResolvedConnection } from './connection';
 import { processInterrupts, type AwsClients, type CliDeps } from './context';
+import { openDatabase } from './database';
 import {
   allowFromOption,
   createSecurityGroup,
-  deleteDrillInstance,
   deleteDrillSecurityGroup,
-  deleteInstanceInput,
-  drillTags,
   latestRecoveryPoint,
   securityGroupInputs,
   subnetGroupVpc,
   type Drill,
   type SecurityGroupInputs,
 } from './drill-resources';
-import { CliError, ExitCode, failedError, unavailableError, usageError } from './exit-codes';
+import type { DatabaseState, DeployedDatabase, DrillEndpoint, TemporaryDatabase, Waits } from './engine';
+import { CliError, ExitCode, failedError, usageError } from './exit-codes';
 import type { Reporter } from './output';
-import { checkTargetFree, describeInstance, instanceState, waitForInstance } from './db-instance';
-import { planAndConfirm, waitStep, type PlannedStep } from './rds-flows';
+import { planAndConfirm, type PlannedStep } from './rds-flows';
 import { drillExitCode, drillJson, renderDrillReport, type DrillReport } from './restore-drill-report';
 import { checkRecoveryWindow, parseRestoreTime } from './restore';
 import { resolveTarget, type Target } from './target';
@@ -53,26 +44,20 @@ export interface RestoreDrillOptions extends GlobalOptions {
   readonly waitTimeout: number;
 }
 
-/** What is restored: a point in time of the primary, or an AWS Backup snapshot recovery point. */
+/** What is restored: a point in time of the deployed database, or an AWS Backup snapshot recovery point. */
 type Source =
   | { readonly kind: 'point-in-time'; readonly time: Date | undefined; readonly pointTime: Date | undefined }
   | { readonly kind: 'snapshot'; readonly arn: string; readonly vault: string; readonly pointTime: Date };
 
-type RestoreInput =
-  | { readonly operation: 'RestoreDBInstanceToPointInTime'; readonly input: RestoreDBInstanceToPointInTimeCommandInput }
-  | {
-      readonly operation: 'RestoreDBInstanceFromDBSnapshot';
-      readonly input: RestoreDBInstanceFromDBSnapshotCommandInput;
-    };
-
 interface Prepared {
   readonly target: Target;
+  readonly database: DeployedDatabase;
   readonly drill: Drill;
   readonly region: string | undefined;
   readonly clients: AwsClients;
   readonly source: Source;
   readonly groupInputs: SecurityGroupInputs;
-  readonly restore: RestoreInput;
+  readonly copy: TemporaryDatabase;
   readonly startedAt: Date;
 }
 
@@ -81,7 +66,8 @@ async function resolveSource(
   options: RestoreDrillOptions,
   target: Target,
   clients: AwsClients,
-  primary: DBInstance | undefined,
+  database: DeployedDatabase,
+  deployed: DatabaseState | undefined,
   now: Date,
 ): Promise<Source> {
   if (options.fromRegion !== undefined || options.latestSnapshot === true) {
@@ -90,62 +76,18 @@ async function resolveSource(
       (options.fromRegion !== undefined
         ? naming.drBackupVaultName(target.project, target.env)
         : naming.backupVaultName(target.project, target.env));
-    const point = await latestRecoveryPoint(clients.backup, vault, target.primaryIdentifier);
+    const point = await latestRecoveryPoint(clients.backup, vault, database);
     return { kind: 'snapshot', arn: point.arn, vault, pointTime: point.created };
   }
-  if (primary === undefined)
-    throw usageError('A point-in-time drill needs the primary (do not combine with --from-region).');
+  if (deployed === undefined)
+    throw usageError(`A point-in-time drill needs the deployed ${database.noun} (do not combine with --from-region).`);
   const time = options.restoreTime === undefined ? undefined : parseRestoreTime(options.restoreTime, now);
-  checkRecoveryWindow(instanceState(primary), time, now);
-  return { kind: 'point-in-time', time, pointTime: time ?? primary.LatestRestorableTime };
+  checkRecoveryWindow(deployed, time, now);
+  return { kind: 'point-in-time', time, pointTime: time ?? deployed.latestRestorableTime };
 }
 
-/**
- * The temporary instance: the environment's Multi-AZ setting (what a real restore would get), never public, no
- * deletion protection, its own RDS-managed master password, and only the drill's security group.
- */
-function restoreInput(
-  prepared: Omit<Prepared, 'restore' | 'startedAt'>,
-  primary: DBInstance | undefined,
-  subnetGroup: string,
-): RestoreInput {
-  const { target, drill, source } = prepared;
-  const common = {
-    DBSubnetGroupName: subnetGroup,
-    VpcSecurityGroupIds: ['<security group created above>'],
-    MultiAZ: target.config.database.multiAz,
-    PubliclyAccessible: false,
-    DeletionProtection: false,
-    CopyTagsToSnapshot: false,
-    ManageMasterUserPassword: true,
-    // The primary's key and parameter group exist in its region only; in the DR region RDS's defaults apply.
-    ...(primary?.MasterUserSecret?.KmsKeyId === undefined
-      ? {}
-      : { MasterUserSecretKmsKeyId: primary.MasterUserSecret.KmsKeyId }),
-    ...(primary?.DBParameterGroups?.[0]?.DBParameterGroupName === undefined
-      ? {}
-      : { DBParameterGroupName: primary.DBParameterGroups[0].DBParameterGroupName }),
-    Tags: drillTags(drill),
-  };
-  if (source.kind === 'snapshot') {
-    return {
-      operation: 'RestoreDBInstanceFromDBSnapshot',
-      input: { DBSnapshotIdentifier: source.arn, DBInstanceIdentifier: drill.identifier, ...common },
-    };
-  }
-  return {
-    operation: 'RestoreDBInstanceToPointInTime',
-    input: {
-      SourceDBInstanceIdentifier: target.primaryIdentifier,
-      TargetDBInstanceIdentifier: drill.identifier,
-      ...(source.time === undefined ? { UseLatestRestorableTime: true } : { RestoreTime: source.time }),
-      ...common,
-    },
-  };
-}
-
-async function prepare(options: RestoreDrillOptions, deps: CliDeps): Promise<Prepared> {
-  const target = resolveTarget(options);
+/** The inputs refused before any AWS call. */
+function checkOptions(options: RestoreDrillOptions, now: Date): void {
   if (options.restoreTime !== undefined && (options.latestSnapshot === true || options.fromRegion !== undefined)) {
     throw usageError(
       '--restore-time is a point-in-time restore of the primary: not with --latest-snapshot or --from-region.',
@@ -153,71 +95,71 @@ async function prepare(options: RestoreDrillOptions, deps: CliDeps): Promise<Pre
   }
   if (options.allowFrom === undefined) {
     throw usageError(
-      '--allow-from <sg-id|cidr> is required: the only source the temporary instance admits (where this drill runs).',
+      '--allow-from <sg-id|cidr> is required: the only source the temporary database admits (where this drill runs).',
     );
   }
-  const startedAt = deps.clock.now();
-  if (target.engine !== 'instance') {
-    throw usageError(`restore-drill restores DB instances only; --engine ${target.engine} is not drilled yet.`);
-  }
   // A malformed or future time is refused before any AWS call.
-  if (options.restoreTime !== undefined) parseRestoreTime(options.restoreTime, startedAt);
-  const region = options.fromRegion ?? options.region;
-  const clients = deps.aws(region);
-  const drill: Drill = {
-    identifier: `${naming.drillIdentifierPrefix(target.project, target.env)}${timestampSuffix(startedAt)}`,
-    prefix: naming.drillIdentifierPrefix(target.project, target.env),
-    project: target.project,
-    env: target.env,
-  };
-  const primary =
-    options.fromRegion === undefined ? await describeInstance(clients.rds, target.primaryIdentifier) : undefined;
-  const source = await resolveSource(options, target, clients, primary, startedAt);
-  const subnetGroup = options.subnetGroup ?? primary?.DBSubnetGroup?.DBSubnetGroupName ?? target.subnetGroupName;
-  const vpcId = await subnetGroupVpc(clients.rds, subnetGroup);
-  await checkTargetFree(clients.rds, drill.identifier);
-  const groupInputs = securityGroupInputs(drill, vpcId, options.allowFrom);
-  const partial = { target, drill, region, clients, source, groupInputs };
-  return { ...partial, restore: restoreInput(partial, primary, subnetGroup), startedAt };
+  if (options.restoreTime !== undefined) parseRestoreTime(options.restoreTime, now);
 }
 
-function plannedSteps(prepared: Prepared, deps: CliDeps, timeout: number): PlannedStep[] {
-  const { drill, groupInputs, restore } = prepared;
+async function prepare(options: RestoreDrillOptions, deps: CliDeps, reporter: Reporter): Promise<Prepared> {
+  const target = resolveTarget(options);
+  const startedAt = deps.clock.now();
+  checkOptions(options, startedAt);
+  const region = options.fromRegion ?? options.region;
+  const clients = deps.aws(region);
+  const database = openDatabase(target, region, deps);
+  const prefix = naming.drillIdentifierPrefix(target.project, target.env);
+  const { project, env } = target;
+  const drill: Drill = { identifier: `${prefix}${timestampSuffix(startedAt)}`, prefix, project, env };
+  const sameRegion = options.fromRegion === undefined;
+  const deployed = sameRegion ? await database.describe() : undefined;
+  const source = await resolveSource(options, target, clients, database, deployed, startedAt);
+  const subnetGroup = options.subnetGroup ?? deployed?.subnetGroup ?? target.subnetGroupName;
+  const vpcId = await subnetGroupVpc(clients.rds, subnetGroup);
+  await database.checkFree(drill.identifier);
+  const groupInputs = securityGroupInputs(drill, vpcId, options.allowFrom ?? '');
+  const copy = await database.temporaryCopy({
+    drill,
+    point:
+      source.kind === 'snapshot' ? { kind: 'snapshot', arn: source.arn } : { kind: 'point-in-time', time: source.time },
+    subnetGroup,
+    multiAz: target.config.database.multiAz,
+    instanceClass: target.config.database.instanceClass,
+    sameRegion,
+    waits: { deps, reporter, timeoutMinutes: options.waitTimeout },
+  });
+  return { target, database, drill, region, clients, source, groupInputs, copy, startedAt };
+}
+
+function plannedSteps(prepared: Prepared): PlannedStep[] {
+  const { groupInputs, copy } = prepared;
   return [
     { operation: 'CreateSecurityGroup', input: { ...groupInputs.create } },
     { operation: 'RevokeSecurityGroupEgress', input: { ...groupInputs.revokeEgress } },
     { operation: 'AuthorizeSecurityGroupIngress', input: { ...groupInputs.ingress } },
-    { operation: restore.operation, input: { ...restore.input } },
-    waitStep(`${drill.identifier} available`, 'DescribeDBInstances', deps, timeout),
+    ...copy.restoreSteps,
     {
       operation: 'verify',
       note: 'GetSecretValue of the new master secret, connect over TLS, check migrations, RLS, isolation, row counts',
     },
-    { operation: 'DeleteDBInstance', input: { ...deleteInstanceInput(drill) }, note: 'whatever happened before' },
-    waitStep(`${drill.identifier} deleted`, 'DescribeDBInstances', deps, timeout),
-    { operation: 'DeleteSecurityGroup', note: 'the group created above, once the instance is gone' },
+    ...copy.removeSteps,
+    { operation: 'DeleteSecurityGroup', note: `the group created above, once the ${prepared.database.noun} is gone` },
   ];
 }
 
-/** Connection to the temporary instance as its master user, from the secret RDS made for it. */
+/** Connection to the temporary database as its master user, from the secret RDS made for it. */
 async function drillConnection(
   clients: AwsClients,
-  instance: DBInstance,
+  endpoint: DrillEndpoint,
   caBundle: string,
 ): Promise<ResolvedConnection> {
-  const secretArn = instance.MasterUserSecret?.SecretArn;
-  const host = instance.Endpoint?.Address;
-  const port = instance.Endpoint?.Port;
-  if (secretArn === undefined || host === undefined || port === undefined || instance.DBName === undefined) {
-    throw unavailableError(
-      `${instance.DBInstanceIdentifier ?? 'The drill instance'} reports no endpoint, database name or master secret.`,
-    );
-  }
+  const secretArn = endpoint.masterSecretArn;
   const secret = await readSecretJson(clients.secrets, secretArn, 'drill master credentials');
   const url = rdsConnectionUrl({
-    host,
-    port,
-    database: instance.DBName,
+    host: endpoint.host,
+    port: endpoint.port,
+    database: endpoint.databaseName,
     user: secretString(secret, 'username', secretArn),
     password: secretString(secret, 'password', secretArn),
     caBundle,
@@ -227,6 +169,34 @@ async function drillConnection(
 
 const defaultVerify = (connection: ResolvedConnection): Promise<RestoreVerification> =>
   withDatabase(connection, (client) => verifyRestoredDatabase(client));
+
+const errorFields = (error: unknown) => ({
+  message: error instanceof Error ? error.message : String(error),
+  code: error instanceof CliError ? error.exitCode : ExitCode.Failed,
+});
+
+/** Restores, waits until usable, verifies: the timed part of the drill. */
+async function restoreAndVerify(
+  prepared: Prepared,
+  context: { readonly groupId: string; readonly caBundlePath: string; readonly deps: CliDeps },
+  reporter: Reporter,
+  report: DrillReport,
+  checkAbort: () => void,
+): Promise<void> {
+  const { drill, clients, copy } = prepared;
+  const { deps } = context;
+  const requestedAt = deps.clock.now();
+  const endpoint = await copy.restore(context.groupId, checkAbort);
+  report.timings.restoreMs = deps.clock.now().getTime() - requestedAt.getTime();
+  reporter.progress(`${drill.identifier} available; verifying the restored database`);
+  const connection = await drillConnection(clients, endpoint, context.caBundlePath);
+  checkAbort();
+  const verifyStarted = deps.clock.now();
+  report.verification = await (deps.database.verifyRestore ?? defaultVerify)(connection);
+  report.timings.verificationMs = deps.clock.now().getTime() - verifyStarted.getTime();
+  report.timings.usableMs = deps.clock.now().getTime() - requestedAt.getTime();
+  checkAbort();
+}
 
 /** The drill itself, between the gate and the report: every path ends in cleanup. */
 async function execute(
@@ -239,10 +209,11 @@ async function execute(
   const report: DrillReport = { prepared: summary(prepared), timings: {}, cleanup: {} };
   let interrupted = false;
   let groupId: string | undefined;
-  let requested = false;
   const unsubscribe = (deps.interrupts ?? processInterrupts).onInterrupt(() => {
     if (interrupted) {
-      reporter.warn(`cleanup of ${drill.identifier} is running; it stops only when the instance and group are gone.`);
+      reporter.warn(
+        `cleanup of ${drill.identifier} is running; it stops only when the ${prepared.database.noun} and group are gone.`,
+      );
       return;
     }
     interrupted = true;
@@ -256,91 +227,41 @@ async function execute(
       groupId = id;
     });
     checkAbort();
-    const requestedAt = deps.clock.now();
-    await requestRestore(clients.rds, prepared.restore, groupId ?? '');
-    requested = true;
-    const { instance } = await waitForInstance(
-      clients.rds,
-      drill.identifier,
-      (i) => i.DBInstanceStatus === 'available',
-      {
-        deps,
-        reporter,
-        timeoutMinutes: options.waitTimeout,
-        label: `${drill.identifier} available`,
-        checkAbort,
-      },
-    );
-    report.timings.restoreMs = deps.clock.now().getTime() - requestedAt.getTime();
-    reporter.progress(`${drill.identifier} available; verifying the restored database`);
-    const connection = await drillConnection(clients, instance, options.caBundlePath);
-    checkAbort();
-    const verifyStarted = deps.clock.now();
-    report.verification = await (deps.database.verifyRestore ?? defaultVerify)(connection);
-    report.timings.verificationMs = deps.clock.now().getTime() - verifyStarted.getTime();
-    report.timings.usableMs = deps.clock.now().getTime() - requestedAt.getTime();
-    checkAbort();
+    const context = { groupId: groupId ?? '', caBundlePath: options.caBundlePath, deps };
+    await restoreAndVerify(prepared, context, reporter, report, checkAbort);
   } catch (error) {
-    report.error = error instanceof Error ? error.message : String(error);
-    report.errorCode = error instanceof CliError ? error.exitCode : ExitCode.Failed;
+    ({ message: report.error, code: report.errorCode } = errorFields(error));
   } finally {
     report.interrupted = interrupted;
-    await cleanup(prepared, { groupId, requested, options, deps, reporter, report });
+    const waits = { deps, reporter, timeoutMinutes: options.waitTimeout };
+    await cleanup(prepared, { groupId, waits, report });
     unsubscribe();
   }
   return report;
 }
 
-async function requestRestore(rds: RDSClient, restore: RestoreInput, groupId: string): Promise<void> {
-  const VpcSecurityGroupIds = [groupId];
-  const identifier =
-    restore.operation === 'RestoreDBInstanceToPointInTime'
-      ? restore.input.TargetDBInstanceIdentifier
-      : restore.input.DBInstanceIdentifier;
-  await awsCall(`${restore.operation} ${identifier ?? ''}`, () =>
-    restore.operation === 'RestoreDBInstanceToPointInTime'
-      ? rds.send(new RestoreDBInstanceToPointInTimeCommand({ ...restore.input, VpcSecurityGroupIds }))
-      : rds.send(new RestoreDBInstanceFromDBSnapshotCommand({ ...restore.input, VpcSecurityGroupIds })),
-  );
-}
-
-/** Deletes the instance, then the group; a failure of either is reported with what is left and how to remove it. */
+/** Deletes the database, then the group; a failure of either is reported with what is left and how to remove it. */
 async function cleanup(
   prepared: Prepared,
-  context: {
-    readonly groupId: string | undefined;
-    readonly requested: boolean;
-    readonly options: RestoreDrillOptions;
-    readonly deps: CliDeps;
-    readonly reporter: Reporter;
-    readonly report: DrillReport;
-  },
+  context: { readonly groupId: string | undefined; readonly waits: Waits; readonly report: DrillReport },
 ): Promise<void> {
-  const { drill, clients } = prepared;
-  const { deps, reporter, report, options } = context;
-  const timeoutMinutes = options.waitTimeout;
-  reporter.progress(`Cleaning up: deleting ${drill.identifier} (no final snapshot)`);
+  const { drill, clients, copy } = prepared;
+  const { waits, report } = context;
+  waits.reporter.progress(`Cleaning up: deleting ${drill.identifier} (no final snapshot)`);
   try {
-    report.cleanup.instance = await deleteDrillInstance(clients.rds, drill, {
-      requested: context.requested,
-      deps,
-      reporter,
-      timeoutMinutes,
-    });
+    report.cleanup.database = await copy.remove();
   } catch (error) {
-    report.cleanup.instance = 'left';
-    report.cleanup.error = (error as Error).message;
-    report.cleanup.errorCode = error instanceof CliError ? error.exitCode : ExitCode.Failed;
-    return; // The group stays attached to an instance that still exists.
+    report.cleanup.database = 'left';
+    ({ message: report.cleanup.error, code: report.cleanup.errorCode } = errorFields(error));
+    return; // The group stays attached to a database that still exists.
   }
   if (context.groupId === undefined) return;
   try {
-    await deleteDrillSecurityGroup(clients.ec2, context.groupId, drill, { deps, reporter, timeoutMinutes });
+    await deleteDrillSecurityGroup(clients.ec2, context.groupId, drill, waits);
     report.cleanup.securityGroup = 'deleted';
   } catch (error) {
     report.cleanup.securityGroup = 'left';
-    report.cleanup.error = (error as Error).message;
-    report.cleanup.errorCode = error instanceof CliError ? error.exitCode : ExitCode.Failed;
+    ({ message: report.cleanup.error, code: report.cleanup.errorCode } = errorFields(error));
   }
 }
 
@@ -348,6 +269,7 @@ function summary(prepared: Prepared): DrillReport['prepared'] {
   const { target, drill, source } = prepared;
   return {
     drill: drill.identifier,
+    noun: prepared.database.noun,
     environment: target.env,
     region: prepared.region ?? null,
     source:
@@ -369,7 +291,7 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
   program
     .command('restore-drill')
     .description(
-      'restore the latest backup (or a point in time) into a temporary instance, verify it, delete it, ' +
+      'restore the latest backup (or a point in time) into a temporary database, verify it, delete it, ' +
         'and report the time against the RTO',
     )
     .option('--restore-time <time>', 'point in time to restore, ISO 8601 with a zone (default: latest restorable time)')
@@ -385,11 +307,11 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
     )
     .option(
       '--subnet-group <name>',
-      "DB subnet group of the temporary instance (default: the primary's / the module's)",
+      "DB subnet group of the temporary database (default: the deployed database's / the module's)",
     )
     .option(
       '--allow-from <sg-id|cidr>',
-      'the only source admitted to the temporary instance: where this drill runs',
+      'the only source admitted to the temporary database: where this drill runs',
       allowFromOption,
     )
     .option('--ca-bundle <file>', 'RDS CA bundle for TLS verification (also PGSSLROOTCERT)')
@@ -400,15 +322,15 @@ export function registerRestoreDrill(program: Command, deps: CliDeps, run: Runne
       run<RestoreDrillOptions>(async (options, reporter) => {
         // The bundle is checked before any AWS call: a drill that cannot verify the restore must not start one.
         const caBundlePath = options.dryRun === true ? '' : resolveCaBundle(options.caBundle, deps.env, false);
-        const prepared = await prepare(options, deps);
-        const { drill, target } = prepared;
+        const prepared = await prepare(options, deps, reporter);
+        const { drill, database } = prepared;
         const proceed = await planAndConfirm(
           {
             title:
-              `Restore drill ${drill.identifier} of ${target.primaryIdentifier} ` +
-              `(${describeSource(prepared.source)}):`,
-            steps: plannedSteps(prepared, deps, options.waitTimeout),
-            identifier: target.primaryIdentifier,
+              `Restore drill ${drill.identifier} of ${database.identifier} ` + `(${describeSource(prepared.source)}):`,
+            steps: plannedSteps(prepared),
+            identifier: database.identifier,
+            label: `${database.noun} identifier`,
             action: 'run a restore drill from it',
           },
           { ...options, deps, reporter },

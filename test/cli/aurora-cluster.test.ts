@@ -237,10 +237,3 @@ test("the operator's IAM token is signed for the cluster's writer endpoint", asy
     { hostname: auroraCluster().Endpoint, port: 5432, username: 'accessweaver_iam_operator', region: undefined },
   ]);
 });
-
-test('restore-drill refuses a cluster before any AWS call', async () => {
-  const result = await runCli(['restore-drill', ...AURORA, '--allow-from', 'sg-0123456789abcdef0', '--dry-run']);
-  expect(result.code).toBe(2);
-  expect(result.stderr).toContain('restore-drill restores DB instances only');
-  expect(sent(rdsMock)).toEqual([]);
-});
