@@ -52,6 +52,20 @@ export async function awsCall<T>(action: string, call: () => Promise<T>): Promis
   }
 }
 
+/** Runs one AWS call about a resource that may not exist: undefined when `isNotFound` recognises the failure. */
+export async function awsCallUnlessNotFound<T>(
+  action: string,
+  call: () => Promise<T>,
+  isNotFound: (error: unknown) => boolean,
+): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw awsError(error, action);
+  }
+}
+
 /** Reads a secret that must hold a JSON object; `what` names it for the operator. */
 export async function readSecretJson(
   secrets: SecretsManagerClient,

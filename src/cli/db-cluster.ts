@@ -22,18 +22,23 @@ import {
   type RestoreDBClusterToPointInTimeCommandInput,
   type Tag,
 } from '@aws-sdk/client-rds';
-import { awsCall, awsError } from './aws';
+import { awsCall, awsCallUnlessNotFound } from './aws';
 import {
   checkOrderable,
   describeInstance,
-  isInvalidState,
   removableInstance,
   scaleWriter,
   snapshotOperation,
   waitForInstance,
   type SnapshotCalls,
 } from './db-instance';
-import { drillEndpoint, drillTags, removeDrillResource, type RemovableResource } from './drill-resources';
+import {
+  drillEndpoint,
+  drillTags,
+  removeDrillResource,
+  requestDeletion,
+  type RemovableResource,
+} from './drill-resources';
 import type {
   DatabaseState,
   DeployedDatabase,
@@ -46,7 +51,7 @@ import type {
 } from './engine';
 import { unavailableError, usageError } from './exit-codes';
 import { waitStep } from './rds-flows';
-import { formatElapsed, pollUntil, type PollState } from './wait';
+import { formatElapsed, pollTiming, pollUntil, type PollState } from './wait';
 
 export async function describeCluster(rds: RDSClient, identifier: string): Promise<DBCluster> {
   const output = await awsCall(`DescribeDBClusters ${identifier}`, () =>
@@ -95,12 +100,7 @@ const isNotFound = (error: unknown) => (error as { name?: string }).name?.starts
 
 /** The cluster's identifier must be free: checked before the snapshot, not discovered after it. */
 async function checkClusterFree(rds: RDSClient, identifier: string): Promise<void> {
-  try {
-    await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
-  } catch (error) {
-    if (isNotFound(error)) return;
-    throw awsError(error, `DescribeDBClusters ${identifier}`);
-  }
+  if ((await readCluster(rds, identifier)) === undefined) return;
   throw usageError(`A cluster named ${identifier} already exists: choose another --target-identifier.`);
 }
 
@@ -273,14 +273,10 @@ function drillWriterInput(source: ClusterSource | undefined, request: DrillReque
   };
 }
 
+/** The cluster as DescribeDBClusters reports it; undefined while it is not, or no longer, visible. */
 async function readCluster(rds: RDSClient, identifier: string): Promise<DBCluster | undefined> {
-  try {
-    const output = await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
-    return output.DBClusters?.[0];
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw awsError(error, `DescribeDBClusters ${identifier}`);
-  }
+  const describe = () => rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: identifier }));
+  return (await awsCallUnlessNotFound(`DescribeDBClusters ${identifier}`, describe, isNotFound))?.DBClusters?.[0];
 }
 
 /** Cluster states from which waiting cannot end well. */
@@ -307,10 +303,7 @@ async function waitForMasterSecret(
   let modified = false;
   const { value } = await pollUntil<DBCluster>({
     label: `${identifier} master secret active`,
-    clock: waits.deps.clock,
-    intervalMs: waits.deps.pollIntervalMs,
-    timeoutMs: waits.timeoutMinutes * 60_000,
-    progress: (line) => waits.reporter.progress(line),
+    ...pollTiming(waits),
     followUp: `Check it with: aws rds describe-db-clusters --db-cluster-identifier ${identifier}`,
     check: async (): Promise<PollState<DBCluster>> => {
       waits.checkAbort();
@@ -342,16 +335,8 @@ function removableCluster(rds: RDSClient, input: DeleteDBClusterCommandInput): R
         cluster && { name: cluster.DBClusterIdentifier, tags: cluster.TagList, status: cluster.Status ?? 'unknown' }
       );
     },
-    delete: async () => {
-      try {
-        await rds.send(new DeleteDBClusterCommand(input));
-        return 'requested';
-      } catch (error) {
-        if (isInvalidState(error)) return 'not accepted';
-        if (isNotFound(error)) return 'gone';
-        throw awsError(error, `DeleteDBCluster ${name}`);
-      }
-    },
+    delete: () =>
+      requestDeletion(`DeleteDBCluster ${name}`, () => rds.send(new DeleteDBClusterCommand(input)), isNotFound),
     followUp: `aws rds delete-db-cluster --db-cluster-identifier ${name} --skip-final-snapshot`,
   };
 }
@@ -497,12 +482,7 @@ export function clusterDatabase(rds: RDSClient, identifier: string): DeployedDat
     scaleWriter: async (request) => scaleWriter(rds, (await source()).writer.DBInstanceIdentifier ?? '', request),
     checkFree: (candidate) => checkClusterFree(rds, candidate),
     restoreToPointInTime: async (request) => restoreCluster(rds, await source(), request),
-    backup: {
-      resourceType: 'Aurora',
-      isSnapshotOf: (point) =>
-        point.RecoveryPointArn?.includes(':cluster-snapshot:') === true &&
-        point.ResourceArn?.endsWith(`:cluster:${identifier}`) === true,
-    },
+    backup: { resourceType: 'Aurora', snapshotArnPart: ':cluster-snapshot:', resourceArnPart: ':cluster:' },
     temporaryCopy: async (request) =>
       temporaryCluster(rds, request.sameRegion ? await source() : undefined, identifier, request),
   };

@@ -19,8 +19,14 @@ import {
   type RestoreDBInstanceToPointInTimeCommandInput,
   type Tag,
 } from '@aws-sdk/client-rds';
-import { awsCall, awsError } from './aws';
-import { drillEndpoint, drillTags, removeDrillResource, type RemovableResource } from './drill-resources';
+import { awsCall, awsCallUnlessNotFound } from './aws';
+import {
+  drillEndpoint,
+  drillTags,
+  removeDrillResource,
+  requestDeletion,
+  type RemovableResource,
+} from './drill-resources';
 import type {
   DatabaseState,
   DeployedDatabase,
@@ -35,7 +41,7 @@ import type {
 import { unavailableError, usageError } from './exit-codes';
 import { waitStep } from './rds-flows';
 import type { Target } from './target';
-import { formatElapsed, pollUntil, type PollState } from './wait';
+import { formatElapsed, pollTiming, pollUntil, type PollState } from './wait';
 
 export async function describeInstance(rds: RDSClient, identifier: string): Promise<DBInstance> {
   const output = await awsCall(`DescribeDBInstances ${identifier}`, () =>
@@ -79,9 +85,12 @@ export function instanceState(instance: DBInstance): DatabaseState {
 }
 
 const isNotFound = (error: unknown) => (error as { name?: string }).name?.startsWith('DBInstanceNotFound') === true;
-/** RDS refuses to delete an instance or cluster in some states (still being created): retried, not an error. */
-export const isInvalidState = (error: unknown) =>
-  ['InvalidDBInstanceStateFault', 'InvalidDBClusterStateFault'].includes((error as { name?: string }).name ?? '');
+
+/** The instance as DescribeDBInstances reports it; undefined while it is not, or no longer, visible. */
+async function readInstance(rds: RDSClient, identifier: string): Promise<DBInstance | undefined> {
+  const describe = () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
+  return (await awsCallUnlessNotFound(`DescribeDBInstances ${identifier}`, describe, isNotFound))?.DBInstances?.[0];
+}
 
 /** Instance states from which waiting cannot end well. */
 const FAILED_INSTANCE_STATES = new Set([
@@ -109,22 +118,12 @@ export async function waitForInstance(
 ): Promise<{ readonly instance: DBInstance; readonly elapsedMs: number }> {
   const { value, elapsedMs } = await pollUntil<DBInstance>({
     label: options.label,
-    clock: options.deps.clock,
-    intervalMs: options.deps.pollIntervalMs,
-    timeoutMs: options.timeoutMinutes * 60_000,
-    progress: (line) => options.reporter.progress(line),
+    ...pollTiming(options),
     followUp: `Check it with: aws rds describe-db-instances --db-instance-identifier ${identifier}`,
     check: async (): Promise<PollState<DBInstance>> => {
       options.checkAbort?.();
-      let instance: DBInstance | undefined;
-      try {
-        const output = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
-        instance = output.DBInstances?.[0];
-      } catch (error) {
-        // A restore target can lag behind its own creation request for a poll or two.
-        if (isNotFound(error)) return { kind: 'pending', status: 'not visible yet' };
-        throw awsError(error, `DescribeDBInstances ${identifier}`);
-      }
+      // A restore target can lag behind its own creation request for a poll or two.
+      const instance = await readInstance(rds, identifier);
       if (instance === undefined) return { kind: 'pending', status: 'not visible yet' };
       const status = instance.DBInstanceStatus ?? 'unknown';
       if (FAILED_INSTANCE_STATES.has(status)) return { kind: 'failed', status };
@@ -137,12 +136,7 @@ export async function waitForInstance(
 
 /** The new instance's identifier must be free: checked before the snapshot, not discovered after it. */
 export async function checkTargetFree(rds: RDSClient, identifier: string): Promise<void> {
-  try {
-    await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: identifier }));
-  } catch (error) {
-    if (isNotFound(error)) return;
-    throw awsError(error, `DescribeDBInstances ${identifier}`);
-  }
+  if ((await readInstance(rds, identifier)) === undefined) return;
   throw usageError(`An instance named ${identifier} already exists: choose another --target-identifier.`);
 }
 
@@ -173,15 +167,12 @@ export function snapshotOperation(id: string, source: string, calls: SnapshotCal
 
 /** Creates a manual snapshot, then polls until it is available; nothing else happens until then. */
 async function snapshotAndWait(id: string, source: string, calls: SnapshotCalls, waits: Waits): Promise<void> {
-  const { deps, reporter, timeoutMinutes } = waits;
+  const { reporter } = waits;
   reporter.progress(`Creating snapshot ${id} of ${source}`);
   await awsCall(`${calls.operation} ${id}`, () => calls.create());
   const { elapsedMs } = await pollUntil<null>({
     label: `snapshot ${id}`,
-    clock: deps.clock,
-    intervalMs: deps.pollIntervalMs,
-    timeoutMs: timeoutMinutes * 60_000,
-    progress: (line) => reporter.progress(line),
+    ...pollTiming(waits),
     followUp: `Nothing else was changed. Check it with: ${calls.followUp}`,
     check: async (): Promise<PollState<null>> => {
       const snapshot = await awsCall(`${calls.readOperation} ${id}`, () => calls.read());
@@ -404,31 +395,17 @@ export function removableInstance(rds: RDSClient, input: DeleteDBInstanceCommand
     name,
     what: `DB instance ${name}`,
     read: async () => {
-      try {
-        const output = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: name }));
-        const instance = output.DBInstances?.[0];
-        return (
-          instance && {
-            name: instance.DBInstanceIdentifier,
-            tags: instance.TagList,
-            status: instance.DBInstanceStatus ?? 'unknown',
-          }
-        );
-      } catch (error) {
-        if (isNotFound(error)) return undefined;
-        throw awsError(error, `DescribeDBInstances ${name}`);
-      }
+      const instance = await readInstance(rds, name);
+      return (
+        instance && {
+          name: instance.DBInstanceIdentifier,
+          tags: instance.TagList,
+          status: instance.DBInstanceStatus ?? 'unknown',
+        }
+      );
     },
-    delete: async () => {
-      try {
-        await rds.send(new DeleteDBInstanceCommand(input));
-        return 'requested';
-      } catch (error) {
-        if (isInvalidState(error)) return 'not accepted';
-        if (isNotFound(error)) return 'gone';
-        throw awsError(error, `DeleteDBInstance ${name}`);
-      }
-    },
+    delete: () =>
+      requestDeletion(`DeleteDBInstance ${name}`, () => rds.send(new DeleteDBInstanceCommand(input)), isNotFound),
     followUp: `aws rds delete-db-instance --db-instance-identifier ${name}${input.SkipFinalSnapshot === true ? ' --skip-final-snapshot' : ''}`,
   };
 }
@@ -500,12 +477,7 @@ export function instanceDatabase(rds: RDSClient, target: InstanceTarget): Deploy
     scaleWriter: async (request) => scaleWriter(rds, identifier, request),
     checkFree: (candidate) => checkTargetFree(rds, candidate),
     restoreToPointInTime: async (request) => restoreToPointInTime(rds, await source(), target, request),
-    backup: {
-      resourceType: 'RDS',
-      isSnapshotOf: (point) =>
-        point.RecoveryPointArn?.includes(':snapshot:') === true &&
-        point.ResourceArn?.endsWith(`:db:${identifier}`) === true,
-    },
+    backup: { resourceType: 'RDS', snapshotArnPart: ':snapshot:', resourceArnPart: ':db:' },
     temporaryCopy: async (request) =>
       temporaryInstance(rds, request.sameRegion ? await source() : undefined, identifier, request),
   };

@@ -23,7 +23,7 @@ import { DATABASE_PORT } from '../config/environments';
 import { awsCall, awsError } from './aws';
 import type { DeployedDatabase, DrillEndpoint, Waits } from './engine';
 import { CliError, ExitCode, unavailableError, usageError } from './exit-codes';
-import { pollUntil, type PollState } from './wait';
+import { pollTiming, pollUntil, type PollState } from './wait';
 
 /** The tag every drill resource carries, valued with the drill's identifier. */
 export const DRILL_TAG = 'accessweaver-rds:restore-drill';
@@ -93,13 +93,15 @@ export async function latestRecoveryPoint(
 ): Promise<RecoveryPoint> {
   let latest: RecoveryPoint | undefined;
   try {
+    const { resourceType, snapshotArnPart, resourceArnPart } = database.backup;
     for await (const page of paginateListRecoveryPointsByBackupVault(
       { client: backup },
-      { BackupVaultName: vault, ByResourceType: database.backup.resourceType },
+      { BackupVaultName: vault, ByResourceType: resourceType },
     )) {
       for (const point of page.RecoveryPoints ?? []) {
-        if (!database.backup.isSnapshotOf(point)) continue;
-        if (point.Status !== 'COMPLETED' || point.CreationDate === undefined) continue;
+        const snapshot = point.RecoveryPointArn?.includes(snapshotArnPart) === true;
+        if (!snapshot || point.Status !== 'COMPLETED' || point.CreationDate === undefined) continue;
+        if (!point.ResourceArn?.endsWith(`${resourceArnPart}${database.identifier}`)) continue;
         if (latest === undefined || point.CreationDate > latest.created) {
           latest = { arn: point.RecoveryPointArn ?? '', created: point.CreationDate, vault };
         }
@@ -235,6 +237,26 @@ export interface RemovableResource {
   readonly followUp: string;
 }
 
+/** RDS refuses to delete an instance or cluster in some states (still being created): retried, not an error. */
+const isInvalidState = (error: unknown) =>
+  ['InvalidDBInstanceStateFault', 'InvalidDBClusterStateFault'].includes((error as { name?: string }).name ?? '');
+
+/** One deletion request of a drill's resource, as RemovableResource.delete answers it. */
+export async function requestDeletion(
+  label: string,
+  send: () => Promise<unknown>,
+  isNotFound: (error: unknown) => boolean,
+): Promise<'requested' | 'not accepted' | 'gone'> {
+  try {
+    await send();
+    return 'requested';
+  } catch (error) {
+    if (isInvalidState(error)) return 'not accepted';
+    if (isNotFound(error)) return 'gone';
+    throw awsError(error, label);
+  }
+}
+
 /**
  * Deletes a drill's resource and waits until it is gone, retrying while RDS does not accept the deletion yet (a
  * resource still being created). `requested` says whether RDS acknowledged its creation: only then can a
@@ -245,15 +267,11 @@ export async function removeDrillResource(
   resource: RemovableResource,
   options: { readonly requested: boolean; readonly waits: Waits },
 ): Promise<'deleted' | 'never created'> {
-  const { deps, reporter, timeoutMinutes } = options.waits;
   let seen = false;
   let unseenPolls = 0;
   await pollUntil<null>({
     label: `${resource.name} deleted`,
-    clock: deps.clock,
-    intervalMs: deps.pollIntervalMs,
-    timeoutMs: timeoutMinutes * 60_000,
-    progress: (line) => reporter.progress(line),
+    ...pollTiming(options.waits),
     followUp: `Delete it by hand: ${resource.followUp}`,
     check: async (): Promise<PollState<null>> => {
       const current = await resource.read();
@@ -284,7 +302,6 @@ export async function deleteDrillSecurityGroup(
   drill: Drill,
   waits: Waits,
 ): Promise<void> {
-  const { deps, reporter, timeoutMinutes } = waits;
   const described = await awsCall(`DescribeSecurityGroups ${groupId}`, () =>
     ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] })),
   );
@@ -294,10 +311,7 @@ export async function deleteDrillSecurityGroup(
   }
   await pollUntil<null>({
     label: `security group ${groupId} deleted`,
-    clock: deps.clock,
-    intervalMs: deps.pollIntervalMs,
-    timeoutMs: timeoutMinutes * 60_000,
-    progress: (line) => reporter.progress(line),
+    ...pollTiming(waits),
     followUp: `Delete it by hand: aws ec2 delete-security-group --group-id ${groupId}`,
     check: async (): Promise<PollState<null>> => {
       try {

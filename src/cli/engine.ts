@@ -124,7 +124,10 @@ export interface TemporaryDatabase {
 export interface BackupResource {
   /** ListRecoveryPointsByBackupVault's ByResourceType. */
   readonly resourceType: string;
-  isSnapshotOf(point: { readonly RecoveryPointArn?: string; readonly ResourceArn?: string }): boolean;
+  /** In the ARN of a snapshot recovery point (continuous backups have others). */
+  readonly snapshotArnPart: string;
+  /** Before the identifier at the end of the backed-up resource's ARN. */
+  readonly resourceArnPart: string;
 }
 
 export interface DeployedDatabase {

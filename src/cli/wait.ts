@@ -1,4 +1,5 @@
 import type { Clock } from './context';
+import type { Waits } from './engine';
 import { failedError } from './exit-codes';
 
 /** One observation of a long-running AWS operation. */
@@ -17,6 +18,18 @@ export interface PollOptions<T> {
   readonly progress: (line: string) => void;
   /** Told to the operator on timeout or failure: how to follow up (the AWS operation goes on). */
   readonly followUp: string;
+}
+
+/** How a wait polls, from the Waits a command was given: its clock and interval, its timeout, where progress goes. */
+export function pollTiming(
+  waits: Waits,
+): Pick<PollOptions<unknown>, 'clock' | 'intervalMs' | 'timeoutMs' | 'progress'> {
+  return {
+    clock: waits.deps.clock,
+    intervalMs: waits.deps.pollIntervalMs,
+    timeoutMs: waits.timeoutMinutes * 60_000,
+    progress: (line) => waits.reporter.progress(line),
+  };
 }
 
 export function formatElapsed(ms: number): string {
