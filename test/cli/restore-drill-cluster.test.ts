@@ -268,6 +268,17 @@ describe('restore-drill on a cluster: the flow', () => {
     });
   });
 
+  test('waits until the new master secret is active, asking for it once', async () => {
+    const creating = drillCluster('available', {
+      MasterUserSecret: { SecretArn: DRILL_SECRET, SecretStatus: 'creating' },
+    });
+    clusterStates('absent', drillCluster('available'), creating, withSecret('available'), withSecret('available'));
+    const result = await runCli(drill('--json'), { database: tools() });
+    expect(sentNames(rdsMock).filter((name) => name === 'ModifyDBClusterCommand')).toHaveLength(1);
+    // 30 s for the writer, then 60 s for the secret: requested, creating, active.
+    expect(JSON.parse(result.stdout).timings).toEqual({ restoreSeconds: 90, verificationSeconds: 0 });
+  });
+
   test('asks to type the cluster identifier back', async () => {
     const result = await runCli(
       drill().filter((arg) => arg !== '--yes'),
