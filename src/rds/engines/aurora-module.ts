@@ -61,7 +61,11 @@ export const AURORA_MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
 ];
 
 export const AURORA_MODULE_VARIANT: ModuleVariant = {
-  engine: (vars) => auroraPostgresEngine({ readerAutoscaling: vars.reader_autoscaling.booleanValue }),
+  engine: (vars) =>
+    auroraPostgresEngine({
+      majorVersion: vars.engine_major_version.stringValue,
+      readerAutoscaling: vars.reader_autoscaling.booleanValue,
+    }),
   variables: AURORA_MODULE_VARIABLES,
   outputs: AURORA_MODULE_OUTPUTS,
 };
