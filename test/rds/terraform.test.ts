@@ -795,8 +795,9 @@ describeWithTerraform('modules/rds with terraform', () => {
     });
 
     test("from a point in time: the primary's restore block names the source and the time", () => {
-      expect(find(planned.pointInTime!, 'module.rds.aws_db_instance.main')).toMatchObject({
-        snapshot_identifier: null,
+      const primary = find(planned.pointInTime!, 'module.rds.aws_db_instance.main');
+      expect(primary.snapshot_identifier ?? null).toBeNull();
+      expect(primary).toMatchObject({
         restore_to_point_in_time: [
           {
             source_db_instance_identifier: 'accessweaver-dev-primary',
