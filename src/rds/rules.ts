@@ -3,7 +3,8 @@
  * condition (a Terraform caller's values, at plan) side by side. Field rules hold for every row of the environment
  * table, for overrides and for stack settings alike; row rules relate the fields of one row. The module's
  * `instance_overrides` validations and the primary's preconditions are generated from these tables, and a test
- * evaluates both sides of each rule on the same values.
+ * evaluates both sides of each rule on the same values. The module's other checked inputs (the engine's major
+ * version, the restore inputs) have their rules here too, below the sizing rules.
  */
 import {
   DATABASE_INSIGHTS_MODES,
