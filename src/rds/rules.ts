@@ -303,7 +303,8 @@ export const RESTORE_RULES: readonly RestoreRule[] = [
       !p || !given(p.restoreTime) || (RFC3339_UTC.test(p.restoreTime!) && !Number.isNaN(Date.parse(p.restoreTime!))),
     hcl: (_, p) =>
       `${p} == null ? true : ${p}.restore_time == null ? true : ` +
-      `can(regex(${JSON.stringify(RFC3339_UTC.source)}, ${p}.restore_time)) && can(formatdate("YYYY", ${p}.restore_time))`,
+      `can(regex(${JSON.stringify(RFC3339_UTC.source)}, ${p}.restore_time)) && ` +
+      `can(formatdate("YYYY", ${p}.restore_time))`,
   },
 ];
 

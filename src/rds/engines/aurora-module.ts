@@ -98,8 +98,8 @@ function auroraReadme(): string {
   }).join('\n');
   return `# modules/rds-aurora
 
-The AccessWeaver database on Amazon Aurora PostgreSQL (\`engine_major_version\`: ${ENGINE_MAJOR_VERSIONS.join(', ')}; ${DEFAULT_ENGINE_MAJOR_VERSION}
-by default), as a plain Terraform module: the same inputs, security
+The AccessWeaver database on Amazon Aurora PostgreSQL ${DEFAULT_ENGINE_MAJOR_VERSION} (\`engine_major_version\`:
+${ENGINE_MAJOR_VERSIONS.join(', ')}), as a plain Terraform module: the same inputs, security
 posture and outputs as [modules/rds](../rds/README.md), with an Aurora cluster, a writer, \`replica_count\` readers
 from the environment table and reader autoscaling above them.
 
@@ -141,9 +141,9 @@ the cluster reaches its minimum at once.
 
 \`engine_major_version\` sets the cluster's version and both parameter groups' family (\`aurora-postgresql<major>\`);
 raising it on a running cluster needs \`allow_major_version_upgrade = true\`, and the cluster and its instances are
-upgraded together. \`snapshot_identifier\` (a DB cluster snapshot) or \`restore_to_point_in_time\` (another cluster's
-\`source_identifier\` or \`source_resource_id\`, and \`restore_time\` or \`use_latest_restorable_time = true\`) create the
-cluster from that data; the module then adds the writer and readers. Both are read at creation only, so a cluster
+upgraded together. \`snapshot_identifier\` (a DB cluster snapshot) or \`restore_to_point_in_time\` (another
+cluster's \`source_identifier\` or \`source_resource_id\`, and \`restore_time\` or
+\`use_latest_restorable_time = true\`) create the cluster from that data; the module then adds the writer and readers. Both are read at creation only, so a cluster
 restored outside Terraform can be imported (docs/runbook.md, "Adopting a restored database").
 
 ${auroraCostReadme()}
