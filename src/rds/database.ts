@@ -41,8 +41,18 @@ import {
   validateParameters,
 } from './parameters';
 import { overridesObject, SizingOverrides } from './overrides';
-import { validateOverriddenRow, validateOverrides, validateSizing } from './rules';
+import {
+  PointInTimeRestore,
+  RESTORE_LOCALS,
+  validateOverriddenRow,
+  validateOverrides,
+  validateRestore,
+  validateSizing,
+} from './rules';
 import { hclChecks, validateEnvironment, validateProjectName, validateSubnets, validateWindows } from './validation';
+
+/** The engine's major version, literal or variable alike: the DB parameter group's name reads it. */
+const ENGINE_MAJOR_VERSION_LOCAL = 'engine_major_version';
 
 export const DEFAULT_BACKUP_WINDOW = '03:00-04:00';
 export const DEFAULT_MAINTENANCE_WINDOW = 'Sun:04:00-Sun:05:00';
@@ -137,6 +147,22 @@ export interface AccessWeaverDatabaseProps {
    * @default postgresInstanceEngine() - a PostgreSQL 15 DB instance with read replicas
    */
   readonly engine?: DatabaseEngine;
+  /**
+   * Whether a new major version of the engine (its `majorVersion`) may upgrade the running database.
+   * @default false
+   */
+  readonly allowMajorVersionUpgrade?: boolean | IResolvable;
+  /**
+   * The snapshot to create the database from: a DB snapshot for an instance, a DB cluster snapshot for a cluster
+   * (identifier or ARN). Read at creation only. Exclusive with `restoreToPointInTime`.
+   * @default - an empty database
+   */
+  readonly snapshotIdentifier?: string;
+  /**
+   * The point in time of another database to create this one from. Read at creation only.
+   * @default - an empty database
+   */
+  readonly restoreToPointInTime?: PointInTimeRestore | IResolvable;
   /**
    * The recovery table: backup rules, continuous backup, objectives.
    * @default ENVIRONMENT_CONFIGS' recovery rows (src/config/environments.ts)
@@ -297,7 +323,13 @@ export class AccessWeaverDatabase extends Construct {
     );
     for (const [name, expression] of Object.entries(hclChecks.windowLocals)) local(name, tf.string(expression));
     const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
+    const restore = {
+      allowMajorVersionUpgrade: local('allow_major_version_upgrade', props.allowMajorVersionUpgrade ?? false),
+      snapshotIdentifier: local(RESTORE_LOCALS.snapshot, props.snapshotIdentifier ?? Token.nullValue()),
+      restoreToPointInTime: local(RESTORE_LOCALS.pointInTime, pointInTimeObject(props.restoreToPointInTime)),
+    };
     const engine = props.engine ?? postgresInstanceEngine();
+    local(ENGINE_MAJOR_VERSION_LOCAL, engine.majorVersion);
     const { parameters, instanceParameters } = parameterLocals(local, props.parameters, engine);
 
     return {
@@ -312,6 +344,7 @@ export class AccessWeaverDatabase extends Construct {
       instanceClass,
       availabilityZones,
       applyImmediately,
+      restore,
       parameters,
       instanceParameters,
       engine,
@@ -328,6 +361,7 @@ export class AccessWeaverDatabase extends Construct {
     const parameters = new DatabaseParameters(this, 'parameters', {
       parameters: locals.instanceParameters,
       family: engine.parameterGroupFamily,
+      majorVersion: `local.${ENGINE_MAJOR_VERSION_LOCAL}`,
     });
     const logGroups = new DatabaseLogGroups(this, 'logs', { key: encryption.key, engine });
     const compute = engine.bind(this, 'instances', {
@@ -341,6 +375,7 @@ export class AccessWeaverDatabase extends Construct {
       backupWindow: inputs.backupWindow,
       maintenanceWindow: inputs.maintenanceWindow,
       applyImmediately,
+      ...locals.restore,
       parameters: locals.parameters,
     });
     const credentials = new DatabaseCredentials(this, 'credentials', {
@@ -469,6 +504,13 @@ function validateInputs(
   validateSubnets(props.privateSubnetIds);
   validateWindows(backupWindow, maintenanceWindow);
   if (props.parameters !== undefined && !Token.isUnresolved(props.parameters)) validateParameters(props.parameters);
+  const pointInTime = props.restoreToPointInTime;
+  if (!Token.isUnresolved(props.snapshotIdentifier) && !Token.isUnresolved(pointInTime)) {
+    validateRestore({
+      snapshotIdentifier: props.snapshotIdentifier ?? null,
+      restoreToPointInTime: (pointInTime as PointInTimeRestore | undefined) ?? null,
+    });
+  }
   if (props.enableNetworkAcl === true && props.vpcCidr === undefined) {
     throw new Error('enableNetworkAcl is true but vpcCidr is not set: the ACL admits PostgreSQL from that CIDR only');
   }
@@ -491,6 +533,19 @@ function literalOverrides(
     validateOverrides(overrides);
   }
   return overridesObject(overrides);
+}
+
+/** A point-in-time restore as the module's `restore_to_point_in_time` object (null when absent); a token passes. */
+function pointInTimeObject(restore: PointInTimeRestore | IResolvable | undefined): unknown {
+  if (restore === undefined) return Token.nullValue();
+  if (Token.isUnresolved(restore)) return restore;
+  const p = restore as PointInTimeRestore;
+  return {
+    source_identifier: p.sourceIdentifier ?? null,
+    source_resource_id: p.sourceResourceId ?? null,
+    restore_time: p.restoreTime ?? null,
+    use_latest_restorable_time: p.useLatestRestorableTime ?? null,
+  };
 }
 
 /** Caller parameters as the module's `parameters` list (apply_method null when absent); tokens pass through. */

@@ -18,6 +18,7 @@ import { applyRequirementsReadme, declaredTypes } from './apply-permissions';
 import { costReadme } from './cost';
 import { postgresInstanceEngine } from './engine';
 import { providerRangeReadme } from './provider-range';
+import { ENGINE_MAJOR_VERSIONS } from './rules';
 import { MODULE_VERSION } from './version';
 
 export const MODULE_STACK_ID = 'rds-module';
@@ -233,6 +234,7 @@ function moduleReadme(document: Record<string, any>): string {
     majorVersion: engine.majorVersion,
     moduleVersion: MODULE_VERSION,
     parameterFamily: engine.parameterGroupFamily,
+    majorVersions: ENGINE_MAJOR_VERSIONS.join(', '),
     sizing,
     recovery: recoveryReadme(),
     cost: costReadme(),

@@ -7,12 +7,13 @@
  * The first implementation is today's: a PostgreSQL DB instance (`aws_db_instance.main`) and its counted replicas.
  */
 import { Construct } from 'constructs';
-import type { TerraformLocal } from 'cdktf';
+import { TerraformLocal, Token } from 'cdktf';
 import { RESOURCE_SUFFIXES } from '../config/names';
 import { DatabaseInstances, DatabaseInstancesProps } from './instances';
 import { config, ref, toHcl } from './expressions';
 import { EXPORTED_LOGS } from './logs';
 import { NAME_PREFIX_LOCAL } from './naming';
+import { DEFAULT_ENGINE_MAJOR_VERSION, inputProblem } from './rules';
 
 /** The engine's resources as the shared parts read them: HCL expressions (without `${}`). */
 export interface BoundEngine {
@@ -29,6 +30,8 @@ export interface BoundEngine {
     readonly resourceId: string;
     /** The RDS-managed secret of the master login. */
     readonly masterSecretArn: string;
+    /** The ARN of the writer instance. */
+    readonly arn: string;
     /** What AWS Backup protects (an instance or a cluster ARN). */
     readonly backupTarget: string;
   };
@@ -85,8 +88,19 @@ export interface DatabaseEngine {
   bind(scope: Construct, id: string, props: EngineBindProps): BoundEngine;
 }
 
+/**
+ * Checks a literal major version at synth against the rule the module's `engine_major_version` validation is
+ * generated from; a token (the module's variable) is checked at plan.
+ */
+export function checkMajorVersion(majorVersion: string): string {
+  const problem = Token.isUnresolved(majorVersion) ? undefined : inputProblem('engine_major_version', majorVersion);
+  if (problem) throw new Error(problem);
+  return majorVersion;
+}
+
 /** A PostgreSQL DB instance with counted read replicas (today's database). */
-export function postgresInstanceEngine(majorVersion = '15'): DatabaseEngine {
+export function postgresInstanceEngine(majorVersion: string = DEFAULT_ENGINE_MAJOR_VERSION): DatabaseEngine {
+  checkMajorVersion(majorVersion);
   const prefix = `\${local.${NAME_PREFIX_LOCAL}}`;
   const logs = toHcl(EXPORTED_LOGS);
   const primary = `[for log in ${logs} : "${prefix}-${RESOURCE_SUFFIXES.primary}/\${log}"]`;
@@ -109,6 +123,7 @@ export function postgresInstanceEngine(majorVersion = '15'): DatabaseEngine {
           identifier: ref(main, 'identifier'),
           resourceId: ref(main, 'resourceId'),
           masterSecretArn: `${ref(main, 'masterUserSecret')}[0].secret_arn`,
+          arn: ref(main, 'arn'),
           backupTarget: ref(main, 'arn'),
         },
         readers: {

@@ -12,11 +12,11 @@ import { Id } from '@cdktf/provider-random/lib/id';
 import { DATABASE_NAME, DATABASE_PORT, MASTER_USERNAME } from '../config/environments';
 import { addressOf, config, encodedDocument, ref, serviceTrustPolicy, tf } from './expressions';
 import { EXPORTED_LOGS } from './logs';
-import { sizingPreconditions } from './rules';
+import { restorePreconditions, sizingPreconditions } from './rules';
 import { hclChecks, MINIMUM_WINDOW_MINUTES } from './validation';
 import { address, nameTags, prefixed } from './naming';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition';
-import { TerraformLocal } from 'cdktf';
+import { TerraformLocal, TerraformResource } from 'cdktf';
 
 export const CA_CERTIFICATE = 'rds-ca-rsa2048-g1';
 /** Name suffix of each replica inside its counted block: `replica-1`, `replica-2`... */
@@ -40,11 +40,44 @@ export interface DatabaseInstancesProps {
   readonly maintenanceWindow: TerraformLocal;
   /** Whether changes apply at once rather than in the maintenance window (a boolean). */
   readonly applyImmediately: TerraformLocal;
+  /** Whether a change of engine_major_version may upgrade the database (a boolean). */
+  readonly allowMajorVersionUpgrade: TerraformLocal;
+  /** The snapshot the database is created from, or null (RESTORE_LOCALS.snapshot). */
+  readonly snapshotIdentifier: TerraformLocal;
+  /** The point-in-time restore the database is created from, or null (RESTORE_LOCALS.pointInTime). */
+  readonly restoreToPointInTime: TerraformLocal;
+}
+
+/** The restore inputs apply at creation only: a restored database keeps them out of later plans (see below). */
+export const RESTORE_ARGUMENTS = ['snapshot_identifier', 'restore_to_point_in_time'];
+
+/**
+ * Adds the provider's `restore_to_point_in_time` block when the input is set, mapping the module's object
+ * (source_identifier, source_resource_id, restore_time, use_latest_restorable_time) to the resource's arguments.
+ * Both restore arguments force a new database in the provider, so they are ignored after creation: dropping the
+ * inputs once the restore is done, or importing a database restored outside Terraform, plans no replacement.
+ */
+export function addRestoreBlock(
+  resource: TerraformResource,
+  pointInTime: TerraformLocal,
+  names: { sourceIdentifier: string; sourceResourceId: string; restoreTime: string },
+): void {
+  const input = addressOf(pointInTime);
+  const value = (attribute: string) => `\${restore_to_point_in_time.value.${attribute}}`;
+  resource.addOverride('dynamic.restore_to_point_in_time', {
+    for_each: tf.any(`${input} == null ? [] : [${input}]`),
+    content: {
+      [names.sourceIdentifier]: value('source_identifier'),
+      [names.sourceResourceId]: value('source_resource_id'),
+      [names.restoreTime]: value('restore_time'),
+      use_latest_restorable_time: value('use_latest_restorable_time'),
+    },
+  });
 }
 
 /** What the primary checks at plan: the sizing rows' rules on the selected row, and the two windows together. */
 const PRIMARY_PRECONDITIONS = [
-  ...sizingPreconditions().map(({ condition, errorMessage }) => ({
+  ...[...sizingPreconditions(), ...restorePreconditions()].map(({ condition, errorMessage }) => ({
     condition: tf.string(condition),
     errorMessage,
   })),
@@ -133,13 +166,14 @@ export class DatabaseInstances extends Construct {
       'final_snapshot',
     );
 
-    return address(
+    const primary = address(
       new DbInstance(this, 'primary', {
         identifier: prefixed(RESOURCE_SUFFIXES.primary),
         engine: 'postgres',
         engineVersion: props.engineVersion,
         autoMinorVersionUpgrade: true,
-        allowMajorVersionUpgrade: false,
+        allowMajorVersionUpgrade: props.allowMajorVersionUpgrade.asBoolean,
+        snapshotIdentifier: props.snapshotIdentifier.asString,
         // Chosen per environment, never RDS's implicit default; replicas follow their primary.
         engineLifecycleSupport: tf.string(config('engineLifecycleSupport')),
         instanceClass: tf.string(config('instanceClass')),
@@ -187,10 +221,17 @@ export class DatabaseInstances extends Construct {
         tags: nameTags(RESOURCE_SUFFIXES.primary, { Backup: 'required' }),
         lifecycle: {
           precondition: PRIMARY_PRECONDITIONS,
+          ignoreChanges: RESTORE_ARGUMENTS,
         },
       }),
       'main',
     );
+    addRestoreBlock(primary, props.restoreToPointInTime, {
+      sourceIdentifier: 'source_db_instance_identifier',
+      sourceResourceId: 'source_dbi_resource_id',
+      restoreTime: 'restore_time',
+    });
+    return primary;
   }
 
   private addReplicas(props: DatabaseInstancesProps, monitoring: ReturnType<DatabaseInstances['monitoringSettings']>) {

@@ -6,10 +6,16 @@ import { IAM_OPERATOR_LOGIN, UNKNOWN_ENVIRONMENT_MESSAGE } from '../config/envir
 import { PROJECT_NAME_RULE } from '../config/names';
 import { BACKUP_VAULT_ARN_PATTERN, KMS_KEY_ARN_PATTERN } from './backup';
 import { AccessWeaverDatabase, DEFAULT_BACKUP_WINDOW, DEFAULT_MAINTENANCE_WINDOW } from './database';
-import type { DatabaseEngine } from './engine';
+import { DatabaseEngine, postgresInstanceEngine } from './engine';
 import { addressOf, ref, tf } from './expressions';
 import { OVERRIDES_HCL_TYPE } from './overrides';
-import { overrideValidations } from './rules';
+import {
+  DEFAULT_ENGINE_MAJOR_VERSION,
+  ENGINE_MAJOR_VERSIONS,
+  inputValidations,
+  overrideValidations,
+  pointInTimeValidations,
+} from './rules';
 import { PARAMETER_VALIDATIONS } from './parameters';
 import { AWS_PROVIDER_RANGE } from './provider-range';
 import { hclChecks, MINIMUM_WINDOW_MINUTES, WINDOW_FORMATS, WindowKind } from './validation';
@@ -227,6 +233,43 @@ export const MODULE_VARIABLES: readonly ModuleVariableSpec[] = [
       },
     ],
   },
+  {
+    name: 'engine_major_version',
+    type: 'string',
+    description:
+      `PostgreSQL major version (${ENGINE_MAJOR_VERSIONS.join(', ')}); the parameter group family follows it. ` +
+      'RDS applies minor versions in the maintenance window. Raising it on a running database needs ' +
+      'allow_major_version_upgrade = true.',
+    default: DEFAULT_ENGINE_MAJOR_VERSION,
+    validation: inputValidations('engine_major_version'),
+  },
+  {
+    name: 'allow_major_version_upgrade',
+    type: 'bool',
+    description: 'Let a new engine_major_version upgrade the running database (an outage of several minutes).',
+    default: false,
+  },
+  {
+    name: 'snapshot_identifier',
+    type: 'string',
+    description:
+      'Create the database from this snapshot (identifier or ARN): a DB snapshot for modules/rds, a DB cluster ' +
+      'snapshot for modules/rds-aurora. Read at creation only: later changes are ignored. Exclusive with ' +
+      'restore_to_point_in_time.',
+    default: null,
+  },
+  {
+    name: 'restore_to_point_in_time',
+    type:
+      'object({ source_identifier = optional(string), source_resource_id = optional(string), ' +
+      'restore_time = optional(string), use_latest_restorable_time = optional(bool) })',
+    description:
+      'Create the database as another one was at a point in time: its identifier (a DB instance for modules/rds, ' +
+      'a cluster for modules/rds-aurora) or resource ID, and restore_time (RFC 3339 UTC) or ' +
+      'use_latest_restorable_time = true. Read at creation only: later changes are ignored.',
+    default: null,
+    validation: pointInTimeValidations('restore_to_point_in_time'),
+  },
 ];
 
 export interface ModuleOutputSpec {
@@ -300,6 +343,12 @@ export const MODULE_OUTPUTS = [
     name: 'instance_id',
     description: 'Identifier of the primary (<project>-<environment>-primary), as CloudWatch and the RDS API name it.',
     value: (db) => db.compute.writer.identifier,
+  },
+  {
+    key: 'instanceArn',
+    name: 'instance_arn',
+    description: 'ARN of the primary (the writer instance of a cluster).',
+    value: (db) => db.compute.writer.arn,
   },
   {
     key: 'instanceResourceId',
@@ -394,7 +443,7 @@ export const MODULE_OUTPUTS = [
 
 /** What sets one generated module apart from modules/rds: its engine, and the inputs and outputs that come with it. */
 export interface ModuleVariant {
-  /** The engine, given the module's variables. @default the database's (a PostgreSQL DB instance) */
+  /** The engine, given the module's variables. @default a PostgreSQL DB instance of `engine_major_version` */
   readonly engine?: (vars: Readonly<Record<string, TerraformVariable>>) => DatabaseEngine;
   /** Inputs after MODULE_VARIABLES. */
   readonly variables?: readonly ModuleVariableSpec[];
@@ -450,7 +499,10 @@ export class RdsModuleStack extends TerraformStack {
       backupCopyKeyArn: vars.backup_copy_kms_key_arn.stringValue,
       keyUserArns: vars.key_user_arns.listValue,
       secretReaders: vars.secret_readers.value,
-      engine: variant.engine?.(vars),
+      allowMajorVersionUpgrade: vars.allow_major_version_upgrade.booleanValue,
+      snapshotIdentifier: vars.snapshot_identifier.stringValue,
+      restoreToPointInTime: vars.restore_to_point_in_time.value,
+      engine: (variant.engine ?? ((v) => postgresInstanceEngine(v.engine_major_version.stringValue)))(vars),
     });
 
     for (const spec of [...(MODULE_OUTPUTS as readonly ModuleOutputSpec[]), ...(variant.outputs ?? [])]) {

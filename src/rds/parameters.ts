@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { DEFAULT_ENGINE_MAJOR_VERSION } from './rules';
 import { TerraformIterator, TerraformLocal } from 'cdktf';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group';
 import { config } from './expressions';
@@ -208,6 +209,8 @@ export function parametersExpression(moduleParameters: string, callerParameters:
 export interface DatabaseParametersProps {
   /** The parameter group family (`postgres15`): the engine's. */
   readonly family: string;
+  /** HCL expression of the engine's major version, which names the group. */
+  readonly majorVersion: string;
   /** The parameters with their apply methods, name => { value, apply_method } (see parametersExpression). */
   readonly parameters: TerraformLocal;
 }
@@ -221,7 +224,13 @@ export class DatabaseParameters extends Construct {
     this.group = address(
       new DbParameterGroup(this, 'group', {
         family: props.family,
-        name: prefixed('pg-params'),
+        // A group per major version, made before the old one is deleted: a major upgrade moves the instances to the
+        // new family's group in the same change, and the old group is deleted only once nothing uses it. The
+        // default version keeps the name the group always had, so existing state plans no change.
+        name: prefixed(
+          `pg\${${props.majorVersion} == "${DEFAULT_ENGINE_MAJOR_VERSION}" ? "" : ${props.majorVersion}}-params`,
+        ),
+        lifecycle: { createBeforeDestroy: true },
         description: `AccessWeaver PostgreSQL settings for ${NAME_PREFIX}`,
         parameter: each.dynamic({
           name: each.key,

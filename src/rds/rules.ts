@@ -3,7 +3,8 @@
  * condition (a Terraform caller's values, at plan) side by side. Field rules hold for every row of the environment
  * table, for overrides and for stack settings alike; row rules relate the fields of one row. The module's
  * `instance_overrides` validations and the primary's preconditions are generated from these tables, and a test
- * evaluates both sides of each rule on the same values.
+ * evaluates both sides of each rule on the same values. The module's other checked inputs (the engine's major
+ * version, the restore inputs) have their rules here too, below the sizing rules.
  */
 import {
   DATABASE_INSIGHTS_MODES,
@@ -220,3 +221,113 @@ export function overrideValidations(variable: string): { condition: string; erro
 export function sizingPreconditions(): { condition: string; errorMessage: string }[] {
   return ROW_RULES.map((rule) => ({ condition: rule.hcl(config), errorMessage: rule.message }));
 }
+
+/** The PostgreSQL major versions the module runs: RDS and Aurora both offer them; 15 is the default. */
+export const ENGINE_MAJOR_VERSIONS = ['15', '16', '17'] as const;
+export const DEFAULT_ENGINE_MAJOR_VERSION = '15';
+
+/** Rules on the module's inputs outside the sizing row, by variable name. */
+export const INPUT_RULES = {
+  engine_major_version: oneOf('string', ENGINE_MAJOR_VERSIONS),
+} as const satisfies Readonly<Record<string, FieldRule>>;
+
+/** Why a literal value of `variable` breaks its rule, or undefined; a token passes (the plan checks it). */
+export function inputProblem(variable: keyof typeof INPUT_RULES, value: unknown): string | undefined {
+  const rule: FieldRule = INPUT_RULES[variable];
+  if (typeof value !== JS_TYPES[rule.type]) return `${variable} ${JSON.stringify(value)} must be a ${rule.type}`;
+  return rule.check?.(value as never) ? undefined : `${variable} ${JSON.stringify(value)} must be ${rule.rule}`;
+}
+
+/** The variable's validation, from its rule. */
+export function inputValidations(variable: keyof typeof INPUT_RULES): { condition: string; errorMessage: string }[] {
+  const rule: FieldRule = INPUT_RULES[variable];
+  return [{ condition: rule.hcl!(`var.${variable}`), errorMessage: `${variable} must be ${rule.rule}.` }];
+}
+
+/** Where the database starts from: a snapshot, a point in time of another database, or (both null) empty. */
+export interface RestoreSource {
+  readonly snapshotIdentifier: string | null;
+  readonly restoreToPointInTime: PointInTimeRestore | null;
+}
+
+/** A point-in-time restore, as the module's `restore_to_point_in_time` object takes it. */
+export interface PointInTimeRestore {
+  /** The source DB instance (modules/rds) or cluster (modules/rds-aurora) identifier. */
+  readonly sourceIdentifier?: string | null;
+  /** Or its resource ID (`db-...`, `cluster-...`), which outlives a deleted or renamed source. */
+  readonly sourceResourceId?: string | null;
+  /** The time to restore to, RFC 3339 UTC (`2026-12-06T10:15:00Z`). */
+  readonly restoreTime?: string | null;
+  /** Or the latest time the source can be restored to. */
+  readonly useLatestRestorableTime?: boolean | null;
+}
+
+const RFC3339_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** A rule on the restore inputs; `hcl` receives the expressions of the snapshot and of the point-in-time object. */
+export interface RestoreRule {
+  /** The plan-time message. */
+  readonly message: string;
+  /** Whether the rule reads only `restore_to_point_in_time` (a variable validation) or both inputs (a precondition). */
+  readonly scope: 'restore_to_point_in_time' | 'both';
+  readonly holds: (source: RestoreSource) => boolean;
+  readonly hcl: (snapshot: string, pitr: string) => string;
+}
+
+const given = (value: unknown) => value !== null && value !== undefined;
+
+// HCL's || and && do not short-circuit: a null object is tested by a conditional before its attributes are read.
+export const RESTORE_RULES: readonly RestoreRule[] = [
+  {
+    message: 'snapshot_identifier and restore_to_point_in_time are exclusive: set one of them, or neither.',
+    scope: 'both',
+    holds: (s) => !(given(s.snapshotIdentifier) && given(s.restoreToPointInTime)),
+    hcl: (snapshot, pitr) => `${snapshot} == null || ${pitr} == null`,
+  },
+  {
+    message: 'restore_to_point_in_time needs exactly one of source_identifier and source_resource_id.',
+    scope: 'restore_to_point_in_time',
+    holds: ({ restoreToPointInTime: p }) => !p || given(p.sourceIdentifier) !== given(p.sourceResourceId),
+    hcl: (_, p) => `${p} == null ? true : (${p}.source_identifier == null) != (${p}.source_resource_id == null)`,
+  },
+  {
+    message: 'restore_to_point_in_time needs exactly one of restore_time and use_latest_restorable_time = true.',
+    scope: 'restore_to_point_in_time',
+    holds: ({ restoreToPointInTime: p }) => !p || given(p.restoreTime) !== (p.useLatestRestorableTime === true),
+    hcl: (_, p) => `${p} == null ? true : (${p}.restore_time != null) != (${p}.use_latest_restorable_time == true)`,
+  },
+  {
+    message: 'restore_to_point_in_time.restore_time must be an RFC 3339 UTC time, e.g. 2026-12-06T10:15:00Z.',
+    scope: 'restore_to_point_in_time',
+    holds: ({ restoreToPointInTime: p }) =>
+      !p || !given(p.restoreTime) || (RFC3339_UTC.test(p.restoreTime!) && !Number.isNaN(Date.parse(p.restoreTime!))),
+    hcl: (_, p) =>
+      `${p} == null ? true : ${p}.restore_time == null ? true : ` +
+      `can(regex(${JSON.stringify(RFC3339_UTC.source)}, ${p}.restore_time)) && ` +
+      `can(formatdate("YYYY", ${p}.restore_time))`,
+  },
+];
+
+/** Checks literal restore inputs at synth; the message is the module's. */
+export function validateRestore(source: RestoreSource): void {
+  for (const rule of RESTORE_RULES) if (!rule.holds(source)) throw new Error(rule.message);
+}
+
+/** The rules reading `restore_to_point_in_time` alone, as its validations. */
+export function pointInTimeValidations(variable: string): { condition: string; errorMessage: string }[] {
+  return RESTORE_RULES.filter((r) => r.scope === 'restore_to_point_in_time').map((rule) => ({
+    condition: rule.hcl(`var.snapshot_identifier`, `var.${variable}`),
+    errorMessage: rule.message,
+  }));
+}
+
+/** The rules across both restore inputs, as preconditions of the primary or the cluster over their locals. */
+export function restorePreconditions(): { condition: string; errorMessage: string }[] {
+  return RESTORE_RULES.filter((r) => r.scope === 'both').map((rule) => ({
+    condition: rule.hcl(`local.${RESTORE_LOCALS.snapshot}`, `local.${RESTORE_LOCALS.pointInTime}`),
+    errorMessage: rule.message,
+  }));
+}
+
+/** The locals holding the restore inputs, literal or variable alike. */
+export const RESTORE_LOCALS = { snapshot: 'snapshot_identifier', pointInTime: 'restore_to_point_in_time' } as const;

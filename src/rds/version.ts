@@ -8,4 +8,4 @@
  * - minor: something new a caller may use and need not: an optional input, an output, a resource, an alarm;
  * - patch: fixes that change neither the interface nor what a caller must do.
  */
-export const MODULE_VERSION = '1.0.0';
+export const MODULE_VERSION = '1.1.0';

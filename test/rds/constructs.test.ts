@@ -38,6 +38,9 @@ function inputs(scope: Construct) {
     backupWindow: local('backup_window', '03:00-04:00'),
     maintenanceWindow: local('maintenance_window', 'Sun:04:00-Sun:05:00'),
     applyImmediately: local('apply_immediately', false),
+    allowMajorVersionUpgrade: local('allow_major_version_upgrade', false),
+    snapshotIdentifier: local('snapshot_identifier', null),
+    restoreToPointInTime: local('restore_to_point_in_time', null),
   };
 }
 
@@ -105,7 +108,7 @@ describe('DatabaseParameters', () => {
       Testing.synthScope((scope) => {
         const parameters = new TerraformLocal(scope, 'parameters', {});
         parameters.overrideLogicalId('parameters');
-        new DatabaseParameters(scope, 'parameters-group', { parameters, family: 'postgres15' });
+        new DatabaseParameters(scope, 'parameters-group', { parameters, family: 'postgres15', majorVersion: '"15"' });
       }),
     );
     expect(synth.resource.aws_db_parameter_group.main.dynamic).toEqual({
@@ -126,9 +129,26 @@ describe('DatabaseParameters', () => {
       new DatabaseParameters(scope, 'group', {
         parameters: new TerraformLocal(scope, 'parameters', []),
         family: postgresInstanceEngine().parameterGroupFamily,
+        majorVersion: '"15"',
       });
     });
     expect(synth).toHaveResourceWithProperties(DbParameterGroup, { family: 'postgres15' });
+  });
+
+  test('each major version has a group of its own, made before the old one goes; 15 keeps its name', () => {
+    const group = JSON.parse(
+      Testing.synthScope((scope) => {
+        new DatabaseParameters(scope, 'group', {
+          parameters: new TerraformLocal(scope, 'parameters', []),
+          family: 'postgres16',
+          majorVersion: 'local.engine_major_version',
+        });
+      }),
+    ).resource.aws_db_parameter_group.main;
+    expect(group.name).toBe(
+      '${local.name_prefix}-pg${local.engine_major_version == "15" ? "" : local.engine_major_version}-params',
+    );
+    expect(group.lifecycle).toEqual({ create_before_destroy: true });
   });
 });
 
@@ -273,6 +293,7 @@ describe('DatabaseInstances', () => {
     const parameters = new DatabaseParameters(scope, 'parameters', {
       parameters: new TerraformLocal(scope, 'parameter-list', []),
       family: 'postgres15',
+      majorVersion: '"15"',
     });
     const logs = new DatabaseLogGroups(scope, 'logs', { key: encryption.key, engine: postgresInstanceEngine() });
     new DatabaseInstances(scope, 'instances', {

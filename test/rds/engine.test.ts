@@ -1,6 +1,7 @@
 import { Testing } from 'cdktf';
 import { AccessWeaverDatabase } from '../../src/rds/database';
 import { DatabaseEngine, postgresInstanceEngine } from '../../src/rds/engine';
+import { auroraPostgresEngine } from '../../src/rds/engines/aurora-cluster';
 
 const synth = (engine: DatabaseEngine) =>
   JSON.parse(
@@ -53,4 +54,24 @@ describe('alarms, events and backup read the bound engine', () => {
   test('AWS Backup protects the engine backup target', () => {
     expect(json.resource.aws_backup_selection.primary.resources).toEqual(['${local.writer_arn}']);
   });
+});
+
+test('a literal major version outside the rule fails at synth, for both engines, with the plan-time wording', () => {
+  expect(() => postgresInstanceEngine('14')).toThrow('engine_major_version "14" must be one of 15, 16, 17');
+  expect(() => auroraPostgresEngine({ majorVersion: '17.2' })).toThrow('must be one of 15, 16, 17');
+  expect(auroraPostgresEngine({ majorVersion: '17' }).parameterGroupFamily).toBe('aurora-postgresql17');
+});
+
+test('literal restore inputs that exclude each other fail at synth', () => {
+  expect(
+    () =>
+      new AccessWeaverDatabase(Testing.app().node.root as never, 'database', {
+        projectName: 'accessweaver',
+        environment: 'prod',
+        vpcId: 'vpc-0123456789abcdef0',
+        privateSubnetIds: ['subnet-0aaa', 'subnet-0bbb'],
+        snapshotIdentifier: 'accessweaver-prod-final-0a1b2c3d',
+        restoreToPointInTime: { sourceIdentifier: 'accessweaver-prod-primary', useLatestRestorableTime: true },
+      }),
+  ).toThrow('snapshot_identifier and restore_to_point_in_time are exclusive');
 });

@@ -186,11 +186,35 @@ describe('defects of the original design, fixed', () => {
     expect(resource('random_id', 'final_snapshot').keepers).toEqual({ identifier: '${local.name_prefix}-primary' });
   });
 
-  test('pins the major version and lets RDS apply minor versions everywhere', () => {
+  test('pins the major version (15 unless the caller says) and lets RDS apply minor versions everywhere', () => {
     const primary = resource('aws_db_instance', 'main');
-    expect(primary.engine_version).toBe('15');
+    expect(doc.variable.engine_major_version.default).toBe('15');
+    expect(primary.engine_version).toBe('${var.engine_major_version}');
     expect(primary.auto_minor_version_upgrade).toBe(true);
-    expect(resource('aws_db_parameter_group', 'main').family).toBe('postgres15');
+    expect(resource('aws_db_parameter_group', 'main').family).toBe('postgres${var.engine_major_version}');
+  });
+
+  test('upgrades a major version only when the caller allows it', () => {
+    expect(doc.variable.allow_major_version_upgrade.default).toBe(false);
+    expect(resource('aws_db_instance', 'main').allow_major_version_upgrade).toBe(
+      '${local.allow_major_version_upgrade}',
+    );
+    expect(doc.locals.allow_major_version_upgrade).toBe('${var.allow_major_version_upgrade}');
+  });
+
+  test('the restore inputs reach the primary only, and a restored primary never plans a replacement for them', () => {
+    const primary = resource('aws_db_instance', 'main');
+    expect(primary.snapshot_identifier).toBe('${local.snapshot_identifier}');
+    expect(primary.dynamic.restore_to_point_in_time.for_each).toBe(
+      '${local.restore_to_point_in_time == null ? [] : [local.restore_to_point_in_time]}',
+    );
+    expect(primary.lifecycle.ignore_changes).toEqual(['snapshot_identifier', 'restore_to_point_in_time']);
+    const replica = resource('aws_db_instance', 'replica');
+    expect([replica.snapshot_identifier, replica.dynamic?.restore_to_point_in_time]).toEqual([undefined, undefined]);
+  });
+
+  test("instance_arn is the primary's ARN", () => {
+    expect(doc.output.instance_arn.value).toBe('${aws_db_instance.main.arn}');
   });
 
   test(

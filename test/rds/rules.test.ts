@@ -7,7 +7,16 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSizing, ENVIRONMENT_CONFIGS } from '../../src/config/environments';
-import { FIELD_RULES, ROW_RULES, SIZING_FIELDS } from '../../src/rds/rules';
+import {
+  FIELD_RULES,
+  INPUT_RULES,
+  PointInTimeRestore,
+  RESTORE_RULES,
+  RestoreSource,
+  ROW_RULES,
+  SIZING_FIELDS,
+  validateRestore,
+} from '../../src/rds/rules';
 import { describeWithTerraform, terraformEnv } from '../support/terraform';
 
 /** Values every numeric rule is tried on: bounds of the rules and their neighbours, fractions, the extremes. */
@@ -71,9 +80,65 @@ const rowCases: Case[] = ROW_RULES.flatMap((rule) =>
   })),
 );
 
+const inputCases: Case[] = Object.entries(INPUT_RULES).flatMap(([variable, rule]) =>
+  ['14', '15', '16', '17', '18', '15.4', ''].map((value) => ({
+    rule: variable,
+    input: value,
+    typescript: rule.check!(value as never),
+    condition: rule.hcl!(hcl(value)),
+  })),
+);
+
+/** Point-in-time restores as the module's object holds them: every attribute, null where unset. */
+const pointInTime = (p: PointInTimeRestore) => ({
+  source_identifier: p.sourceIdentifier ?? null,
+  source_resource_id: p.sourceResourceId ?? null,
+  restore_time: p.restoreTime ?? null,
+  use_latest_restorable_time: p.useLatestRestorableTime ?? null,
+});
+const LATEST = { sourceIdentifier: 'accessweaver-prod-primary', useLatestRestorableTime: true };
+/** Restore inputs that put each restore rule on both sides of its line. */
+const SOURCES: RestoreSource[] = [
+  { snapshotIdentifier: null, restoreToPointInTime: null },
+  { snapshotIdentifier: 'accessweaver-prod-final-0a1b2c3d', restoreToPointInTime: null },
+  { snapshotIdentifier: null, restoreToPointInTime: LATEST },
+  { snapshotIdentifier: 'accessweaver-prod-final-0a1b2c3d', restoreToPointInTime: LATEST },
+  { snapshotIdentifier: null, restoreToPointInTime: { ...LATEST, sourceResourceId: 'db-ABCDEFGHIJKL' } },
+  {
+    snapshotIdentifier: null,
+    restoreToPointInTime: { sourceResourceId: 'db-ABCDEFGHIJKL', restoreTime: '2026-12-06T10:15:00Z' },
+  },
+  { snapshotIdentifier: null, restoreToPointInTime: { useLatestRestorableTime: true } },
+  { snapshotIdentifier: null, restoreToPointInTime: { sourceIdentifier: 'a' } },
+  { snapshotIdentifier: null, restoreToPointInTime: { ...LATEST, restoreTime: '2026-12-06T10:15:00Z' } },
+  { snapshotIdentifier: null, restoreToPointInTime: { ...LATEST, useLatestRestorableTime: false } },
+  { snapshotIdentifier: null, restoreToPointInTime: { sourceIdentifier: 'a', restoreTime: '2026-12-06 10:15' } },
+  { snapshotIdentifier: null, restoreToPointInTime: { sourceIdentifier: 'a', restoreTime: '2026-13-06T10:15:00Z' } },
+  { snapshotIdentifier: null, restoreToPointInTime: { sourceIdentifier: 'a', restoreTime: '2026-12-06T10:15:00.5Z' } },
+];
+
+const restoreCases: Case[] = RESTORE_RULES.flatMap((rule) =>
+  SOURCES.map((source) => ({
+    rule: rule.message,
+    input: source,
+    typescript: rule.holds(source),
+    condition: rule.hcl(
+      hcl(source.snapshotIdentifier),
+      source.restoreToPointInTime === null ? 'null' : hcl(pointInTime(source.restoreToPointInTime)),
+    ),
+  })),
+);
+
+test('literal restore inputs are refused at synth with the plan-time message', () => {
+  expect(() => validateRestore(SOURCES[3]!)).toThrow(
+    'snapshot_identifier and restore_to_point_in_time are exclusive: set one of them, or neither.',
+  );
+  expect(() => validateRestore(SOURCES[2]!)).not.toThrow();
+});
+
 describeWithTerraform('each rule judges alike in TypeScript and in HCL', () => {
   let verdicts: boolean[];
-  const cases = [...fieldCases, ...rowCases];
+  const cases = [...fieldCases, ...rowCases, ...inputCases, ...restoreCases];
 
   beforeAll(() => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rules-console-'));

@@ -752,6 +752,64 @@ describeWithTerraform('modules/rds with terraform', () => {
     });
   });
 
+  describe('a caller choosing the major version, or creating the database from a snapshot or a point in time', () => {
+    const planned: Record<string, PlannedChange[]> = {};
+    const callers = {
+      upgrade: 'engine_major_version = "16"\n  allow_major_version_upgrade = true',
+      snapshot: 'snapshot_identifier = "accessweaver-dev-final-0a1b2c3d"',
+      pointInTime:
+        'restore_to_point_in_time = { source_identifier = "accessweaver-dev-primary", ' +
+        'restore_time = "2026-12-06T10:15:00Z" }',
+    };
+
+    beforeAll(async () => {
+      const dir = await prepare('dev');
+      for (const [name, body] of Object.entries(callers)) {
+        const overrideFile = path.join(dir, 'caller_override.tf');
+        writeFileSync(overrideFile, `module "rds" {\n  ${body}\n}\n`);
+        try {
+          planned[name] = await plan(dir);
+        } finally {
+          rmSync(overrideFile, { force: true });
+        }
+      }
+    });
+
+    test('PostgreSQL 16: the primary, its postgres16 parameter group of its own name, the upgrade allowed', () => {
+      expect(find(planned.upgrade!, 'module.rds.aws_db_instance.main')).toMatchObject({
+        engine_version: '16',
+        allow_major_version_upgrade: true,
+        parameter_group_name: 'accessweaver-dev-pg16-params',
+      });
+      expect(find(planned.upgrade!, 'module.rds.aws_db_parameter_group.main')).toMatchObject({
+        family: 'postgres16',
+        name: 'accessweaver-dev-pg16-params',
+      });
+    });
+
+    test('from a snapshot: the primary names it, with no point-in-time restore', () => {
+      expect(find(planned.snapshot!, 'module.rds.aws_db_instance.main')).toMatchObject({
+        snapshot_identifier: 'accessweaver-dev-final-0a1b2c3d',
+        restore_to_point_in_time: [],
+      });
+    });
+
+    test("from a point in time: the primary's restore block names the source and the time", () => {
+      const primary = find(planned.pointInTime!, 'module.rds.aws_db_instance.main');
+      expect(primary.snapshot_identifier ?? null).toBeNull();
+      expect(primary).toMatchObject({
+        restore_to_point_in_time: [
+          {
+            source_db_instance_identifier: 'accessweaver-dev-primary',
+            source_dbi_resource_id: null,
+            restore_time: '2026-12-06T10:15:00Z',
+            use_latest_restorable_time: null,
+          },
+        ],
+      });
+    });
+  });
+
   describe("bad input is refused at plan, with the module's message", () => {
     async function planWith(env: Env, overrides: Record<string, string>): Promise<string> {
       const dir = path.join(moduleCopy, 'examples', env);
@@ -819,6 +877,28 @@ describeWithTerraform('modules/rds with terraform', () => {
           parameters: '[{ name = "shared_buffers", value = "1024", apply_method = "immediate" }]',
         }),
       ).toContain('parameters: static parameters');
+    });
+
+    test('a major version RDS does not run here', async () => {
+      expect(await planWith('dev', { engine_major_version: '"14"' })).toContain(
+        'engine_major_version must be one of 15, 16, 17.',
+      );
+    });
+
+    test('a snapshot and a point in time together', async () => {
+      expect(
+        await planWith('dev', {
+          snapshot_identifier: '"accessweaver-dev-final-0a1b2c3d"',
+          restore_to_point_in_time:
+            '{ source_identifier = "accessweaver-dev-primary", use_latest_restorable_time = true }',
+        }),
+      ).toContain('snapshot_identifier and restore_to_point_in_time are exclusive');
+    });
+
+    test('a point in time without its time', async () => {
+      expect(
+        await planWith('dev', { restore_to_point_in_time: '{ source_identifier = "accessweaver-dev-primary" }' }),
+      ).toContain('restore_to_point_in_time needs exactly one of restore_time and use_latest_restorable_time');
     });
 
     test('network ACL without a VPC CIDR', async () => {

@@ -58,10 +58,14 @@ export function planContract(shown: any): Json {
   return normalise({ resources, outputs } as unknown as Json);
 }
 
-/** Plans each example caller of `moduleDir` offline and returns its normalised contract by environment. */
+/**
+ * Plans each example caller of `moduleDir` offline and returns its normalised contract by environment;
+ * `callerOverride`, when given, is merged into each caller (a Terraform override file, e.g. `module "rds" { ... }`).
+ */
 export async function planExamples(
   moduleDir = MODULE_DIR,
   environments: readonly EnvironmentName[] = ENVIRONMENTS,
+  callerOverride?: string,
 ): Promise<Record<string, Json>> {
   const workdir = mkdtempSync(path.join(os.tmpdir(), 'rds-plans-'));
   const subnets: Record<string, string> = {};
@@ -76,6 +80,7 @@ export async function planExamples(
     for (const environment of environments) {
       const dir = path.join(copy, 'examples', environment);
       writeFileSync(path.join(dir, 'offline_override.tf'), providerOverride(standIn.endpoint, REGION));
+      if (callerOverride !== undefined) writeFileSync(path.join(dir, 'caller_override.tf'), callerOverride);
       await terraformOk(dir, ['init', '-backend=false', '-input=false']);
       await terraformOk(dir, ['plan', '-input=false', '-out=plan.bin']);
       plans[environment] = planContract(JSON.parse(await terraformOk(dir, ['show', '-json', 'plan.bin'])));

@@ -18,11 +18,11 @@ import { Id } from '@cdktf/provider-random/lib/id';
 import { AURORA_CONFIGS, AuroraSizing, auroraConfigsLocal, SERVERLESS_CLASS } from '../../config/aurora';
 import { DATABASE_NAME, DATABASE_PORT, EnvironmentName, MASTER_USERNAME } from '../../config/environments';
 import { RESOURCE_SUFFIXES } from '../../config/names';
-import type { BoundEngine, DatabaseEngine, EngineBindProps } from '../engine';
+import { BoundEngine, checkMajorVersion, DatabaseEngine, EngineBindProps } from '../engine';
 import { addressOf, config, encodedDocument, ref, serviceTrustPolicy, tf } from '../expressions';
-import { CA_CERTIFICATE, REPLICA_SUFFIX } from '../instances';
+import { addRestoreBlock, CA_CERTIFICATE, REPLICA_SUFFIX, RESTORE_ARGUMENTS } from '../instances';
 import { address, NAME_PREFIX, nameTags, prefixed } from '../naming';
-import { sizingPreconditions } from '../rules';
+import { DEFAULT_ENGINE_MAJOR_VERSION, restorePreconditions, sizingPreconditions } from '../rules';
 import { hclChecks, MINIMUM_WINDOW_MINUTES } from '../validation';
 import { AURORA_EXCLUDED_ALARMS, AuroraMonitoring } from './aurora-monitoring';
 
@@ -87,7 +87,7 @@ export interface AuroraEngineOptions {
 
 /** An Aurora PostgreSQL cluster with a writer, `replicaCount` readers and reader autoscaling above them. */
 export function auroraPostgresEngine(options: AuroraEngineOptions = {}): DatabaseEngine {
-  const majorVersion = options.majorVersion ?? '15';
+  const majorVersion = checkMajorVersion(options.majorVersion ?? DEFAULT_ENGINE_MAJOR_VERSION);
   const cluster = `${NAME_PREFIX}-${CLUSTER_SUFFIX}`;
   return {
     engine: 'aurora-postgresql',
@@ -182,6 +182,7 @@ class AuroraCluster extends Construct {
         // IAM database authentication names the cluster (cluster-...), whichever instance a login reaches.
         resourceId: ref(cluster, 'clusterResourceId'),
         masterSecretArn: `${ref(cluster, 'masterUserSecret')}[0].secret_arn`,
+        arn: ref(writer, 'arn'),
         backupTarget: ref(cluster, 'arn'),
       },
       readers: {
@@ -239,7 +240,8 @@ class AuroraCluster extends Construct {
         engine: 'aurora-postgresql',
         engineMode: 'provisioned',
         engineVersion: props.majorVersion,
-        allowMajorVersionUpgrade: false,
+        allowMajorVersionUpgrade: props.allowMajorVersionUpgrade.asBoolean,
+        snapshotIdentifier: props.snapshotIdentifier.asString,
         engineLifecycleSupport: tf.string(config('engineLifecycleSupport')),
         storageType: tf.string(`${aurora('storage_type')} == "aurora-iopt1" ? "aurora-iopt1" : null`),
         storageEncrypted: true,
@@ -273,10 +275,15 @@ class AuroraCluster extends Construct {
         ),
         dependsOn: [props.logGroups],
         tags: nameTags(CLUSTER_SUFFIX, { Backup: 'required' }),
-        lifecycle: { precondition: clusterPreconditions() },
+        lifecycle: { precondition: clusterPreconditions(), ignoreChanges: RESTORE_ARGUMENTS },
       }),
       'main',
     );
+    addRestoreBlock(cluster, props.restoreToPointInTime, {
+      sourceIdentifier: 'source_cluster_identifier',
+      sourceResourceId: 'source_cluster_resource_id',
+      restoreTime: 'restore_to_time',
+    });
     // The ACU range of Serverless v2 instances, in environments that have them (the binding drops an iterator here).
     cluster.addOverride('dynamic.serverlessv2_scaling_configuration', {
       for_each: tf.any(`${aurora('serverless_capacity')} == null ? [] : [${aurora('serverless_capacity')}]`),
@@ -392,6 +399,7 @@ class AuroraCluster extends Construct {
 function clusterPreconditions() {
   const checks = [
     ...sizingPreconditions(),
+    ...restorePreconditions(),
     {
       condition: hclChecks.windowDurations,
       errorMessage: `backup_window and maintenance_window must each last at least ${MINIMUM_WINDOW_MINUTES} minutes.`,

@@ -7,6 +7,7 @@ import { AURORA_CONFIGS } from '../../config/aurora';
 import { applyRequirementsReadme, declaredTypes } from '../apply-permissions';
 import { moduleFiles, synthesizeModuleDocument } from '../emit';
 import { providerRangeReadme } from '../provider-range';
+import { DEFAULT_ENGINE_MAJOR_VERSION, ENGINE_MAJOR_VERSIONS } from '../rules';
 import { MODULE_OUTPUTS, MODULE_VARIABLES, ModuleOutputSpec, ModuleVariableSpec, ModuleVariant } from '../module-stack';
 import { auroraCostReadme } from './aurora-cost';
 import {
@@ -61,7 +62,11 @@ export const AURORA_MODULE_OUTPUTS: readonly ModuleOutputSpec[] = [
 ];
 
 export const AURORA_MODULE_VARIANT: ModuleVariant = {
-  engine: (vars) => auroraPostgresEngine({ readerAutoscaling: vars.reader_autoscaling.booleanValue }),
+  engine: (vars) =>
+    auroraPostgresEngine({
+      majorVersion: vars.engine_major_version.stringValue,
+      readerAutoscaling: vars.reader_autoscaling.booleanValue,
+    }),
   variables: AURORA_MODULE_VARIABLES,
   outputs: AURORA_MODULE_OUTPUTS,
 };
@@ -93,7 +98,8 @@ function auroraReadme(): string {
   }).join('\n');
   return `# modules/rds-aurora
 
-The AccessWeaver database on Amazon Aurora PostgreSQL 15, as a plain Terraform module: the same inputs, security
+The AccessWeaver database on Amazon Aurora PostgreSQL ${DEFAULT_ENGINE_MAJOR_VERSION} (\`engine_major_version\`:
+${ENGINE_MAJOR_VERSIONS.join(', ')}), as a plain Terraform module: the same inputs, security
 posture and outputs as [modules/rds](../rds/README.md), with an Aurora cluster, a writer, \`replica_count\` readers
 from the environment table and reader autoscaling above them.
 
@@ -130,6 +136,15 @@ Readers Application Auto Scaling adds are not in Terraform's state. The module's
 deletes them when the cluster is destroyed, or when the DB parameter group is replaced, after the scaling target is
 gone: the machine that applies needs the AWS CLI. The scaling target is registered only once the instances exist, so
 the cluster reaches its minimum at once.
+
+## Major versions and restores
+
+\`engine_major_version\` sets the cluster's version and both parameter groups' family (\`aurora-postgresql<major>\`);
+raising it on a running cluster needs \`allow_major_version_upgrade = true\`, and the cluster and its instances are
+upgraded together. \`snapshot_identifier\` (a DB cluster snapshot) or \`restore_to_point_in_time\` (another
+cluster's \`source_identifier\` or \`source_resource_id\`, and \`restore_time\` or
+\`use_latest_restorable_time = true\`) create the cluster from that data; the module then adds the writer and readers. Both are read at creation only, so a cluster
+restored outside Terraform can be imported (docs/runbook.md, "Adopting a restored database").
 
 ${auroraCostReadme()}
 ## Inputs

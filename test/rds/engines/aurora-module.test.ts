@@ -130,6 +130,47 @@ describeWithTerraform('modules/rds-aurora with terraform', () => {
     }
   });
 
+  test('a caller on PostgreSQL 17 creating the cluster from a cluster snapshot plans it', async () => {
+    const plan = (await planExamples(
+      MODULE_DIR,
+      ['dev'],
+      'module "rds" {\n  engine_major_version = "17"\n  allow_major_version_upgrade = true\n' +
+        '  snapshot_identifier = "accessweaver-dev-cluster-final-0a1b2c3d"\n}\n',
+    )) as unknown as Record<string, { resources: Change[] }>;
+    const changes = plan.dev!.resources;
+    const afterOf = (address: string) => changes.find((c) => c.address === `module.rds.${address}`)?.after;
+    expect(afterOf('aws_rds_cluster.main')).toMatchObject({
+      engine_version: '17',
+      allow_major_version_upgrade: true,
+      snapshot_identifier: 'accessweaver-dev-cluster-final-0a1b2c3d',
+      restore_to_point_in_time: [],
+    });
+    expect(afterOf('aws_rds_cluster_parameter_group.main')?.family).toBe('aurora-postgresql17');
+    expect(afterOf('aws_db_parameter_group.main')).toMatchObject({
+      family: 'aurora-postgresql17',
+      name: 'accessweaver-dev-pg17-params',
+    });
+  });
+
+  test("a caller restoring the cluster to another's latest restorable time plans the restore block", async () => {
+    const plan = (await planExamples(
+      MODULE_DIR,
+      ['dev'],
+      'module "rds" {\n  restore_to_point_in_time = { source_resource_id = "cluster-ABCDEFGHIJKLMNOP", ' +
+        'use_latest_restorable_time = true }\n}\n',
+    )) as unknown as Record<string, { resources: Change[] }>;
+    const cluster = plan.dev!.resources.find((c) => c.address === 'module.rds.aws_rds_cluster.main')?.after;
+    expect(cluster?.restore_to_point_in_time).toEqual([
+      expect.objectContaining({
+        source_cluster_identifier: null,
+        source_cluster_resource_id: 'cluster-ABCDEFGHIJKLMNOP',
+        restore_to_time: null,
+        use_latest_restorable_time: true,
+      }),
+    ]);
+    expect(cluster?.snapshot_identifier).toBeNull();
+  });
+
   test("the design document's production configuration plans, its own autoscaling in place of the module's", async () => {
     const workdir = mkdtempSync(path.join(os.tmpdir(), 'rds-aurora-design-'));
     const network = exampleNetwork('prod');
