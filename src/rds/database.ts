@@ -271,27 +271,9 @@ export class AccessWeaverDatabase extends Construct {
     const local = (name: string, value: unknown) => address(new TerraformLocal(this, `local-${name}`, value), name);
     const projectName = local('project_name', props.projectName);
     const environment = local('environment', props.environment);
-    const inputs = {
-      vpcId: local('vpc_id', props.vpcId),
-      privateSubnetIds: local('private_subnet_ids', props.privateSubnetIds),
-      allowedSecurityGroupIds: local('allowed_security_groups', props.allowedSecurityGroupIds ?? []),
-      backupWindow: local('backup_window', backupWindow),
-      maintenanceWindow: local('maintenance_window', maintenanceWindow),
-      enableNetworkAcl: local('enable_network_acl', props.enableNetworkAcl ?? false),
-      vpcCidr: local('vpc_cidr', props.vpcCidr ?? Token.nullValue()),
-    };
+    const inputs = networkInputLocals(local, props, { backupWindow, maintenanceWindow });
     const keyUserArns = local('key_user_arns', props.keyUserArns ?? []);
-    const readers = props.secretReaders;
-    const secretReaders = local(
-      'secret_readers',
-      Token.isUnresolved(readers)
-        ? readers
-        : {
-            app: readers?.app ?? [],
-            readonly: readers?.readonly ?? [],
-            tenant_context_key: readers?.tenantContextKey ?? [],
-          },
-    );
+    const secretReaders = secretReadersLocal(local, props.secretReaders);
     const alarmTopicArnInput = local('alarm_topic_arn_input', props.alarmTopicArn ?? Token.nullValue());
     local(CALLER_TAGS_LOCAL, props.tags ?? {});
     const instanceConfigs = local('instance_configs', instanceConfigsLocal(sizing));
@@ -323,11 +305,7 @@ export class AccessWeaverDatabase extends Construct {
     );
     for (const [name, expression] of Object.entries(hclChecks.windowLocals)) local(name, tf.string(expression));
     const applyImmediately = local('apply_immediately', props.applyImmediately ?? false);
-    const restore = {
-      allowMajorVersionUpgrade: local('allow_major_version_upgrade', props.allowMajorVersionUpgrade ?? false),
-      snapshotIdentifier: local(RESTORE_LOCALS.snapshot, props.snapshotIdentifier ?? Token.nullValue()),
-      restoreToPointInTime: local(RESTORE_LOCALS.pointInTime, pointInTimeObject(props.restoreToPointInTime)),
-    };
+    const restore = restoreLocals(local, props);
     const engine = props.engine ?? postgresInstanceEngine();
     local(ENGINE_MAJOR_VERSION_LOCAL, engine.majorVersion);
     const { parameters, instanceParameters } = parameterLocals(local, props.parameters, engine);
@@ -414,6 +392,46 @@ export class AccessWeaverDatabase extends Construct {
 }
 
 type LocalMaker = (name: string, value: unknown) => TerraformLocal;
+
+/** The network and window inputs, as locals. */
+function networkInputLocals(
+  local: LocalMaker,
+  props: AccessWeaverDatabaseProps,
+  windows: { backupWindow: unknown; maintenanceWindow: unknown },
+) {
+  return {
+    vpcId: local('vpc_id', props.vpcId),
+    privateSubnetIds: local('private_subnet_ids', props.privateSubnetIds),
+    allowedSecurityGroupIds: local('allowed_security_groups', props.allowedSecurityGroupIds ?? []),
+    backupWindow: local('backup_window', windows.backupWindow),
+    maintenanceWindow: local('maintenance_window', windows.maintenanceWindow),
+    enableNetworkAcl: local('enable_network_acl', props.enableNetworkAcl ?? false),
+    vpcCidr: local('vpc_cidr', props.vpcCidr ?? Token.nullValue()),
+  };
+}
+
+/** Who may read each secret: the caller's map, or its lists with the module's key names. */
+function secretReadersLocal(local: LocalMaker, readers: AccessWeaverDatabaseProps['secretReaders']): TerraformLocal {
+  return local(
+    'secret_readers',
+    Token.isUnresolved(readers)
+      ? readers
+      : {
+          app: readers?.app ?? [],
+          readonly: readers?.readonly ?? [],
+          tenant_context_key: readers?.tenantContextKey ?? [],
+        },
+  );
+}
+
+/** The major-version upgrade switch and the restore inputs, as locals. */
+function restoreLocals(local: LocalMaker, props: AccessWeaverDatabaseProps) {
+  return {
+    allowMajorVersionUpgrade: local('allow_major_version_upgrade', props.allowMajorVersionUpgrade ?? false),
+    snapshotIdentifier: local(RESTORE_LOCALS.snapshot, props.snapshotIdentifier ?? Token.nullValue()),
+    restoreToPointInTime: local(RESTORE_LOCALS.pointInTime, pointInTimeObject(props.restoreToPointInTime)),
+  };
+}
 
 /** `local.config`, the environment's row with the caller's overrides, and the catalogue entry of its class. */
 function selectedRowLocals(
