@@ -39,7 +39,7 @@ async function asTenant<T>(
   work: (client: Client) => Promise<T>,
   actorId?: string,
 ): Promise<T> {
-  const url = login === 'app' ? database.appUrl : database.readonlyUrl;
+  const url = database.urlOf(login);
   return withConnection(url, async (client) => {
     await client.query('BEGIN READ WRITE');
     try {

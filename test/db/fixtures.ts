@@ -14,6 +14,8 @@ export const TEST_PASSWORDS = { app: 'aw-test-app-login', readonly: 'aw-test-rea
 /** The two tenant-facing logins every isolation property is attacked as. */
 export type Login = keyof typeof TEST_PASSWORDS;
 export const LOGINS: readonly Login[] = ['app', 'readonly'];
+/** The role name of each login. */
+export const LOGIN_NAMES: Record<Login, string> = { app: APP_LOGIN, readonly: READONLY_LOGIN };
 
 /** The tenant-context key every test database has installed (version 1): fixed, so failures reproduce. */
 export const TEST_CONTEXT_KEY: TenantContextKey = {
@@ -40,6 +42,8 @@ export interface MigratedDatabase extends TestDatabase {
   loginUrl(login: string, password: string): string;
   readonly appUrl: string;
   readonly readonlyUrl: string;
+  /** Connection URL of one of the two tenant-facing logins, with its test password. */
+  urlOf(login: Login): string;
 }
 
 export function withCredentials(url: string, user: string, password: string): string {
@@ -61,6 +65,7 @@ export async function createMigratedDatabase(): Promise<MigratedDatabase> {
     loginUrl: (login, password) => withCredentials(database.url, login, password),
     appUrl: withCredentials(database.url, APP_LOGIN, TEST_PASSWORDS.app),
     readonlyUrl: withCredentials(database.url, READONLY_LOGIN, TEST_PASSWORDS.readonly),
+    urlOf: (login) => withCredentials(database.url, LOGIN_NAMES[login], TEST_PASSWORDS[login]),
   };
 }
 

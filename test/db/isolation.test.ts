@@ -44,7 +44,7 @@ const other = () => tenants[1];
 
 /** Runs `work` as `login` in a READ WRITE transaction scoped to `tenantId`, then rolls it back. */
 async function asTenant<T>(login: Login, tenantId: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const url = login === 'app' ? database.appUrl : database.readonlyUrl;
+  const url = database.urlOf(login);
   return withConnection(url, async (client) => {
     // READ WRITE overrides the read-only login's default, so privileges are what refuse its writes.
     await client.query('BEGIN READ WRITE');

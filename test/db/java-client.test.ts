@@ -15,6 +15,7 @@ import { pgbouncerUnavailableReason, PGBOUNCER_DATABASE, startPgBouncer, type Pg
 import {
   contextFor,
   createMigratedDatabase,
+  LOGIN_NAMES,
   seedTenants,
   TEST_CONTEXT_KEY,
   TEST_PASSWORDS,
@@ -29,7 +30,6 @@ const TRANSACTIONS = 1500;
 /** A bound on each run (it stops starting transactions then), not an expectation. */
 const SECONDS = 20;
 const JAVA_SOURCES = path.resolve(__dirname, '../java');
-const LOGIN_NAMES: Record<Login, string> = { app: APP_LOGIN, readonly: READONLY_LOGIN };
 
 interface LoadReport {
   readonly planned: number;

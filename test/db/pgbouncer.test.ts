@@ -11,6 +11,7 @@ import { pgbouncerUnavailableReason, startPgBouncer, type PgBouncer } from '../s
 import {
   contextFor,
   createMigratedDatabase,
+  LOGIN_NAMES,
   LOGINS,
   poolFor,
   seedTenants,
@@ -20,8 +21,6 @@ import {
   type MigratedDatabase,
   type TenantFixture,
 } from './fixtures';
-
-const LOGIN_NAMES: Record<Login, string> = { app: APP_LOGIN, readonly: READONLY_LOGIN };
 
 let database: MigratedDatabase;
 let tenants: TenantFixture[];

@@ -23,6 +23,7 @@ import { pgbouncerUnavailableReason, startPgBouncer, type PgBouncer } from '../s
 import {
   contextFor,
   createMigratedDatabase,
+  LOGIN_NAMES,
   LOGINS,
   poolFor,
   seedTenants,
@@ -47,8 +48,8 @@ afterAll(async () => {
   await database.drop();
 });
 
-const urlOf = (login: Login) => (login === 'app' ? database.appUrl : database.readonlyUrl);
-const loginName = (login: Login) => (login === 'app' ? APP_LOGIN : READONLY_LOGIN);
+const urlOf = (login: Login) => database.urlOf(login);
+const loginName = (login: Login) => LOGIN_NAMES[login];
 
 function admin(text: string) {
   return withConnection(database.url, (client) => client.query(text));

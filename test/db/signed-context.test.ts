@@ -31,7 +31,7 @@ afterAll(async () => {
   await database.drop();
 });
 
-const urlOf = (login: Login) => (login === 'app' ? database.appUrl : database.readonlyUrl);
+const urlOf = (login: Login) => database.urlOf(login);
 
 /** Runs `work` as `login` in a READ WRITE transaction (rolled back), with `context` applied when given. */
 async function inTransaction<T>(login: Login, context: string | undefined, work: (c: Client) => Promise<T>) {
