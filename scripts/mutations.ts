@@ -202,7 +202,7 @@ export const MUTATIONS: readonly Mutation[] = [
     name: 'cli-dry-run-acts',
     breaks: 'accessweaver-rds --dry-run carries out the plan',
     file: 'src/cli/rds-flows.ts',
-    edits: [{ search: '  if (options.dryRun) {', replace: '  if (options.dryRun && false) {' }],
+    edits: [{ search: '  if (invocation.dryRun === true) {', replace: '  if (invocation.dryRun === true && false) {' }],
     suites: ['test/cli/restore.test.ts', 'test/cli/scale.test.ts'],
   },
   {
@@ -351,7 +351,7 @@ export const MUTATIONS: readonly Mutation[] = [
       {
         search:
           '`Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,\n' +
-          '            error,\n',
+          '      error,\n',
         replace: '`Migrations failed (nothing after the failing file was applied): ${(error as Error).message}`,\n',
       },
     ],
